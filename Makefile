@@ -1,0 +1,50 @@
+# fabricd: the two quick-start commands are `make demo` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: deps test check lint format typecheck layers pytest proto golden demo demo-down bench clean
+
+deps:
+	@scripts/install-deps.sh $(VENV)
+
+## test: install what is needed, then every check and the whole test suite
+test: deps check pytest
+
+check: lint typecheck layers
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: deps
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck:
+	$(BIN)/mypy models topology controller labs cni bench
+
+layers:
+	$(BIN)/lint-imports
+
+pytest:
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+## proto: regenerate proto/fabric/v1/*_pb2*.py after editing fabric.proto
+proto: deps
+	$(PY) scripts/genproto.py
+
+## demo: lab + controller on the embedded SQLite store
+demo: deps
+	@scripts/demo.sh up
+
+demo-down:
+	@scripts/demo.sh down
+
+bench: deps
+	$(PY) -m bench all
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info

@@ -1,0 +1,1 @@
+"""fabric-cni: the CNI plugin that asks fabricd for a VLAN on the node's uplink."""

@@ -1,0 +1,1 @@
+"""The fabric.v1 gRPC API: listeners, health, reflection and the Fabric service."""

@@ -1,0 +1,118 @@
+"""The API server: one grpc.aio server, TCP and/or unix socket listeners.
+
+Besides ``fabric.v1.Fabric`` it serves the standard ``grpc.health.v1`` health
+service and server reflection. Health answers SERVING only while the daemon
+says so (``set_serving``): the store is open and the API is up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+from collections.abc import Sequence
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from controller.api.listen import Address
+from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME: str = fabric_pb2.DESCRIPTOR.services_by_name["Fabric"].full_name
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ServerTLS:
+    """PEM material for a TLS listener. With ``client_ca`` set, clients must
+    present a certificate signed by it (mutual TLS)."""
+
+    cert_chain: bytes
+    private_key: bytes
+    client_ca: bytes | None = None
+
+
+@dataclasses.dataclass(slots=True)
+class ApiServer:
+    server: grpc.aio.Server
+    health: health.aio.HealthServicer
+    bound: list[Address]
+
+    async def set_serving(self, serving: bool) -> None:
+        status = (
+            health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        for name in ("", SERVICE_NAME):
+            await self.health.set(name, status)
+
+    async def stop(self, grace: float | None = 5.0) -> None:
+        await self.set_serving(False)
+        await self.server.stop(grace)
+        for addr in self.bound:
+            if addr.kind == "unix":
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(addr.target)
+
+
+async def start_server(
+    servicer: fabric_pb2_grpc.FabricServicer,
+    listeners: Sequence[Address],
+    *,
+    tls: ServerTLS | None = None,
+    interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+) -> ApiServer:
+    """Start serving on every listener. With ``tls`` None the listeners are
+    plaintext: the caller decides (settings say so explicitly) and warns."""
+    if not listeners:
+        raise ValueError("at least one listener is needed")
+    server = grpc.aio.server(
+        interceptors=list(interceptors),
+        options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 16 * 1024 * 1024)],
+    )
+    fabric_pb2_grpc.add_FabricServicer_to_server(servicer, server)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
+        server,
+    )
+    credentials = None
+    if tls is not None:
+        credentials = grpc.ssl_server_credentials(
+            [(tls.private_key, tls.cert_chain)],
+            root_certificates=tls.client_ca,
+            require_client_auth=tls.client_ca is not None,
+        )
+    bound: list[Address] = []
+    for addr in listeners:
+        if addr.kind == "unix":
+            _prepare_unix_path(addr.target)
+        port = (
+            server.add_secure_port(addr.grpc, credentials)
+            if credentials
+            else server.add_insecure_port(addr.grpc)
+        )
+        if addr.kind == "tcp":
+            bound.append(Address(kind="tcp", target=f"{addr.target.rpartition(':')[0]}:{port}"))
+        else:
+            bound.append(addr)
+    await server.start()
+    for addr in bound:
+        if addr.kind == "unix":
+            os.chmod(addr.target, 0o660)
+    api = ApiServer(server=server, health=health_servicer, bound=bound)
+    await api.set_serving(False)
+    log.info("api listening on %s", ", ".join(str(a) for a in bound))
+    return api
+
+
+def _prepare_unix_path(path: str) -> None:
+    """Create the socket's directory; remove a stale socket file left by a
+    crashed run (a live server on it is refused by the single-writer guard
+    long before this point)."""
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)

@@ -1,0 +1,1 @@
+"""Containerlab topology files, the lab runner and the gNMI switch emulator."""

@@ -1,0 +1,90 @@
+"""The API server answers health and reflection over TCP and a unix socket."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from controller.api.listen import AddressError, parse_address
+from controller.api.server import SERVICE_NAME, start_server
+from controller.api.service import FabricService
+from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
+
+
+@pytest.fixture(params=["tcp", "unix"])
+async def api(request, tmp_path):
+    addr = "127.0.0.1:0" if request.param == "tcp" else f"unix://{tmp_path}/run/api.sock"
+    server = await start_server(FabricService(), [parse_address(addr)])
+    yield server
+    await server.stop(grace=None)
+
+
+async def test_health_follows_set_serving(api):
+    async with grpc.aio.insecure_channel(api.bound[0].grpc) as ch:
+        stub = health_pb2_grpc.HealthStub(ch)
+        for service in ("", SERVICE_NAME):
+            resp = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
+            assert resp.status == health_pb2.HealthCheckResponse.NOT_SERVING
+        await api.set_serving(True)
+        for service in ("", SERVICE_NAME):
+            resp = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
+            assert resp.status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_reflection_lists_the_fabric_service(api):
+    async with grpc.aio.insecure_channel(api.bound[0].grpc) as ch:
+        stub = reflection_pb2_grpc.ServerReflectionStub(ch)
+        call = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
+        names = set()
+        async for resp in call:
+            names.update(s.name for s in resp.list_services_response.service)
+        assert {"fabric.v1.Fabric", "grpc.health.v1.Health"} <= names
+
+
+async def test_fabric_methods_answer_over_the_listener(api):
+    async with grpc.aio.insecure_channel(api.bound[0].grpc) as ch:
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await fabric_pb2_grpc.FabricStub(ch).ListNetworks(fabric_pb2.ListNetworksRequest(), timeout=10)
+        assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+
+async def test_tcp_port_zero_reports_the_bound_port(tmp_path):
+    server = await start_server(FabricService(), [parse_address("127.0.0.1:0")])
+    try:
+        assert server.bound[0].kind == "tcp"
+        assert int(server.bound[0].target.rpartition(":")[2]) > 0
+    finally:
+        await server.stop(grace=None)
+
+
+async def test_unix_socket_is_removed_on_stop(tmp_path):
+    path = tmp_path / "api.sock"
+    server = await start_server(FabricService(), [parse_address(f"unix://{path}")])
+    assert path.is_socket()
+    await server.stop(grace=None)
+    assert not path.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "target"),
+    [
+        ("unix:///run/fabricd/api.sock", "unix", "/run/fabricd/api.sock"),
+        ("unix:/run/x.sock", "unix", "/run/x.sock"),
+        ("127.0.0.1:50051", "tcp", "127.0.0.1:50051"),
+        ("tcp://[::1]:7", "tcp", "[::1]:7"),
+    ],
+)
+def test_parse_address(text, kind, target):
+    addr = parse_address(text)
+    assert (addr.kind, addr.target) == (kind, target)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [("", "empty"), ("unix:relative.sock", "absolute"), ("localhost", "HOST:PORT"), ("h:99999", "0..65535")],
+)
+def test_parse_address_errors_name_the_problem(text, needle):
+    with pytest.raises(AddressError, match=needle):
+        parse_address(text)
