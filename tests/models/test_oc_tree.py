@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import pytest
+
+from models.oc.path import parse
+from models.oc.tree import Tree, TreeError, canonical, leaves
+
+VLAN = "/network-instances/network-instance[name=default]/vlans/vlan[vlan-id=100]"
+PORT = "/interfaces/interface[name=ethernet-1/1]/ethernet/switched-vlan"
+
+
+def test_replace_creates_parents_and_typed_keys():
+    t = Tree()
+    t.replace(parse(VLAN), {"config": {"vlan-id": 100, "name": "v"}})
+    assert t.get(parse(VLAN)) == {"config": {"vlan-id": 100, "name": "v"}, "vlan-id": 100}
+    assert t.get(parse("/network-instances/network-instance[name=default]"))["name"] == "default"
+
+
+def test_replace_drops_what_is_not_given_update_merges():
+    t = Tree()
+    t.replace(parse(PORT), {"config": {"interface-mode": "TRUNK", "trunk-vlans": [1, 2], "native-vlan": 9}})
+    t.update(parse(PORT), {"config": {"trunk-vlans": [3]}})
+    assert t.get(parse(PORT)) == {"config": {"interface-mode": "TRUNK", "trunk-vlans": [3], "native-vlan": 9}}
+    t.replace(parse(PORT), {"config": {"interface-mode": "TRUNK", "trunk-vlans": [4]}})
+    assert t.get(parse(PORT)) == {"config": {"interface-mode": "TRUNK", "trunk-vlans": [4]}}
+
+
+def test_delete_prunes_empty_containers_but_keeps_entries():
+    t = Tree()
+    t.replace(parse(PORT + "/config"), {"interface-mode": "TRUNK", "trunk-vlans": [1]})
+    assert t.delete(parse(PORT))
+    assert t.to_json(qualify=False) == {"interfaces": {"interface": [{"name": "ethernet-1/1"}]}}
+    assert not t.delete(parse(PORT))
+    assert not t.delete(parse("/nothing/here[x=1]"))
+
+
+def test_json_round_trip_with_module_prefixes():
+    doc = {
+        "openconfig-interfaces:interfaces": {
+            "interface": [
+                {
+                    "name": "ethernet-1/1",
+                    "openconfig-if-ethernet:ethernet": {
+                        "openconfig-vlan:switched-vlan": {"config": {"interface-mode": "TRUNK"}}
+                    },
+                }
+            ]
+        }
+    }
+    t = Tree.from_json(doc)
+    assert t.to_json() == doc
+    assert "interfaces" in t.root
+
+
+def test_identity_keys_match_with_or_without_prefix():
+    t = Tree()
+    base = "/network-instances/network-instance[name=default]/protocols"
+    t.replace(
+        parse(base),
+        {
+            "protocol": [
+                {"identifier": "openconfig-policy-types:BGP", "name": "BGP", "config": {"name": "BGP"}}
+            ]
+        },
+    )
+    assert t.get(parse(base + "/protocol[identifier=BGP][name=BGP]/config")) == {"name": "BGP"}
+
+
+def test_errors_name_the_path():
+    t = Tree()
+    with pytest.raises(TreeError, match=r"vlans/vlan: list entry lacks its key vlan-id"):
+        t.replace(
+            parse("/network-instances/network-instance[name=default]/vlans"), {"vlan": [{"config": {}}]}
+        )
+    with pytest.raises(TreeError, match="differs from the path"):
+        t.replace(parse(VLAN), {"vlan-id": 101})
+    with pytest.raises(TreeError, match="needs exactly the keys"):
+        t.replace(parse("/network-instances/network-instance[id=x]"), {})
+    with pytest.raises(TreeError, match="does not know the keys"):
+        t.replace(parse("/x"), {"y": [{"a": 1}]})
+    assert t.root == {}
+
+
+def test_find_with_wildcards():
+    t = Tree()
+    for v in (100, 200):
+        t.replace(parse(f"/network-instances/network-instance[name=default]/vlans/vlan[vlan-id={v}]"), {})
+    found = t.find(parse("/network-instances/network-instance/vlans/vlan[vlan-id=*]/vlan-id"))
+    assert sorted(v for _, v in found) == [100, 200]
+    assert [str(p) for p, _ in t.find(parse("/.../vlan[vlan-id=200]"))] == [
+        "/network-instances/network-instance[name=default]/vlans/vlan[vlan-id=200]"
+    ]
+
+
+def test_leaves_and_canonical():
+    t = Tree()
+    t.replace(parse(PORT + "/config"), {"interface-mode": "TRUNK", "trunk-vlans": [3, 1]})
+    assert dict((str(p), v) for p, v in leaves(t.root))[
+        "/interfaces/interface[name=ethernet-1/1]/ethernet/switched-vlan/config/trunk-vlans"
+    ] == [3, 1]
+    assert canonical({"a:b": ["x:Y", 2, 1], "t": "openconfig-x:L2VSI"}) == {"b": [1, 2, "x:Y"], "t": "L2VSI"}
