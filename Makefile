@@ -36,6 +36,11 @@ pytest:
 proto: deps
 	$(PY) scripts/genproto.py
 
+## golden: rewrite every golden file from the current code (review the diff!)
+golden: deps
+	FABRIC_REGEN_GOLDEN=1 $(BIN)/pytest -q -m "not e2e"
+	git status --short tests/golden
+
 ## demo: lab + controller on the embedded SQLite store
 demo: deps
 	@scripts/demo.sh up

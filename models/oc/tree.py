@@ -429,7 +429,10 @@ def canonical(node: Any) -> Any:
     if isinstance(node, dict):
         return {strip_module(k): canonical(v) for k, v in node.items()}
     if isinstance(node, list):
-        return sorted((canonical(v) for v in node), key=lambda v: (str(type(v)), str(v)))
+        items = [canonical(v) for v in node]
+        if all(type(v) is int for v in items) or all(type(v) is str for v in items):
+            return sorted(items)
+        return sorted(items, key=lambda v: (str(type(v)), str(v)))
     if isinstance(node, str):
         return canonical_identity(node)
     return node

@@ -1,0 +1,59 @@
+"""`python -m bench NAME|all [--json FILE]`: run benchmarks, print a table and JSON.
+
+Benchmarks print numbers; they never fail on timing. Correctness checks inside
+them do fail (exit 1). Compare ratios from one run: the machine is noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import platform
+import sys
+import time
+from typing import Any
+
+#: name -> module with `run(args) -> dict` (args: the remaining argv)
+BENCHMARKS = {
+    "render": "bench.render",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument("name", choices=[*BENCHMARKS, "all"])
+    p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    p.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
+    args = p.parse_args(argv)
+    names = list(BENCHMARKS) if args.name == "all" else [args.name]
+    results: dict[str, Any] = {
+        "machine": {"python": platform.python_version(), "cpus": _cpus(), "platform": platform.platform()},
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    ok = True
+    for name in names:
+        module = importlib.import_module(BENCHMARKS[name])
+        t0 = time.perf_counter()
+        res = module.run(quick=args.quick)
+        res["wall_s"] = round(time.perf_counter() - t0, 1)
+        results[name] = res
+        ok = ok and res.get("checks_ok", True)
+        print(f"\n== {name} ({res['wall_s']} s)")
+        for row in res.get("table", []):
+            print("  " + row)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+    print(json.dumps({k: v for k, v in results.items() if k != "machine"}, default=str)[:4000])
+    return 0 if ok else 1
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

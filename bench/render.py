@@ -1,0 +1,113 @@
+"""render: the pure core's cost of one attach (state update + render of the
+dirty keys + diff against the leaf's current objects), as the fabric and the
+intent grow. Goal: work proportional to what changed, so each ratio < 2:
+
+* 1,024 leaves vs 8 leaves (10,000 existing attachments), and
+* 1,000,000 vs 10,000 existing attachments (64 leaves).
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from typing import Any
+
+from models.ids import NicName, NodeName, PortName, SwitchName, Vni
+from models.intent import Attachment, AttachmentId, Network, Placement
+from models.platforms.base import LeafInfo, ObjectKey
+from models.render import all_keys, plan_keys, render_keys
+from models.settings import FabricSettings
+from models.state import FabricState
+
+PORTS = 48
+NETWORKS = 2000
+
+
+def _att(i: int, net: Network, node: str) -> Attachment:
+    return Attachment(
+        id=AttachmentId(
+            pod_namespace="bench", pod_name=f"p{i}", pod_uid=f"u{i}", network=net.key, interface="net1"
+        ),
+        container_id=f"c{i}",
+        node=NodeName(node),
+        nic=NicName("eth1"),
+    )
+
+
+def build(leaves: int, attachments: int) -> tuple[FabricState, list[Network]]:
+    state = FabricState(FabricSettings())
+    nets = [Network(namespace="bench", name=f"n{i}", vni=Vni(10_000 + i)) for i in range(NETWORKS)]
+    for n in nets:
+        state.create_network(n)
+    for i in range(attachments):
+        leaf = i % leaves
+        port = (i // leaves) % PORTS
+        # networks per leaf bounded by its VLAN pool: spread them in windows
+        net = nets[(leaf * 7 + (i // (leaves * PORTS)) % 300) % NETWORKS]
+        state.attach(
+            _att(i, net, f"n{leaf}-{port}"),
+            Placement(SwitchName(f"leaf{leaf}"), PortName(f"ethernet-1/{port + 1}")),
+        )
+    return state, nets
+
+
+def measure(leaves: int, attachments: int, samples: int) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    state, nets = build(leaves, attachments)
+    build_s = time.perf_counter() - t0
+    target = SwitchName("leaf0")
+    leaf = LeafInfo(name=target, platform="openconfig", router_id="10.0.0.1")
+    # the leaf's current objects: everything it should have now
+    rendered = render_keys(state, leaf, all_keys(state, target), {})
+    current: dict[ObjectKey, dict[Any, Any]] = {k: dict(v) for k, v in rendered.desired.items() if v}
+    gc.collect()
+    times = []
+    ops_total = 0
+    for s in range(samples):
+        a = _att(10_000_000 + s, nets[(s * 13) % NETWORKS], "bench-node")
+        t = time.perf_counter_ns()
+        res = state.attach(a, Placement(target, PortName(f"ethernet-1/{s % PORTS + 1}")))
+        r = render_keys(state, leaf, res.dirty[target], current)
+        ops = plan_keys(leaf, r, current)
+        times.append(time.perf_counter_ns() - t)
+        ops_total += len(ops)
+        d = state.detach(a.id)
+        render_keys(state, leaf, d.dirty.get(target, ()), current)
+        state.confirm_removed(target, [Vni(k.vni) for k in d.dirty.get(target, ()) if k.kind == "vni"])
+    return {
+        "leaves": leaves,
+        "attachments": attachments,
+        "build_s": round(build_s, 1),
+        "p50_us": round(statistics.median(times) / 1000, 1),
+        "p99_us": round(sorted(times)[int(len(times) * 0.99) - 1] / 1000, 1),
+        "ops_per_attach": round(ops_total / samples, 2),
+    }
+
+
+def run(*, quick: bool = False) -> dict[str, Any]:
+    samples = 300 if quick else 2000
+    big = 100_000 if quick else 1_000_000
+    small_leaves = measure(8, 10_000, samples)
+    many_leaves = measure(1024, 10_000, samples)
+    small_intent = measure(64, 10_000, samples)
+    big_intent = measure(64, big, samples)
+    leaves_ratio = many_leaves["p50_us"] / small_leaves["p50_us"]
+    intent_ratio = big_intent["p50_us"] / small_intent["p50_us"]
+    rows = [small_leaves, many_leaves, small_intent, big_intent]
+    table = [f"{'leaves':>7} {'attachments':>12} {'p50 us':>8} {'p99 us':>8} {'ops':>5} {'build s':>8}"]
+    for r in rows:
+        table.append(
+            f"{r['leaves']:>7} {r['attachments']:>12} {r['p50_us']:>8} {r['p99_us']:>8}"
+            f" {r['ops_per_attach']:>5} {r['build_s']:>8}"
+        )
+    table.append(f"ratio 1024/8 leaves: {leaves_ratio:.2f} (goal < 2)")
+    table.append(f"ratio {big:,}/10,000 attachments: {intent_ratio:.2f} (goal < 2)")
+    checks_ok = all(r["ops_per_attach"] > 0 for r in rows)
+    return {
+        "runs": rows,
+        "ratio_leaves": round(leaves_ratio, 2),
+        "ratio_attachments": round(intent_ratio, 2),
+        "table": table,
+        "checks_ok": checks_ok,
+    }

@@ -1,0 +1,83 @@
+"""The error tree of the pure core.
+
+::
+
+    FabricError
+     ├── PermanentError            the request or configuration must change; never retried
+     │    ├── ValidationError      every problem of a request (field, value, why)
+     │    ├── NotFoundError        a named thing does not exist
+     │    ├── AlreadyExistsError   a name or identifier is taken
+     │    ├── PreconditionError    the state does not allow it now (e.g. attachments remain)
+     │    ├── PlacementConflict    a NIC's placement cannot keep its VLAN
+     │    └── PoolExhaustedError   no VLAN (or EVI) left in a pool
+     └── TemporaryError            retry later (``delay`` seconds hint)
+
+The controller maps each to one gRPC status code, in one place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+
+class FabricError(Exception):
+    """Root of every error fabricd raises on purpose."""
+
+
+class PermanentError(FabricError):
+    pass
+
+
+class TemporaryError(FabricError):
+    def __init__(self, message: str, *, delay: float = 1.0) -> None:
+        super().__init__(message)
+        self.delay = delay
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a request: ``field`` (dotted, e.g.
+    ``network.vni``), the offending ``value`` and ``why``."""
+
+    field: str
+    value: object
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.value!r} {self.why}"
+
+
+class ValidationError(PermanentError):
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(str(p) for p in self.problems) or "invalid request")
+
+
+class NotFoundError(PermanentError):
+    pass
+
+
+class AlreadyExistsError(PermanentError):
+    pass
+
+
+class PreconditionError(PermanentError):
+    pass
+
+
+class PlacementConflict(PermanentError):
+    pass
+
+
+class PoolExhaustedError(PermanentError):
+    def __init__(self, message: str, *, switch: str = "", pool: str = "") -> None:
+        super().__init__(message)
+        self.switch = switch
+        self.pool = pool
+
+
+def raise_if(problems: Iterable[Problem]) -> None:
+    collected = tuple(problems)
+    if collected:
+        raise ValidationError(collected)

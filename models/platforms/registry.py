@@ -1,0 +1,20 @@
+"""Renderers by platform name: the switch platforms fabricd configures."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from models.platforms.base import Renderer
+from models.platforms.openconfig import RENDERER as OPENCONFIG
+from models.platforms.profile import PROFILES, UnknownPlatformError
+
+RENDERERS: MappingProxyType[str, Renderer] = MappingProxyType({"openconfig": OPENCONFIG})
+
+
+def renderer(platform: str) -> Renderer:
+    try:
+        return RENDERERS[platform]
+    except KeyError:
+        known = ", ".join(sorted(RENDERERS))
+        what = "is not a switch platform fabricd configures" if platform in PROFILES else "is unknown"
+        raise UnknownPlatformError(f"platform {platform!r} {what} (configurable: {known})") from None

@@ -1,0 +1,131 @@
+"""Rendering: intent + topology + settings -> each leaf's desired objects.
+
+The reconciler calls :func:`render_keys` with the keys a change made dirty
+and the leaf's current objects (what the switch has), and :func:`plan_keys`
+to get the minimal SetOps; a full resync is the same with every key.
+:func:`render` renders a whole fabric from scratch (golden tests, `plan`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Container, Iterable, Mapping
+from typing import Any, Protocol
+
+from models.diff import SetOps, apply, diff
+from models.ids import NicName, NodeName, PortName, SwitchName, Vni
+from models.intent import Attachment, Network, Placement
+from models.oc.path import Path
+from models.oc.tree import Tree
+from models.platforms.base import BASE, LeafInfo, ObjectKey, PortInput, port_key, vni_key
+from models.platforms.registry import renderer
+from models.settings import FabricSettings
+from models.state import FabricState
+
+Json = Any
+KeyedObjects = dict[ObjectKey, dict[Path, Json]]
+
+
+class PortResolver(Protocol):
+    """Where a node NIC is cabled (the topology core answers this)."""
+
+    def leaf_port(self, node: NodeName, nic: NicName) -> tuple[SwitchName, PortName]: ...
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Rendered:
+    desired: KeyedObjects
+    #: keys fabricd must leave alone, with the reason (e.g. a foreign access port)
+    conflicts: dict[ObjectKey, str]
+
+
+class _FabricVlans:
+    """VLANs that are fabricd's on a leaf: allocated (active or releasing)
+    plus fabricd-named VLANs found on the device. A view: no copy per render."""
+
+    __slots__ = ("allocated", "device")
+
+    def __init__(self, allocated: Container[int], device: Container[int]) -> None:
+        self.allocated = allocated
+        self.device = device
+
+    def __contains__(self, vlan: object) -> bool:
+        return vlan in self.allocated or vlan in self.device
+
+
+def render_keys(
+    state: FabricState,
+    leaf: LeafInfo,
+    keys: Iterable[ObjectKey],
+    current: Mapping[ObjectKey, Mapping[Path, Json]],
+    device_vlans: Container[int] = frozenset(),
+) -> Rendered:
+    r = renderer(leaf.platform)
+    settings = state.settings
+    intent = state.leaves.get(leaf.name)
+    ours = _FabricVlans(intent.vlans.in_use() if intent else {}, device_vlans)
+    desired: KeyedObjects = {}
+    conflicts: dict[ObjectKey, str] = {}
+    for key in keys:
+        if key.kind == "base":
+            desired[key] = r.base(leaf, settings)
+        elif key.kind == "vni":
+            seg = state.segment(leaf.name, Vni(key.vni))
+            desired[key] = r.segment(leaf, seg, settings) if seg else {}
+        else:
+            port = PortName(key.port)
+            inp = PortInput(
+                port=port,
+                vlans=intent.port_vlans(port) if intent else frozenset(),
+                current=current.get(key, {}),
+                fabric_vlans=ours,
+            )
+            out = r.port(leaf, inp, settings)
+            desired[key] = out.objects
+            if out.conflict:
+                conflicts[key] = out.conflict
+    return Rendered(desired=desired, conflicts=conflicts)
+
+
+def all_keys(state: FabricState, switch: SwitchName, current: Iterable[ObjectKey] = ()) -> set[ObjectKey]:
+    """Every key of a leaf: base, VNIs and ports of the intent and of the device."""
+    keys = {BASE, *current}
+    leaf = state.leaves.get(switch)
+    if leaf is not None:
+        keys.update(vni_key(v) for v in leaf.vnis())
+        keys.update(port_key(p) for p in leaf.port_vnis)
+    return keys
+
+
+def plan_keys(leaf: LeafInfo, rendered: Rendered, current: Mapping[ObjectKey, Mapping[Path, Json]]) -> SetOps:
+    """The minimal SetOps turning the current objects of the rendered keys
+    into the desired ones."""
+    r = renderer(leaf.platform)
+    ops = SetOps()
+    for key in sorted(rendered.desired):
+        ops = ops + diff(current.get(key, {}), rendered.desired[key], r.normalize)
+    return ops
+
+
+def render(
+    networks: Iterable[Network],
+    attachments: Iterable[Attachment],
+    topology: PortResolver,
+    leaves: Iterable[LeafInfo],
+    settings: FabricSettings,
+) -> dict[SwitchName, Tree]:
+    """A whole fabric from scratch: each leaf's desired configuration as a
+    tree of its owned objects (for golden files and dry runs)."""
+    state = FabricState(settings)
+    for net in networks:
+        state.create_network(net)
+    for att in attachments:
+        switch, port = topology.leaf_port(att.node, att.nic)
+        state.attach(att, Placement(switch, port))
+    out: dict[SwitchName, Tree] = {}
+    for leaf in leaves:
+        rendered = render_keys(state, leaf, all_keys(state, leaf.name), {})
+        tree = Tree()
+        apply(tree, plan_keys(leaf, rendered, {}))
+        out[leaf.name] = tree
+    return out
