@@ -86,8 +86,10 @@ class IdentityMap:
             macs[norm] = _ref(f"identity.macs[{mac}]", str(ref))
         local_ids: dict[tuple[NodeName, str], NicName] = {}
         for key, nic in dict(doc.get("local_ids") or {}).items():
-            ref = _ref(f"identity.local_ids[{key}]", f"{key}")
-            local_ids[(ref.node, str(key).split("/", 1)[1])] = _nic(f"identity.local_ids[{key}]", str(nic))
+            node, sep, local_id = str(key).partition("/")
+            if not (node and sep and local_id):
+                raise FactsError(f"identity.local_ids: {key!r} is not NODE/LOCAL-ID")
+            local_ids[(NodeName(node), local_id)] = _nic(f"identity.local_ids[{key}]", str(nic))
         nodes = doc.get("nodes")
         return IdentityMap(
             hostnames=MappingProxyType(

@@ -74,8 +74,9 @@ def _entries(text: str) -> Iterator[tuple[int, str, str] | PortMapProblem]:
     for knode, vnode in doc.value:
         line = knode.start_mark.line + 1
         if not isinstance(knode, yaml.ScalarNode) or not isinstance(vnode, yaml.ScalarNode):
+            key = str(knode.value) if isinstance(knode, yaml.ScalarNode) else ""
             yield PortMapProblem(
-                line=line, entry="", message="expected NODE/NIC: SWITCH/PORT, found a nested value"
+                line=line, entry=key, message="expected NODE/NIC: SWITCH/PORT, found a nested value"
             )
             continue
         yield line, str(knode.value), str(vnode.value)
