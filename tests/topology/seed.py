@@ -64,7 +64,7 @@ def rec(
         system_name=system,
         port_id=port_id,
         port_id_type=kind,
-        chassis_id=chassis or f"02:00:00:00:00:{abs(hash(system)) % 256:02x}",
+        chassis_id=chassis or "02:00:00:00:00:01",
         last_seen=seen,
         stale=stale,
     )
