@@ -67,7 +67,12 @@ def test_seed_graph_structure():
     assert g.number_of_edges() == 8
     assert g.nodes[("switch", "spine1")] == {"kind": "switch", "role": "spine", "platform": "openconfig"}
     (data,) = g.get_edge_data(("switch", "sw1"), ("node", "server1")).values()
-    assert (data["port"], data["nic"], data["source"], data["stale"]) == ("ethernet-1/1", "eth1", "lldp+static", False)
+    assert (data["port"], data["nic"], data["source"], data["stale"]) == (
+        "ethernet-1/1",
+        "eth1",
+        "lldp+static",
+        False,
+    )
     with pytest.raises(nx.NetworkXError):
         g.add_edge(("switch", "sw1"), ("switch", "sw2"))
 
@@ -82,8 +87,12 @@ def test_a_link_both_ends_report_is_one_link_and_a_one_sided_one_is_marked():
 
 def test_foreign_and_unresolved_neighbours_are_reported_not_in_the_graph():
     snap = CASES["mixed"]()
-    assert [(f.switch, f.port, f.system_name) for f in snap.foreign] == [("sw1", "ethernet-1/48", "mgmt-router")]
-    assert [u.reason for u in snap.unresolved] == ["node server2: MAC port id '52:54:00:00:02:09' is not in the MAC map"]
+    assert [(f.switch, f.port, f.system_name) for f in snap.foreign] == [
+        ("sw1", "ethernet-1/48", "mgmt-router")
+    ]
+    assert [u.reason for u in snap.unresolved] == [
+        "node server2: MAC port id '52:54:00:00:02:09' is not in the MAC map"
+    ]
     assert ("node", "mgmt-router") not in snap.graph
 
 
@@ -107,7 +116,10 @@ def test_records_of_unknown_switches_or_ports_are_unresolved():
     snap = build_topology(
         SWITCHES, lldp=[rec("sw9", "ethernet-1/1", "server1", "eth1"), rec("sw1", "Gi0/1", "server1", "eth1")]
     )
-    assert [u.reason.split(":")[0] for u in snap.unresolved] == ["local port", "switch 'sw9' is not in the inventory"]
+    assert [u.reason.split(":")[0] for u in snap.unresolved] == [
+        "local port",
+        "switch 'sw9' is not in the inventory",
+    ]
     assert snap.edge_links == ()
 
 
@@ -128,7 +140,12 @@ def test_the_graph_does_not_depend_on_record_order(records):
 def test_queries_on_the_seed():
     snap = CASES["seed-merged"]()
     (up,) = snap.fabric_neighbours(SW1)
-    assert (up.port, up.peer, up.peer_port, up.one_sided) == ("ethernet-1/49", "spine1", "ethernet-1/1", False)
+    assert (up.port, up.peer, up.peer_port, up.one_sided) == (
+        "ethernet-1/49",
+        "spine1",
+        "ethernet-1/1",
+        False,
+    )
     assert [str(a.peer) for a in snap.fabric_neighbours(SWITCHES[2].name)] == ["sw1", "sw2"]
     assert {p: [str(r) for r in refs] for p, refs in snap.edge_ports(SW1).items()} == {
         "ethernet-1/1": ["server1/eth1"],

@@ -27,7 +27,11 @@ MAPPED = IdentityMap.from_config(
 
 # (record fields, identity, expected)
 SUBTYPE_CASES = {
-    "ifname": (("server1", "eth1", PortIdType.INTERFACE_NAME), IdentityMap(), NicNeighbour(ref=ref("server1", "eth1"))),
+    "ifname": (
+        ("server1", "eth1", PortIdType.INTERFACE_NAME),
+        IdentityMap(),
+        NicNeighbour(ref=ref("server1", "eth1")),
+    ),
     "mac-via-mapping": (
         ("server2", "52:54:00:aa:00:01", PortIdType.MAC_ADDRESS),
         MAPPED,
@@ -38,7 +42,11 @@ SUBTYPE_CASES = {
         MAPPED,
         NicNeighbour(ref=ref("server2", "eth1")),
     ),
-    "local-via-mapping": (("server3", "7", PortIdType.LOCAL), MAPPED, NicNeighbour(ref=ref("server3", "eth1"))),
+    "local-via-mapping": (
+        ("server3", "7", PortIdType.LOCAL),
+        MAPPED,
+        NicNeighbour(ref=ref("server3", "eth1")),
+    ),
     "alias-via-mapping": (
         ("server3", "uplink-b", PortIdType.INTERFACE_ALIAS),
         MAPPED,
@@ -108,7 +116,12 @@ def test_port_id_subtypes(case):
     ids=["explicit-map", "strip-domain", "switch-fqdn", "no-mapping"],
 )
 def test_hostname_mapping(identity, system, expected):
-    r = rec("spine1" if expected is None else "sw1", "ethernet-1/1", system, "ethernet-1/49" if expected is None else "eth1")
+    r = rec(
+        "spine1" if expected is None else "sw1",
+        "ethernet-1/1",
+        system,
+        "ethernet-1/49" if expected is None else "eth1",
+    )
     got = resolve(r, INVENTORY, identity)
     if expected is None:
         assert got == FabricNeighbour(switch=SW1, port=PortName("ethernet-1/49"))
@@ -121,7 +134,9 @@ def test_neighbours_outside_the_node_inventory_are_foreign():
     assert resolve(rec("sw1", "ethernet-1/9", "mgmt-router", "Gi0/1"), INVENTORY, identity) == Foreign(
         system_name="mgmt-router"
     )
-    assert isinstance(resolve(rec("sw1", "ethernet-1/1", "server1", "eth1"), INVENTORY, identity), NicNeighbour)
+    assert isinstance(
+        resolve(rec("sw1", "ethernet-1/1", "server1", "eth1"), INVENTORY, identity), NicNeighbour
+    )
 
 
 @pytest.mark.parametrize(
@@ -137,8 +152,14 @@ def test_normalise_mac(text, mac):
     [
         ({"hostname": {}}, r"unknown keys \['hostname'\]"),
         ({"macs": {"not-a-mac": "server1/eth1"}}, "'not-a-mac' is not a MAC address"),
-        ({"macs": {"52:54:00:aa:00:01": "server1"}}, r"identity.macs\[52:54:00:aa:00:01\]: 'server1' is not NODE/NIC"),
-        ({"local_ids": {"server1/3": "bad nic"}}, r"identity.local_ids\[server1/3\]: 'bad nic' is not a port name"),
+        (
+            {"macs": {"52:54:00:aa:00:01": "server1"}},
+            r"identity.macs\[52:54:00:aa:00:01\]: 'server1' is not NODE/NIC",
+        ),
+        (
+            {"local_ids": {"server1/3": "bad nic"}},
+            r"identity.local_ids\[server1/3\]: 'bad nic' is not a port name",
+        ),
     ],
     ids=["unknown-key", "bad-mac", "mac-target-not-node-nic", "bad-local-nic"],
 )

@@ -22,8 +22,15 @@ def test_seed_map_normalises_every_port_to_its_openconfig_name():
 @pytest.mark.parametrize("port", ["e1-5", "ethernet-1/5"], ids=["containerlab", "openconfig"])
 def test_any_name_of_the_port_is_accepted(port):
     pm = parse_port_map(f"server1/eth1: sw1/{port}\n", SWITCHES)
-    assert pm.links == (StaticLink(node=ref("server1", "eth1").node, nic=ref("server1", "eth1").nic,
-                                   switch=SW1, port=PortName("ethernet-1/5"), line=1),)
+    assert pm.links == (
+        StaticLink(
+            node=ref("server1", "eth1").node,
+            nic=ref("server1", "eth1").nic,
+            switch=SW1,
+            port=PortName("ethernet-1/5"),
+            line=1,
+        ),
+    )
 
 
 @pytest.mark.parametrize("text", ["", "# nothing yet\n"], ids=["empty", "comment-only"])
@@ -33,7 +40,10 @@ def test_an_empty_map_is_valid(text):
 
 def test_links_are_sorted_whatever_the_order_written():
     text = "server2/eth1: sw1/e1-2\nserver1/eth1: sw1/e1-1\n"
-    assert [str(link.ref) for link in parse_port_map(text, SWITCHES).links] == ["server1/eth1", "server2/eth1"]
+    assert [str(link.ref) for link in parse_port_map(text, SWITCHES).links] == [
+        "server1/eth1",
+        "server2/eth1",
+    ]
 
 
 ERROR_CASES = {
@@ -69,6 +79,8 @@ def test_every_problem_is_reported_not_only_the_first():
 
 
 def test_a_map_built_in_code_refuses_a_nic_twice():
-    link = StaticLink(node=ref("s", "eth1").node, nic=ref("s", "eth1").nic, switch=SW1, port=PortName("ethernet-1/1"))
+    link = StaticLink(
+        node=ref("s", "eth1").node, nic=ref("s", "eth1").nic, switch=SW1, port=PortName("ethernet-1/1")
+    )
     with pytest.raises(FactsError, match="mapped twice"):
         StaticPortMap(links=(link, link))
