@@ -26,6 +26,8 @@ Conflict kinds (one per NIC or port, each naming its placements):
 * ``port-claimed-twice``: two placed NICs on one switch port (both stay placed).
 * ``fabric-port-claimed-twice``: LLDP shows two fabric peers on one switch port.
 
+A placement is stale when the LLDP records behind it are all stale and the
+static map does not hold it up (in ``lldp`` mode the map never does).
 Fresh LLDP records beat stale ones (stale: the switch's session was lost for
 longer than the hold time): a NIC seen fresh on one port and stale on another
 is placed on the fresh one, and the stale edge stays visible in the graph.
@@ -183,7 +185,11 @@ def place(
         source = (
             LinkSource.BOTH if by_lldp and winner == s else LinkSource.LLDP if by_lldp else LinkSource.STATIC
         )
-        placed[ref] = Placed(placement=winner, source=source, stale=source is LinkSource.LLDP and not fresh)
+        placed[ref] = Placed(
+            placement=winner,
+            source=source,
+            stale=not fresh and (source is LinkSource.LLDP or policy.mode is Mode.LLDP),
+        )
     owners: dict[Placement, list[NodeNicRef]] = defaultdict(list)
     for ref, p in placed.items():
         owners[p.placement].append(ref)

@@ -137,6 +137,12 @@ CASES = {
         add=(rec("sw1", "ethernet-1/1", "server1", "eth1", stale=True),),
         expect=NotFoundReason.STALE,
     ),
+    "stale-lldp-mode-static-agrees": Case(
+        policy=LLDP,
+        drop=S1_MOVED,
+        add=(rec("sw1", "ethernet-1/1", "server1", "eth1", stale=True),),
+        expect=NotFoundReason.STALE,
+    ),
     "stale-but-mapped-statically": Case(
         drop=S1_MOVED,
         add=(rec("sw1", "ethernet-1/1", "server1", "eth1", stale=True),),
