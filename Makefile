@@ -48,10 +48,6 @@ demo: deps
 demo-down:
 	@scripts/demo.sh down
 
-## golden: rewrite golden files from the current output (review the diff before committing)
-golden: deps
-	FABRIC_REGEN_GOLDEN=1 $(BIN)/pytest -q tests
-
 bench: deps
 	$(PY) -m bench all
 
