@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from models.ids import SwitchName
-from tests.topology import golden
+from tests import golden_util
 from topology.errors import FactsError
 from topology.facts import ChassisIdType, PortIdType, Role, SwitchFacts
 
@@ -50,12 +50,12 @@ def test_an_unknown_subtype_is_a_facts_error():
 
 
 def test_a_golden_mismatch_fails_with_a_diff(tmp_path, monkeypatch):
-    monkeypatch.setattr(golden, "GOLDEN", tmp_path)
     monkeypatch.delenv("FABRIC_REGEN_GOLDEN", raising=False)
-    (tmp_path / "case.txt").write_text("one\ntwo\n")
-    golden.assert_golden("case.txt", "one\ntwo\n")
-    with pytest.raises(pytest.fail.Exception, match=r"(?s)--- golden/case.txt.*-two\n\+three"):
-        golden.assert_golden("case.txt", "one\nthree\n")
+    case = tmp_path / "case.txt"
+    case.write_text("one\ntwo\n")
+    golden_util.check_text(case, "one\ntwo\n")
+    with pytest.raises(AssertionError, match=r"(?s)--- .*case.txt \(golden\).*-two\n\+three"):
+        golden_util.check_text(case, "one\nthree\n")
     monkeypatch.setenv("FABRIC_REGEN_GOLDEN", "1")
-    golden.assert_golden("case.txt", "one\nthree\n")
-    assert (tmp_path / "case.txt").read_text() == "one\nthree\n"
+    golden_util.check_text(case, "one\nthree\n")
+    assert case.read_text() == "one\nthree\n"
