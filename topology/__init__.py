@@ -19,6 +19,7 @@ snapshot and its queries), ``lldp_state`` (the LLDP stream reducer),
 
 from __future__ import annotations
 
+from models.intent import Placement
 from topology.changes import ChangeKind, PlacementChange, placement_changes
 from topology.conflicts import Conflict, ConflictKind, LinkSource, Mode, Placed, Prefer, SourcePolicy
 from topology.errors import (
@@ -35,7 +36,6 @@ from topology.facts import (
     ChassisIdType,
     LldpRecord,
     NodeNicRef,
-    Placement,
     PortIdType,
     Role,
     StaticLink,

@@ -22,7 +22,8 @@ from __future__ import annotations
 import dataclasses
 import enum
 
-from topology.facts import NodeNicRef, Placement
+from models.intent import Placement
+from topology.facts import NodeNicRef
 from topology.snapshot import TopologySnapshot
 
 

@@ -41,8 +41,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from models.intent import Placement
 from topology.errors import FactsError
-from topology.facts import NodeNicRef, Placement
+from topology.facts import NodeNicRef
 from topology.portmap import StaticPortMap
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from models.intent import Placement
 from topology.conflicts import Conflict
-from topology.facts import Placement
 from topology.snapshot import EdgeLink, FabricLink, TopologySnapshot
 
 ROLE_COLOURS = {"leaf": "#a1d99b", "spine": "#9ecae1"}

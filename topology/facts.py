@@ -15,6 +15,7 @@ import ipaddress
 from typing import Self
 
 from models.ids import NicName, NodeName, PortName, SwitchName
+from models.intent import Placement
 from models.platforms import PlatformProfile, PortNameError, UnknownPlatformError, profile
 from topology.errors import FactsError
 
@@ -141,17 +142,6 @@ class NodeNicRef:
 
     def __str__(self) -> str:
         return f"{self.node}/{self.nic}"
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True, order=True)
-class Placement:
-    """Where a node NIC is cabled: a switch port (OpenConfig name)."""
-
-    switch: SwitchName
-    port: PortName
-
-    def __str__(self) -> str:
-        return f"{self.switch}/{self.port}"
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True, order=True)

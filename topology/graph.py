@@ -22,9 +22,10 @@ from types import MappingProxyType
 import networkx as nx
 
 from models.ids import SwitchName
+from models.intent import Placement
 from topology.conflicts import Conflict, ConflictKind, LinkSource, Observation, Placed, SourcePolicy, place
 from topology.errors import FactsError
-from topology.facts import LldpRecord, NodeNicRef, Placement, SwitchFacts
+from topology.facts import LldpRecord, NodeNicRef, SwitchFacts
 from topology.identity import FabricNeighbour, Foreign, IdentityMap, NicNeighbour, resolve
 from topology.portmap import StaticPortMap
 from topology.snapshot import EdgeLink, FabricLink, ForeignNeighbour, TopologySnapshot, UnresolvedNeighbour

@@ -29,8 +29,9 @@ from types import MappingProxyType
 import yaml
 
 from models.ids import NicName, NodeName, SwitchName
+from models.intent import Placement
 from topology.errors import FactsError, PortMapError, PortMapProblem
-from topology.facts import NodeNicRef, Placement, Role, StaticLink, SwitchFacts, node_nic
+from topology.facts import NodeNicRef, Role, StaticLink, SwitchFacts, node_nic
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

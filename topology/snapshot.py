@@ -20,9 +20,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from models.ids import NicName, NodeName, PortName, SwitchName
+from models.intent import Placement
 from topology.conflicts import Conflict, LinkSource, Placed, SourcePolicy
 from topology.errors import NotFound, NotFoundReason
-from topology.facts import NodeNicRef, Placement, SwitchFacts
+from topology.facts import NodeNicRef, SwitchFacts
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True, order=True)

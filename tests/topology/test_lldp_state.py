@@ -7,11 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.ids import NicName, NodeName, PortName, SwitchName
+from models.intent import Placement
 from tests.topology.seed import SW1, SW2, SWITCHES, ref, seed_records
 from topology.changes import ChangeKind, PlacementChange, placement_changes
 from topology.conflicts import Mode, SourcePolicy
 from topology.errors import FactsError, NotFound, NotFoundReason
-from topology.facts import LldpRecord, Placement
+from topology.facts import LldpRecord
 from topology.graph import build_topology
 from topology.identity import IdentityMap
 from topology.lldp_state import (

@@ -3,10 +3,11 @@ from __future__ import annotations
 import pytest
 
 from models.ids import PortName
+from models.intent import Placement
 from tests.topology.golden import assert_golden
 from tests.topology.seed import PORT_MAP, SW1, SW2, SWITCHES, ref
 from topology.errors import FactsError, PortMapError
-from topology.facts import Placement, StaticLink
+from topology.facts import StaticLink
 from topology.portmap import StaticPortMap, parse_port_map
 
 
