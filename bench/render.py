@@ -26,9 +26,7 @@ NETWORKS = 2000
 
 def _att(i: int, net: Network, node: str) -> Attachment:
     return Attachment(
-        id=AttachmentId(
-            pod_namespace="bench", pod_name=f"p{i}", pod_uid=f"u{i}", network=net.key, interface="net1"
-        ),
+        id=AttachmentId(pod_namespace="bench", pod_name=f"p{i}", pod_uid=f"u{i}", network=net.key, interface="net1"),
         container_id=f"c{i}",
         node=NodeName(node),
         nic=NicName("eth1"),

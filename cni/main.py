@@ -38,9 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     command = os.environ.get("CNI_COMMAND", "")
     if command == "VERSION":
-        sys.stdout.write(
-            json.dumps({"cniVersion": SPEC_VERSION, "supportedVersions": list(SUPPORTED_VERSIONS)}) + "\n"
-        )
+        sys.stdout.write(json.dumps({"cniVersion": SPEC_VERSION, "supportedVersions": list(SUPPORTED_VERSIONS)}) + "\n")
         return 0
     if not command:
         sys.stderr.write(USAGE)

@@ -118,9 +118,7 @@ def load_inventory(path: str | Path) -> Inventory:
 def parse_inventory(doc: Any, *, base: Path = Path("."), source: str = "inventory") -> Inventory:
     out: list[Problem] = []
     if not isinstance(doc, Mapping) or not isinstance(doc.get("switches"), list):
-        raise ValidationError(
-            [Problem(source, type(doc).__name__, "must be a mapping with a `switches:` list")]
-        )
+        raise ValidationError([Problem(source, type(doc).__name__, "must be a mapping with a `switches:` list")])
     switches: list[SwitchConfig] = []
     seen: set[str] = set()
     for i, raw in enumerate(doc["switches"]):
@@ -159,9 +157,7 @@ def _switch(raw: Mapping[str, Any], field: str, base: Path, out: list[Problem]) 
         out.append(Problem(f"{field}.role", role, "is not leaf or spine"))
     router_id = str(raw.get("router_id") or "")
     if role == "leaf" and not router_id:
-        out.append(
-            Problem(f"{field}.router_id", raw.get("router_id"), "is required for a leaf (its VTEP address)")
-        )
+        out.append(Problem(f"{field}.router_id", raw.get("router_id"), "is required for a leaf (its VTEP address)"))
     asn = raw.get("asn", 0)
     if not isinstance(asn, int) or not 0 <= asn <= 4294967295:
         out.append(Problem(f"{field}.asn", asn, "is not an ASN"))
@@ -225,8 +221,6 @@ def _password(creds: Mapping[str, Any], field: str, base: Path, out: list[Proble
         return os.environ[var]
     if "password" in creds:
         out.append(
-            Problem(
-                f"{field}.password", "***", "inline passwords are refused: use password_file or password_env"
-            )
+            Problem(f"{field}.password", "***", "inline passwords are refused: use password_file or password_env")
         )
     return ""

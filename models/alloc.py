@@ -38,9 +38,7 @@ class LeafVlans:
 
     __slots__ = ("_by_vlan", "_by_vni", "_free", "_releasing", "pool", "switch")
 
-    def __init__(
-        self, switch: SwitchName, pool: VlanPool, allocations: Iterable[VlanAllocation] = ()
-    ) -> None:
+    def __init__(self, switch: SwitchName, pool: VlanPool, allocations: Iterable[VlanAllocation] = ()) -> None:
         self.switch = switch
         self.pool = pool
         self._by_vni: dict[Vni, VlanId] = {}
@@ -81,13 +79,9 @@ class LeafVlans:
             owner = self._by_vlan.get(prefer)
             if owner is not None:
                 what = "is being released by" if owner in self._releasing else "carries"
-                raise PlacementConflict(
-                    f"VLAN {prefer} on {self.switch} {what} VNI {owner}; the NIC's pods need it"
-                )
+                raise PlacementConflict(f"VLAN {prefer} on {self.switch} {what} VNI {owner}; the NIC's pods need it")
             if prefer not in self.pool:
-                raise PlacementConflict(
-                    f"VLAN {prefer} is outside the VLAN pool {self.pool} of {self.switch}"
-                )
+                raise PlacementConflict(f"VLAN {prefer} is outside the VLAN pool {self.pool} of {self.switch}")
             self._take(vni, prefer)
             return prefer
         while self._free:

@@ -56,9 +56,7 @@ class SetOps:
 EMPTY = SetOps()
 
 
-def diff(
-    current: Mapping[Path, Json], desired: Mapping[Path, Json], normalize: Normalize | None = None
-) -> SetOps:
+def diff(current: Mapping[Path, Json], desired: Mapping[Path, Json], normalize: Normalize | None = None) -> SetOps:
     norm = normalize or _default_normalize
     deletes = tuple(sorted(p for p in current if p not in desired))
     replaces = tuple(

@@ -91,9 +91,7 @@ class PortSettings:
 class FabricSettings:
     evpn: EvpnSettings = EvpnSettings()
     vlan_pool: VlanPool = VlanPool()
-    switch_pools: Mapping[SwitchName, VlanPool] = dataclasses.field(
-        default_factory=lambda: MappingProxyType({})
-    )
+    switch_pools: Mapping[SwitchName, VlanPool] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
     ports: PortSettings = PortSettings()
     default_mtu: int = 1500
 
@@ -143,9 +141,7 @@ def parse_fabric_settings(raw: Mapping[str, Any] | None, *, prefix: str = "fabri
 def _unknown(raw: Mapping[str, Any], known: set[str], prefix: str, out: list[Problem]) -> None:
     for key in raw:
         if key not in known:
-            out.append(
-                Problem(f"{prefix}.{key}", raw[key], f"is not a setting (known: {', '.join(sorted(known))})")
-            )
+            out.append(Problem(f"{prefix}.{key}", raw[key], f"is not a setting (known: {', '.join(sorted(known))})"))
 
 
 def _mapping(raw: object, field: str, out: list[Problem]) -> Mapping[str, Any]:
@@ -219,10 +215,6 @@ def _ports(raw: object, prefix: str, out: list[Problem]) -> PortSettings:
         when = "remove"
     park = d.get("park_vlan", 0)
     if when == "park" and (not isinstance(park, int) or not VLAN_MIN <= park <= VLAN_MAX):
-        out.append(
-            Problem(
-                f"{prefix}.park_vlan", park, f"must be a VLAN {VLAN_MIN}..{VLAN_MAX} with when_empty: park"
-            )
-        )
+        out.append(Problem(f"{prefix}.park_vlan", park, f"must be a VLAN {VLAN_MIN}..{VLAN_MAX} with when_empty: park"))
         park = 0
     return PortSettings(when_empty=when, park_vlan=park if isinstance(park, int) else 0)

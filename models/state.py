@@ -224,9 +224,7 @@ class FabricState:
         self._drop(old, dirty)
         return DetachResult(removed=old, dirty=dirty)
 
-    def move_nic(
-        self, node: NodeName, nic: NicName, placement: Placement
-    ) -> tuple[list[PlacedAttachment], Dirty]:
+    def move_nic(self, node: NodeName, nic: NicName, placement: Placement) -> tuple[list[PlacedAttachment], Dirty]:
         """The NIC is now cabled to ``placement``: its attachments follow with
         their VLAN (the pods use it); where the VLAN cannot be kept the
         attachment becomes a conflict, never a silent renumbering."""
@@ -242,9 +240,7 @@ class FabricState:
                 new = dataclasses.replace(old, placement=placement, vlan=vlan, conflict="")
                 dirty.setdefault(placement.switch, set()).update({vni_key(old.vni), port_key(placement.port)})
             except (PlacementConflict, PoolExhaustedError) as e:
-                new = dataclasses.replace(
-                    old, placement=None, conflict=f"NIC {node}/{nic} moved to {placement}: {e}"
-                )
+                new = dataclasses.replace(old, placement=None, conflict=f"NIC {node}/{nic} moved to {placement}: {e}")
             self._drop(old, dirty)
             self._index(new)
             moved.append(new)
@@ -313,9 +309,7 @@ class FabricState:
         if old.placement is not None:
             leaf = self.leaf(old.placement.switch)
             leaf.remove(old.vni, old.placement.port)
-            dirty.setdefault(old.placement.switch, set()).update(
-                {vni_key(old.vni), port_key(old.placement.port)}
-            )
+            dirty.setdefault(old.placement.switch, set()).update({vni_key(old.vni), port_key(old.placement.port)})
 
 
 def merge_dirty(*parts: Mapping[SwitchName, set[ObjectKey]]) -> Dirty:

@@ -37,9 +37,7 @@ def ifname(field: str, value: str, out: list[Problem]) -> None:
     if not value:
         out.append(Problem(field, value, "is required"))
     elif value in (".", "..") or not _IFNAME.match(value):
-        out.append(
-            Problem(field, value, "is not a Linux interface name (1-15 characters, no '/', ':' or space)")
-        )
+        out.append(Problem(field, value, "is not a Linux interface name (1-15 characters, no '/', ':' or space)"))
 
 
 def network_problems(net: Network, *, prefix: str = "network") -> list[Problem]:
@@ -51,11 +49,7 @@ def network_problems(net: Network, *, prefix: str = "network") -> list[Problem]:
     if net.mtu and not MTU_MIN <= net.mtu <= MTU_MAX:
         out.append(Problem(f"{prefix}.mtu", net.mtu, f"is out of range {MTU_MIN}..{MTU_MAX} (0 = default)"))
     if len(net.description) > DESCRIPTION_MAX:
-        out.append(
-            Problem(
-                f"{prefix}.description", f"{net.description[:20]}...", f"is longer than {DESCRIPTION_MAX}"
-            )
-        )
+        out.append(Problem(f"{prefix}.description", f"{net.description[:20]}...", f"is longer than {DESCRIPTION_MAX}"))
     elif not net.description.isprintable():
         out.append(Problem(f"{prefix}.description", net.description, "has non-printable characters"))
     return out
@@ -66,9 +60,7 @@ def attachment_id_problems(aid: AttachmentId, *, prefix: str = "id") -> list[Pro
     dns_label(f"{prefix}.pod_namespace", aid.pod_namespace, out)
     dns_subdomain(f"{prefix}.pod_name", aid.pod_name, out)
     if not _POD_UID.match(aid.pod_uid):
-        out.append(
-            Problem(f"{prefix}.pod_uid", aid.pod_uid, "is not a pod UID (1-128 of A-Z, a-z, 0-9, '-')")
-        )
+        out.append(Problem(f"{prefix}.pod_uid", aid.pod_uid, "is not a pod UID (1-128 of A-Z, a-z, 0-9, '-')"))
     dns_label(f"{prefix}.network.namespace", aid.network.namespace, out)
     dns_label(f"{prefix}.network.name", aid.network.name, out)
     ifname(f"{prefix}.interface", aid.interface, out)

@@ -49,11 +49,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         files = generate(Path(tmp))
-        stale = [
-            f
-            for f in files
-            if not (ROOT / f).exists() or not filecmp.cmp(Path(tmp) / f, ROOT / f, shallow=False)
-        ]
+        stale = [f for f in files if not (ROOT / f).exists() or not filecmp.cmp(Path(tmp) / f, ROOT / f, shallow=False)]
         if args.check:
             for f in stale:
                 print(f"stale generated file: {f} (run: python scripts/genproto.py)", file=sys.stderr)

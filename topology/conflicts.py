@@ -82,13 +82,9 @@ class SourcePolicy:
     def from_config(doc: Mapping[str, Any]) -> SourcePolicy:
         """From ``{"mode": "merged", "prefer": "static"}`` (both optional)."""
         try:
-            return SourcePolicy(
-                mode=Mode(doc.get("mode", "merged")), prefer=Prefer(doc.get("prefer", "static"))
-            )
+            return SourcePolicy(mode=Mode(doc.get("mode", "merged")), prefer=Prefer(doc.get("prefer", "static")))
         except ValueError as e:
-            raise FactsError(
-                f"topology policy: {e} (mode: static|lldp|merged, prefer: static|lldp)"
-            ) from None
+            raise FactsError(f"topology policy: {e} (mode: static|lldp|merged, prefer: static|lldp)") from None
 
     def __str__(self) -> str:
         return f"mode={self.mode} prefer={self.prefer}"
@@ -141,9 +137,7 @@ def place(
         fresh = [o for o in obs if not o.stale]
         lplaces = sorted({o.placement for o in (fresh or obs)})
         single = lplaces[0] if len(lplaces) == 1 else None
-        static_decides = policy.mode is Mode.STATIC or (
-            policy.mode is Mode.MERGED and policy.prefer is Prefer.STATIC
-        )
+        static_decides = policy.mode is Mode.STATIC or (policy.mode is Mode.MERGED and policy.prefer is Prefer.STATIC)
         winner: Placement | None
         if policy.mode is Mode.STATIC:
             winner = s
@@ -183,9 +177,7 @@ def place(
         if winner is None:
             continue
         by_lldp = winner in lplaces
-        source = (
-            LinkSource.BOTH if by_lldp and winner == s else LinkSource.LLDP if by_lldp else LinkSource.STATIC
-        )
+        source = LinkSource.BOTH if by_lldp and winner == s else LinkSource.LLDP if by_lldp else LinkSource.STATIC
         placed[ref] = Placed(
             placement=winner,
             source=source,

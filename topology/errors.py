@@ -14,6 +14,11 @@
                                   conflicted NIC can come back with the next snapshot;
                                   ``unknown-switch`` for switch queries.
 
+The tree hangs off the one error tree of fabricd (:mod:`models.errors`):
+``TopologyError`` is a ``FabricError``, ``PermanentError`` a
+``models.errors.PermanentError`` and ``NotFound`` a ``NotFoundError``, so the
+API maps them to status codes like every other error.
+
 Errors of :mod:`models.platforms` (``PortNameError``, ``UnknownPlatformError``)
 are translated into :class:`FactsError` / :class:`PortMapError` where a name
 enters the topology; they never leak out of this package.
@@ -24,14 +29,15 @@ from __future__ import annotations
 import dataclasses
 import enum
 
+from models import errors as core
 from models.ids import NicName, NodeName, SwitchName
 
 
-class TopologyError(Exception):
+class TopologyError(core.FabricError):
     """Root of every error raised by :mod:`topology`."""
 
 
-class PermanentError(TopologyError):
+class PermanentError(TopologyError, core.PermanentError):
     """The input is wrong: retrying cannot help, the operator must fix it."""
 
 
@@ -71,7 +77,7 @@ class NotFoundReason(enum.StrEnum):
     UNKNOWN_SWITCH = "unknown-switch"
 
 
-class NotFound(TopologyError):
+class NotFound(TopologyError, core.NotFoundError):
     """A query names what the snapshot does not place; the message names what is missing."""
 
     def __init__(

@@ -86,9 +86,7 @@ def build_topology(
             ends = (here, there) if here <= there else (there, here)
             reports[ends].append((here, r.last_seen, r.stale))
         elif isinstance(far, NicNeighbour):
-            seen[far.ref].append(
-                Observation(ref=far.ref, placement=here, last_seen=r.last_seen, stale=r.stale)
-            )
+            seen[far.ref].append(Observation(ref=far.ref, placement=here, last_seen=r.last_seen, stale=r.stale))
         elif isinstance(far, Foreign):
             foreign.add(
                 ForeignNeighbour(

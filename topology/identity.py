@@ -147,9 +147,7 @@ class Unresolved:
 Neighbour = FabricNeighbour | NicNeighbour | Foreign | Unresolved
 
 
-def resolve(
-    record: LldpRecord, switches: Mapping[SwitchName, SwitchFacts], identity: IdentityMap
-) -> Neighbour:
+def resolve(record: LldpRecord, switches: Mapping[SwitchName, SwitchFacts], identity: IdentityMap) -> Neighbour:
     """Who ``record`` sees (module docstring)."""
     name = identity.system(record.system_name)
     kind, pid = record.port_id_type, record.port_id

@@ -144,9 +144,7 @@ class LldpState:
         sessions = dict(self.sessions)
         if session is not None:
             sessions[switch] = session
-        return dataclasses.replace(
-            self, neighbors=MappingProxyType(neighbors), sessions=MappingProxyType(sessions)
-        )
+        return dataclasses.replace(self, neighbors=MappingProxyType(neighbors), sessions=MappingProxyType(sessions))
 
     def apply(self, event: LldpEvent) -> LldpState:
         """The state after ``event`` (this state is left as it was)."""

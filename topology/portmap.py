@@ -39,9 +39,7 @@ class StaticPortMap:
     """A validated static port map (sorted by node NIC)."""
 
     links: tuple[StaticLink, ...] = ()
-    by_ref: Mapping[NodeNicRef, StaticLink] = dataclasses.field(
-        init=False, repr=False, compare=False, hash=False
-    )
+    by_ref: Mapping[NodeNicRef, StaticLink] = dataclasses.field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "links", tuple(sorted(self.links)))
@@ -68,17 +66,13 @@ def _entries(text: str) -> Iterator[tuple[int, str, str] | PortMapProblem]:
     if doc is None:
         return
     if not isinstance(doc, yaml.MappingNode):
-        yield PortMapProblem(
-            line=doc.start_mark.line + 1, entry="", message="expected a mapping NODE/NIC: SWITCH/PORT"
-        )
+        yield PortMapProblem(line=doc.start_mark.line + 1, entry="", message="expected a mapping NODE/NIC: SWITCH/PORT")
         return
     for knode, vnode in doc.value:
         line = knode.start_mark.line + 1
         if not isinstance(knode, yaml.ScalarNode) or not isinstance(vnode, yaml.ScalarNode):
             key = str(knode.value) if isinstance(knode, yaml.ScalarNode) else ""
-            yield PortMapProblem(
-                line=line, entry=key, message="expected NODE/NIC: SWITCH/PORT, found a nested value"
-            )
+            yield PortMapProblem(line=line, entry=key, message="expected NODE/NIC: SWITCH/PORT, found a nested value")
             continue
         yield line, str(knode.value), str(vnode.value)
 

@@ -42,9 +42,7 @@ def parse_address(text: str) -> Address:
         if path.startswith("//"):
             path = path[2:]
         if not path.startswith("/"):
-            raise AddressError(
-                f"{text!r}: a unix socket path must be absolute (unix:///run/fabricd/api.sock)"
-            )
+            raise AddressError(f"{text!r}: a unix socket path must be absolute (unix:///run/fabricd/api.sock)")
         return Address(kind="unix", target=os.path.normpath(path))
     if raw.startswith("tcp://"):
         raw = raw[len("tcp://") :]

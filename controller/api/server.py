@@ -42,9 +42,7 @@ class ApiServer:
     bound: list[Address]
 
     async def set_serving(self, serving: bool) -> None:
-        status = (
-            health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
-        )
+        status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
         for name in ("", SERVICE_NAME):
             await self.health.set(name, status)
 
@@ -90,11 +88,7 @@ async def start_server(
     for addr in listeners:
         if addr.kind == "unix":
             _prepare_unix_path(addr.target)
-        port = (
-            server.add_secure_port(addr.grpc, credentials)
-            if credentials
-            else server.add_insecure_port(addr.grpc)
-        )
+        port = server.add_secure_port(addr.grpc, credentials) if credentials else server.add_insecure_port(addr.grpc)
         if addr.kind == "tcp":
             bound.append(Address(kind="tcp", target=f"{addr.target.rpartition(':')[0]}:{port}"))
         else:

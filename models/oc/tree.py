@@ -94,9 +94,7 @@ def _keyed(entries: list[Json], schema: SchemaPath) -> KeyedList:
             raise TreeError(schema, f"list entry lacks its key {', '.join(missing)}")
         kt = tuple(key_string(node[k]) for k, _ in keys)
         if kt in out:
-            raise TreeError(
-                schema, f"duplicate list entry {dict(zip([k for k, _ in keys], kt, strict=True))}"
-            )
+            raise TreeError(schema, f"duplicate list entry {dict(zip([k for k, _ in keys], kt, strict=True))}")
         out[kt] = node
     return out
 

@@ -42,11 +42,7 @@ _NAME_RE = re.compile(rf"^{PREFIX}([1-9][0-9]*)$")
 
 NI = parse("/network-instances")
 DEFAULT = parse("/network-instances/network-instance[name=default]")
-CP = (
-    DEFAULT
-    / Elem.of("connection-points")
-    / Elem.of("connection-point", {"connection-point-id": CONNECTION_POINT})
-)
+CP = DEFAULT / Elem.of("connection-points") / Elem.of("connection-point", {"connection-point-id": CONNECTION_POINT})
 EP = CP / Elem("endpoints") / Elem.of("endpoint", {"endpoint-id": ENDPOINT})
 LEVNIS = EP / Elem("vxlan") / Elem("local-endpoint-vnis")
 BGP = DEFAULT / "protocols/protocol[identifier=BGP][name=BGP]/bgp"

@@ -53,9 +53,7 @@ class PortNaming:
             m = re.fullmatch(self.forms[form], name)
             if m:
                 fields = m.groupdict()
-                return PortNames(
-                    **{f: self.formats[f].format(**fields) for f in ("clab", "linux", "oc", "lldp")}
-                )
+                return PortNames(**{f: self.formats[f].format(**fields) for f in ("clab", "linux", "oc", "lldp")})
         return None
 
 
@@ -140,6 +138,4 @@ def profile(name: str) -> PlatformProfile:
     try:
         return PROFILES[name]
     except KeyError:
-        raise UnknownPlatformError(
-            f"unknown platform {name!r} (known: {', '.join(sorted(PROFILES))})"
-        ) from None
+        raise UnknownPlatformError(f"unknown platform {name!r} (known: {', '.join(sorted(PROFILES))})") from None

@@ -22,17 +22,12 @@ from tests.models.sim import Fabric
 SW1 = SwitchName("sw1")
 LEAF = LeafInfo(name=SW1, platform="openconfig", router_id="10.0.0.11", asn=65001)
 P1 = PortName("ethernet-1/1")
-NETS = [
-    Network(namespace="default", name=n, vni=Vni(v))
-    for n, v in (("blue", 1111), ("green", 2222), ("red", 3333))
-]
+NETS = [Network(namespace="default", name=n, vni=Vni(v)) for n, v in (("blue", 1111), ("green", 2222), ("red", 3333))]
 
 
 def att(pod: str, net: Network, nic="eth1") -> Attachment:
     return Attachment(
-        id=AttachmentId(
-            pod_namespace="default", pod_name=pod, pod_uid=pod, network=net.key, interface="net1"
-        ),
+        id=AttachmentId(pod_namespace="default", pod_name=pod, pod_uid=pod, network=net.key, interface="net1"),
         container_id=f"c-{pod}",
         node=NodeName("server1"),
         nic=NicName(nic),
@@ -83,9 +78,7 @@ def test_last_vlan_parks_the_port_when_asked():
 def test_foreign_vlans_on_a_port_are_kept():
     f = fabric()
     f.current[SW1][port_key(P1)] = {
-        switched_vlan(P1): {
-            "config": {"interface-mode": "TRUNK", "trunk-vlans": [5, "7..8"], "native-vlan": 5}
-        }
+        switched_vlan(P1): {"config": {"interface-mode": "TRUNK", "trunk-vlans": [5, "7..8"], "native-vlan": 5}}
     }
     steps = [("attach blue", f.sync(f.state.attach(att("a", NETS[0]), Placement(SW1, P1)).dirty)[SW1])]
     steps.append(("detach blue", f.sync(f.state.detach(att("a", NETS[0]).id).dirty)[SW1]))
@@ -157,9 +150,7 @@ ops_strategy = st.lists(
 @settings(deadline=None, max_examples=60)
 @given(ops_strategy)
 def test_random_attach_detach_sequences_converge(seq):
-    leaves = [
-        LeafInfo(name=SwitchName(f"sw{i}"), platform="openconfig", router_id=f"10.0.0.{i}") for i in (1, 2)
-    ]
+    leaves = [LeafInfo(name=SwitchName(f"sw{i}"), platform="openconfig", router_id=f"10.0.0.{i}") for i in (1, 2)]
     state = FabricState(parse_fabric_settings(None))
     for n in NETS:
         state.create_network(n)

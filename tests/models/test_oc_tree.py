@@ -57,11 +57,7 @@ def test_identity_keys_match_with_or_without_prefix():
     base = "/network-instances/network-instance[name=default]/protocols"
     t.replace(
         parse(base),
-        {
-            "protocol": [
-                {"identifier": "openconfig-policy-types:BGP", "name": "BGP", "config": {"name": "BGP"}}
-            ]
-        },
+        {"protocol": [{"identifier": "openconfig-policy-types:BGP", "name": "BGP", "config": {"name": "BGP"}}]},
     )
     assert t.get(parse(base + "/protocol[identifier=BGP][name=BGP]/config")) == {"name": "BGP"}
 
@@ -69,9 +65,7 @@ def test_identity_keys_match_with_or_without_prefix():
 def test_errors_name_the_path():
     t = Tree()
     with pytest.raises(TreeError, match=r"vlans/vlan: list entry lacks its key vlan-id"):
-        t.replace(
-            parse("/network-instances/network-instance[name=default]/vlans"), {"vlan": [{"config": {}}]}
-        )
+        t.replace(parse("/network-instances/network-instance[name=default]/vlans"), {"vlan": [{"config": {}}]})
     with pytest.raises(TreeError, match="differs from the path"):
         t.replace(parse(VLAN), {"vlan-id": 101})
     with pytest.raises(TreeError, match="needs exactly the keys"):

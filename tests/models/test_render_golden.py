@@ -34,11 +34,7 @@ def _validate_oc(doc: dict) -> None:
     from pyangbind.lib.serialise import pybindJSONDecoder
 
     if "openconfig-network-instance:network-instances" in doc:
-        part = {
-            "openconfig-network-instance:network-instances": doc[
-                "openconfig-network-instance:network-instances"
-            ]
-        }
+        part = {"openconfig-network-instance:network-instances": doc["openconfig-network-instance:network-instances"]}
         pybindJSONDecoder.load_ietf_json(part, None, None, network_instance.openconfig_network_instance())
     if "openconfig-interfaces:interfaces" in doc:
         part = {"openconfig-interfaces:interfaces": doc["openconfig-interfaces:interfaces"]}

@@ -19,9 +19,7 @@ GREEN = Network(namespace="default", name="green", vni=Vni(2222))
 
 def att(pod="p", net=BLUE, container="c1", node="server1", nic="eth1", ifname="net1"):
     return Attachment(
-        id=AttachmentId(
-            pod_namespace="default", pod_name=pod, pod_uid=f"{pod}-uid", network=net.key, interface=ifname
-        ),
+        id=AttachmentId(pod_namespace="default", pod_name=pod, pod_uid=f"{pod}-uid", network=net.key, interface=ifname),
         container_id=container,
         node=NodeName(node),
         nic=NicName(nic),

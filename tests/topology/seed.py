@@ -76,10 +76,6 @@ def seed_records(seen: float = 100.0) -> list[LldpRecord]:
         out.append(rec("sw1", f"ethernet-1/{i}", server, "eth1", chassis=f"52:54:00:00:0{i}:00", seen=seen))
         out.append(rec("sw2", f"ethernet-1/{i}", server, "eth2", chassis=f"52:54:00:00:0{i}:00", seen=seen))
     for i, leaf in enumerate(("sw1", "sw2"), start=1):
-        out.append(
-            rec(leaf, "ethernet-1/49", "spine1", f"ethernet-1/{i}", chassis="1a:00:00:00:00:64", seen=seen)
-        )
-        out.append(
-            rec("spine1", f"ethernet-1/{i}", leaf, "ethernet-1/49", chassis=f"1a:00:00:00:00:0{i}", seen=seen)
-        )
+        out.append(rec(leaf, "ethernet-1/49", "spine1", f"ethernet-1/{i}", chassis="1a:00:00:00:00:64", seen=seen))
+        out.append(rec("spine1", f"ethernet-1/{i}", leaf, "ethernet-1/49", chassis=f"1a:00:00:00:00:0{i}", seen=seen))
     return out

@@ -87,9 +87,7 @@ def test_a_link_both_ends_report_is_one_link_and_a_one_sided_one_is_marked():
 
 def test_foreign_and_unresolved_neighbours_are_reported_not_in_the_graph():
     snap = CASES["mixed"]()
-    assert [(f.switch, f.port, f.system_name) for f in snap.foreign] == [
-        ("sw1", "ethernet-1/48", "mgmt-router")
-    ]
+    assert [(f.switch, f.port, f.system_name) for f in snap.foreign] == [("sw1", "ethernet-1/48", "mgmt-router")]
     assert [u.reason for u in snap.unresolved] == [
         "node server2: MAC port id '52:54:00:00:02:09' is not in the MAC map"
     ]

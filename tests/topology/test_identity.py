@@ -134,9 +134,7 @@ def test_neighbours_outside_the_node_inventory_are_foreign():
     assert resolve(rec("sw1", "ethernet-1/9", "mgmt-router", "Gi0/1"), INVENTORY, identity) == Foreign(
         system_name="mgmt-router"
     )
-    assert isinstance(
-        resolve(rec("sw1", "ethernet-1/1", "server1", "eth1"), INVENTORY, identity), NicNeighbour
-    )
+    assert isinstance(resolve(rec("sw1", "ethernet-1/1", "server1", "eth1"), INVENTORY, identity), NicNeighbour)
 
 
 @pytest.mark.parametrize(

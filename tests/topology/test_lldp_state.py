@@ -113,9 +113,7 @@ def test_stale_after_the_hold_time():
 
 def test_a_resync_drops_what_the_switch_no_longer_sends():
     state = started().apply(SessionDown(switch=SW1, at=10.0)).apply(SessionUp(switch=SW1, at=15.0))
-    state = state.apply_all(
-        update(r, 15.0) for r in seed_records() if r.switch == SW1 and r.system_name != "server2"
-    )
+    state = state.apply_all(update(r, 15.0) for r in seed_records() if r.switch == SW1 and r.system_name != "server2")
     assert any(r.system_name == "server2" and r.switch == SW1 for r in state.records(16.0))  # until the sync
     state = state.apply(SyncDone(switch=SW1, at=16.0))
     assert not any(r.system_name == "server2" and r.switch == SW1 for r in state.records(16.0))
@@ -124,9 +122,7 @@ def test_a_resync_drops_what_the_switch_no_longer_sends():
 def test_a_nic_moving():
     before = snap(started(), 1.0)
     old = next(r for r in seed_records() if r.switch == SW1 and r.system_name == "server1")
-    state = started().apply(
-        NeighborDelete(switch=SW1, local_port=old.local_port, neighbor_id=old.neighbor_id, at=5.0)
-    )
+    state = started().apply(NeighborDelete(switch=SW1, local_port=old.local_port, neighbor_id=old.neighbor_id, at=5.0))
     state = state.apply(update(old, 5.0, port="ethernet-1/7"))
     after = snap(state, 6.0, previous=before)
     assert placement_changes(before, after) == (
@@ -147,9 +143,7 @@ def test_a_nic_moving_to_another_switch_through_a_conflict():
     middle = snap(both, 6.0, previous=first)
     (mid,) = placement_changes(first, middle)
     assert (mid.kind, str(mid.old), mid.new) == (ChangeKind.UNPLACED, "sw1/ethernet-1/1", None)
-    with pytest.raises(
-        NotFound, match="in conflict: LLDP sees server1/eth1 on sw1/ethernet-1/1, sw2/ethernet-1/9"
-    ):
+    with pytest.raises(NotFound, match="in conflict: LLDP sees server1/eth1 on sw1/ethernet-1/1, sw2/ethernet-1/9"):
         s1e1(middle)
     gone = both.apply(NeighborDelete(switch=SW1, local_port=old.local_port, at=7.0))
     last = snap(gone, 8.0, previous=middle)
@@ -194,9 +188,7 @@ def test_a_foreign_neighbour_is_ignored():
     ("delete", "left_on_sw1"),
     [
         (
-            NeighborDelete(
-                switch=SW1, local_port=PortName("ethernet-1/2"), neighbor_id="server2:eth1", at=5.0
-            ),
+            NeighborDelete(switch=SW1, local_port=PortName("ethernet-1/2"), neighbor_id="server2:eth1", at=5.0),
             3,
         ),
         (NeighborDelete(switch=SW1, local_port=PortName("ethernet-1/2"), at=5.0), 3),
@@ -220,14 +212,10 @@ def test_delete_of_a_neighbour(delete, left_on_sw1):
 
 def test_partial_updates_make_a_record_only_once_complete_and_counters_do_not_churn():
     key = {"switch": SW1, "local_port": PortName("ethernet-1/5"), "neighbor_id": "n5"}
-    state = LldpState().apply(
-        NeighborUpdate(**key, values={"system-name": "server9", "port-id": "eth3"}, at=1.0)
-    )
+    state = LldpState().apply(NeighborUpdate(**key, values={"system-name": "server9", "port-id": "eth3"}, at=1.0))
     assert state.records(2.0) == ()
     assert state.problems(2.0) == ("sw1/ethernet-1/5 neighbour 'n5': no port-id-type yet",)
-    state = state.apply(
-        NeighborUpdate(**key, values={"port-id-type": "openconfig-lldp-types:INTERFACE_NAME"}, at=2.0)
-    )
+    state = state.apply(NeighborUpdate(**key, values={"port-id-type": "openconfig-lldp-types:INTERFACE_NAME"}, at=2.0))
     (r,) = state.records(3.0)
     assert (r.system_name, r.port_id, r.last_seen) == ("server9", "eth3", 2.0)
     ticked = state.apply(NeighborUpdate(**key, values={"age": "17", "state/ttl": "120"}, at=2.0))

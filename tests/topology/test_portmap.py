@@ -80,8 +80,6 @@ def test_every_problem_is_reported_not_only_the_first():
 
 
 def test_a_map_built_in_code_refuses_a_nic_twice():
-    link = StaticLink(
-        node=ref("s", "eth1").node, nic=ref("s", "eth1").nic, switch=SW1, port=PortName("ethernet-1/1")
-    )
+    link = StaticLink(node=ref("s", "eth1").node, nic=ref("s", "eth1").nic, switch=SW1, port=PortName("ethernet-1/1"))
     with pytest.raises(FactsError, match="mapped twice"):
         StaticPortMap(links=(link, link))

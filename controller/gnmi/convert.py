@@ -1,0 +1,70 @@
+"""Conversions between fabricd's typed paths/values and gNMI messages."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from pygnmi.spec.v080 import gnmi_pb2
+
+from models.diff import SetOps
+from models.oc.path import Elem, Path
+
+Json = Any
+
+
+def to_pb(path: Path) -> gnmi_pb2.Path:
+    return gnmi_pb2.Path(
+        origin=path.origin,
+        elem=[gnmi_pb2.PathElem(name=e.name, key=dict(e.keys)) for e in path.elems],
+    )
+
+
+def from_pb(path: gnmi_pb2.Path, prefix: gnmi_pb2.Path | None = None) -> Path:
+    elems: list[Elem] = []
+    origin = ""
+    for p in (prefix, path):
+        if p is None:
+            continue
+        origin = origin or p.origin
+        if p.elem:
+            elems.extend(Elem.of(e.name, dict(e.key)) for e in p.elem)
+        elif p.element:  # deprecated string form
+            elems.extend(Path.parse("/" + "/".join(p.element)).elems)
+    return Path(tuple(elems), origin)
+
+
+def typed(value: Json) -> gnmi_pb2.TypedValue:
+    return gnmi_pb2.TypedValue(json_ietf_val=json.dumps(value, separators=(",", ":")).encode())
+
+
+def untyped(tv: gnmi_pb2.TypedValue) -> Json:
+    kind = tv.WhichOneof("value")
+    if kind in ("json_ietf_val", "json_val"):
+        raw = getattr(tv, kind)
+        return json.loads(raw) if raw else None
+    if kind == "leaflist_val":
+        return [untyped(e) for e in tv.leaflist_val.element]
+    if kind == "decimal_val":
+        return tv.decimal_val.digits / (10**tv.decimal_val.precision)
+    if kind in ("bytes_val", "proto_bytes", "any_val"):
+        return None
+    return getattr(tv, kind) if kind else None
+
+
+def set_request(ops: SetOps) -> gnmi_pb2.SetRequest:
+    return gnmi_pb2.SetRequest(
+        delete=[to_pb(p) for p in ops.deletes],
+        replace=[gnmi_pb2.Update(path=to_pb(p), val=typed(v)) for p, v in ops.replaces],
+        update=[gnmi_pb2.Update(path=to_pb(p), val=typed(v)) for p, v in ops.updates],
+    )
+
+
+def notification_items(n: gnmi_pb2.Notification) -> Iterator[tuple[str, Path, Json]]:
+    """("update", path, value) and ("delete", path, None) of a notification."""
+    prefix = n.prefix if n.HasField("prefix") else None
+    for p in n.delete:
+        yield "delete", from_pb(p, prefix), None
+    for u in n.update:
+        yield "update", from_pb(u.path, prefix), untyped(u.val)

@@ -1,0 +1,156 @@
+"""One gNMI session to one switch (grpc.aio + pygnmi's stubs).
+
+Every unary call has a deadline; TLS verifies the switch against the
+configured CA (optionally with a client certificate); username/password go in
+the metadata of every RPC; HTTP/2 keepalives detect a dead switch. gRPC errors
+are translated here, once, into :class:`GnmiError` (temporary or permanent).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import grpc
+from pygnmi.spec.v080 import gnmi_pb2, gnmi_pb2_grpc
+
+from controller.gnmi.convert import notification_items, set_request, to_pb
+from controller.inventory import SwitchConfig
+from models.diff import SetOps
+from models.errors import FabricError
+from models.oc.path import Path
+
+Json = Any
+
+TEMPORARY_CODES = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.ABORTED,
+        grpc.StatusCode.CANCELLED,
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.INTERNAL,
+    }
+)
+
+
+class GnmiError(FabricError):
+    """A gNMI call failed. ``temporary``: worth retrying with backoff."""
+
+    def __init__(self, switch: str, method: str, code: grpc.StatusCode, details: str) -> None:
+        super().__init__(f"{switch}: gNMI {method}: {code.name}: {details}")
+        self.switch = switch
+        self.method = method
+        self.code = code
+        self.details = details
+
+    @property
+    def temporary(self) -> bool:
+        return self.code in TEMPORARY_CODES
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class GnmiSettings:
+    timeout: float = 10.0
+    connect_timeout: float = 5.0
+    keepalive: float = 10.0
+    max_message_bytes: int = 64 * 1024 * 1024
+
+
+def _options(cfg: SwitchConfig, s: GnmiSettings) -> list[tuple[str, Any]]:
+    opts: list[tuple[str, Any]] = [
+        ("grpc.keepalive_time_ms", int(s.keepalive * 1000)),
+        ("grpc.keepalive_timeout_ms", int(max(1.0, s.keepalive / 2) * 1000)),
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.max_pings_without_data", 0),
+        ("grpc.max_receive_message_length", s.max_message_bytes),
+        ("grpc.initial_reconnect_backoff_ms", 500),
+        ("grpc.max_reconnect_backoff_ms", 10_000),
+    ]
+    if cfg.tls and cfg.tls.server_name:
+        opts.append(("grpc.ssl_target_name_override", cfg.tls.server_name))
+    return opts
+
+
+class GnmiSession:
+    def __init__(self, cfg: SwitchConfig, settings: GnmiSettings) -> None:
+        self.cfg = cfg
+        self.settings = settings
+        options = _options(cfg, settings)
+        if cfg.tls:
+            creds = grpc.ssl_channel_credentials(
+                root_certificates=cfg.tls.ca_pem,
+                private_key=cfg.tls.key_pem,
+                certificate_chain=cfg.tls.cert_pem,
+            )
+            self.channel = grpc.aio.secure_channel(cfg.address, creds, options=options)
+        else:
+            self.channel = grpc.aio.insecure_channel(cfg.address, options=options)
+        self.stub = gnmi_pb2_grpc.gNMIStub(self.channel)
+        self.metadata: tuple[tuple[str, str], ...] = (
+            (("username", cfg.username), ("password", cfg.password)) if cfg.username else ()
+        )
+
+    def _error(self, method: str, e: grpc.aio.AioRpcError) -> GnmiError:
+        return GnmiError(self.cfg.name, method, e.code(), e.details() or "")
+
+    async def capabilities(self) -> gnmi_pb2.CapabilityResponse:
+        try:
+            return await self.stub.Capabilities(
+                gnmi_pb2.CapabilityRequest(), timeout=self.settings.connect_timeout, metadata=self.metadata
+            )
+        except grpc.aio.AioRpcError as e:
+            raise self._error("Capabilities", e) from None
+
+    async def get(
+        self, paths: Sequence[Path], *, datatype: int = gnmi_pb2.GetRequest.CONFIG
+    ) -> list[tuple[str, Path, Json]]:
+        req = gnmi_pb2.GetRequest(path=[to_pb(p) for p in paths], type=datatype, encoding=gnmi_pb2.JSON_IETF)
+        try:
+            resp = await self.stub.Get(req, timeout=self.settings.timeout, metadata=self.metadata)
+        except grpc.aio.AioRpcError as e:
+            raise self._error("Get", e) from None
+        return [item for n in resp.notification for item in notification_items(n)]
+
+    async def set(self, ops: SetOps, *, deadline: float | None = None) -> gnmi_pb2.SetResponse:
+        try:
+            return await self.stub.Set(
+                set_request(ops), timeout=deadline or self.settings.timeout, metadata=self.metadata
+            )
+        except grpc.aio.AioRpcError as e:
+            raise self._error("Set", e) from None
+
+    async def subscribe(
+        self, paths: Sequence[Path], *, updates_only: bool = False, mode: int = gnmi_pb2.ON_CHANGE
+    ) -> AsyncIterator[gnmi_pb2.SubscribeResponse]:
+        """A STREAM subscription; ends with GnmiError when the stream breaks."""
+        request = gnmi_pb2.SubscribeRequest(
+            subscribe=gnmi_pb2.SubscriptionList(
+                subscription=[gnmi_pb2.Subscription(path=to_pb(p), mode=mode) for p in paths],
+                mode=gnmi_pb2.SubscriptionList.STREAM,
+                encoding=gnmi_pb2.JSON_IETF,
+                updates_only=updates_only,
+            )
+        )
+        done = asyncio.Event()
+
+        async def requests() -> AsyncIterator[gnmi_pb2.SubscribeRequest]:
+            yield request
+            await done.wait()  # keep our side open: half-closing could end the stream
+
+        call = self.stub.Subscribe(requests(), metadata=self.metadata)
+        try:
+            async for resp in call:
+                yield resp
+        except grpc.aio.AioRpcError as e:
+            raise self._error("Subscribe", e) from None
+        finally:
+            done.set()
+            call.cancel()
+        raise GnmiError(self.cfg.name, "Subscribe", grpc.StatusCode.UNAVAILABLE, "the switch ended the stream")
+
+    async def close(self) -> None:
+        await self.channel.close(grace=None)
