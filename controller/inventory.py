@@ -1,24 +1,28 @@
 """The switch inventory: which switches fabricd manages and how to reach them.
 
-YAML (``fabric-lab inventory`` writes one)::
+YAML (``fabric-lab inventory`` writes one; labs/README.md)::
 
+    version: 1
     switches:
-      - name: sw1
+      sw1:
         address: 127.0.0.1:57401        # gNMI target HOST:PORT
         platform: openconfig
         role: leaf                      # leaf | spine (spines are not configured)
         asn: 65001                      # day-0 underlay, read only
         router_id: 10.0.0.11            # VTEP address (explicit RDs use it)
         vtep_interface: loopback0       # optional, the platform's default otherwise
-        tls:                            # omit, or `plaintext: true`, only in labs
-          ca: /path/ca.pem              # verifies the switch
+        plaintext: false                # true only in labs: no TLS at all
+        tls:
+          ca_file: /path/ca.pem         # verifies the switch
           server_name: sw1              # name in the switch certificate
-          cert: /path/client.pem        # optional client certificate (mTLS)
-          key: /path/client.key
+          client_cert_file: /path/client.pem   # optional client certificate (mTLS)
+          client_key_file: /path/client.key
         credentials:
           username: admin
           password_file: /path/password # or password_env: VAR
-        plaintext: false
+
+``switches`` may also be a list of mappings with a ``name`` each. Other keys
+(``lab``, ``evpn_asn``, ``client_auth``) are informational.
 
 File paths are relative to the inventory file. Secrets are read at load time
 and never logged; the fingerprint of a switch's connection settings tells
@@ -117,15 +121,20 @@ def load_inventory(path: str | Path) -> Inventory:
 
 def parse_inventory(doc: Any, *, base: Path = Path("."), source: str = "inventory") -> Inventory:
     out: list[Problem] = []
-    if not isinstance(doc, Mapping) or not isinstance(doc.get("switches"), list):
-        raise ValidationError([Problem(source, type(doc).__name__, "must be a mapping with a `switches:` list")])
+    entries = doc.get("switches") if isinstance(doc, Mapping) else None
+    if isinstance(entries, Mapping):
+        entries = [{"name": k, **v} if isinstance(v, Mapping) else v for k, v in entries.items()]
+    if not isinstance(entries, list):
+        raise ValidationError([Problem(source, type(doc).__name__, "must be a mapping with `switches:`")])
     switches: list[SwitchConfig] = []
     seen: set[str] = set()
-    for i, raw in enumerate(doc["switches"]):
+    for i, raw in enumerate(entries):
         field = f"{source}: switches[{i}]"
         if not isinstance(raw, Mapping):
             out.append(Problem(field, raw, "must be a mapping"))
             continue
+        if raw.get("name"):
+            field = f"{source}: switches.{raw['name']}"
         sw = _switch(raw, field, base, out)
         if sw is None:
             continue
@@ -196,14 +205,14 @@ def _read(path: object, field: str, base: Path, out: list[Problem]) -> bytes | N
 
 
 def _tls(raw: object, field: str, base: Path, out: list[Problem]) -> SwitchTls | None:
-    if not isinstance(raw, Mapping) or not raw.get("ca"):
-        out.append(Problem(field, raw, "needs `ca:` (or set `plaintext: true`, labs only)"))
+    if not isinstance(raw, Mapping) or not raw.get("ca_file"):
+        out.append(Problem(field, raw, "needs `ca_file:` (or set `plaintext: true`, labs only)"))
         return None
-    ca = _read(raw.get("ca"), f"{field}.ca", base, out)
-    cert = _read(raw.get("cert"), f"{field}.cert", base, out)
-    key = _read(raw.get("key"), f"{field}.key", base, out)
+    ca = _read(raw.get("ca_file"), f"{field}.ca_file", base, out)
+    cert = _read(raw.get("client_cert_file"), f"{field}.client_cert_file", base, out)
+    key = _read(raw.get("client_key_file"), f"{field}.client_key_file", base, out)
     if (cert is None) != (key is None):
-        out.append(Problem(field, "cert/key", "needs both cert and key for a client certificate"))
+        out.append(Problem(field, "client_cert_file/client_key_file", "needs both for a client certificate"))
     if ca is None:
         return None
     return SwitchTls(ca_pem=ca, server_name=str(raw.get("server_name") or ""), cert_pem=cert, key_pem=key)

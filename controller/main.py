@@ -4,80 +4,94 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import logging
-import signal
 import sys
 
 from controller import __version__
-from controller.api.listen import AddressError, parse_address
-from controller.api.server import start_server
-from controller.api.service import FabricService
-
-log = logging.getLogger("fabricd")
 
 DESCRIPTION = """\
 fabricd keeps gNMI sessions to every switch of an EVPN/VXLAN fabric, learns
-the cabling from LLDP, and configures the VLAN/VNI/EVPN objects that pod
-attachments need on the leaves behind the node NICs. CNI plugins and
-fabricctl talk to it over the fabric.v1 gRPC API.
+the cabling from LLDP or a static port map, and configures the VLAN/VNI/EVPN
+objects that pod attachments need on the leaves behind the node NICs. CNI
+plugins and fabricctl talk to it over the fabric.v1 gRPC API.
+
+Settings: a YAML file (--config; see deploy/fabricd.example.yml) with
+environment overrides (FABRICD_STORE_PATH, FABRICD_API_LISTEN, ...).
+"""
+
+EPILOG = """\
+exit codes: 0 stopped cleanly, 1 fatal error (e.g. the store failed),
+            2 bad settings or the store is in use by another fabricd
+example: fabricd --config /etc/fabricd/fabricd.yml
 """
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="fabricd",
-        description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example: fabricd --listen unix:///run/fabricd/api.sock --insecure",
+        prog="fabricd", description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    p.add_argument("--config", metavar="FILE", help="settings file (YAML)")
     p.add_argument(
         "--listen",
         action="append",
         metavar="ADDR",
         default=[],
-        help="API listener, repeatable: unix:///path.sock or HOST:PORT (default unix:///run/fabricd/api.sock)",
+        help="API listener, repeatable, overrides the settings: unix:///path.sock or HOST:PORT",
     )
     p.add_argument(
-        "--insecure",
-        action="store_true",
-        help="serve plaintext without client certificates (development only; logged as a warning)",
+        "--insecure", action="store_true", help="plaintext API without client certificates (development only)"
     )
-    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    p.add_argument("--store", metavar="PATH", help="SQLite store path (overrides the settings)")
+    p.add_argument("--inventory", metavar="FILE", help="switch inventory (overrides the settings)")
+    p.add_argument("--port-map", metavar="FILE", help="static port map (overrides the settings)")
+    p.add_argument("--metrics-listen", metavar="HOST:PORT", help="metrics/health port (overrides the settings)")
+    p.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="overrides the settings")
+    p.add_argument("--log-format", choices=["text", "json"], help="overrides the settings")
     p.add_argument("--version", action="version", version=f"fabricd {__version__}")
     return p
 
 
-async def serve(args: argparse.Namespace) -> int:
-    listeners = [parse_address(a) for a in (args.listen or ["unix:///run/fabricd/api.sock"])]
-    if not args.insecure:
-        log.error("TLS listeners need the settings file (not yet available): pass --insecure for development")
-        return 2
-    log.warning("insecure API listener: no TLS, no client authentication (development only)")
-    api = await start_server(FabricService(), listeners)
-    await api.set_serving(True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    log.info("shutting down")
-    await api.stop()
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    import os
+
+    from controller.config import load_settings
+    from controller.log import configure
+    from models.errors import ValidationError
+
+    env = dict(os.environ)
+    overrides = {
+        "FABRICD_API_LISTEN": ",".join(args.listen) if args.listen else None,
+        "FABRICD_API_INSECURE": "true" if args.insecure else None,
+        "FABRICD_STORE_PATH": args.store,
+        "FABRICD_INVENTORY": args.inventory,
+        "FABRICD_PORT_MAP": args.port_map,
+        "FABRICD_METRICS_LISTEN": args.metrics_listen,
+        "FABRICD_LOG_LEVEL": args.log_level,
+        "FABRICD_LOG_FORMAT": args.log_format,
+    }
+    env.update({k: v for k, v in overrides.items() if v is not None})
     try:
-        return asyncio.run(serve(args))
-    except AddressError as e:
+        settings = load_settings(args.config, env)
+    except ValidationError as e:
+        print("fabricd: bad settings:", file=sys.stderr)
+        for p in e.problems:
+            print(f"  {p}", file=sys.stderr)
+        return 2
+    configure(settings.log_level, settings.log_format)
+    from controller.daemon import Daemon
+    from controller.store import StoreError, StoreLockedError
+
+    try:
+        return asyncio.run(Daemon(settings).run())
+    except StoreLockedError as e:
         print(f"fabricd: {e}", file=sys.stderr)
         return 2
+    except (StoreError, ValidationError) as e:
+        print(f"fabricd: {e}", file=sys.stderr)
+        return 2 if isinstance(e, ValidationError) else 1
     except KeyboardInterrupt:
         return 130
 
 
 if __name__ == "__main__":
-    with contextlib.suppress(KeyboardInterrupt):
-        sys.exit(main())
+    sys.exit(main())

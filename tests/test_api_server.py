@@ -8,17 +8,17 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from controller.api.listen import AddressError, parse_address
-from controller.api.server import SERVICE_NAME, start_server
-from controller.api.service import FabricService
+from controller.api.server import SERVICE_NAME
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
+from tests.stack import settings, stack
 
 
 @pytest.fixture(params=["tcp", "unix"])
 async def api(request, tmp_path):
     addr = "127.0.0.1:0" if request.param == "tcp" else f"unix://{tmp_path}/run/api.sock"
-    server = await start_server(FabricService(), [parse_address(addr)])
-    yield server
-    await server.stop(grace=None)
+    async with stack(settings(tmp_path, api={"listen": [addr]})) as st:
+        await st.api.set_serving(False)
+        yield st.api
 
 
 async def test_health_follows_set_serving(api):
@@ -45,25 +45,26 @@ async def test_reflection_lists_the_fabric_service(api):
 
 async def test_fabric_methods_answer_over_the_listener(api):
     async with grpc.aio.insecure_channel(api.bound[0].grpc) as ch:
+        resp = await fabric_pb2_grpc.FabricStub(ch).ListNetworks(fabric_pb2.ListNetworksRequest(), timeout=10)
+        assert list(resp.networks) == []
         with pytest.raises(grpc.aio.AioRpcError) as err:
-            await fabric_pb2_grpc.FabricStub(ch).ListNetworks(fabric_pb2.ListNetworksRequest(), timeout=10)
-        assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
+            await fabric_pb2_grpc.FabricStub(ch).GetNetwork(
+                fabric_pb2.GetNetworkRequest(network=fabric_pb2.NetworkRef(namespace="default", name="blue")),
+                timeout=10,
+            )
+        assert err.value.code() == grpc.StatusCode.NOT_FOUND
+        assert "network default/blue does not exist" in err.value.details()
 
 
-async def test_tcp_port_zero_reports_the_bound_port(tmp_path):
-    server = await start_server(FabricService(), [parse_address("127.0.0.1:0")])
-    try:
-        assert server.bound[0].kind == "tcp"
-        assert int(server.bound[0].target.rpartition(":")[2]) > 0
-    finally:
-        await server.stop(grace=None)
+async def test_tcp_port_zero_reports_the_bound_port(api):
+    if api.bound[0].kind == "tcp":
+        assert int(api.bound[0].target.rpartition(":")[2]) > 0
 
 
 async def test_unix_socket_is_removed_on_stop(tmp_path):
     path = tmp_path / "api.sock"
-    server = await start_server(FabricService(), [parse_address(f"unix://{path}")])
-    assert path.is_socket()
-    await server.stop(grace=None)
+    async with stack(settings(tmp_path, api={"listen": [f"unix://{path}"]})):
+        assert path.is_socket()
     assert not path.exists()
 
 

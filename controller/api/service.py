@@ -1,13 +1,379 @@
-"""The fabric.v1.Fabric service.
+"""The fabric.v1.Fabric service: proto <-> core, identity, status codes.
 
-Until the daemon core lands, every method answers UNIMPLEMENTED (the generated
-base class does that); the contract itself is proto/fabric/v1/fabric.proto.
+Each method converts its request, calls the core with the caller's identity
+and maps errors to status codes in one place (controller.api.errors).
 """
 
 from __future__ import annotations
 
-from proto.fabric.v1 import fabric_pb2_grpc
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+import grpc
+from google.protobuf import timestamp_pb2
+
+from controller.api.errors import is_expected, status_of
+from controller.api.nad import cni_config, manifest
+from controller.core.fabric import AttachmentState, AttachmentView, Caller, FabricCore
+from controller.core.worker import SessionState
+from controller.log import get_logger
+from models.ids import NicName, NodeName, Vni
+from models.intent import Attachment, AttachmentId, Network, NetworkKey
+from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
+
+T = TypeVar("T")
+log = get_logger("api")
+
+_STATE = {
+    AttachmentState.PENDING: fabric_pb2.ATTACHMENT_STATE_PENDING,
+    AttachmentState.READY: fabric_pb2.ATTACHMENT_STATE_READY,
+    AttachmentState.CONFLICT: fabric_pb2.ATTACHMENT_STATE_CONFLICT,
+}
+_SESSION = {
+    SessionState.CONNECTING: fabric_pb2.SESSION_STATE_CONNECTING,
+    SessionState.CONNECTED: fabric_pb2.SESSION_STATE_CONNECTED,
+    SessionState.DISCONNECTED: fabric_pb2.SESSION_STATE_DISCONNECTED,
+}
+
+
+def _ts(t: float) -> timestamp_pb2.Timestamp:
+    ts = timestamp_pb2.Timestamp()
+    if t:
+        ts.FromNanoseconds(int(t * 1e9))
+    return ts
+
+
+def _key(ref: fabric_pb2.NetworkRef) -> NetworkKey:
+    return NetworkKey(ref.namespace, ref.name)
+
+
+def _aid(pb: fabric_pb2.AttachmentId) -> AttachmentId:
+    return AttachmentId(
+        pod_namespace=pb.pod_namespace,
+        pod_name=pb.pod_name,
+        pod_uid=pb.pod_uid,
+        network=_key(pb.network),
+        interface=pb.interface,
+    )
+
+
+def _aid_pb(aid: AttachmentId) -> fabric_pb2.AttachmentId:
+    return fabric_pb2.AttachmentId(
+        pod_namespace=aid.pod_namespace,
+        pod_name=aid.pod_name,
+        pod_uid=aid.pod_uid,
+        network=fabric_pb2.NetworkRef(namespace=aid.network.namespace, name=aid.network.name),
+        interface=aid.interface,
+    )
 
 
 class FabricService(fabric_pb2_grpc.FabricServicer):
+    def __init__(self, core: FabricCore, *, advertised: str = "") -> None:
+        self.core = core
+        self.settings = core.settings
+        self.advertised = advertised or str(self.settings.api.listen[0])
+
+    # -------------------------------------------------------------- plumbing
+
+    def caller(self, context: grpc.aio.ServicerContext) -> Caller:
+        if self.settings.api.insecure:
+            return Caller.trusted()
+        auth = context.auth_context() or {}
+        names = auth.get("x509_common_name") or []
+        if not names:
+            raise _Unauthenticated()
+        identity = names[0].decode()
+        return Caller(identity=identity, operator=identity in self.settings.api.operators)
+
+    async def _call(self, context: grpc.aio.ServicerContext, method: str, fn: Callable[[Caller], Awaitable[T]]) -> T:
+        rid = secrets.token_hex(4)
+        try:
+            caller = self.caller(context)
+        except _Unauthenticated:
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "a client certificate is required")
+            raise AssertionError("unreachable") from None
+        try:
+            return await fn(caller)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            code = status_of(e)
+            if is_expected(e):
+                log.info(
+                    "request.refused", method=method, request=rid, code=code.name, error=str(e), caller=caller.identity
+                )
+            else:
+                log.exception("request.failed", method=method, request=rid, error=repr(e))
+            message = str(e) if is_expected(e) else f"internal error (request {rid}); see the controller log"
+            await context.abort(code, message)
+            raise AssertionError("unreachable") from None
+
+    # -------------------------------------------------------------- networks
+
+    def _network_pb(self, net: Network) -> fabric_pb2.Network:
+        return fabric_pb2.Network(
+            name=net.name,
+            namespace=net.namespace,
+            vni=net.vni,
+            shared=net.shared,
+            mtu=net.mtu,
+            description=net.description,
+            evi=self.core.state.evis.evi_of(net.vni) or 0,
+            create_time=_ts(self.core.net_created.get(net.key, 0.0)),
+            attachment_count=self.core.state.attachment_count(net.key),
+        )
+
+    async def CreateNetwork(self, request: fabric_pb2.CreateNetworkRequest, context: Any) -> fabric_pb2.Network:
+        n = request.network
+        net = Network(
+            namespace=n.namespace, name=n.name, vni=Vni(n.vni), shared=n.shared, mtu=n.mtu, description=n.description
+        )
+
+        async def run(caller: Caller) -> fabric_pb2.Network:
+            created, _, _ = await self.core.create_network(net, caller)
+            return self._network_pb(created)
+
+        return await self._call(context, "CreateNetwork", run)
+
+    async def GetNetwork(self, request: fabric_pb2.GetNetworkRequest, context: Any) -> fabric_pb2.Network:
+        async def run(caller: Caller) -> fabric_pb2.Network:
+            return self._network_pb(self.core.state.network(_key(request.network)))
+
+        return await self._call(context, "GetNetwork", run)
+
+    async def ListNetworks(
+        self, request: fabric_pb2.ListNetworksRequest, context: Any
+    ) -> fabric_pb2.ListNetworksResponse:
+        async def run(caller: Caller) -> fabric_pb2.ListNetworksResponse:
+            nets = sorted(self.core.state.networks.values(), key=lambda n: n.key)
+            return fabric_pb2.ListNetworksResponse(
+                networks=[
+                    self._network_pb(n) for n in nets if not request.namespace or n.namespace == request.namespace
+                ]
+            )
+
+        return await self._call(context, "ListNetworks", run)
+
+    async def DeleteNetwork(
+        self, request: fabric_pb2.DeleteNetworkRequest, context: Any
+    ) -> fabric_pb2.DeleteNetworkResponse:
+        async def run(caller: Caller) -> fabric_pb2.DeleteNetworkResponse:
+            return fabric_pb2.DeleteNetworkResponse(
+                deleted=await self.core.delete_network(_key(request.network), caller)
+            )
+
+        return await self._call(context, "DeleteNetwork", run)
+
+    async def RenderNAD(self, request: fabric_pb2.RenderNADRequest, context: Any) -> fabric_pb2.RenderNADResponse:
+        async def run(caller: Caller) -> fabric_pb2.RenderNADResponse:
+            import json
+
+            net = self.core.state.network(_key(request.network))
+            conf = cni_config(
+                net,
+                uplink=request.uplink or "eth1",
+                controller=request.controller or self.advertised,
+                ipam_json=request.ipam_json,
+                mtu=self.settings.fabric.default_mtu,
+                tls=not self.settings.api.insecure,
+            )
+            text = manifest(net, conf, namespace=request.nad_namespace or net.namespace)
+            return fabric_pb2.RenderNADResponse(manifest=text, cni_config=json.dumps(conf, indent=2))
+
+        return await self._call(context, "RenderNAD", run)
+
+    # ----------------------------------------------------------- attachments
+
+    def _attachment_pb(self, view: AttachmentView) -> fabric_pb2.Attachment:
+        p = view.placed
+        a = p.attachment
+        return fabric_pb2.Attachment(
+            id=_aid_pb(a.id),
+            container_id=a.container_id,
+            node=a.node,
+            nic=a.nic,
+            vlan=p.vlan or 0,
+            switch=p.placement.switch if p.placement else "",
+            port=p.placement.port if p.placement else "",
+            vni=p.vni,
+            state=_STATE[view.state],
+            reason=view.reason,
+            create_time=_ts(view.created),
+            update_time=_ts(view.created),
+        )
+
+    def _leaf_wait(self, context: Any) -> float:
+        remaining = context.time_remaining()
+        budget = self.settings.api.attach_timeout
+        if remaining is not None:
+            budget = min(budget, max(0.0, remaining - 0.25))  # answer before the caller's deadline
+        return budget
+
+    async def Attach(self, request: fabric_pb2.AttachRequest, context: Any) -> fabric_pb2.Attachment:
+        att = Attachment(
+            id=_aid(request.id),
+            container_id=request.container_id,
+            node=NodeName(request.node),
+            nic=NicName(request.nic),
+        )
+
+        async def run(caller: Caller) -> fabric_pb2.Attachment:
+            view = await self.core.attach(att, caller, leaf_wait=self._leaf_wait(context))
+            return self._attachment_pb(view)
+
+        return await self._call(context, "Attach", run)
+
+    async def Detach(self, request: fabric_pb2.DetachRequest, context: Any) -> fabric_pb2.DetachResponse:
+        async def run(caller: Caller) -> fabric_pb2.DetachResponse:
+            removed = await self.core.detach(_aid(request.id), request.container_id, caller)
+            return fabric_pb2.DetachResponse(removed=removed)
+
+        return await self._call(context, "Detach", run)
+
+    async def GetAttachment(self, request: fabric_pb2.GetAttachmentRequest, context: Any) -> fabric_pb2.Attachment:
+        async def run(caller: Caller) -> fabric_pb2.Attachment:
+            return self._attachment_pb(self.core.get_attachment(_aid(request.id), caller))
+
+        return await self._call(context, "GetAttachment", run)
+
+    async def ListAttachments(
+        self, request: fabric_pb2.ListAttachmentsRequest, context: Any
+    ) -> fabric_pb2.ListAttachmentsResponse:
+        async def run(caller: Caller) -> fabric_pb2.ListAttachmentsResponse:
+            node = request.node
+            if not caller.operator:
+                node = caller.identity  # a node sees its own attachments only
+            net = _key(request.network) if request.HasField("network") and request.network.name else None
+            views = self.core.list_attachments(
+                node=node, network=net, pod_namespace=request.pod_namespace, switch=request.switch
+            )
+            return fabric_pb2.ListAttachmentsResponse(attachments=[self._attachment_pb(v) for v in views])
+
+        return await self._call(context, "ListAttachments", run)
+
+    async def Check(self, request: fabric_pb2.CheckRequest, context: Any) -> fabric_pb2.Attachment:
+        async def run(caller: Caller) -> fabric_pb2.Attachment:
+            return self._attachment_pb(self.core.check(_aid(request.id), request.container_id, caller))
+
+        return await self._call(context, "Check", run)
+
+    async def GarbageCollect(
+        self, request: fabric_pb2.GarbageCollectRequest, context: Any
+    ) -> fabric_pb2.GarbageCollectResponse:
+        async def run(caller: Caller) -> fabric_pb2.GarbageCollectResponse:
+            valid = [(v.container_id, v.interface) for v in request.valid]
+            removed = await self.core.garbage_collect(NodeName(request.node), _key(request.network), valid, caller)
+            return fabric_pb2.GarbageCollectResponse(removed=[_aid_pb(a) for a in removed])
+
+        return await self._call(context, "GarbageCollect", run)
+
+    # ----------------------------------------------------------------- views
+
+    async def ListSwitches(
+        self, request: fabric_pb2.ListSwitchesRequest, context: Any
+    ) -> fabric_pb2.ListSwitchesResponse:
+        async def run(caller: Caller) -> fabric_pb2.ListSwitchesResponse:
+            self.core.require_operator(caller, "ListSwitches")
+            return fabric_pb2.ListSwitchesResponse(switches=self.core_switches())
+
+        return await self._call(context, "ListSwitches", run)
+
+    def core_switches(self) -> list[fabric_pb2.Switch]:
+        out = []
+        for cfg in self.core._inventory.switches:
+            sw = fabric_pb2.Switch(name=cfg.name, address=cfg.address, platform=cfg.platform, role=cfg.role)
+            worker = self.core.workers.get(cfg.name)
+            if worker is not None:
+                sw.state = _SESSION[worker.status]
+                sw.last_sync.CopyFrom(_ts(worker.last_sync))
+                sw.pending_changes = worker.pending
+                sw.in_sync = worker.in_sync
+                sw.last_error = worker.last_error
+                leaf = self.core.state.leaves.get(cfg.name)
+                if leaf is not None:
+                    sw.vlans_used = leaf.vlans.used
+                    sw.vlans_free = leaf.vlans.free
+                else:
+                    sw.vlans_free = self.settings.fabric.pool_for(cfg.name).size
+            out.append(sw)
+        return out
+
+    async def GetTopology(self, request: fabric_pb2.GetTopologyRequest, context: Any) -> fabric_pb2.Topology:
+        async def run(caller: Caller) -> fabric_pb2.Topology:
+            self.core.require_operator(caller, "GetTopology")
+            snap = self.core.topology
+            topo = fabric_pb2.Topology(version=snap.version)
+            for s in snap.switches:
+                topo.nodes.add(name=s.name, role=s.role.value, platform=s.platform)
+            for n in snap.nodes:
+                topo.nodes.add(name=n, role="node", platform="linux")
+            for f in snap.fabric_links:
+                topo.links.add(
+                    a=f.a.switch,
+                    a_port=f.a.port,
+                    b=f.b.switch,
+                    b_port=f.b.port,
+                    kind="fabric",
+                    source="lldp",
+                    stale=f.stale,
+                )
+            for e in snap.edge_links:
+                topo.links.add(
+                    a=e.switch, a_port=e.port, b=e.node, b_port=e.nic, kind="edge", source=e.source.value, stale=e.stale
+                )
+            for c in snap.conflicts:
+                topo.conflicts.add(kind=c.kind.value, subject=c.subject, reason=c.reason)
+            return topo
+
+        return await self._call(context, "GetTopology", run)
+
+    async def Plan(self, request: fabric_pb2.PlanRequest, context: Any) -> fabric_pb2.PlanResponse:
+        async def run(caller: Caller) -> fabric_pb2.PlanResponse:
+            import json
+
+            self.core.require_operator(caller, "Plan")
+            resp = fabric_pb2.PlanResponse()
+            for name, worker in sorted(self.core.workers.items()):
+                if request.switches and name not in request.switches:
+                    continue
+                plan = resp.plans.add(switch=name)
+                ops = worker.plan()
+                if ops is None:
+                    plan.error = f"the state of {name} is not known yet ({worker.status.value})"
+                    continue
+                plan.deletes.extend(str(p) for p in ops.deletes)
+                for p, v in ops.replaces:
+                    plan.replaces.add(path=str(p), json=json.dumps(v, sort_keys=True))
+                for p, v in ops.updates:
+                    plan.updates.add(path=str(p), json=json.dumps(v, sort_keys=True))
+            return resp
+
+        return await self._call(context, "Plan", run)
+
+    async def WatchEvents(
+        self, request: fabric_pb2.WatchEventsRequest, context: Any
+    ) -> AsyncIterator[fabric_pb2.Event]:
+        try:
+            caller = self.caller(context)
+        except _Unauthenticated:
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "a client certificate is required")
+            return
+        if not caller.operator:
+            self.core.metrics.authz_denied.labels("WatchEvents").inc()
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED, "WatchEvents needs an operator identity")
+            return
+        async for ev in self.core.events.subscribe(tuple(request.kinds)):
+            yield fabric_pb2.Event(
+                seq=ev.seq,
+                time=_ts(ev.time),
+                kind=ev.kind,
+                subject=ev.subject,
+                message=ev.message,
+                attributes=dict(ev.attributes),
+            )
+
+
+class _Unauthenticated(Exception):
     pass

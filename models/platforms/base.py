@@ -115,6 +115,10 @@ class Renderer(Protocol):
         every port's switched-vlan (owned or not; see ``port``)."""
         ...
 
+    def watches(self, path: Path) -> bool:
+        """Whether a change at ``path`` can touch owned objects or ports."""
+        ...
+
     def normalize(self, path: Path, value: Json) -> Any:
         """The form two values of ``path`` are compared in."""
         ...

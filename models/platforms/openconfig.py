@@ -235,6 +235,27 @@ class OpenConfigRenderer:
                 put(port_key(name), switched_vlan(name), {"config": sv.get("config") or {}})
         return out
 
+    def watches(self, path: Path) -> bool:
+        """Whether a change at ``path`` can touch what fabricd owns or reads
+        (drift detection filters telemetry with it): a path above or below an
+        owned object or a port's switched-vlan."""
+        schema = path.schema
+        if not schema or schema[0] == "interfaces":
+            under = ("interfaces", "interface", "ethernet", "switched-vlan")
+            return schema[: len(under)] == under[: len(schema)]
+        if schema[0] != "network-instances":
+            return False
+        if len(path.elems) < 2:
+            return True
+        name = path.elems[1].key_map.get("name", "")
+        if name.startswith(PREFIX) or len(schema) == 2:
+            return True
+        return name == "default" and (
+            schema[2] in ("vlans", "connection-points")
+            or "afi-safis" in schema
+            or (len(schema) == 3 and schema[2] == "protocols")
+        )
+
     def normalize(self, path: Path, value: Json) -> Any:
         value = canonical(value)
         if path.elems and path.elems[-1].name == "switched-vlan" and isinstance(value, dict):

@@ -1,0 +1,139 @@
+"""The daemon: wiring, lifecycle, signals.
+
+Start: settings -> store (single-writer lock) -> inventory and topology ->
+core (workers) -> API (health SERVING once everything is up) -> metrics port.
+SIGHUP reloads the inventory and the port map (only changed sessions
+restart). SIGTERM/SIGINT: stop accepting, finish in-flight requests (grace),
+let in-flight Sets finish, close sessions and the store. A store failure is
+fatal (exit 1): restart from what is durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Any
+
+from prometheus_client import CollectorRegistry
+
+from controller import topo
+from controller.api.server import ServerTLS, start_server
+from controller.api.service import FabricService
+from controller.config import Settings
+from controller.core.events import EventBus
+from controller.core.fabric import FabricCore
+from controller.httpd import Health, MetricsServer
+from controller.inventory import Inventory, load_inventory
+from controller.log import get_logger, register_secret
+from controller.metrics import Metrics, StateCollector
+from controller.state_metrics import collector_fn
+from controller.store.sqlite import SqliteStore
+from models.errors import FabricError
+
+log = get_logger("daemon")
+INSECURE_REMINDER = 300.0
+
+
+def _inventory(settings: Settings) -> Inventory:
+    inv = load_inventory(settings.inventory) if settings.inventory else Inventory(switches=())
+    for s in inv.switches:
+        register_secret(s.password)
+    return inv
+
+
+def _tls(settings: Settings) -> ServerTLS | None:
+    tls = settings.api.tls
+    if settings.api.insecure or tls is None:
+        return None
+    return ServerTLS(
+        cert_chain=tls.cert.read_bytes(), private_key=tls.key.read_bytes(), client_ca=tls.client_ca.read_bytes()
+    )
+
+
+class Daemon:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.health = Health()
+        self.registry = CollectorRegistry()
+        self.metrics = Metrics(self.registry)
+        self.events = EventBus()
+        self.stopping = asyncio.Event()
+        self.core: FabricCore | None = None
+        self.api_addresses: list[str] = []
+        self.metrics_address = ""
+
+    async def run(self) -> int:
+        settings = self.settings
+        store = SqliteStore(settings.store_path)  # StoreLockedError: refuse to start
+        tasks: list[asyncio.Task[None]] = []
+        metrics_server: MetricsServer | None = None
+        api = None
+        try:
+            inventory = _inventory(settings)
+            facts = topo.switch_facts(inventory)
+            static = topo.load_port_map(settings, facts)
+            topology = topo.build(settings, inventory, static=static)
+            core = FabricCore(settings, store, inventory, topology, metrics=self.metrics, events=self.events)
+            self.core = core
+            loop = asyncio.get_running_loop()
+            self.registry.register(StateCollector(collector_fn(core, loop)))
+            tasks.append(asyncio.create_task(self.health.beat(), name="heartbeat"))
+            await core.start()
+            api = await start_server(FabricService(core), settings.api.listen, tls=_tls(settings))
+            self.api_addresses = [str(a) for a in api.bound]
+            metrics_server = MetricsServer(settings.metrics_listen, self.registry, self.health)
+            metrics_server.start()
+            self.metrics_address = metrics_server.address
+            await api.set_serving(True)
+            self.health.ready = True
+            if settings.api.insecure:
+                tasks.append(asyncio.create_task(self._remind_insecure(), name="insecure-reminder"))
+            self._signals(loop)
+            log.info(
+                "daemon.ready", api=",".join(self.api_addresses), metrics=self.metrics_address, store=store.location
+            )
+            fatal = core.fatal
+            waiter = asyncio.create_task(self.stopping.wait())
+            futures: list[asyncio.Future[Any]] = [fatal, waiter]
+            done, _ = await asyncio.wait(futures, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            code = 1 if fatal in done else 0
+            if code:
+                log.error("daemon.fatal", error=str(fatal.result()))
+            return code
+        finally:
+            log.info("daemon.stopping")
+            self.health.ready = False
+            if api is not None:
+                await api.stop(grace=5.0)  # NOT_SERVING, stop accepting; in-flight requests finish
+            if self.core is not None:
+                await self.core.stop()
+            for t in tasks:
+                t.cancel()
+            if metrics_server is not None:
+                metrics_server.stop()
+            store.close()
+            log.info("daemon.stopped")
+
+    def _signals(self, loop: asyncio.AbstractEventLoop) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stopping.set)
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+
+    async def reload(self) -> None:
+        if self.core is None:
+            return
+        try:
+            inventory = _inventory(self.settings)
+            facts = topo.switch_facts(inventory)
+            static = topo.load_port_map(self.settings, facts)
+            topology = topo.build(self.settings, inventory, static=static, previous=self.core.topology)
+        except FabricError as e:
+            log.error("reload.refused", error=str(e))
+            return
+        await self.core.reload_inventory(inventory, topology)
+
+    async def _remind_insecure(self) -> None:
+        while True:
+            log.warning("api.insecure", message="the API runs without TLS or client authentication (development only)")
+            await asyncio.sleep(INSECURE_REMINDER)

@@ -1,0 +1,91 @@
+"""Prometheus metrics of fabricd (registry injected; no global state).
+
+Counters and histograms are updated where things happen; gauges that mirror
+state (sessions, attachments, pools) are computed at scrape time by
+:class:`StateCollector` from a callback, so they can never drift from the
+state. Labels stay bounded: switches, networks, states, gRPC codes; never pods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from controller import __version__
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        r = registry
+        self.set_duration = Histogram(
+            "fabric_gnmi_set_duration_seconds",
+            "gNMI Set round trip per switch",
+            ["switch"],
+            registry=r,
+            buckets=LATENCY_BUCKETS,
+        )
+        self.set_errors = Counter(
+            "fabric_gnmi_set_errors", "gNMI Set failures per switch and gRPC code", ["switch", "code"], registry=r
+        )
+        self.attach_duration = Histogram(
+            "fabric_attach_duration_seconds",
+            "Attach from API receive to leaf commit",
+            registry=r,
+            buckets=LATENCY_BUCKETS,
+        )
+        self.drift_events = Counter(
+            "fabric_drift_events", "Out-of-band changes of owned config found on a switch", ["switch"], registry=r
+        )
+        self.reconcile = Counter(
+            "fabric_reconcile",
+            "Reconcile passes per switch and result (applied, noop, error, conflict)",
+            ["switch", "result"],
+            registry=r,
+        )
+        self.store_commit = Histogram(
+            "fabric_store_commit_seconds",
+            "Durable store commit (one group of mutations)",
+            registry=r,
+            buckets=LATENCY_BUCKETS,
+        )
+        self.authz_denied = Counter(
+            "fabric_authz_denied", "API requests refused by authorization", ["method"], registry=r
+        )
+        self.worker_restarts = Counter(
+            "fabric_worker_restarts", "Per-switch workers restarted after a crash", ["switch"], registry=r
+        )
+        self.session_connects = Counter(
+            "fabric_gnmi_session_connects", "gNMI sessions (re)established per switch", ["switch"], registry=r
+        )
+        self.lldp_updates = Counter(
+            "fabric_lldp_updates", "LLDP neighbour updates and deletes received per switch", ["switch"], registry=r
+        )
+
+
+StateFn = Callable[[], Iterable[Metric]]
+
+
+class StateCollector(Collector):
+    """Scrape-time gauges from the daemon's state."""
+
+    def __init__(self, fn: StateFn) -> None:
+        self.fn = fn
+
+    def collect(self) -> Iterable[Metric]:
+        info = InfoMetricFamily("fabric_build", "fabricd build information")
+        info.add_metric([], {"version": __version__})
+        yield info
+        yield from self.fn()
+
+
+def gauge(name: str, doc: str, labels: list[str], samples: Iterable[tuple[list[str], float]]) -> GaugeMetricFamily:
+    g = GaugeMetricFamily(name, doc, labels=labels)
+    for values, value in samples:
+        g.add_metric(values, value)
+    return g

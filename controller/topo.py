@@ -1,0 +1,56 @@
+"""The topology the daemon resolves placements with: inventory switch facts
+plus the static port map (and, with discovery, LLDP records)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from controller.config import Settings
+from controller.inventory import Inventory
+from models.errors import Problem, ValidationError
+from topology import (
+    LldpRecord,
+    Role,
+    SourcePolicy,
+    StaticPortMap,
+    SwitchFacts,
+    TopologySnapshot,
+    build_topology,
+    parse_port_map,
+)
+
+
+def switch_facts(inventory: Inventory) -> list[SwitchFacts]:
+    return [
+        SwitchFacts(
+            name=s.name,
+            role=Role(s.role),
+            platform=s.platform,
+            router_id=s.router_id,
+            vtep_address=s.router_id,
+            asn=s.asn or None,
+        )
+        for s in inventory.switches
+    ]
+
+
+def load_port_map(settings: Settings, facts: Iterable[SwitchFacts]) -> StaticPortMap | None:
+    if settings.port_map is None:
+        return None
+    try:
+        text = settings.port_map.read_text()
+    except OSError as e:
+        raise ValidationError([Problem("port_map", str(settings.port_map), f"cannot be read: {e.strerror}")]) from None
+    return parse_port_map(text, facts, source=str(settings.port_map))
+
+
+def build(
+    settings: Settings,
+    inventory: Inventory,
+    *,
+    static: StaticPortMap | None,
+    lldp: Iterable[LldpRecord] | None = None,
+    previous: TopologySnapshot | None = None,
+) -> TopologySnapshot:
+    policy = SourcePolicy.from_config({"mode": settings.topology.mode, "prefer": settings.topology.prefer})
+    return build_topology(switch_facts(inventory), lldp=lldp, static=static, policy=policy, previous=previous)
