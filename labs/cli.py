@@ -1,15 +1,34 @@
-"""fabric-lab: run containerlab topology files without Docker."""
+"""fabric-lab: run containerlab topology files without Docker.
+
+Exit codes: 0 done (``status``: running), 1 the lab could not be started or
+removed, 2 a bad command line or a malformed lab file, 3 the lab is not
+running (``status``, ``inventory``, ``client-cert``).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import socket
 import sys
+from pathlib import Path
+
+from labs.errors import LabError, LabFileError, LabNotRunning, LabRunError, LabStateError
+from labs.state import LabState, resolve_state_dir
 
 DESCRIPTION = """\
 Run a containerlab topology file (labs/*.clab.yml) on this machine without
 Docker: a gNMI switch emulator per switch, and with the Linux dataplane one
 network namespace per node with lldpd, FRR and veth links.
+
+LAB is a topology file (labs/seed.clab.yml) or, for commands on a running
+lab, its name (seed). State lives in /run/fabric-lab/<lab>
+($FABRIC_LAB_STATE_DIR/<lab>, or --state-dir DIR).
 """
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_RUNNING = 0, 1, 2, 3
+_CLIENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,9 +36,143 @@ def build_parser() -> argparse.ArgumentParser:
         prog="fabric-lab", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser("up", help="start a lab (not yet implemented)")
-    sub.add_parser("down", help="stop a lab and remove what it created (not yet implemented)")
+
+    def cmd(name: str, help_: str) -> argparse.ArgumentParser:
+        c = sub.add_parser(name, help=help_, description=help_)
+        c.add_argument("lab", metavar="LAB", help="topology file or lab name")
+        c.add_argument("--state-dir", metavar="DIR", help="the lab's state directory")
+        return c
+
+    up = cmd("up", "start a lab (idempotent; cleans a crashed or half-started earlier run)")
+    up.add_argument("--dataplane", choices=("none", "linux"), help="override the sidecar's dataplane")
+    up.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the switches")
+    cmd("down", "stop a lab and remove exactly what `up` created")
+    cmd("status", "is the lab running? the switches' gNMI addresses (exit 3: not running)")
+    inv = cmd("inventory", "the switch inventory of a running lab (YAML, for fabricd)")
+    inv.add_argument("-o", "--output", metavar="FILE", help="write it to FILE instead of stdout")
+    pm = sub.add_parser("portmap", help="the static port map NODE/NIC: SWITCH/PORT of a topology file")
+    pm.add_argument("lab", metavar="LAB", help="topology file")
+    pm.add_argument("-o", "--output", metavar="FILE", help="write it to FILE instead of stdout")
+    cc = cmd("client-cert", "issue a client certificate from the running lab's CA")
+    cc.add_argument("name", metavar="NAME", help="the certificate's identity (e.g. a node name)")
+    ft = cmd("fault", "inject a fault into a switch emulator of a running lab")
+    ft.add_argument("switch", metavar="SWITCH")
+    from labs.fault import add_actions
+
+    add_actions(ft)
     return p
+
+
+def _name(lab: str) -> str:
+    """The lab name of a LAB argument: a topology file's ``name``, or LAB itself."""
+    from labs.topofile import lab_name
+
+    path = Path(lab)
+    if path.is_file():
+        return lab_name(path)
+    if lab.endswith((".yml", ".yaml")) or "/" in lab:
+        raise LabFileError(lab, "(file)", "cannot read it: no such file")
+    return lab
+
+
+def _write(text: str, output: str | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    path = Path(output)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+    print(f"wrote {path}", file=sys.stderr)
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _listening(address: str) -> bool:
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host, int(port)), timeout=1.0):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
+def _running(args: argparse.Namespace) -> tuple[str, LabState]:
+    from labs import runner
+
+    name = _name(args.lab)
+    state = runner.status(name, state_dir=args.state_dir)
+    if state is None:
+        raise LabNotRunning(f"lab {name} is not running")
+    return name, state
+
+
+def run(args: argparse.Namespace) -> int:
+    from labs import inventory, runner
+
+    if args.command == "up":
+        state = runner.up(
+            args.lab,
+            state_dir=args.state_dir,
+            dataplane=args.dataplane,
+            timeout=args.timeout,
+            progress=_progress,
+        )
+        for sw in state.switches:
+            print(f"{sw.name}\t{sw.role}\t{sw.address}")
+        return EXIT_OK
+    if args.command == "down":
+        runner.down(_name(args.lab), state_dir=args.state_dir, progress=_progress)
+        return EXIT_OK
+    if args.command == "status":
+        name = _name(args.lab)
+        current = runner.status(name, state_dir=args.state_dir)
+        if current is None:
+            sdir = resolve_state_dir(name, args.state_dir)
+            left = f" (leftovers of an earlier run in {sdir}: `fabric-lab down` removes them)"
+            print(f"{name}: not running{left if sdir.exists() else ''}")
+            return EXIT_NOT_RUNNING
+        host = next(p for p in current.processes if p.role == runner.HOST_ROLE)
+        print(f"{name}: running (emulator host pid {host.pid}, since {current.started_at})")
+        print(f"  state {current.state_dir}")
+        for sw in current.switches:
+            answer = "listening" if _listening(sw.address) else "NOT ANSWERING"
+            print(f"  {sw.name}\t{sw.role}\t{sw.address}\t{answer}")
+        return EXIT_OK
+    if args.command == "inventory":
+        name, st = _running(args)
+        header = f"fabricd switch inventory of lab {name} (fabric-lab inventory; format: labs/README.md)"
+        _write(inventory.to_yaml(inventory.inventory(st), header=header), args.output)
+        return EXIT_OK
+    if args.command == "portmap":
+        from labs.topofile import load_lab
+
+        lab = load_lab(args.lab)
+        header = f"static port map of lab {lab.name}: NODE/NIC: SWITCH/PORT (containerlab names)"
+        _write(inventory.to_yaml(inventory.portmap(lab), header=header), args.output)
+        return EXIT_OK
+    if args.command == "client-cert":
+        from labs.material import load_ca, write_client_cert
+
+        if not _CLIENT_NAME.match(args.name):
+            print(f"fabric-lab: client-cert: {args.name!r} is not a usable name", file=sys.stderr)
+            return EXIT_USAGE
+        name, st = _running(args)
+        if st.plaintext:
+            print(f"fabric-lab: lab {name} is plaintext: it has no CA", file=sys.stderr)
+            return EXIT_FAILED
+        cert, key = write_client_cert(Path(st.state_dir), load_ca(Path(st.state_dir)), args.name)
+        print(f"{cert}\n{key}")
+        return EXIT_OK
+    if args.command == "fault":
+        from labs.fault import fault
+
+        _, st = _running(args)
+        print(fault(st, args.switch, args))
+        return EXIT_OK
+    raise AssertionError(args.command)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,9 +180,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
-        return 2
-    print(f"fabric-lab: {args.command}: not implemented yet", file=sys.stderr)
-    return 2
+        return EXIT_USAGE
+    try:
+        return run(args)
+    except LabFileError as e:
+        print(f"fabric-lab: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except LabNotRunning as e:
+        print(f"fabric-lab: {e}", file=sys.stderr)
+        return EXIT_NOT_RUNNING
+    except (LabRunError, LabStateError, LabError) as e:
+        print(f"fabric-lab: {e}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as e:  # the state directory or a file in it
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"fabric-lab: {where}{e.strerror or e}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":
