@@ -66,9 +66,7 @@ class Fields:
             known = set(allowed)
             for key in value:
                 if key not in known:
-                    raise self.error(
-                        join(field, str(key)), f"unknown key {key!r} (known: {', '.join(sorted(known))})"
-                    )
+                    raise self.error(join(field, str(key)), f"unknown key {key!r} (known: {', '.join(sorted(known))})")
         return value
 
     def seq(self, value: Any, field: str) -> list[Any]:

@@ -65,9 +65,7 @@ def day0(lab: Lab, switch: LabNode) -> dict[str, Any]:
                         "index": 0,
                         "config": {"index": 0},
                         "openconfig-if-ip:ipv4": {
-                            "addresses": {
-                                "address": [{"ip": rid, "config": {"ip": rid, "prefix-length": 32}}]
-                            }
+                            "addresses": {"address": [{"ip": rid, "config": {"ip": rid, "prefix-length": 32}}]}
                         },
                     }
                 ]

@@ -25,9 +25,7 @@ ADMIN_CLIENT = "labs.emulator.admin_client"
 def add_actions(parser: argparse.ArgumentParser) -> None:
     acts = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     fail = acts.add_parser("fail", help="fail gNMI RPCs with a status code")
-    fail.add_argument(
-        "--methods", default="", help="comma-separated: Capabilities,Get,Set,Subscribe (default all)"
-    )
+    fail.add_argument("--methods", default="", help="comma-separated: Capabilities,Get,Set,Subscribe (default all)")
     fail.add_argument("--code", default="UNAVAILABLE", help="gRPC status code name")
     fail.add_argument("--message", default="")
     fail.add_argument("--count", type=int, default=0, help="this many calls (0: no limit)")

@@ -58,9 +58,7 @@ class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[mi
 
 
 _Dumper.add_representer(_Flow, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v, flow_style=True))
-_Dumper.add_representer(
-    _FlowList, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, flow_style=True)
-)
+_Dumper.add_representer(_FlowList, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, flow_style=True))
 
 
 def leaf_asn(i: int) -> int:
@@ -99,9 +97,7 @@ def generate(
     if (n - 1) // PORTS_PER_SLOT + 1 > MAX_SLOT:
         raise GenerateError(f"a spine has {MAX_SLOT * PORTS_PER_SLOT} ports: {n} leaves do not fit")
     if s > PER_SUBNET or n > PER_SUBNET * 256:
-        raise GenerateError(
-            "too many switches for the router-id plan (10.0.0.0/24 spines, 10.1.0.0/16 leaves)"
-        )
+        raise GenerateError("too many switches for the router-id plan (10.0.0.0/24 spines, 10.1.0.0/16 leaves)")
     lab = name or default_name(n, s, m, dual_homed)
 
     def switch(role: str, asn: int, rid: str) -> dict[str, Any]:

@@ -144,9 +144,7 @@ def _expect(f: Fields, raw: Any) -> Expectations:
         for port, peer in f.mapping(ports, field).items():
             pfield = join(field, str(port))
             node, nport = _endpoint(f, peer, pfield)
-            lldp.append(
-                LldpExpectation(switch=str(switch), port=str(port), neighbor=node, neighbor_port=nport)
-            )
+            lldp.append(LldpExpectation(switch=str(switch), port=str(port), neighbor=node, neighbor_port=nport))
     segments = []
     for name, seg in f.mapping(doc.get("segments") or {}, "expect.segments").items():
         field = join("expect.segments", str(name))

@@ -74,9 +74,7 @@ def load_lab(file: Path | str, *, sidecar: Path | str | None = None) -> Lab:
     path = Path(file)
     side = Path(sidecar) if sidecar is not None else sidecar_path(path)
     side_text = _read(side) if sidecar is not None or side.exists() else None
-    return parse_lab(
-        _read(path), path, sidecar_text=side_text, sidecar_file=side if side_text is not None else None
-    )
+    return parse_lab(_read(path), path, sidecar_text=side_text, sidecar_file=side if side_text is not None else None)
 
 
 def lab_name(file: Path | str) -> str:

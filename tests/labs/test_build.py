@@ -58,15 +58,10 @@ def test_day0_of_sw1(seed):
         cfg = tree.get(parse(f"/interfaces/interface[name={port}]/config"))
         assert cfg["type"] == "iana-if-type:ethernetCsmacd" and cfg["enabled"] is True
         assert cfg["mtu"] == PORT_MTU == 9216
-    assert (
-        tree.get(parse("/interfaces/interface[name=ethernet-1/49]/config/description"))
-        == "to spine1:ethernet-1/1"
-    )
+    assert tree.get(parse("/interfaces/interface[name=ethernet-1/49]/config/description")) == "to spine1:ethernet-1/1"
     lo = "/interfaces/interface[name=loopback0]"
     assert tree.get(parse(f"{lo}/config/type")) == "iana-if-type:softwareLoopback"
-    addr = tree.get(
-        parse(f"{lo}/subinterfaces/subinterface[index=0]/ipv4/addresses/address[ip=10.0.0.11]/config")
-    )
+    addr = tree.get(parse(f"{lo}/subinterfaces/subinterface[index=0]/ipv4/addresses/address[ip=10.0.0.11]/config"))
     assert addr == {"ip": "10.0.0.11", "prefix-length": 32}
     ni = "/network-instances/network-instance[name=default]"
     assert tree.get(parse(f"{ni}/config/type")) == "openconfig-network-instance-types:DEFAULT_INSTANCE"

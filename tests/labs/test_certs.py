@@ -45,9 +45,7 @@ def test_server_cert_verifies_against_the_ca_by_name_and_ip(ca, sw1):
     with pytest.raises(VerificationError):
         PolicyBuilder().store(store(ca)).build_server_verifier(DNSName("sw2")).verify(cert, [])
     with pytest.raises(VerificationError):
-        PolicyBuilder().store(store(create_ca("other"))).build_server_verifier(DNSName("sw1")).verify(
-            cert, []
-        )
+        PolicyBuilder().store(store(create_ca("other"))).build_server_verifier(DNSName("sw1")).verify(cert, [])
 
 
 def test_client_cert_identity(ca):

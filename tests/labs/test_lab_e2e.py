@@ -15,8 +15,7 @@ from labs.cli import main
 from tests.labs.conftest import LABS
 
 pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("labs.emulator") is None
-    or importlib.util.find_spec("labs.emulator.host") is None,
+    importlib.util.find_spec("labs.emulator") is None or importlib.util.find_spec("labs.emulator.host") is None,
     reason="labs/emulator (the emulator host) is not in this tree: the real up/down awaits it",
 )
 

@@ -228,9 +228,7 @@ def test_inherited_kind_and_labels():
     doc = copy.deepcopy(BASE)
     doc["topology"]["defaults"] = {"kind": "linux"}
     doc["topology"]["kinds"] = {"linux": {"labels": {"fabricd.role": "node"}}}
-    doc["topology"]["groups"] = {
-        "leaves": {"labels": {"fabricd.role": "leaf", "fabricd.platform": "openconfig"}}
-    }
+    doc["topology"]["groups"] = {"leaves": {"labels": {"fabricd.role": "leaf", "fabricd.platform": "openconfig"}}}
     doc["topology"]["nodes"] = {
         "sw1": {"group": "leaves", "labels": {"fabricd.asn": "65001", "fabricd.router-id": "10.0.0.11"}},
         "sw2": {"group": "leaves", "labels": {"fabricd.asn": 4200000002, "fabricd.router-id": "10.0.0.12"}},

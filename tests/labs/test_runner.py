@@ -286,9 +286,7 @@ def test_the_installed_console_script(standin_host):
     env = dict(os.environ)
 
     def run(*argv):
-        return subprocess.run(
-            [str(exe), *argv], env=env, capture_output=True, text=True, timeout=120, check=False
-        )
+        return subprocess.run([str(exe), *argv], env=env, capture_output=True, text=True, timeout=120, check=False)
 
     up = run("up", SEED)
     assert up.returncode == 0, up.stderr
