@@ -22,6 +22,7 @@ from controller.api.service import FabricService
 from controller.config import Settings
 from controller.core.events import EventBus
 from controller.core.fabric import FabricCore
+from controller.discovery import Discovery
 from controller.httpd import Health, MetricsServer
 from controller.inventory import Inventory, load_inventory
 from controller.log import get_logger, register_secret
@@ -29,6 +30,7 @@ from controller.metrics import Metrics, StateCollector
 from controller.state_metrics import collector_fn
 from controller.store.sqlite import SqliteStore
 from models.errors import FabricError
+from topology import LldpState, StaticPortMap, TopologySnapshot
 
 log = get_logger("daemon")
 INSECURE_REMINDER = 300.0
@@ -59,6 +61,8 @@ class Daemon:
         self.events = EventBus()
         self.stopping = asyncio.Event()
         self.core: FabricCore | None = None
+        self.discovery: Discovery | None = None
+        self.static: StaticPortMap | None = None
         self.api_addresses: list[str] = []
         self.metrics_address = ""
 
@@ -79,6 +83,9 @@ class Daemon:
             self.registry.register(StateCollector(collector_fn(core, loop)))
             tasks.append(asyncio.create_task(self.health.beat(), name="heartbeat"))
             await core.start()
+            if settings.topology.mode != "static":
+                discovery = self._discovery(core, inventory, static)
+                discovery.start()
             api = await start_server(FabricService(core), settings.api.listen, tls=_tls(settings))
             self.api_addresses = [str(a) for a in api.bound]
             metrics_server = MetricsServer(settings.metrics_listen, self.registry, self.health)
@@ -106,6 +113,8 @@ class Daemon:
             self.health.ready = False
             if api is not None:
                 await api.stop(grace=5.0)  # NOT_SERVING, stop accepting; in-flight requests finish
+            if self.discovery is not None:
+                await self.discovery.stop()
             if self.core is not None:
                 await self.core.stop()
             for t in tasks:
@@ -114,6 +123,25 @@ class Daemon:
                 metrics_server.stop()
             store.close()
             log.info("daemon.stopped")
+
+    def _discovery(self, core: FabricCore, inventory: Inventory, static: StaticPortMap | None) -> Discovery:
+        self.static = static
+
+        def rebuild(state: LldpState, now: float) -> TopologySnapshot:
+            assert self.core is not None
+            return topo.build(
+                self.settings,
+                self.core.inventory,
+                static=self.static,
+                lldp=state.records(now),
+                previous=self.core.topology,
+            )
+
+        discovery = Discovery(self.settings, inventory, self.metrics, rebuild=rebuild, publish=core.apply_topology)
+        names = {s.name for s in inventory.switches}
+        core.discovering = lambda: not names <= discovery.synced
+        self.discovery = discovery
+        return discovery
 
     def _signals(self, loop: asyncio.AbstractEventLoop) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -131,7 +159,10 @@ class Daemon:
         except FabricError as e:
             log.error("reload.refused", error=str(e))
             return
+        self.static = static
         await self.core.reload_inventory(inventory, topology)
+        if self.discovery is not None:
+            await self.discovery.reload(inventory)
 
     async def _remind_insecure(self) -> None:
         while True:

@@ -282,7 +282,7 @@ class FabricService(fabric_pb2_grpc.FabricServicer):
 
     def core_switches(self) -> list[fabric_pb2.Switch]:
         out = []
-        for cfg in self.core._inventory.switches:
+        for cfg in self.core.inventory.switches:
             sw = fabric_pb2.Switch(name=cfg.name, address=cfg.address, platform=cfg.platform, role=cfg.role)
             worker = self.core.workers.get(cfg.name)
             if worker is not None:

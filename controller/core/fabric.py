@@ -39,7 +39,7 @@ from models.intent import Attachment, AttachmentId, Network, NetworkKey, Placeme
 from models.platforms.base import ObjectKey, port_key, vni_key
 from models.state import Dirty, FabricState, PlacedAttachment
 from models.validation import attachment_problems, container_id_problems, network_problems
-from topology import TopologySnapshot
+from topology import ChangeKind, TopologySnapshot, placement_changes
 
 
 class PermissionDenied(PermanentError):
@@ -104,16 +104,18 @@ class FabricCore:
         self.net_created = {n.key: t for n, _, t in snap.networks}
         self.created = {p.attachment.id: t for p, t in snap.attachments}
         self._gen: dict[AttachmentId, int] = {}
-        self._inventory = inventory
+        self.inventory = inventory
         self._session_factory = session_factory
         self.workers: dict[SwitchName, SwitchWorker] = {}
         self.fatal: asyncio.Future[BaseException] = asyncio.get_running_loop().create_future()
+        #: set by the daemon when discovery runs: True until every switch has synced
+        self.discovering: Callable[[], bool] = lambda: False
         self._tasks: set[asyncio.Task[None]] = set()
 
     # ----------------------------------------------------------- lifecycle
 
     async def start(self) -> None:
-        for cfg in self._inventory.leaves:
+        for cfg in self.inventory.leaves:
             self._start_worker(cfg)
         self.log.info(
             "fabric.started",
@@ -146,7 +148,7 @@ class FabricCore:
         )
         for name in removed + changed:
             await self.workers.pop(name).stop()
-        self._inventory = inventory
+        self.inventory = inventory
         self.topology = topology
         for name in added + changed:
             self._start_worker(new[name])
@@ -248,10 +250,60 @@ class FabricCore:
     def metrics_changed(self) -> None:
         """Hook for state gauges (computed at scrape time)."""
 
+    def apply_topology(self, snap: TopologySnapshot) -> None:
+        """A new topology: NICs that moved take their attachments (and VLANs)
+        along, or become conflicts; nothing is torn down because a link went
+        stale or a NIC went missing."""
+        if snap is self.topology:
+            return
+        changes = placement_changes(self.topology, snap)
+        self.topology = snap
+        m = Mutation()
+        dirty: Dirty = {}
+        for ch in changes:
+            if ch.kind in (ChangeKind.MOVED, ChangeKind.RESTORED, ChangeKind.ADDED) and ch.new is not None:
+                if not self.state.attachments_on_nic(ch.ref.node, ch.ref.nic):
+                    continue
+                if ch.new.switch not in self.workers:
+                    self.log.warning("nic.moved.unmanaged", nic=str(ch.ref), to=str(ch.new))
+                    continue
+                moved, d = self.state.move_nic(ch.ref.node, ch.ref.nic, ch.new)
+                for s, keys in d.items():
+                    dirty.setdefault(s, set()).update(keys)
+                for placed in moved:
+                    m.put_attachments.append((placed, self.created.get(placed.attachment.id, time.time())))
+                    if placed.conflict:
+                        self.log.warning(
+                            "attachment.conflict", attachment=str(placed.attachment.id), why=placed.conflict
+                        )
+                        self.events.publish("attachment", str(placed.attachment.id), "conflict", reason=placed.conflict)
+                self.log.info("nic.moved", nic=str(ch.ref), old=str(ch.old), new=str(ch.new), attachments=len(moved))
+            if ch.kind is not ChangeKind.ADDED:
+                self.events.publish("topology", str(ch.ref), ch.kind.value, old=ch.old or "", new=ch.new or "")
+        if m:
+            self._allocation_rows(dirty, m)
+            gens = self._mark(dirty)
+            for placed, _ in m.put_attachments:
+                if placed.placement and placed.placement.switch in gens:
+                    self._gen[placed.attachment.id] = gens[placed.placement.switch]
+            self._background(self._commit_quietly(m))
+        self.events.publish(
+            "topology",
+            "fabric",
+            f"version {snap.version}",
+            links=len(snap.fabric_links) + len(snap.edge_links),
+            conflicts=len(snap.conflicts),
+        )
+
     # -------------------------------------------------------- attachments
 
     def _placement(self, node: NodeName, nic: NicName) -> Placement:
-        placement = self.topology.leaf_port(node, nic)  # raises a NotFoundError naming what is missing
+        try:
+            placement = self.topology.leaf_port(node, nic)  # raises a NotFoundError naming what is missing
+        except NotFoundError as e:
+            if self.discovering():
+                raise TemporaryError(f"{e}; discovery has not heard from every switch yet") from None
+            raise
         if placement.switch not in self.workers:
             raise PreconditionError(
                 f"{node}/{nic} is cabled to {placement}, but switch {placement.switch} is not a managed leaf"

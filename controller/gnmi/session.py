@@ -124,12 +124,18 @@ class GnmiSession:
             raise self._error("Set", e) from None
 
     async def subscribe(
-        self, paths: Sequence[Path], *, updates_only: bool = False, mode: int = gnmi_pb2.ON_CHANGE
+        self,
+        paths: Sequence[Path],
+        *,
+        updates_only: bool = False,
+        mode: int = gnmi_pb2.ON_CHANGE,
+        sample_interval_ns: int = 10_000_000_000,
     ) -> AsyncIterator[gnmi_pb2.SubscribeResponse]:
         """A STREAM subscription; ends with GnmiError when the stream breaks."""
+        interval = sample_interval_ns if mode == gnmi_pb2.SAMPLE else 0
         request = gnmi_pb2.SubscribeRequest(
             subscribe=gnmi_pb2.SubscriptionList(
-                subscription=[gnmi_pb2.Subscription(path=to_pb(p), mode=mode) for p in paths],
+                subscription=[gnmi_pb2.Subscription(path=to_pb(p), mode=mode, sample_interval=interval) for p in paths],
                 mode=gnmi_pb2.SubscriptionList.STREAM,
                 encoding=gnmi_pb2.JSON_IETF,
                 updates_only=updates_only,
