@@ -1,0 +1,195 @@
+"""The fabric.v1 API contract against a running fabricd (seed lab emulators)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+
+import grpc
+import pytest
+
+from controller.store import StoreLockedError
+from controller.store.sqlite import SqliteStore
+from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
+from tests.controller.fabric import attach_req, create_networks, eventually, lab_fabric, net_ref
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+async def api(tmp_path):
+    async with lab_fabric(tmp_path) as fab, fab.controller(), fab.channel() as ch:
+        stub = fabric_pb2_grpc.FabricStub(ch)
+        await create_networks(stub, ("blue", 1111), ("green", 2222))
+        await eventually(lambda: all(w.known for w in fab.core.workers.values()), what="switches connected")
+        yield fab, stub
+
+
+async def code_of(call) -> grpc.StatusCode:
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await call
+    return err.value.code(), err.value.details()
+
+
+async def test_networks_idempotent_conflicts_and_delete(api):
+    _fab, stub = api
+    net = fabric_pb2.Network(name="blue", namespace="default", vni=1111)
+    again = await stub.CreateNetwork(fabric_pb2.CreateNetworkRequest(network=net), timeout=10)
+    assert again.evi >= 1 and again.vni == 1111
+    code, msg = await code_of(
+        stub.CreateNetwork(
+            fabric_pb2.CreateNetworkRequest(network=fabric_pb2.Network(name="x", namespace="default", vni=1111)),
+            timeout=10,
+        )
+    )
+    assert code == grpc.StatusCode.ALREADY_EXISTS and "network.vni: 1111 is taken by network default/blue" in msg
+    await stub.Attach(attach_req(), timeout=30)
+    code, msg = await code_of(stub.DeleteNetwork(fabric_pb2.DeleteNetworkRequest(network=net_ref("blue")), timeout=10))
+    assert code == grpc.StatusCode.FAILED_PRECONDITION and "has 1 attachment" in msg
+    resp = await stub.DeleteNetwork(fabric_pb2.DeleteNetworkRequest(network=net_ref("green")), timeout=10)
+    assert resp.deleted
+    resp = await stub.DeleteNetwork(fabric_pb2.DeleteNetworkRequest(network=net_ref("green")), timeout=10)
+    assert not resp.deleted
+    nad = await stub.RenderNAD(fabric_pb2.RenderNADRequest(network=net_ref("blue"), uplink="eth2"), timeout=10)
+    assert "kind: NetworkAttachmentDefinition" in nad.manifest and '"uplink": "eth2"' in nad.cni_config
+
+
+async def test_every_problem_of_a_request_is_named(api):
+    _, stub = api
+    code, msg = await code_of(
+        stub.CreateNetwork(
+            fabric_pb2.CreateNetworkRequest(network=fabric_pb2.Network(name="Bad_Name", namespace="", vni=0)),
+            timeout=10,
+        )
+    )
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
+    for needle in ("network.name: 'Bad_Name'", "network.namespace: '' is required", "network.vni: 0 is out of range"):
+        assert needle in msg
+    code, msg = await code_of(stub.Attach(attach_req(container="", nic="eth/1"), timeout=10))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and "container_id" in msg and "nic: 'eth/1'" in msg
+
+
+async def test_unknown_node_nic_and_network_are_not_found(api):
+    _, stub = api
+    code, msg = await code_of(stub.Attach(attach_req(node="server9"), timeout=10))
+    assert code == grpc.StatusCode.NOT_FOUND and "server9" in msg
+    code, msg = await code_of(stub.Attach(attach_req(nic="eth7"), timeout=10))
+    assert code == grpc.StatusCode.NOT_FOUND and "eth7" in msg
+    code, msg = await code_of(stub.Attach(attach_req(network="nope"), timeout=10))
+    assert code == grpc.StatusCode.NOT_FOUND and "default/nope" in msg
+
+
+async def test_concurrent_attaches_of_one_identity_make_one_attachment(api):
+    fab, stub = api
+    results = await asyncio.gather(*(stub.Attach(attach_req(), timeout=60) for _ in range(100)))
+    assert {(r.vlan, r.switch, r.port) for r in results} == {(100, "sw1", "ethernet-1/1")}
+    listed = await stub.ListAttachments(fabric_pb2.ListAttachmentsRequest(), timeout=10)
+    assert len(listed.attachments) == 1
+    assert fab.core.state.leaves["sw1"].vlans.used == 1
+
+
+async def test_replay_and_container_replacement_and_stale_detach(api):
+    _fab, stub = api
+    first = await stub.Attach(attach_req(container="old"), timeout=30)
+    replay = await stub.Attach(attach_req(container="old"), timeout=30)
+    assert (replay.vlan, replay.switch, replay.port) == (first.vlan, first.switch, first.port)
+    newer = await stub.Attach(attach_req(container="new"), timeout=30)
+    assert newer.container_id == "new" and newer.vlan == first.vlan
+    stale = await stub.Detach(fabric_pb2.DetachRequest(id=first.id, container_id="old"), timeout=10)
+    assert not stale.removed
+    got = await stub.GetAttachment(fabric_pb2.GetAttachmentRequest(id=first.id), timeout=10)
+    assert got.container_id == "new"
+    check = await stub.Check(fabric_pb2.CheckRequest(id=first.id, container_id="new"), timeout=10)
+    assert check.state == fabric_pb2.ATTACHMENT_STATE_READY
+    code, _ = await code_of(stub.Check(fabric_pb2.CheckRequest(id=first.id, container_id="old"), timeout=10))
+    assert code == grpc.StatusCode.NOT_FOUND
+    unknown = attach_req(pod="ghost").id
+    assert not (await stub.Detach(fabric_pb2.DetachRequest(id=unknown, container_id="x"), timeout=10)).removed
+
+
+async def test_cross_namespace_attach_is_denied_and_counted(api):
+    fab, stub = api
+    code, msg = await code_of(stub.Attach(attach_req(namespace="other"), timeout=10))
+    assert code == grpc.StatusCode.PERMISSION_DENIED and "not shared" in msg
+    assert fab.core.metrics.authz_denied.labels("Attach")._value.get() == 1
+    await stub.CreateNetwork(
+        fabric_pb2.CreateNetworkRequest(
+            network=fabric_pb2.Network(name="red", namespace="default", vni=3333, shared=True)
+        ),
+        timeout=10,
+    )
+    att = await stub.Attach(attach_req(namespace="other", network="red"), timeout=30)
+    assert att.state == fabric_pb2.ATTACHMENT_STATE_READY
+
+
+async def test_garbage_collect_is_per_node_and_network(api):
+    _fab, stub = api
+    keep = await stub.Attach(attach_req("keep", container="k"), timeout=30)
+    await stub.Attach(attach_req("stale", container="s"), timeout=30)
+    other_net = await stub.Attach(attach_req("othernet", "green", container="o"), timeout=30)
+    other_node = await stub.Attach(attach_req("othernode", node="server2", container="n"), timeout=30)
+    resp = await stub.GarbageCollect(
+        fabric_pb2.GarbageCollectRequest(
+            node="server1",
+            network=net_ref("blue"),
+            valid=[fabric_pb2.ValidAttachment(container_id="k", interface="net1")],
+        ),
+        timeout=10,
+    )
+    assert [a.pod_name for a in resp.removed] == ["stale"]
+    left = {
+        a.id.pod_name for a in (await stub.ListAttachments(fabric_pb2.ListAttachmentsRequest(), timeout=10)).attachments
+    }
+    assert left == {keep.id.pod_name, other_net.id.pod_name, other_node.id.pod_name}
+
+
+async def test_views_switches_topology_plan_and_events(api):
+    _fab, stub = api
+    events = stub.WatchEvents(fabric_pb2.WatchEventsRequest(kinds=["attachment"]))
+    await stub.Attach(attach_req(), timeout=30)
+    ev = await asyncio.wait_for(events.read(), 10)
+    assert ev.kind == "attachment" and "pod-a" in ev.subject
+    events.cancel()
+    sws = {s.name: s for s in (await stub.ListSwitches(fabric_pb2.ListSwitchesRequest(), timeout=10)).switches}
+    assert sws["sw1"].state == fabric_pb2.SESSION_STATE_CONNECTED and sws["sw1"].vlans_used == 1
+    assert sws["spine1"].role == "spine"
+    topo = await stub.GetTopology(fabric_pb2.GetTopologyRequest(), timeout=10)
+    edges = {(link.b, link.b_port): (link.a, link.a_port) for link in topo.links if link.kind == "edge"}
+    assert edges[("server1", "eth1")] == ("sw1", "ethernet-1/1")
+    plan = await stub.Plan(fabric_pb2.PlanRequest(), timeout=10)
+    assert {p.switch for p in plan.plans} == {"sw1", "sw2"}
+    assert all(not p.deletes and not p.replaces and not p.error for p in plan.plans)  # converged: nothing to do
+
+
+async def test_a_second_fabricd_on_the_same_store_refuses_to_start(tmp_path):
+    db = tmp_path / "fabricd.db"
+    first = SqliteStore(db)
+    try:
+        with pytest.raises(StoreLockedError, match="in use by another fabricd"):
+            SqliteStore(db)
+        proc = await asyncio.to_thread(
+            subprocess.run,
+            [
+                sys.executable,
+                "-m",
+                "controller.main",
+                "--insecure",
+                "--store",
+                str(db),
+                "--listen",
+                "127.0.0.1:0",
+                "--metrics-listen",
+                "127.0.0.1:0",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ},
+        )
+        assert proc.returncode == 2
+        assert f"store {db} is in use by another fabricd (pid {os.getpid()})" in proc.stderr
+    finally:
+        first.close()
+    SqliteStore(db).close()  # released: a new one may start

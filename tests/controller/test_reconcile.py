@@ -1,0 +1,174 @@
+"""fabricd against real in-process emulators of the seed lab (dataplane none):
+attach/detach reach the switches, restarts resync with no Sets, faults
+converge, drift is reverted."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+import pytest
+from pygnmi.client import gNMIclient
+
+from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
+from tests.controller.fabric import (
+    attach_req,
+    create_networks,
+    eventually,
+    find,
+    lab_fabric,
+    ni,
+    trunk,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def pygnmi_get(fab, switch: str, path: str):
+    """As a user would: pygnmi's sync client, TLS with the lab CA, password."""
+    host, _, port = fab.host[switch].address.rpartition(":")
+    with gNMIclient(
+        target=(host, int(port)),
+        username=fab.material.credentials.username,
+        password=fab.material.credentials.password,
+        path_root=str(fab.material.ca_file),
+        override=switch,
+    ) as gc:
+        return gc.get(path=[path], datatype="config", encoding="json_ietf")
+
+
+async def test_attach_configures_the_leaf_and_detach_removes_it(tmp_path):
+    async with lab_fabric(tmp_path) as fab, fab.controller(), fab.channel() as ch:
+        stub = fabric_pb2_grpc.FabricStub(ch)
+        await create_networks(stub, ("blue", 1111))
+        att = await stub.Attach(attach_req(), timeout=30)
+        assert (att.switch, att.port, att.vlan, att.vni) == ("sw1", "ethernet-1/1", 100, 1111)
+        assert att.state == fabric_pb2.ATTACHMENT_STATE_READY
+
+        got = await asyncio.to_thread(
+            pygnmi_get, fab, "sw1", "/network-instances/network-instance[name=fabricd-vni-1111]"
+        )
+        value = got["notification"][0]["update"][0]["val"]
+        evi = value["evpn"]["evpn-instances"]["evpn-instance"][0]
+        assert evi["vxlan"]["config"]["vni"] == 1111
+        assert evi["import-export-policy"]["config"]["import-route-target"] == ["65000:1111"]
+        cfg = fab.config("sw1")
+        assert trunk(cfg, "ethernet-1/1") == {"interface-mode": "TRUNK", "trunk-vlans": [100]}
+        assert ni(fab.config("sw2"), "fabricd-vni-1111") is None  # only the leaf behind the NIC
+
+        resp = await stub.Detach(fabric_pb2.DetachRequest(id=att.id, container_id="c1"), timeout=10)
+        assert resp.removed
+
+        def gone():
+            c = fab.config("sw1")
+            return ni(c, "fabricd-vni-1111") is None and trunk(c, "ethernet-1/1") is None
+
+        await eventually(gone, what="VNI objects and the port's switched-vlan removed")
+        vlans = find(fab.config("sw1"), "network-instances", "network-instance", ("name", "default"), "vlans")
+        assert not vlans or not [v for v in vlans["vlan"] if v["config"]["name"].startswith("fabricd-")]
+        await eventually(lambda: not fab.core.state.leaves["sw1"].vlans.allocations(), what="VLAN freed")
+
+
+async def test_restart_on_the_same_store_sends_no_set(tmp_path):
+    async with lab_fabric(tmp_path) as fab:
+        async with fab.controller(), fab.channel() as ch:
+            stub = fabric_pb2_grpc.FabricStub(ch)
+            await create_networks(stub, ("blue", 1111), ("green", 2222))
+            await stub.Attach(attach_req(), timeout=30)
+            await stub.Attach(attach_req("pod-b", "green", node="server2", nic="eth2"), timeout=30)
+        for sw in ("sw1", "sw2"):
+            fab.host[sw].reset_counters()
+        async with fab.controller() as st:
+            await eventually(lambda: all(w.known and not w.dirty for w in st.core.workers.values()), what="resynced")
+            assert [fab.host[sw].counters().set for sw in ("sw1", "sw2")] == [0, 0]
+            assert [fab.host[sw].counters().get for sw in ("sw1", "sw2")] > [0, 0]
+            placed = st.core.state.attachments
+            assert {p.vlan for p in placed.values()} == {100}
+
+
+async def test_reboot_restores_the_owned_config(tmp_path):
+    async with lab_fabric(tmp_path) as fab, fab.controller(), fab.channel() as ch:
+        stub = fabric_pb2_grpc.FabricStub(ch)
+        await create_networks(stub, ("blue", 1111))
+        await stub.Attach(attach_req(), timeout=30)
+        await fab.host["sw1"].faults.reboot(down=0.3)
+        assert ni(fab.config("sw1"), "fabricd-vni-1111") is None  # wiped to day-0
+        await eventually(lambda: ni(fab.config("sw1"), "fabricd-vni-1111") is not None, what="restored")
+        assert trunk(fab.config("sw1"), "ethernet-1/1")["trunk-vlans"] == [100]
+
+
+@pytest.mark.parametrize("mode", ["revert", "report"])
+async def test_out_of_band_change(tmp_path, mode):
+    async with lab_fabric(tmp_path, reconcile={"drift": mode}) as fab, fab.controller() as st, fab.channel() as ch:
+        stub = fabric_pb2_grpc.FabricStub(ch)
+        await create_networks(stub, ("blue", 1111))
+        await stub.Attach(attach_req(), timeout=30)
+        host, _, port = fab.host["sw1"].address.rpartition(":")
+
+        def operator_deletes():
+            with gNMIclient(
+                target=(host, int(port)),
+                username=fab.material.credentials.username,
+                password=fab.material.credentials.password,
+                path_root=str(fab.material.ca_file),
+                override="sw1",
+            ) as gc:
+                gc.set(delete=["/network-instances/network-instance[name=fabricd-vni-1111]"], encoding="json_ietf")
+
+        await asyncio.to_thread(operator_deletes)
+        drift = st.core.metrics.drift_events.labels("sw1")
+        await eventually(lambda: drift._value.get() >= 1, what="drift counted")
+        if mode == "revert":
+            await eventually(lambda: ni(fab.config("sw1"), "fabricd-vni-1111") is not None, what="reverted")
+        else:
+            await asyncio.sleep(1.0)
+            assert ni(fab.config("sw1"), "fabricd-vni-1111") is None
+
+
+async def test_unavailable_switch_then_convergence(tmp_path):
+    async with lab_fabric(tmp_path, api={"attach_timeout": "1s"}) as fab, fab.controller(), fab.channel() as ch:
+        stub = fabric_pb2_grpc.FabricStub(ch)
+        await create_networks(stub, ("blue", 1111))
+        await eventually(lambda: fab.core.workers["sw1"].known, what="connected")
+        fab.host["sw1"].faults.fail(methods=["Set", "Get", "Capabilities"], duration=3.0)
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await stub.Attach(attach_req(), timeout=30)
+        assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert "did not confirm" in err.value.details()
+        # the intent stays and converges once the switch is back
+        await eventually(lambda: ni(fab.config("sw1"), "fabricd-vni-1111") is not None, what="converged")
+        att = await stub.Attach(attach_req(), timeout=30)
+        assert att.state == fabric_pb2.ATTACHMENT_STATE_READY and att.vlan == 100
+
+
+async def test_a_hung_set_hits_its_deadline_and_the_worker_recovers(tmp_path):
+    async with lab_fabric(tmp_path, api={"attach_timeout": "1s"}) as fab, fab.controller(), fab.channel() as ch:
+        stub = fabric_pb2_grpc.FabricStub(ch)
+        await create_networks(stub, ("blue", 1111))
+        await eventually(lambda: fab.core.workers["sw1"].known, what="connected")
+        fab.host["sw1"].faults.delay(3600, methods=["Set"], count=1)
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await stub.Attach(attach_req(), timeout=30)
+        assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+        # the 2 s gNMI deadline ends the hung Set; the worker re-reads and retries
+        att = await eventually(lambda: _attach_ready(stub), within=30, what="attach ready after the hung Set")
+        assert att.vlan == 100
+
+
+async def _attach_ready(stub):
+    try:
+        att = await stub.Attach(attach_req(), timeout=5)
+    except grpc.aio.AioRpcError:
+        return None
+    return att if att.state == fabric_pb2.ATTACHMENT_STATE_READY else None
+
+
+async def test_rejected_set_is_isolated_per_object(tmp_path):
+    """A port the switch refuses does not block another VNI's objects."""
+    async with lab_fabric(tmp_path, api={"attach_timeout": "3s"}) as fab, fab.controller() as st, fab.channel() as ch:
+        stub = fabric_pb2_grpc.FabricStub(ch)
+        await create_networks(stub, ("blue", 1111))
+        await eventually(lambda: st.core.workers["sw1"].known, what="connected")
+        fab.host["sw1"].faults.fail(methods=["Set"], code=grpc.StatusCode.INVALID_ARGUMENT, count=1)
+        att = await stub.Attach(attach_req(), timeout=30)  # first Set refused, then per key: all good
+        assert att.state == fabric_pb2.ATTACHMENT_STATE_READY
