@@ -26,6 +26,9 @@ _BGP = (*_NI, "protocols", "protocol", "bgp")
 LIST_KEYS: dict[SchemaPath, tuple[tuple[str, KeyType], ...]] = {
     ("interfaces", "interface"): (("name", str),),
     ("interfaces", "interface", "subinterfaces", "subinterface"): (("index", int),),
+    ("interfaces", "interface", "subinterfaces", "subinterface", "ipv4", "addresses", "address"): (
+        ("ip", str),
+    ),
     _NI: (("name", str),),
     (*_NI, "vlans", "vlan"): (("vlan-id", int),),
     (*_NI, "interfaces", "interface"): (("id", str),),
