@@ -69,7 +69,10 @@ async def serve(specs: list[SwitchSpec], admin: str, ready: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m labs.emulator.host", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="python -m labs.emulator.host",
+        description="Serve one gNMI switch emulator per spec (the host process of labs/spec.py).",
+    )
     p.add_argument("--specs", required=True, type=Path, help="specs_to_json output")
     p.add_argument("--ready", required=True, type=Path, help="written once every switch listens")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])

@@ -157,6 +157,18 @@ async def test_drop_streams_aborts_them_with_unavailable(sw1: Emulator):
     await wait_for(lambda: not sw1.streams, "the stream to be gone")
 
 
+# pygnmi's subscription thread re-raises the stream's error after storing it
+# in .error: that is how a pygnmi user sees a dropped stream.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+async def test_a_dropped_stream_as_pygnmi_sees_it(sw1: Emulator, gc: Client):
+    sub = await gc.subscribe({"subscription": [{"path": NEIGHBORS, "mode": "on_change"}], "mode": "stream"})
+    await in_thread(sub.get_update, 30)
+    assert sw1.faults.drop_streams(message="link flap") == 1
+    await wait_for(lambda: sub.error is not None, "pygnmi to see the stream end")
+    assert (sub.error.code(), sub.error.details()) == (grpc.StatusCode.UNAVAILABLE, "link flap")
+    gc.subs.remove(sub)
+
+
 async def test_reboot_wipes_fabricd_objects_and_drops_everything(sw1: Emulator):
     day0 = sw1.config_json()
     await sw1.apply_set([R(p, v) for p, v in d.leaf_document()])
@@ -165,7 +177,7 @@ async def test_reboot_wipes_fabricd_objects_and_drops_everything(sw1: Emulator):
     s = RawStream(sw1.address, subscribe_request(NEIGHBORS))
     try:
         await s.until_sync()
-        reboot = asyncio.ensure_future(sw1.faults.reboot(down=1.0))
+        reboot = asyncio.ensure_future(sw1.faults.reboot(down=2.0))
         with pytest.raises(grpc.aio.AioRpcError) as err:
             while True:
                 await s.next()
@@ -179,7 +191,12 @@ async def test_reboot_wipes_fabricd_objects_and_drops_everything(sw1: Emulator):
     assert sw1.address == address
     assert sw1.config_json() == day0
     assert len((await raw_get(sw1)).notification[0].update) == 1
-    got = await in_thread(lambda: client(sw1).connect().get(path=[NEIGHBORS + "/system-name"]))
+
+    def neighbours() -> dict:
+        with client(sw1) as gc:
+            return gc.get(path=[NEIGHBORS + "/system-name"])
+
+    got = await in_thread(neighbours)
     assert len(got["notification"][0]["update"]) == 2  # the state is back
 
 
