@@ -10,8 +10,9 @@
   ``heartbeat_interval`` forcing a full sample; leaves gone since the last
   sample are deletes.
 
-POLL and STREAM end (status OK) when the client closes its sending side
-(pygnmi's ``close()`` does), or cancels. Values are scalar TypedValues
+A POLL stream ends (OK) when the client closes its sending side; a STREAM
+goes on until the client cancels (a client may half-close right after its
+SubscriptionList, as pygnmi's ``subscribe()`` does). Values are scalar TypedValues
 (leaf-lists as ``leaflist_val``), one Update per leaf, full paths (the
 prefix only echoes ``target``). A path with no data yet is fine: its leaves
 arrive when they appear. A second SubscriptionList
@@ -202,7 +203,8 @@ class Stream:
                     raise InvalidRequest("Poll on a subscription whose mode is not POLL")
                 for resp in self._dump(self._req.subs):
                     await self._out.put(resp)
-        await self._out.put(_End())  # the client closed its side: it is done
+        if poll:  # no more polls can come; a STREAM goes on (as openconfig/gnmi's server does)
+            await self._out.put(_End())
 
     async def _changes(self, feed: FeedSubscriber, subs: list[Sub]) -> None:
         while True:

@@ -157,13 +157,11 @@ async def test_drop_streams_aborts_them_with_unavailable(sw1: Emulator):
     await wait_for(lambda: not sw1.streams, "the stream to be gone")
 
 
-# pygnmi's subscription thread re-raises the stream's error after storing it
-# in .error: that is how a pygnmi user sees a dropped stream.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 async def test_a_dropped_stream_as_pygnmi_sees_it(sw1: Emulator, gc: Client):
     sub = await gc.subscribe({"subscription": [{"path": NEIGHBORS, "mode": "on_change"}], "mode": "stream"})
     await in_thread(sub.get_update, 30)
     assert sw1.faults.drop_streams(message="link flap") == 1
+    # pygnmi's subscription thread stores the stream's error in .error
     await wait_for(lambda: sub.error is not None, "pygnmi to see the stream end")
     assert (sub.error.code(), sub.error.details()) == (grpc.StatusCode.UNAVAILABLE, "link flap")
     gc.subs.remove(sub)

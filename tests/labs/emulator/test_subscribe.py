@@ -226,3 +226,18 @@ async def test_poll_sends_nothing_until_polled_and_ends_when_the_client_does(sw1
     finally:
         await s.close()
     assert not sw1.streams
+
+
+async def test_a_half_closed_stream_keeps_streaming(sw1: Emulator, gc: Client):
+    """pygnmi's subscribe() sends its SubscriptionList and closes its side at
+    once: a STREAM must go on (as on real targets)."""
+    req = sub_req(PORT2 + "/description")
+    it = await in_thread(gc.gc.subscribe, subscribe=req)
+    try:
+        first = await in_thread(next, it)
+        assert first.update.update[0].val.string_val == "port 2"
+        assert (await in_thread(next, it)).sync_response
+        await gc.set(update=[(PORT2, {"description": "still here"})])
+        assert (await in_thread(next, it)).update.update[0].val.string_val == "still here"
+    finally:
+        it.cancel()
