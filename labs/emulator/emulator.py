@@ -14,8 +14,6 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import grpc
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from pygnmi.spec.v080 import gnmi_pb2_grpc
 
 from labs.emulator.auth import check_credentials
@@ -26,9 +24,9 @@ from labs.emulator.errors import ConfigRejected, Rebooting, SpecError
 from labs.emulator.faults import Counters, Faults
 from labs.emulator.fullcheck import check_full, documents
 from labs.emulator.gnmi_service import GnmiService
+from labs.emulator.speccheck import check_spec, server_credentials
 from labs.emulator.txn import Change, Op
 from labs.spec import SwitchSpec
-from models.oc.path import ROOT
 from models.oc.tree import Tree
 
 if TYPE_CHECKING:
@@ -41,42 +39,11 @@ log = logging.getLogger(__name__)
 BIND_RETRY_S = 5.0  # how long a reboot waits for its port to be free again
 
 
-def load_config(doc: Any, *, name: str) -> Tree:
-    """A day-0 document as a validated tree (SpecError naming every problem)."""
-    if not isinstance(doc, dict):
-        raise SpecError(f"{name}: day-0 configuration must be a JSON object")
-    ds = Datastore(Tree())
-    try:
-        ds.set([Op(kind="replace", path=ROOT, value=doc)])
-    except ConfigRejected as err:
-        raise SpecError(f"{name}: day-0 configuration rejected: {'; '.join(err.problems)}") from None
-    return ds.config
-
-
-def server_credentials(spec: SwitchSpec) -> grpc.ServerCredentials | None:
-    tls = spec.tls
-    if tls is None:
-        return None
-    try:
-        x509.load_pem_x509_certificate(tls.cert_pem)
-        serialization.load_pem_private_key(tls.key_pem, None)
-        if tls.client_ca_pem:
-            x509.load_pem_x509_certificate(tls.client_ca_pem)
-    except (ValueError, TypeError) as err:
-        raise SpecError(f"{spec.name}: TLS material does not load: {err}") from None
-    return grpc.ssl_server_credentials(
-        [(tls.key_pem, tls.cert_pem)],
-        root_certificates=tls.client_ca_pem,
-        require_client_auth=tls.client_ca_pem is not None,
-    )
-
-
 class Emulator:
     def __init__(self, spec: SwitchSpec, *, dataplane: Dataplane | None = None) -> None:
         self.spec = spec
         self.name = spec.name
-        load_config(spec.day0, name=spec.name)  # fail early, before any port is taken
-        self.datastore = Datastore(Tree.from_json(spec.day0))
+        self.datastore = Datastore(check_spec(spec))  # fails early, before any port is taken
         self.rules = Faults()
         self.faults = FaultControl(self)
         self.streams: set[Stream] = set()

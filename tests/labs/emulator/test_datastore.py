@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from labs.emulator.datastore import Datastore
-from labs.emulator.emulator import load_config
 from labs.emulator.errors import ConfigRejected
+from labs.emulator.speccheck import load_config
 from labs.emulator.txn import Op, leaf_items
 from models.oc.path import ROOT, Path
 from tests.labs.emulator import ocdocs as d

@@ -13,8 +13,8 @@ from pygnmi.client import gNMIException
 
 from labs.emulator import Emulator, EmulatorHost
 from labs.emulator.datastore import Datastore
-from labs.emulator.emulator import load_config
 from labs.emulator.fullcheck import check_full, documents
+from labs.emulator.speccheck import load_config
 from models.oc.path import Path
 from tests.labs.emulator import ocdocs as d
 from tests.labs.emulator.conftest import client, in_thread

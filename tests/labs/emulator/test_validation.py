@@ -6,15 +6,17 @@ configuration exactly as it was."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path as FsPath
 
 import pytest
 
 from labs.emulator.datastore import Datastore
-from labs.emulator.emulator import load_config
 from labs.emulator.errors import ConfigRejected, SpecError
+from labs.emulator.speccheck import check_spec, load_config
 from labs.emulator.txn import Op
+from labs.spec import LldpNeighborSpec
 from models.oc.path import Path
 from tests.labs.emulator import ocdocs as d
 
@@ -178,3 +180,45 @@ def test_a_bad_day0_is_a_spec_error_naming_the_switch():
         SpecError, match=r"^sw9: day-0 configuration rejected: .*mtu: -1 is out of range 0..65535$"
     ):
         load_config(doc, name="sw9")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"platform": "linux"}, "sw1: platform 'linux' is not emulated (only openconfig)"),
+        (
+            {"ports": ("ethernet-1/1", "e1-2", "eth0")},
+            "sw1: ports: 'e1-2' is not an OpenConfig name (use 'ethernet-1/2'); "
+            "ports: 'eth0' is not a port name of platform openconfig "
+            "(e.g. 'e1-1' in containerlab, 'ethernet-1/1' in OpenConfig); "
+            "lldp: neighbour 'server2' is on 'ethernet-1/2', not a port of the switch; "
+            "day0: ports not declared in /interfaces: e1-2, eth0",
+        ),
+        (
+            {
+                "lldp": (
+                    LldpNeighborSpec(
+                        local_port="ethernet-1/1",
+                        system_name="s",
+                        port_id="p",
+                        chassis_id="c",
+                        port_id_type="NAME",
+                        chassis_id_type="MAC",
+                    ),
+                )
+            },
+            "sw1: lldp: chassis_id_type 'MAC' is not one of CHASSIS_COMPONENT, INTERFACE_ALIAS, "
+            "PORT_COMPONENT, MAC_ADDRESS, NETWORK_ADDRESS, INTERFACE_NAME, LOCAL; "
+            "lldp: port_id_type 'NAME' is not one of INTERFACE_ALIAS, PORT_COMPONENT, MAC_ADDRESS, "
+            "NETWORK_ADDRESS, INTERFACE_NAME, AGENT_CIRCUIT_ID, LOCAL",
+        ),
+        (
+            {"ports": tuple(f"ethernet-1/{n}" for n in range(1, 7))},
+            "sw1: day0: ports not declared in /interfaces: ethernet-1/5, ethernet-1/6",
+        ),
+    ],
+)
+def test_spec_checks_name_every_problem(change, message):
+    with pytest.raises(SpecError) as err:
+        check_spec(dataclasses.replace(d.spec("sw1"), **change))
+    assert str(err.value) == message
