@@ -214,7 +214,7 @@ def parse_settings(raw: Mapping[str, Any], *, base: Path = Path(".")) -> Setting
     gnmi = GnmiSettings(
         timeout=dur(g, "gnmi.timeout", "timeout", 10.0),
         connect_timeout=dur(g, "gnmi.connect_timeout", "connect_timeout", 5.0),
-        keepalive=dur(g, "gnmi.keepalive", "keepalive", 10.0),
+        keepalive=dur(g, "gnmi.keepalive", "keepalive", 30.0),
     )
 
     r = section("reconcile")

@@ -56,7 +56,9 @@ class GnmiError(FabricError):
 class GnmiSettings:
     timeout: float = 10.0
     connect_timeout: float = 5.0
-    keepalive: float = 10.0
+    #: HTTP/2 keepalive interval; the switch's gRPC server must allow it
+    #: (grpc's default server policy refuses pings more often than every 5 min)
+    keepalive: float = 30.0
     max_message_bytes: int = 64 * 1024 * 1024
 
 
@@ -64,7 +66,8 @@ def _options(cfg: SwitchConfig, s: GnmiSettings) -> list[tuple[str, Any]]:
     opts: list[tuple[str, Any]] = [
         ("grpc.keepalive_time_ms", int(s.keepalive * 1000)),
         ("grpc.keepalive_timeout_ms", int(max(1.0, s.keepalive / 2) * 1000)),
-        ("grpc.keepalive_permit_without_calls", 1),
+        # pings only while calls are open (the drift and LLDP streams always are)
+        ("grpc.keepalive_permit_without_calls", 0),
         ("grpc.http2.max_pings_without_data", 0),
         ("grpc.max_receive_message_length", s.max_message_bytes),
         ("grpc.initial_reconnect_backoff_ms", 500),
