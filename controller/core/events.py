@@ -29,6 +29,10 @@ class EventBus:
         self._size = queue_size
         self.dropped = 0
 
+    @property
+    def subscribers(self) -> int:
+        return len(self._subs)
+
     def publish(self, kind: str, subject: str, message: str, **attributes: object) -> Event:
         self._seq += 1
         ev = Event(
