@@ -196,11 +196,11 @@ def _options(args: argparse.Namespace) -> object:
 
     def pick(name: str, default: str | None) -> str | None:
         value = getattr(args, name, None)
-        return value if value is not None else os.environ.get(ENV[name]) or default
+        return str(value) if value is not None else os.environ.get(ENV[name]) or default
 
-    timeout_text = pick("timeout", "10")
+    timeout_text = pick("timeout", "10") or "10"
     try:
-        timeout = float(timeout_text or "10")
+        timeout = float(timeout_text)
     except ValueError:
         raise CtlError(f"FABRICCTL_TIMEOUT: {timeout_text!r} is not a number of seconds", USAGE) from None
     if timeout <= 0:

@@ -73,8 +73,12 @@ def to_table(d: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _esc(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def _q(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + _esc(text) + '"'
 
 
 def _attrs(**kv: str) -> str:
@@ -112,8 +116,9 @@ def to_dot(d: dict[str, Any]) -> str:
             attrs["fontcolor"] = CONFLICT_COLOUR
         out.append(f"  {_q(x['a'])} -- {_q(x['b'])} {_attrs(**attrs)};")
     if d["conflicts"]:
-        lines = "\\l".join(f"{c['kind']} {c['subject']}: {c['reason']}" for c in d["conflicts"]) + "\\l"
-        out.append(f'  conflicts [shape="note", fillcolor="#fee0d2", color="red", label="conflicts:\\l{lines}"];')
+        text = "".join(_esc(f"{c['kind']} {c['subject']}: {c['reason']}") + "\\l" for c in d["conflicts"])
+        note = _attrs(shape="note", fillcolor="#fee0d2", color="red")[:-1]
+        out.append(f'  "fabricctl:conflicts" {note}, label="conflicts:\\l{text}"];')
     out.append("}")
     return "\n".join(out) + "\n"
 
