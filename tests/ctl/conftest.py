@@ -7,24 +7,18 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import socket
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from controller.api.server import ServerTLS
 from controller.inventory import load_inventory
 from labs.certs import create_ca, issue_client_cert, issue_server_cert, write_pair
-from labs.inventory import portmap
-from labs.topofile import load_lab
 from tests.ctl.run import Result, ctl
+from tests.seedlab import offline_inventory
 from tests.stack import Stack, settings, stack
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -57,33 +51,6 @@ async def api(short_tmp: Path) -> AsyncIterator[Api]:
     sock = short_tmp / "api.sock"
     async with stack(settings(short_tmp, api={"listen": [f"unix://{sock}"]})) as st:
         yield Api(stack=st, server=f"unix://{sock}")
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def offline_inventory(tmp: Path) -> Path:
-    """The seed lab's switches, at addresses where nothing listens."""
-    lab = load_lab(ROOT / "labs/seed.clab.yml")
-    (tmp / "password").write_text("not-a-real-password\n")
-    switches: dict[str, Any] = {}
-    for sw in lab.switches():
-        switches[sw.name] = {
-            "address": f"127.0.0.1:{closed_port()}",
-            "platform": sw.platform,
-            "role": sw.role,
-            "asn": sw.asn,
-            "router_id": str(sw.router_id),
-            "plaintext": True,
-            "credentials": {"username": "admin", "password_file": str(tmp / "password")},
-        }
-    path = tmp / "inventory.yml"
-    path.write_text(yaml.safe_dump({"version": 1, "switches": switches}))
-    (tmp / "portmap.yml").write_text(yaml.safe_dump(portmap(lab)))
-    return path
 
 
 @pytest.fixture

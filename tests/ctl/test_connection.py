@@ -9,8 +9,8 @@ import subprocess
 import pytest
 
 from controller.ctl import errors
-from tests.ctl.conftest import closed_port
 from tests.ctl.run import CLEAN_ENV, ctl, ctl_proc, script
+from tests.seedlab import closed_port
 
 
 async def test_no_socket_is_unreachable_exit_3(short_tmp):
