@@ -1,4 +1,5 @@
-"""Generate the Python code for proto/fabric/v1/fabric.proto.
+"""Generate the Python code for the protos in PROTOS (the fabric.v1 API, the
+emulator admin service fabriclab.v1).
 
     python scripts/genproto.py            # write the generated files in place
     python scripts/genproto.py --check    # exit 1 if the committed files are stale
@@ -19,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PROTOS = ["proto/fabric/v1/fabric.proto"]
+PROTOS = ["proto/fabric/v1/fabric.proto", "proto/lab/v1/emulator.proto"]
 SUFFIXES = ("_pb2.py", "_pb2.pyi", "_pb2_grpc.py")
 
 

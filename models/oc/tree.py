@@ -309,6 +309,26 @@ class Tree:
             self._prune(path.parent)
         return removed
 
+    def put(self, path: Path, node: Any) -> None:
+        """Install a node that is already in tree form (taken from a tree, not
+        JSON) at an exact path, creating its parents: restores a subtree saved
+        before a change (undo). No conversion, no checks of the node."""
+        if not path.elems:
+            if not isinstance(node, dict) or isinstance(node, KeyedList):
+                raise TreeError(path, "the root must be a container")
+            self.root = node
+            return
+        parent, last, schema = self._parent(path, create=True)
+        assert parent is not None
+        if last.keys:
+            lst = parent.get(last.name)
+            if not isinstance(lst, KeyedList):
+                lst = KeyedList()
+                parent[last.name] = lst
+            lst[_entry_key(last, schema, path)] = node
+        else:
+            parent[last.name] = node
+
     # -- helpers
 
     def _converted(self, path: Path, value: Json) -> Any:

@@ -14,11 +14,11 @@ from typing import Any
 
 import grpc
 import yaml
-from labs.emulator.hosting import EmulatorHost
 
 from controller.config import Settings
 from controller.inventory import load_inventory
 from labs.build import build_specs
+from labs.emulator.hosting import EmulatorHost
 from labs.inventory import portmap
 from labs.lab import Lab
 from labs.material import Material, create_material
@@ -41,7 +41,7 @@ def inventory_doc(lab: Lab, host: EmulatorHost, m: Material) -> dict[str, Any]:
             "platform": sw.platform,
             "role": sw.role,
             "asn": sw.asn,
-            "router_id": sw.router_id,
+            "router_id": str(sw.router_id),
             "plaintext": m.tls is None,
             "credentials": {"username": m.credentials.username, "password_file": str(m.password_file)},
         }

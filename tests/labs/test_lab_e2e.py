@@ -1,11 +1,9 @@
 """The real thing: ``fabric-lab up`` with the emulator host of labs/emulator,
 read over gNMI with the plain pygnmi client as a user would, faults through
-``fabric-lab fault``, then ``down``. Skipped (did not run) on a tree without
-labs/emulator."""
+``fabric-lab fault``, then ``down``."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
@@ -13,11 +11,6 @@ import pytest
 from labs import procs, runner
 from labs.cli import main
 from tests.labs.conftest import LABS
-
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("labs.emulator") is None or importlib.util.find_spec("labs.emulator.host") is None,
-    reason="labs/emulator (the emulator host) is not in this tree: the real up/down awaits it",
-)
 
 LLDP = "/lldp/interfaces/interface/neighbors/neighbor/state"
 

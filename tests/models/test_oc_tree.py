@@ -93,3 +93,49 @@ def test_leaves_and_canonical():
         "/interfaces/interface[name=ethernet-1/1]/ethernet/switched-vlan/config/trunk-vlans"
     ] == [3, 1]
     assert canonical({"a:b": ["x:Y", 2, 1], "t": "openconfig-x:L2VSI"}) == {"b": [1, 2, "x:Y"], "t": "L2VSI"}
+
+
+def test_put_restores_a_saved_subtree_with_its_parents():
+    t = Tree()
+    t.replace(parse(VLAN), {"config": {"vlan-id": 100, "name": "v"}})
+    saved = t.get(parse(VLAN))
+    assert t.delete(parse(VLAN))
+    assert t.root == {"network-instances": {"network-instance": {("default",): {"name": "default"}}}}
+    t.put(parse(VLAN), saved)
+    assert t.get(parse(VLAN)) is saved
+    t.delete(parse("/network-instances"))
+    t.put(parse(VLAN), saved)
+    assert t.to_json(qualify=False)["network-instances"]["network-instance"][0]["vlans"]["vlan"] == [
+        {"config": {"vlan-id": 100, "name": "v"}, "vlan-id": 100}
+    ]
+    root = t.root
+    t.put(parse("/"), {})
+    assert t.root == {}
+    t.put(parse("/"), root)
+    assert t.root is root
+
+
+def test_loopback_addresses_are_a_keyed_list():
+    doc = {
+        "openconfig-interfaces:interfaces": {
+            "interface": [
+                {
+                    "name": "loopback0",
+                    "subinterfaces": {
+                        "subinterface": [
+                            {
+                                "index": 0,
+                                "openconfig-if-ip:ipv4": {
+                                    "addresses": {"address": [{"ip": "10.0.0.1", "config": {"prefix-length": 32}}]}
+                                },
+                            }
+                        ]
+                    },
+                }
+            ]
+        }
+    }
+    t = Tree.from_json(doc)
+    addr = "/interfaces/interface[name=loopback0]/subinterfaces/subinterface[index=0]/ipv4/addresses"
+    assert t.get(parse(addr + "/address[ip=10.0.0.1]/config")) == {"prefix-length": 32}
+    assert t.to_json() == doc

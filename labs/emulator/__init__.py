@@ -1,0 +1,42 @@
+"""The gNMI switch emulator: one in-process gNMI target per switch (the
+approach of openconfig/lemming), the target every controller test and
+benchmark runs against.
+
+Layout (small modules, pure where they can be):
+
+* :mod:`.schema`, :mod:`.types` - the supported OpenConfig subset, as data;
+* :mod:`.txn` - Set transactions with an undo log, leaf-level changes;
+* :mod:`.validate`, :mod:`.rules`, :mod:`.fullcheck` - fast structural and
+  semantic checks, and opt-in checks with the official bindings;
+* :mod:`.datastore` - running config, state, change feed;
+* :mod:`.codec`, :mod:`.gnmi_service`, :mod:`.subscribe`, :mod:`.auth` - gNMI;
+* :mod:`.faults`, :mod:`.control` - fault rules, counters, fault verbs;
+* :mod:`.emulator` - one switch; :mod:`.hosting` - many in one process;
+  :mod:`.host` - the host process; :mod:`.admin`, :mod:`.admin_client` - the
+  admin service (``proto/lab/v1/emulator.proto``);
+* :mod:`.dataplane` - the seam a Linux dataplane will plug into.
+
+See ``docs/emulator.md`` for what a client can rely on.
+"""
+
+from labs.emulator.emulator import Emulator
+from labs.emulator.errors import (
+    ConfigRejected,
+    EmulatorError,
+    PermanentError,
+    SpecError,
+    TemporaryError,
+)
+from labs.emulator.faults import Counters
+from labs.emulator.hosting import EmulatorHost
+
+__all__ = [
+    "ConfigRejected",
+    "Counters",
+    "Emulator",
+    "EmulatorError",
+    "EmulatorHost",
+    "PermanentError",
+    "SpecError",
+    "TemporaryError",
+]

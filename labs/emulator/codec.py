@@ -1,0 +1,108 @@
+"""gNMI messages <-> the emulator's values: paths and TypedValues.
+
+Paths: ``prefix + path`` joined, module prefixes stripped from element names,
+key values canonical (identity prefixes dropped, as in the tree). Origin may
+be empty or ``openconfig``. Values in: JSON_IETF and JSON (objects or
+scalars), scalar TypedValues and ``leaflist_val``. Values out: JSON text for
+Get, scalar TypedValues (leaf-lists as ``leaflist_val``) for Subscribe.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pygnmi.spec.v080 import gnmi_pb2
+
+from labs.emulator.errors import InvalidRequest, Unsupported
+from models.oc.path import Elem, Path
+from models.oc.schema import key_string, strip_module
+
+Json = Any
+ORIGINS = frozenset({"", "openconfig"})
+
+
+def join(prefix: Any, path: Any) -> Path:
+    """``prefix`` + ``path`` (gnmi_pb2.Path, prefix may be None) as a Path."""
+    origin = ""
+    elems: list[Elem] = []
+    for part in (prefix, path):
+        if part is None:
+            continue
+        if part.element and not part.elem:
+            raise Unsupported(f"{list(part.element)}: Path.element (deprecated) is not supported, use elem")
+        if part.origin:
+            if origin:
+                raise InvalidRequest(f"origin {part.origin!r} given in both the prefix and the path")
+            origin = part.origin
+        for e in part.elem:
+            if not e.name:
+                raise InvalidRequest(f"{text(prefix, path)}: a path element has no name")
+            keys = {k: v if v == "*" else key_string(v) for k, v in e.key.items()}
+            elems.append(Elem.of(strip_module(e.name), keys))
+    if origin not in ORIGINS:
+        raise Unsupported(f"origin {origin!r} is not supported (use no origin or 'openconfig')")
+    return Path(tuple(elems))
+
+
+def text(prefix: Any, path: Any) -> str:
+    """A request path as the client wrote it (for messages)."""
+    parts: list[str] = []
+    for part in (prefix, path):
+        if part is not None:
+            parts.extend(str(Elem.of(e.name, dict(e.key))) for e in part.elem)
+    return "/" + "/".join(parts)
+
+
+def to_proto(path: Path) -> Any:
+    return gnmi_pb2.Path(elem=[gnmi_pb2.PathElem(name=e.name, key=dict(e.keys)) for e in path.elems])
+
+
+# ----------------------------------------------------------------- values in
+
+_SCALARS = ("string_val", "int_val", "uint_val", "bool_val", "float_val", "double_val")
+
+
+def value_in(tv: Any, where: str) -> Json:
+    """A TypedValue of a Set as a JSON value; ``where`` names the path."""
+    kind = tv.WhichOneof("value")
+    if kind in ("json_ietf_val", "json_val"):
+        raw = getattr(tv, kind)
+        try:
+            return json.loads(raw)
+        except ValueError as err:
+            raise InvalidRequest(f"{where}: the value is not valid JSON ({err})") from None
+    if kind in _SCALARS:
+        return getattr(tv, kind)
+    if kind == "leaflist_val":
+        return [value_in(e, where) for e in tv.leaflist_val.element]
+    if kind is None:
+        raise InvalidRequest(f"{where}: the update carries no value")
+    raise Unsupported(f"{where}: {kind} values are not supported (use json_ietf_val or json_val)")
+
+
+# ---------------------------------------------------------------- values out
+
+
+def json_value(value: Json, encoding: int) -> Any:
+    data = json.dumps(value, separators=(",", ":")).encode()
+    if encoding == gnmi_pb2.Encoding.JSON_IETF:
+        return gnmi_pb2.TypedValue(json_ietf_val=data)
+    return gnmi_pb2.TypedValue(json_val=data)
+
+
+def scalar(value: Json) -> Any:
+    """A leaf's value as a scalar TypedValue (leaf-lists as leaflist_val)."""
+    if isinstance(value, bool):
+        return gnmi_pb2.TypedValue(bool_val=value)
+    if isinstance(value, int):
+        if value < 0:
+            return gnmi_pb2.TypedValue(int_val=value)
+        return gnmi_pb2.TypedValue(uint_val=value)
+    if isinstance(value, float):
+        return gnmi_pb2.TypedValue(double_val=value)
+    if isinstance(value, list):
+        return gnmi_pb2.TypedValue(leaflist_val=gnmi_pb2.ScalarArray(element=[scalar(v) for v in value]))
+    if value is None:
+        return gnmi_pb2.TypedValue(json_ietf_val=b"null")
+    return gnmi_pb2.TypedValue(string_val=str(value))

@@ -1,0 +1,171 @@
+"""One emulated switch: a datastore, a dataplane, and a grpc.aio gNMI server
+on its own port.
+
+Every gNMI RPC is admitted the same way (:meth:`Emulator.admit`): counted,
+refused with UNAVAILABLE while the switch "reboots", held and failed by the
+fault rules, then authenticated (when the spec has credentials). Faults are
+driven through :attr:`Emulator.faults` (:mod:`labs.emulator.control`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+import grpc
+from pygnmi.spec.v080 import gnmi_pb2_grpc
+
+from labs.emulator.auth import check_credentials
+from labs.emulator.control import FaultControl
+from labs.emulator.dataplane import Dataplane, make_dataplane
+from labs.emulator.datastore import Datastore
+from labs.emulator.errors import ConfigRejected, Rebooting, SpecError
+from labs.emulator.faults import Counters, Faults
+from labs.emulator.fullcheck import check_full, documents
+from labs.emulator.gnmi_service import GnmiService
+from labs.emulator.speccheck import check_spec, server_credentials
+from labs.emulator.txn import Change, Op
+from labs.spec import SwitchSpec
+from models.oc.tree import Tree
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from labs.emulator.subscribe import Stream
+
+log = logging.getLogger(__name__)
+
+BIND_RETRY_S = 5.0  # how long a reboot waits for its port to be free again
+
+
+class Emulator:
+    def __init__(self, spec: SwitchSpec, *, dataplane: Dataplane | None = None) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.datastore = Datastore(check_spec(spec))  # fails early, before any port is taken
+        self.rules = Faults()
+        self.faults = FaultControl(self)
+        self.streams: set[Stream] = set()
+        self.address = ""
+        self._dataplane = dataplane or make_dataplane(spec)
+        self._credentials = server_credentials(spec)
+        self._server: grpc.aio.Server | None = None
+        self._set_lock = asyncio.Lock()
+        self._rebooting = False
+
+    def __repr__(self) -> str:
+        return f"<Emulator {self.name} {self.address or 'stopped'}>"
+
+    # -- lifecycle
+
+    async def start(self) -> None:
+        await self._dataplane.start(self.datastore.config, self.datastore)
+        await self._listen(self.spec.listen, retry=0.0)
+
+    async def stop(self, grace: float | None = 0.5) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            await server.stop(grace)
+        await self._dataplane.stop()
+
+    async def _listen(self, bind: str, *, retry: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + retry
+        while True:
+            server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+            gnmi_pb2_grpc.add_gNMIServicer_to_server(GnmiService(self), server)
+            try:
+                if self._credentials is not None:
+                    port = server.add_secure_port(bind, self._credentials)
+                else:
+                    port = server.add_insecure_port(bind)
+            except RuntimeError as err:
+                if loop.time() >= deadline:
+                    raise SpecError(f"{self.name}: cannot listen on {bind}: {err}") from None
+                await asyncio.sleep(0.05)
+                continue
+            await server.start()
+            self._server = server
+            self.address = bind if bind.startswith("unix:") else f"{bind.rpartition(':')[0]}:{port}"
+            tls = "tls" if self._credentials else "plaintext"
+            log.debug("%s: gnmi listening on %s (%s)", self.name, self.address, tls)
+            return
+
+    # -- every RPC
+
+    async def admit(self, method: str, context: Any) -> None:
+        self.rules.received(method)
+        if self._rebooting:
+            raise Rebooting(f"{self.name} is rebooting")
+        await self.rules.gate(method)
+        check_credentials(context.invocation_metadata(), self.spec.credentials)
+
+    async def apply_set(self, ops: Sequence[Op]) -> Change:
+        """One SetRequest as one transaction: applied, validated (fast, plus
+        the bindings with ``validate: full``), committed and published, or
+        rejected with the datastore exactly as before."""
+        async with self._set_lock:
+            try:
+                if self.spec.validate == "full":
+                    await self._check_full(ops)
+                change = self.datastore.set(ops)
+            except ConfigRejected:
+                self.rules.count_set(committed=False, ops=len(ops))
+                raise
+            self.rules.count_set(committed=True, ops=len(ops))
+            await self._dataplane.applied(change, self.datastore.config, self.datastore)
+            return change
+
+    async def _check_full(self, ops: Sequence[Op]) -> None:
+        ds = self.datastore
+        applied = ds.prepare(ops)
+        try:
+            docs = documents(ds.config, applied.anchors)
+        finally:
+            applied.rollback()  # readers never see an unchecked config while we wait
+        problems = await asyncio.to_thread(check_full, docs)
+        if problems:
+            raise ConfigRejected(problems)
+
+    # -- reads
+
+    def config_json(self, *, qualify: bool = True) -> Any:
+        return self.datastore.config.to_json(qualify=qualify)
+
+    def state_json(self, *, qualify: bool = True) -> Any:
+        return self.datastore.state.to_json(qualify=qualify)
+
+    def counters(self) -> Counters:
+        return self.rules.counters()
+
+    def reset_counters(self) -> Counters:
+        return self.rules.reset_counters()
+
+    # -- faults that need the server (called through FaultControl)
+
+    def drop_streams(self, code: grpc.StatusCode, message: str) -> int:
+        streams = list(self.streams)
+        for s in streams:
+            s.abort(code, message)
+        return len(streams)
+
+    async def reboot(self, down: float) -> None:
+        if self._rebooting:
+            return
+        self._rebooting = True
+        log.info("%s: reboot, down for %.2fs", self.name, down)
+        try:
+            streams = list(self.streams)
+            self.drop_streams(grpc.StatusCode.UNAVAILABLE, f"{self.name} is rebooting")
+            if streams:  # let them send their status before the server goes
+                await asyncio.wait([asyncio.ensure_future(s.done.wait()) for s in streams], timeout=2.0)
+            bind = self.address
+            await self.stop(grace=0.1)
+            async with self._set_lock:
+                self.datastore.reset(Tree.from_json(self.spec.day0))
+            await self._dataplane.start(self.datastore.config, self.datastore)
+            await asyncio.sleep(down)
+            await self._listen(bind, retry=BIND_RETRY_S)
+        finally:
+            self._rebooting = False
