@@ -64,7 +64,7 @@ async def offline(short_tmp: Path) -> AsyncIterator[Api]:
         api={"listen": [f"unix://{sock}"], "attach_timeout": "0.3s"},
         inventory=str(inv),
         port_map=str(short_tmp / "portmap.yml"),
-        reconcile={"backoff_initial": "0.05s", "backoff_max": "0.5s"},
+        reconcile={"backoff_initial": "2s", "backoff_max": "5s"},
         gnmi={"timeout": "1s", "connect_timeout": "1s"},
     )
     async with stack(s, load_inventory(inv)) as st:

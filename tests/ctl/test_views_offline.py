@@ -46,7 +46,8 @@ async def test_switch_list_shows_sessions_down_with_the_error(offline):
     header, *rows = table.out.splitlines()
     assert header.split()[:5] == ["NAME", "ROLE", "PLATFORM", "ADDRESS", "SESSION"]
     sw1 = next(row for row in rows if row.startswith("sw1 "))
-    assert "disconnected" in sw1 and "never" in sw1 and "0 used," in sw1 and "UNAVAILABLE" in sw1
+    assert "disconnected" in sw1 or "connecting" in sw1  # it keeps retrying
+    assert "never" in sw1 and "0 used," in sw1 and "UNAVAILABLE" in sw1
     assert next(row for row in rows if row.startswith("spine1 ")).split()[4] == "unmanaged"
 
 

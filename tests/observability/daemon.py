@@ -151,3 +151,20 @@ async def running(tmp: Path, settings: dict[str, Any], *args: str) -> AsyncItera
     finally:
         code = await d.stop()
     assert code == 0, f"fabricd exited with {code}:\n{d.text()[-4000:]}"
+
+
+@contextlib.asynccontextmanager
+async def seed_lab(tmp: Path, *args: str, **raw: Any) -> AsyncIterator[tuple[Any, Fabricd]]:
+    """The seed lab's switches as emulators on this event loop (TLS, the
+    lab's password) and the real fabricd managing them from a subprocess."""
+    from tests.controller.fabric import FAST, lab_fabric
+
+    async with lab_fabric(tmp) as fab:
+        settings = base_settings(
+            tmp,
+            inventory=str(tmp / "inventory.yml"),
+            port_map=str(tmp / "portmap.yml"),
+            **{**FAST, **raw},
+        )
+        async with running(tmp, settings, *args) as d:
+            yield fab, d
