@@ -77,6 +77,10 @@ def _esc(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _q(text: str) -> str:
     return '"' + _esc(text) + '"'
 
@@ -88,12 +92,13 @@ def _attrs(**kv: str) -> str:
 def to_dot(d: dict[str, Any]) -> str:
     subjects = {c["subject"] for c in d["conflicts"]}
     title = f"fabric topology, version {d['version']}"
+    legend = "leaf: green, spine: blue, server: orange; stale links dashed, conflicts red"
     out = [
         "graph fabric {",
-        f"  label={_q(title)};",
-        '  labelloc="t"; fontname="Helvetica"; nodesep="0.5"; ranksep="1.2";',
+        f'  label=<{_html(title)}<BR/><FONT POINT-SIZE="9">{_html(legend)}</FONT>>;',
+        '  labelloc="t"; fontname="Helvetica"; nodesep="1.4"; ranksep="1.8"; splines="true"; forcelabels="true";',
         '  node [style="filled", fontname="Helvetica"];',
-        '  edge [fontname="Helvetica", fontsize="9", labelfontsize="9"];',
+        '  edge [fontname="Helvetica", labelfontsize="8", labeldistance="3.2", labelangle="20"];',
     ]
     for rank in RANKS:
         members = [n for n in d["nodes"] if n["role"] == rank]

@@ -34,7 +34,7 @@ def lines_with(dot: str, *needles: str) -> list[str]:
 
 def test_dot_conventions():
     dot = to_dot(topology_dict(answer()))
-    assert 'label="fabric topology, version 7"' in dot
+    assert "label=<fabric topology, version 7<BR/>" in dot
     [spine] = lines_with(dot, '    "spine1" [')
     assert f'fillcolor="{ROLE_COLOURS["spine"]}"' in spine and 'shape="box"' in spine
     [server] = lines_with(dot, '    "server1" [')

@@ -5,7 +5,11 @@ switch lost beyond the hold time are stale, drawn dashed."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 import yaml
@@ -14,6 +18,7 @@ from controller.ctl.topology import to_dot
 from tests.controller.fabric import eventually
 from tests.ctl.run import ctl
 from tests.observability.daemon import seed_lab
+from tests.seedlab import ROOT
 
 pytestmark = pytest.mark.slow
 SVG = "{http://www.w3.org/2000/svg}"
@@ -86,3 +91,18 @@ async def test_topology_with_discovery_conflicts_and_stale_links(short_tmp):
         assert 'style="dashed"' in line
         r = await ctl(d.api, "topology")
         assert "stale" in r.out and "static-lldp-mismatch  server1/eth1" in r.out
+
+
+def test_the_readme_picture_script_draws_the_seed_lab(short_tmp):
+    out = short_tmp / "seed.png"
+    proc = subprocess.run(
+        [str(ROOT / "scripts/seed-topology.sh"), str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "VENV": str(Path(sys.executable).parent.parent)},
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "conflicts: none" in proc.stdout and proc.stdout.count("lldp+static  ok") == 6
