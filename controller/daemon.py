@@ -117,6 +117,7 @@ class Daemon:
         finally:
             log.info("daemon.stopping")
             self.health.ready = False
+            self.events.close()  # WatchEvents streams end now, not at the end of the grace
             if api is not None:
                 await api.stop(grace=5.0)  # NOT_SERVING, stop accepting; in-flight requests finish
             if self.discovery is not None:

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from controller.ctl.context import Context
-from controller.ctl.errors import OK
+from controller.ctl.errors import OK, UNREACHABLE, CtlError
 from controller.ctl.output import dump, emit, ts
 
 
@@ -47,7 +47,7 @@ def run(ctx: Context) -> int:
                 emit(line(d))
             seen += 1
             if count and seen >= count:
-                break
+                return OK
     except KeyboardInterrupt:
-        pass  # following until Ctrl-C is the normal way to end
-    return OK
+        return OK  # following until Ctrl-C is the normal way to end
+    raise CtlError(f"fabricd at {ctx.options.server} ended the event stream: is it stopping?", UNREACHABLE)

@@ -12,6 +12,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import CollectorRegistry
 
 from controller.httpd import Health, MetricsServer
+from tests.ctl.run import ctl_proc, eventually
 from tests.observability.daemon import base_settings, running, start, wait_exit, wait_ready
 from tests.seedlab import offline_inventory
 
@@ -92,3 +93,25 @@ def test_readyz_and_healthz_follow_the_daemon_state():
         assert _get(server.address, "/readyz") == (503, b"not ready\n")
     finally:
         server.stop()
+
+
+async def test_stopping_ends_event_streams_cleanly(short_tmp):
+    d = start(short_tmp, base_settings(short_tmp))
+    try:
+        await wait_ready(d)
+        follow = asyncio.create_task(ctl_proc("--server", d.api, "events"))
+        await eventually(lambda: asyncio.to_thread(_watchers, d), what="fabricctl subscribed")
+        d.proc.send_signal(signal.SIGTERM)
+        r = await asyncio.wait_for(follow, 60)
+        assert await wait_exit(d.proc, 30) == 0
+    finally:
+        if d.proc.poll() is None:
+            d.proc.kill()
+    assert r.code == 3 and f"fabricd at {d.api} ended the event stream: is it stopping?" in r.err
+    assert "Traceback" not in d.text()
+    assert d.lines()[-1]["event"] == "daemon.stopped"  # every line JSON, to the last
+
+
+def _watchers(d) -> bool:
+    status, text = d.get("/metrics")
+    return status == 200 and "\nfabric_event_watchers 1.0\n" in text
