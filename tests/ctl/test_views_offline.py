@@ -100,7 +100,7 @@ async def test_plan_says_why_there_is_none(offline):
     await _disconnected(offline)
     r = await offline.ctl("plan")
     assert r.code == 0
-    assert "sw1: no plan: the state of sw1 is not known yet (disconnected)" in r.out
+    assert "sw1: no plan: the state of sw1 is not known yet (" in r.out  # (disconnected) or (connecting): it retries
     assert "nothing to do" not in r.out
     r = await offline.ctl("-o", "json", "plan", "sw2")
     assert r.code == 0 and [p["switch"] for p in r.json()] == ["sw2"]
