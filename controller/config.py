@@ -48,6 +48,9 @@ class ApiSettings:
 class ReconcileSettings:
     drift: Literal["revert", "report"] = "revert"
     full_interval: float = 300.0
+    #: coalesce pending changes into one Set per pass (false: one Set per change,
+    #: a benchmark baseline only)
+    coalesce: bool = True
     backoff_initial: float = 0.5
     backoff_max: float = 30.0
 
@@ -221,6 +224,7 @@ def parse_settings(raw: Mapping[str, Any], *, base: Path = Path(".")) -> Setting
         drift = "revert"
     reconcile = ReconcileSettings(
         drift=drift,
+        coalesce=boolean(r, "reconcile.coalesce", "coalesce") if "coalesce" in r else True,
         full_interval=dur(r, "reconcile.full_interval", "full_interval", 300.0),
         backoff_initial=dur(r, "reconcile.backoff_initial", "backoff_initial", 0.5),
         backoff_max=dur(r, "reconcile.backoff_max", "backoff_max", 30.0),

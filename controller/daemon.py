@@ -17,7 +17,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 
 from controller import topo
-from controller.api.server import ServerTLS, start_server
+from controller.api.server import ApiServer, ServerTLS, start_server
 from controller.api.service import FabricService
 from controller.config import Settings
 from controller.core.events import EventBus
@@ -55,8 +55,11 @@ def _tls(settings: Settings) -> ServerTLS | None:
 
 
 class Daemon:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, install_signals: bool = True) -> None:
         self.settings = settings
+        self.install_signals = install_signals
+        self.api: ApiServer | None = None
+        self.ready = asyncio.Event()
         self.health = Health()
         self.registry = CollectorRegistry()
         self.metrics = Metrics(self.registry)
@@ -93,6 +96,7 @@ class Daemon:
                 discovery = self._discovery(core, inventory, static)
                 discovery.start()
             api = await start_server(FabricService(core), settings.api.listen, tls=_tls(settings))
+            self.api = api
             self.api_addresses = [str(a) for a in api.bound]
             metrics_server = MetricsServer(settings.metrics_listen, self.registry, self.health)
             metrics_server.start()
@@ -101,7 +105,9 @@ class Daemon:
             self.health.ready = True
             if settings.api.insecure:
                 tasks.append(asyncio.create_task(self._remind_insecure(), name="insecure-reminder"))
-            self._signals(loop)
+            if self.install_signals:
+                self._signals(loop)
+            self.ready.set()
             log.info(
                 "daemon.ready", api=",".join(self.api_addresses), metrics=self.metrics_address, store=store.location
             )

@@ -35,6 +35,23 @@ def from_pb(path: gnmi_pb2.Path, prefix: gnmi_pb2.Path | None = None) -> Path:
     return Path(tuple(elems), origin)
 
 
+def prefixes(path: gnmi_pb2.Path) -> Iterator[str]:
+    """The text form (as ``str(Path)``) of every prefix of a proto path,
+    shortest first, without building typed paths (a hot path: telemetry)."""
+    text = ""
+    for e in path.elem:
+        if e.key:
+            keys = e.key
+            text += "/" + e.name + "".join(f"[{k}={_escape(keys[k])}]" for k in sorted(keys))
+        else:
+            text += "/" + e.name
+        yield text
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("]", "\\]") if ("]" in value or "\\" in value) else value
+
+
 def typed(value: Json) -> gnmi_pb2.TypedValue:
     return gnmi_pb2.TypedValue(json_ietf_val=json.dumps(value, separators=(",", ":")).encode())
 

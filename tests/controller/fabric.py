@@ -16,7 +16,6 @@ import grpc
 import yaml
 
 from controller.config import Settings
-from controller.inventory import load_inventory
 from labs.build import build_specs
 from labs.emulator.hosting import EmulatorHost
 from labs.inventory import portmap
@@ -75,7 +74,7 @@ class Fabric:
     @contextlib.asynccontextmanager
     async def controller(self) -> AsyncIterator[Stack]:
         """Start (or restart) fabricd on the same store."""
-        async with stack(self.settings, load_inventory(self.tmp / "inventory.yml")) as st:
+        async with stack(self.settings) as st:
             self.stack = st
             try:
                 yield st
