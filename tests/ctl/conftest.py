@@ -13,8 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from controller.api.server import ServerTLS
-from controller.inventory import load_inventory
 from labs.certs import create_ca, issue_client_cert, issue_server_cert, write_pair
 from tests.ctl.run import Result, ctl
 from tests.seedlab import offline_inventory
@@ -67,7 +65,7 @@ async def offline(short_tmp: Path) -> AsyncIterator[Api]:
         reconcile={"backoff_initial": "2s", "backoff_max": "5s"},
         gnmi={"timeout": "1s", "connect_timeout": "1s"},
     )
-    async with stack(s, load_inventory(inv)) as st:
+    async with stack(s) as st:
         yield Api(stack=st, server=f"unix://{sock}")
 
 
@@ -80,13 +78,6 @@ class Pki:
 
     def client(self, name: str) -> tuple[str, ...]:
         return ("--ca", str(self.ca), "--cert", str(self.dir / f"{name}.crt"), "--key", str(self.dir / f"{name}.key"))
-
-    def server_tls(self) -> ServerTLS:
-        return ServerTLS(
-            cert_chain=self.server_cert.read_bytes(),
-            private_key=self.server_key.read_bytes(),
-            client_ca=self.ca.read_bytes(),
-        )
 
 
 @pytest.fixture
@@ -121,5 +112,5 @@ async def mtls(short_tmp: Path, pki: Pki) -> AsyncIterator[Api]:
             "operators": ["fabricctl"],
         },
     )
-    async with stack(s, tls=pki.server_tls()) as st:
+    async with stack(s) as st:
         yield Api(stack=st, server=str(st.api.bound[0]), tls=pki.client("fabricctl"))
