@@ -18,6 +18,7 @@ from typing import Any
 BENCHMARKS = {
     "attach-latency": ("bench.attach", "run_latency"),
     "attach-throughput": ("bench.attach", "run_throughput"),
+    "discovery": ("bench.discovery", "run"),
     "render": ("bench.render", "run"),
 }
 

@@ -165,7 +165,7 @@ def parse_settings(raw: Mapping[str, Any], *, base: Path = Path(".")) -> Setting
         try:
             listen.append(parse_address(str(text)))
         except AddressError as e:
-            out.append(Problem(f"api.listen[{i}]", text, str(e)))
+            out.append(Problem(f"api.listen[{i}]", text, str(e).split(": ", 1)[-1]))
     insecure = boolean(api_raw, "api.insecure", "insecure")
     tls = None
     tls_raw = api_raw.get("tls")
