@@ -237,7 +237,7 @@ class SwitchWorker:
         next_full = time.monotonic() + interval * random.uniform(0.8, 1.2)
         retry = Backoff(self.host.settings.reconcile.backoff_initial, self.host.settings.reconcile.backoff_max)
         while not self._stopping:
-            if not self.dirty and not self._verify:
+            if self.known and not self.dirty and not self._verify:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), max(0.0, next_full - time.monotonic()))
@@ -256,6 +256,10 @@ class SwitchWorker:
                 if e.code is grpc.StatusCode.UNAVAILABLE:
                     raise
                 delay = retry.next()
+                if e.code is grpc.StatusCode.DEADLINE_EXCEEDED:
+                    # the switch may still be working on that Set: do not queue
+                    # another one behind it faster than it can finish
+                    delay = max(delay, self.host.settings.gnmi.timeout)
                 self.last_error = str(e)
                 self.log.warning("set.retry", error=str(e), delay=round(delay, 2))
                 self.known = False  # a timed-out Set may have been applied: re-read first
@@ -303,18 +307,22 @@ class SwitchWorker:
         self.dirty.clear()
         self._naive.clear()
         generation = self.generation
-        keys = all_keys(self.host.state, self.name, current) | pending
-        per_key, _ = self._render(keys, current)
-        drifted = [k for k in per_key if k not in pending] if reason in ("verify", "periodic") else []
-        if drifted:
-            self.host.metrics.drift_events.labels(self.name).inc(len(drifted))
-            self.log.warning(
-                "drift.found", keys=",".join(str(k) for k in drifted), mode=self.host.settings.reconcile.drift
-            )
-            self.host.events.publish("drift", self.name, f"{len(drifted)} object group(s) changed out of band")
-            if self.host.settings.reconcile.drift == "report":
-                per_key = {k: v for k, v in per_key.items() if k not in drifted}
-        await self._apply(session, per_key, generation, reason=reason)
+        try:
+            keys = all_keys(self.host.state, self.name, current) | pending
+            per_key, _ = self._render(keys, current)
+            drifted = [k for k in per_key if k not in pending] if reason in ("verify", "periodic") else []
+            if drifted:
+                self.host.metrics.drift_events.labels(self.name).inc(len(drifted))
+                self.log.warning(
+                    "drift.found", keys=",".join(str(k) for k in drifted), mode=self.host.settings.reconcile.drift
+                )
+                self.host.events.publish("drift", self.name, f"{len(drifted)} object group(s) changed out of band")
+                if self.host.settings.reconcile.drift == "report":
+                    per_key = {k: v for k, v in per_key.items() if k not in drifted}
+            await self._apply(session, per_key, generation, reason=reason)
+        except BaseException:
+            self.dirty |= pending  # not applied: still to do
+            raise
         self.last_sync = time.time()
         self._backoff.reset()
 
