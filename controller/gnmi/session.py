@@ -16,11 +16,11 @@ from typing import Any
 import grpc
 from pygnmi.spec.v080 import gnmi_pb2, gnmi_pb2_grpc
 
-from controller.gnmi.convert import notification_items, set_request, to_pb
+from controller.gnmi.convert import MalformedValue, notification_items, set_request, to_pb
 from controller.inventory import SwitchConfig
 from models.diff import SetOps
 from models.errors import FabricError
-from models.oc.path import Path
+from models.oc.path import Path, PathError
 
 Json = Any
 
@@ -116,7 +116,10 @@ class GnmiSession:
             resp = await self.stub.Get(req, timeout=self.settings.timeout, metadata=self.metadata)
         except grpc.aio.AioRpcError as e:
             raise self._error("Get", e) from None
-        return [item for n in resp.notification for item in notification_items(n)]
+        try:
+            return [item for n in resp.notification for item in notification_items(n)]
+        except (MalformedValue, PathError) as e:
+            raise GnmiError(self.cfg.name, "Get", grpc.StatusCode.DATA_LOSS, f"malformed response: {e}") from None
 
     async def set(self, ops: SetOps, *, deadline: float | None = None) -> gnmi_pb2.SetResponse:
         try:
