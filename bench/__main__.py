@@ -20,6 +20,8 @@ BENCHMARKS = {
     "attach-throughput": ("bench.attach", "run_throughput"),
     "discovery": ("bench.discovery", "run"),
     "render": ("bench.render", "run"),
+    "resync": ("bench.resync", "run"),
+    "scale": ("bench.scale", "run"),
     "vlan": ("bench.vlan", "run"),  # root: the userspace 802.1Q tagger against a plain veth
 }
 
