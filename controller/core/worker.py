@@ -99,6 +99,8 @@ class SwitchWorker:
         self.dirty: set[ObjectKey] = set()
         self.generation = 0
         self.committed = -1
+        #: the generation of each key's last change (what an attachment waits for)
+        self.key_gen: dict[ObjectKey, int] = {}
         self.failed: dict[ObjectKey, str] = {}
         self.conflicts: dict[ObjectKey, str] = {}
         self.sets = 0
@@ -130,6 +132,8 @@ class SwitchWorker:
         keys = set(keys)
         self.dirty.update(keys)
         self.generation += 1
+        for key in keys:
+            self.key_gen[key] = self.generation
         if not self.host.settings.reconcile.coalesce:
             self._naive.append((self.generation, keys))
         self._wake.set()
