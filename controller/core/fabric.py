@@ -103,6 +103,8 @@ class FabricCore:
         )
         self.net_created = {n.key: t for n, _, t in snap.networks}
         self.created = {p.attachment.id: t for p, t in snap.attachments}
+        #: per attachment, the worker generation that carries its config
+        self._gen: dict[AttachmentId, int] = {}
         self.inventory = inventory
         self._session_factory = session_factory
         self.workers: dict[SwitchName, SwitchWorker] = {}
@@ -282,6 +284,8 @@ class FabricCore:
         if m:
             self._allocation_rows(dirty, m)
             self._mark(dirty)
+            for placed, _ in m.put_attachments:
+                self._gen[placed.attachment.id] = self._needed(placed)
             self._background(self._commit_quietly(m))
         self.events.publish(
             "topology",
@@ -337,7 +341,7 @@ class FabricCore:
         else:
             await self._commit(Mutation())  # a replay answers only what is durable
         worker = self.workers[placement.switch]
-        gen = self._needed(result.placed)
+        gen = self._gen[att.id] = self._needed(result.placed)
         try:
             await asyncio.wait_for(worker.wait(gen), max(0.0, leaf_wait))
         except TimeoutError:
@@ -383,7 +387,7 @@ class FabricCore:
             if key in worker.failed:
                 why = f"{worker.name} rejected the configuration: {worker.failed[key]}"
                 return AttachmentView(placed=placed, state=AttachmentState.PENDING, reason=why, created=created)
-        if worker.committed >= self._needed(placed):
+        if worker.committed >= self._gen.get(aid, 0):
             return AttachmentView(placed=placed, state=AttachmentState.READY, reason="", created=created)
         why = f"waiting for {worker.name}" + (f" ({worker.last_error})" if worker.last_error else "")
         return AttachmentView(placed=placed, state=AttachmentState.PENDING, reason=why, created=created)
@@ -400,6 +404,7 @@ class FabricCore:
         self._allocation_rows(result.dirty, m)
         self._mark(result.dirty)
         self.created.pop(aid, None)
+        self._gen.pop(aid, None)
         await self._commit(m)
         self.events.publish("attachment", str(aid), "detached")
         return True
@@ -463,6 +468,7 @@ class FabricCore:
                 dirty.setdefault(s, set()).update(keys)
             m.delete_attachments.append(aid)
             self.created.pop(aid, None)
+            self._gen.pop(aid, None)
         if stale:
             self._allocation_rows(dirty, m)
             self._mark(dirty)
