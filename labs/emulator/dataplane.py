@@ -5,8 +5,9 @@ again after a reboot), :meth:`Dataplane.applied` after every committed Set,
 and :meth:`Dataplane.stop` on shutdown. A dataplane reports operational state
 (LLDP neighbours, interface status) through the :class:`StateSink` it is
 given. ``dataplane: none`` is :class:`MemoryDataplane`: state derived from the
-spec and the config, nothing outside the process. The Linux dataplane
-(namespaces, veth, lldpd, FRR) is a later issue and plugs in here.
+spec and the config, nothing outside the process. ``dataplane: linux`` is
+:class:`labs.emulator.linux.dataplane.LinuxDataplane`: the switch's network
+namespace, lldpd and FRR, set up by the runner (:mod:`labs.linux`).
 """
 
 from __future__ import annotations
@@ -62,4 +63,8 @@ class MemoryDataplane:
 def make_dataplane(spec: SwitchSpec) -> Dataplane:
     if spec.dataplane == "none":
         return MemoryDataplane(spec)
-    raise SpecError(f"{spec.name}: dataplane {spec.dataplane!r} is not implemented yet (use 'none')")
+    if spec.dataplane == "linux":
+        from labs.emulator.linux.dataplane import LinuxDataplane
+
+        return LinuxDataplane(spec)
+    raise SpecError(f"{spec.name}: dataplane {spec.dataplane!r} is not one of none, linux")
