@@ -17,6 +17,7 @@ from typing import Any
 #: name -> module with `run(args) -> dict` (args: the remaining argv)
 BENCHMARKS = {
     "render": "bench.render",
+    "vlan": "bench.vlan",  # root: the userspace 802.1Q tagger against a plain veth
 }
 
 
