@@ -17,6 +17,7 @@ import ipaddress
 from collections.abc import Iterator
 from pathlib import Path
 
+from cni.vlanif import KERNEL_SEP, TaggerVlanBackend, VlanError, vlan_ifname
 from labs.errors import LabNotRunning, LabRunError
 from labs.linux import vlan
 from labs.linux.cmd import run
@@ -26,8 +27,8 @@ LOCK_FILE = ".endpoint.lock"
 
 
 @contextlib.contextmanager
-def _locked(sdir: Path) -> Iterator[None]:
-    with open(sdir / LOCK_FILE, "w") as fh:
+def _locked(sdir: Path | str) -> Iterator[None]:
+    with open(Path(sdir) / LOCK_FILE, "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         yield
 
@@ -40,8 +41,8 @@ def _node(state: LabState, node: str) -> NodeRecord:
     return n
 
 
-def _running_linux(sdir: Path) -> LabState:
-    state = read_state(sdir)
+def _running_linux(sdir: Path | str) -> LabState:
+    state = read_state(Path(sdir))
     if state is None or state.phase != "running":
         raise LabNotRunning(f"no running lab in {sdir}")
     if state.dataplane != "linux":
@@ -49,7 +50,7 @@ def _running_linux(sdir: Path) -> LabState:
     return state
 
 
-def vlan_interface(sdir: Path, node: str, nic: str, vlan_id: int) -> tuple[NodeRecord, str]:
+def vlan_interface(sdir: Path | str, node: str, nic: str, vlan_id: int) -> tuple[NodeRecord, str]:
     """VLAN ``vlan_id`` of ``node``'s ``nic`` as an interface (made if needed)."""
     with _locked(sdir):
         state = _running_linux(sdir)
@@ -58,15 +59,11 @@ def vlan_interface(sdir: Path, node: str, nic: str, vlan_id: int) -> tuple[NodeR
             if n.vlan_socket is None:
                 state = vlan.start_taggers(state, [n])
                 n = _node(state, node)
-            from cni.vlanif import TaggerVlanBackend, VlanError
-
             try:
                 ifname = TaggerVlanBackend(str(n.vlan_socket), same_netns=False).ensure(nic, vlan_id)
             except VlanError as e:
                 raise LabRunError(f"{node}: {e}") from None
             return n, ifname
-    from cni.vlanif import KERNEL_SEP, vlan_ifname
-
     ifname = vlan_ifname(nic, vlan_id, sep=KERNEL_SEP)
     if not run(["ip", "-n", n.netns, "link", "show", ifname], check=False):
         run(["ip", "-n", n.netns, "link", "add", "link", nic, "name", ifname, "type", "vlan", "id", str(vlan_id)])
@@ -82,7 +79,7 @@ class Endpoint:
     address: ipaddress.IPv4Interface
 
 
-def add(sdir: Path, node: str, nic: str, vlan_id: int, address: str) -> Endpoint:
+def add(sdir: Path | str, node: str, nic: str, vlan_id: int, address: str) -> Endpoint:
     """``address`` (``A.B.C.D/N``) on VLAN ``vlan_id`` of ``node``'s ``nic``."""
     addr = ipaddress.IPv4Interface(address)
     n, ifname = vlan_interface(sdir, node, nic, vlan_id)
@@ -91,7 +88,7 @@ def add(sdir: Path, node: str, nic: str, vlan_id: int, address: str) -> Endpoint
     return Endpoint(node=node, netns=n.netns, ifname=ifname, address=addr)
 
 
-def remove(sdir: Path, node: str, nic: str, vlan_id: int) -> None:
+def remove(sdir: Path | str, node: str, nic: str, vlan_id: int) -> None:
     """Take VLAN ``vlan_id`` of ``node``'s ``nic`` (and its addresses) away."""
     with _locked(sdir):
         state = _running_linux(sdir)
@@ -99,13 +96,9 @@ def remove(sdir: Path, node: str, nic: str, vlan_id: int) -> None:
         if state.vlan_backend == "tagger":
             if n.vlan_socket is None:
                 return
-            from cni.vlanif import TaggerVlanBackend, VlanError
-
             try:
                 TaggerVlanBackend(n.vlan_socket, same_netns=False).release(nic, vlan_id)
             except VlanError as e:
                 raise LabRunError(f"{node}: {e}") from None
             return
-    from cni.vlanif import KERNEL_SEP, vlan_ifname
-
     run(["ip", "-n", n.netns, "link", "del", vlan_ifname(nic, vlan_id, sep=KERNEL_SEP)], check=False)

@@ -19,10 +19,13 @@ killed hard leaves ``/var/tmp/frr/<daemon>.<pid>``: teardown removes it.
 from __future__ import annotations
 
 import json
+import pwd
 import shutil
+import stat
 from pathlib import Path
 from typing import Any
 
+from labs.errors import LabRunError
 from labs.lab import Lab
 from labs.linux.cmd import run
 from labs.state import NodeRecord
@@ -86,11 +89,34 @@ def bgpd_config(lab: Lab, switch: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def reachable_by_frr(path: Path) -> Path | None:
+    """The first directory above ``path`` that user frr cannot traverse (the
+    daemons drop to it), or None."""
+    pw = pwd.getpwnam(FRR_USER)
+    for d in reversed(path.absolute().parents):
+        st = d.stat()
+        if st.st_uid == pw.pw_uid:
+            ok = st.st_mode & stat.S_IXUSR
+        elif st.st_gid == pw.pw_gid:
+            ok = st.st_mode & stat.S_IXGRP
+        else:
+            ok = st.st_mode & stat.S_IXOTH
+        if not ok:
+            return d
+    return None
+
+
 def prepare(lab: Lab, node: NodeRecord) -> None:
     """The switch's FRR directory with its configs, owned by frr."""
     assert node.frr_dir is not None
     d = Path(node.frr_dir)
     d.mkdir(parents=True, exist_ok=True)
+    blocked = reachable_by_frr(d)
+    if blocked is not None:
+        raise LabRunError(
+            f"FRR runs as user {FRR_USER}, which cannot traverse {blocked}: use a --state-dir below "
+            f"directories others may enter (chmod o+x {blocked})"
+        )
     (d / "zebra.conf").write_text(zebra_config(lab, node.name))
     (d / "bgpd.conf").write_text(bgpd_config(lab, node.name))
     (d / "vtysh.conf").write_text("")

@@ -14,8 +14,10 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from cni.vlanif import VlanError, kernel_has_8021q
 from labs.errors import LabRunError
 from labs.state import LabState, NodeRecord, write_state
+from labs.vlan.process import TaggerProcess, start_tagger
 
 ENV_BACKEND = "FABRIC_LAB_VLAN_BACKEND"
 ROLE = "vlan-tagger"
@@ -28,8 +30,6 @@ def backend() -> str:
         return want
     if want != "auto":
         raise LabRunError(f"${ENV_BACKEND}={want!r}: use auto, kernel or tagger")
-    from cni.vlanif import VlanError, kernel_has_8021q
-
     try:
         return "kernel" if kernel_has_8021q() else "tagger"
     except VlanError:
@@ -42,9 +42,8 @@ def tagger_socket(node: NodeRecord) -> str:
 
 def start_taggers(state: LabState, nodes: Sequence[NodeRecord]) -> LabState:
     """A tagger in each of ``nodes`` (in parallel), recorded in the state."""
-    from labs.vlan.process import start_tagger
 
-    def one(n: NodeRecord) -> tuple[NodeRecord, object]:
+    def one(n: NodeRecord) -> tuple[NodeRecord, TaggerProcess]:
         sock = tagger_socket(n)
         proc = start_tagger(
             netns=n.netns,
@@ -67,7 +66,7 @@ def start_taggers(state: LabState, nodes: Sequence[NodeRecord]) -> LabState:
     state = dataclasses.replace(
         state,
         nodes=tuple(by_name.get(n.name, n) for n in state.nodes),
-        processes=(*state.processes, *(p.record for _, p in done)),  # type: ignore[attr-defined]
+        processes=(*state.processes, *(p.record for _, p in done)),
     )
     write_state(state)
     if errors:

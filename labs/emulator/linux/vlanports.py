@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
+from cni.vlanif import KERNEL_SEP, TaggerVlanBackend, VlanError, vlan_ifname
 from labs.errors import LabCommandError
 from labs.linux.cmd import arun
 from labs.spec import LinuxSwitchSpec
@@ -38,13 +39,9 @@ class TaggerVlanPorts:
     name = "tagger"
 
     def __init__(self, socket: str) -> None:
-        from cni.vlanif import TaggerVlanBackend
-
         self._client = TaggerVlanBackend(socket, same_netns=False)
 
     async def ensure(self, port: str, vlan: int) -> str:
-        from cni.vlanif import VlanError
-
         try:
             ifname: str = await asyncio.to_thread(self._client.ensure, port, vlan)
             return ifname
@@ -52,8 +49,6 @@ class TaggerVlanPorts:
             raise VlanPortError(str(e)) from None
 
     async def release(self, port: str, vlan: int) -> None:
-        from cni.vlanif import VlanError
-
         try:
             await asyncio.to_thread(self._client.release, port, vlan)
         except VlanError as e:
@@ -67,8 +62,6 @@ class KernelVlanPorts:
         self._netns = netns
 
     async def ensure(self, port: str, vlan: int) -> str:
-        from cni.vlanif import KERNEL_SEP, vlan_ifname
-
         ifname = vlan_ifname(port, vlan, sep=KERNEL_SEP)
         ip = ["ip", "-n", self._netns, "link"]
         try:
@@ -81,8 +74,6 @@ class KernelVlanPorts:
         return ifname
 
     async def release(self, port: str, vlan: int) -> None:
-        from cni.vlanif import KERNEL_SEP, vlan_ifname
-
         ifname = vlan_ifname(port, vlan, sep=KERNEL_SEP)
         await arun(["ip", "-n", self._netns, "link", "del", ifname], check=False)
 
