@@ -18,6 +18,7 @@ from typing import Any
 BENCHMARKS = {
     "render": "bench.render",
     "vlan": "bench.vlan",  # root: the userspace 802.1Q tagger against a plain veth
+    "labup": "bench.labup",  # root: fabric-lab up on the Linux dataplane to a converged underlay
 }
 
 
