@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from labs.emulator.errors import SpecError
-from labs.emulator.state import interface_names, interface_state_op, lldp_ops
+from labs.emulator.state import interface_names, interface_state_op, lldp_interface_op, lldp_ops, neighbor_op
 from labs.emulator.txn import Change, Op
 from labs.spec import SwitchSpec
 from models.oc.tree import Tree
@@ -32,6 +32,11 @@ class Dataplane(Protocol):
     async def applied(self, change: Change, config: Tree, sink: StateSink) -> None: ...
 
     async def stop(self) -> None: ...
+
+    def restore_lldp(self, port: str | None, sink: StateSink) -> int:
+        """Write the LLDP neighbours the dataplane knows (on ``port``, or all)
+        into state again, after a fault removed them; how many."""
+        ...
 
 
 class MemoryDataplane:
@@ -58,6 +63,12 @@ class MemoryDataplane:
 
     async def stop(self) -> None:
         return None
+
+    def restore_lldp(self, port: str | None, sink: StateSink) -> int:
+        ns = [n for n in self._spec.lldp if port is None or n.local_port == port]
+        if ns:
+            sink.write_state([op for n in ns for op in (lldp_interface_op(n.local_port), neighbor_op(n))])
+        return len(ns)
 
 
 def make_dataplane(spec: SwitchSpec) -> Dataplane:

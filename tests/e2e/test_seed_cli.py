@@ -64,6 +64,13 @@ def test_seed_through_the_cli(e2e_root):
         for sw, names in expect.items():
             h.wait_for(f"LLDP of {sw} by Subscribe ONCE", lambda sw=sw, names=names: once(state, sw) == names)
 
+        # the LLDP faults act on lldpd's neighbours
+        before = h.lldp_over_gnmi(state, "sw1")
+        assert fabric_lab("fault", "--state-dir", sdir, "seed", "sw1", "lldp-remove", "e1-1").returncode == 0
+        assert {n for _, n, _ in h.lldp_over_gnmi(state, "sw1")} == {"server2", "server3", "spine1"}
+        assert fabric_lab("fault", "--state-dir", sdir, "seed", "sw1", "lldp-add", "ethernet-1/1").returncode == 0
+        assert h.lldp_over_gnmi(state, "sw1") == before
+
         # config pushed, then an emulated reboot: day-0 again, and so is Linux
         with h.client(state, "sw1") as gc:
             gc.set(replace=ocdocs.leaf_document(1111, 10, "ethernet-1/1"), encoding="json_ietf")

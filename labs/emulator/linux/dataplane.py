@@ -109,6 +109,15 @@ class LinuxDataplane:
             sink.write_state([interface_state_op(config, n) for n in touched])
         await self.reconcile(config)
 
+    def restore_lldp(self, port: str | None, sink: StateSink) -> int:
+        """lldpd's neighbours as last read (on ``port`` or all) into state
+        again; a fault's removal otherwise lasts until lldpd reports a change."""
+        keys = [k for k in self._lldp if port is None or k[0] == port]
+        ops = lldpmap.diff({}, {k: self._lldp[k] for k in keys})
+        if ops:
+            sink.write_state(ops)
+        return len(keys)
+
     async def stop(self) -> None:
         task, self._lldp_task = self._lldp_task, None
         if task is not None:
