@@ -20,7 +20,7 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from labs import procs
@@ -150,8 +150,3 @@ def unmount(path: str) -> None:
         run(["umount", path], check=False)
     with contextlib.suppress(FileNotFoundError, IsADirectoryError):
         os.unlink(path)
-
-
-def lab_netns(names: Iterable[str]) -> list[str]:
-    """Those of ``names`` that exist."""
-    return [n for n in names if exists(n)]
