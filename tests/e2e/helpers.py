@@ -10,6 +10,7 @@ import json
 import os
 import select
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,6 +50,14 @@ def lldp_over_gnmi(state: LabState, switch: str) -> set[tuple[str, str, str]]:
             port = path.split("interface[name=", 1)[1].split("]", 1)[0]
             out.add((port, val["system-name"], val["port-id"]))
     return out
+
+
+def end_subscriptions() -> None:
+    """Wait for pygnmi's subscription threads to end (after their channel
+    closed), so that what they raise is reported in the test that ran them."""
+    for t in threading.enumerate():
+        if t.name.endswith("(enqueue_updates)"):
+            t.join(10)
 
 
 def wait_for(what: str, check: Any, deadline: float = DEADLINE, interval: float = 0.2) -> Any:

@@ -79,6 +79,7 @@ def test_lldp_changes_stream_on_change(dc_lab):
         finally:
             gc.close()  # a STREAM lasts until its channel closes
             sub.close()
+            h.end_subscriptions()
 
 
 def _next_matching(sub: Any, pred: Any) -> dict[str, Any]:

@@ -31,12 +31,14 @@ def once(state, switch: str) -> set[tuple[str, str]]:
     req = {"subscription": [{"path": h.LLDP, "mode": "on_change"}], "mode": "once", "encoding": "json_ietf"}
     got = set()
     with h.client(state, switch) as gc:
-        for msg in gc.subscribe2(subscribe=req):
-            if "sync_response" in msg:
-                break
-            for u in msg.get("update", {}).get("update", []):
-                if u["path"].endswith("/state/system-name"):
-                    got.add(u["val"])
+        sub = gc.subscribe2(subscribe=req)
+        try:
+            for msg in sub:  # ends after sync_response
+                for u in msg.get("update", {}).get("update", []):
+                    if u["path"].endswith("/state/system-name"):
+                        got.add(u["val"])
+        finally:
+            sub.close()  # the target ended the ONCE stream: the thread ends cleanly
     return got
 
 

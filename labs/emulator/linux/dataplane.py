@@ -79,6 +79,7 @@ class LinuxDataplane:
         self._vlan_ifs: dict[tuple[str, int], str] = {}
         self._lldp: lldpmap.Neighbours = {}
         self._lldp_task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._sink: StateSink | None = None
         self._reported: dict[int, Path] = {}
         #: the last reconcile's problems: VNI (None: not a VNI's) -> messages
@@ -88,6 +89,7 @@ class LinuxDataplane:
 
     async def start(self, config: Tree, sink: StateSink) -> None:
         self._sink = sink
+        self._stopping = False
         self._lldp = {}
         self._reported = {}
         names = list(dict.fromkeys([*self._spec.ports, *interface_names(config)]))
@@ -119,6 +121,9 @@ class LinuxDataplane:
         return len(keys)
 
     async def stop(self) -> None:
+        # the flag too: Python 3.11's wait_for may swallow a cancellation that
+        # races with its result (lldpcli killed by the same SIGTERM as we are)
+        self._stopping = True
         task, self._lldp_task = self._lldp_task, None
         if task is not None:
             task.cancel()
@@ -272,7 +277,7 @@ class LinuxDataplane:
 
     async def _follow_lldp(self) -> None:
         argv = ["lldpcli", "-u", self._lx.lldp_socket, "-f", "json0", "watch"]
-        while True:
+        while not self._stopping:
             try:
                 proc = await asyncio.create_subprocess_exec(
                     *argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
@@ -288,11 +293,12 @@ class LinuxDataplane:
                     proc.kill()
                     await proc.wait()
             await asyncio.sleep(LLDP_RETRY_S)
-            await self._refresh_lldp()
+            if not self._stopping:
+                await self._refresh_lldp()
 
     async def _watch(self, proc: asyncio.subprocess.Process) -> None:
         assert proc.stdout is not None
-        while True:
+        while not self._stopping:
             try:
                 chunk = await asyncio.wait_for(proc.stdout.read(1 << 16), LLDP_RESYNC_S)
             except TimeoutError:
