@@ -2,7 +2,7 @@
 
 One lldpd per node, started in the node (:mod:`labs.linux.spawn`) with its
 own control socket (``-u``: unix sockets are host-global paths) and
-restricted to the node's lab ports (``-I``). Its ``-O`` file is applied
+restricted to the node's lab ports (``-I``, also for the chassis id: ``-C``). Its ``-O`` file is applied
 before lldpd sends anything (lldpd stays paused until the file is done):
 
 * port id subtype ``ifname`` (port id = interface name) everywhere;
@@ -53,7 +53,9 @@ def config(lab: Lab, node: str) -> str:
 
 def argv(lab: Lab, node: NodeRecord) -> list[str]:
     ports = ",".join(p.names.linux for p in lab.ports(node.name)) or "none"
-    return [LLDPD, "-d", "-u", node.lldp_socket, "-O", str(Path(node.dir) / "lldpd.conf"), "-I", ports]
+    conf = str(Path(node.dir) / "lldpd.conf")
+    # -C: the chassis id comes from a lab port, never from a bridge or tap made later
+    return [LLDPD, "-d", "-u", node.lldp_socket, "-O", conf, "-I", ports, "-C", ports]
 
 
 def write_config(lab: Lab, node: NodeRecord) -> None:

@@ -47,7 +47,7 @@ def test_lldpd_is_restricted_to_the_lab_ports(seed):
 
     node = NodeRecord(name="sw1", role="leaf", netns="x", dir="/s/n/sw1", uts="/s/n/sw1/uts", lldp_socket="/s/l.sock")
     argv = lldpd.argv(seed, node)
-    assert argv[argv.index("-I") + 1] == "e1-1,e1-2,e1-3,e1-49"
+    assert argv[argv.index("-I") + 1] == argv[argv.index("-C") + 1] == "e1-1,e1-2,e1-3,e1-49"
     assert argv[argv.index("-u") + 1] == "/s/l.sock"
 
 
