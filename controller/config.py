@@ -48,6 +48,9 @@ class ApiSettings:
 class ReconcileSettings:
     drift: Literal["revert", "report"] = "revert"
     full_interval: float = 300.0
+    #: coalesce pending changes into one Set per pass (false: one Set per change,
+    #: a benchmark baseline only)
+    coalesce: bool = True
     backoff_initial: float = 0.5
     backoff_max: float = 30.0
 
@@ -162,7 +165,7 @@ def parse_settings(raw: Mapping[str, Any], *, base: Path = Path(".")) -> Setting
         try:
             listen.append(parse_address(str(text)))
         except AddressError as e:
-            out.append(Problem(f"api.listen[{i}]", text, str(e)))
+            out.append(Problem(f"api.listen[{i}]", text, str(e).split(": ", 1)[-1]))
     insecure = boolean(api_raw, "api.insecure", "insecure")
     tls = None
     tls_raw = api_raw.get("tls")
@@ -211,7 +214,7 @@ def parse_settings(raw: Mapping[str, Any], *, base: Path = Path(".")) -> Setting
     gnmi = GnmiSettings(
         timeout=dur(g, "gnmi.timeout", "timeout", 10.0),
         connect_timeout=dur(g, "gnmi.connect_timeout", "connect_timeout", 5.0),
-        keepalive=dur(g, "gnmi.keepalive", "keepalive", 10.0),
+        keepalive=dur(g, "gnmi.keepalive", "keepalive", 30.0),
     )
 
     r = section("reconcile")
@@ -221,6 +224,7 @@ def parse_settings(raw: Mapping[str, Any], *, base: Path = Path(".")) -> Setting
         drift = "revert"
     reconcile = ReconcileSettings(
         drift=drift,
+        coalesce=boolean(r, "reconcile.coalesce", "coalesce") if "coalesce" in r else True,
         full_interval=dur(r, "reconcile.full_interval", "full_interval", 300.0),
         backoff_initial=dur(r, "reconcile.backoff_initial", "backoff_initial", 0.5),
         backoff_max=dur(r, "reconcile.backoff_max", "backoff_max", 30.0),

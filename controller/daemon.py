@@ -14,10 +14,10 @@ import asyncio
 import signal
 from typing import Any
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 
 from controller import topo
-from controller.api.server import ServerTLS, start_server
+from controller.api.server import ApiServer, ServerTLS, start_server
 from controller.api.service import FabricService
 from controller.config import Settings
 from controller.core.events import EventBus
@@ -25,8 +25,8 @@ from controller.core.fabric import FabricCore
 from controller.discovery import Discovery
 from controller.httpd import Health, MetricsServer
 from controller.inventory import Inventory, load_inventory
-from controller.log import get_logger, register_secret
-from controller.metrics import Metrics, StateCollector
+from controller.log import get_logger, register_key, register_secret
+from controller.metrics import Metrics, StateCollector, gauge
 from controller.state_metrics import collector_fn
 from controller.store.sqlite import SqliteStore
 from models.errors import FabricError
@@ -40,6 +40,8 @@ def _inventory(settings: Settings) -> Inventory:
     inv = load_inventory(settings.inventory) if settings.inventory else Inventory(switches=())
     for s in inv.switches:
         register_secret(s.password)
+        if s.tls is not None and s.tls.key_pem:
+            register_key(s.tls.key_pem)
     return inv
 
 
@@ -47,17 +49,23 @@ def _tls(settings: Settings) -> ServerTLS | None:
     tls = settings.api.tls
     if settings.api.insecure or tls is None:
         return None
-    return ServerTLS(
-        cert_chain=tls.cert.read_bytes(), private_key=tls.key.read_bytes(), client_ca=tls.client_ca.read_bytes()
-    )
+    key = tls.key.read_bytes()
+    register_key(key)
+    return ServerTLS(cert_chain=tls.cert.read_bytes(), private_key=key, client_ca=tls.client_ca.read_bytes())
 
 
 class Daemon:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, install_signals: bool = True) -> None:
         self.settings = settings
+        self.install_signals = install_signals
+        self.api: ApiServer | None = None
+        self.ready = asyncio.Event()
         self.health = Health()
         self.registry = CollectorRegistry()
         self.metrics = Metrics(self.registry)
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
         self.events = EventBus()
         self.stopping = asyncio.Event()
         self.core: FabricCore | None = None
@@ -80,13 +88,15 @@ class Daemon:
             core = FabricCore(settings, store, inventory, topology, metrics=self.metrics, events=self.events)
             self.core = core
             loop = asyncio.get_running_loop()
-            self.registry.register(StateCollector(collector_fn(core, loop)))
+            state = collector_fn(core, loop)
+            self.registry.register(StateCollector(lambda: [*state(), self._ready_metric()]))
             tasks.append(asyncio.create_task(self.health.beat(), name="heartbeat"))
             await core.start()
             if settings.topology.mode != "static":
                 discovery = self._discovery(core, inventory, static)
                 discovery.start()
             api = await start_server(FabricService(core), settings.api.listen, tls=_tls(settings))
+            self.api = api
             self.api_addresses = [str(a) for a in api.bound]
             metrics_server = MetricsServer(settings.metrics_listen, self.registry, self.health)
             metrics_server.start()
@@ -95,7 +105,9 @@ class Daemon:
             self.health.ready = True
             if settings.api.insecure:
                 tasks.append(asyncio.create_task(self._remind_insecure(), name="insecure-reminder"))
-            self._signals(loop)
+            if self.install_signals:
+                self._signals(loop)
+            self.ready.set()
             log.info(
                 "daemon.ready", api=",".join(self.api_addresses), metrics=self.metrics_address, store=store.location
             )
@@ -111,6 +123,7 @@ class Daemon:
         finally:
             log.info("daemon.stopping")
             self.health.ready = False
+            self.events.close()  # WatchEvents streams end now, not at the end of the grace
             if api is not None:
                 await api.stop(grace=5.0)  # NOT_SERVING, stop accepting; in-flight requests finish
             if self.discovery is not None:
@@ -123,6 +136,10 @@ class Daemon:
                 metrics_server.stop()
             store.close()
             log.info("daemon.stopped")
+
+    def _ready_metric(self) -> Any:
+        ready = float(self.health.ready and self.health.alive)
+        return gauge("fabric_ready", "1 when fabricd is ready: store open, API serving (as /readyz)", [], [([], ready)])
 
     def _discovery(self, core: FabricCore, inventory: Inventory, static: StaticPortMap | None) -> Discovery:
         self.static = static

@@ -160,7 +160,8 @@ def _switch(raw: Mapping[str, Any], field: str, base: Path, out: list[Problem]) 
     try:
         profile(platform)
     except UnknownPlatformError as e:
-        out.append(Problem(f"{field}.platform", platform, str(e)))
+        known = str(e).partition("(")[2].rstrip(")")
+        out.append(Problem(f"{field}.platform", platform, f"is not a known platform ({known})"))
     role = str(raw.get("role") or "")
     if role not in ("leaf", "spine"):
         out.append(Problem(f"{field}.role", role, "is not leaf or spine"))

@@ -3,26 +3,57 @@ and a switch or request; text or JSON lines; secrets redacted in one place.
 
     log = get_logger("reconciler", switch="sw1")
     log.info("set.applied", ops=4, seconds=0.003)
+
+    with request_scope("1f2e3d4c"):     # the API binds every line of a request
+        log.info("authz.denied", ...)   # ... request=1f2e3d4c
+
+Secrets: values registered with :func:`register_secret` (switch passwords)
+and the body lines of PEM keys registered with :func:`register_key` are
+replaced by ``***`` in every line; fields named like a secret (password,
+token, private_key, ...) are never printed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import logging
 import re
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 _SECRETS: set[str] = set()
-_SECRET_FIELDS = re.compile(r"(password|passwd|secret|token|private_key)", re.I)
+_SECRET_FIELDS = re.compile(r"(password|passwd|secret|token|private_key|key_pem)", re.I)
 REDACTED = "***"
+_REQUEST: contextvars.ContextVar[str] = contextvars.ContextVar("fabricd_request", default="")
+
+
+@contextlib.contextmanager
+def request_scope(request_id: str) -> Iterator[None]:
+    """Every line logged in this context (task) carries ``request=<id>``."""
+    token = _REQUEST.set(request_id)
+    try:
+        yield
+    finally:
+        _REQUEST.reset(token)
 
 
 def register_secret(value: str) -> None:
     """A value (a switch password, a key) that must never appear in a log line."""
     if value and len(value) >= 4:
         _SECRETS.add(value)
+
+
+def register_key(pem: bytes) -> None:
+    """A PEM private key: each of its base64 lines is a secret, so that no
+    part of it can appear in a log line, whatever the quoting."""
+    for raw in pem.decode(errors="replace").splitlines():
+        line = raw.strip()
+        if line and not line.startswith("-----") and len(line) >= 16:
+            _SECRETS.add(line)
 
 
 def redact(text: str) -> str:
@@ -44,7 +75,11 @@ class BoundLogger:
 
     def _emit(self, level: int, event: str, fields: dict[str, Any], exc_info: bool = False) -> None:
         if self._log.isEnabledFor(level):
-            self._log.log(level, event, extra={"fabric": {**self._fields, **fields}}, exc_info=exc_info)
+            bound = {**self._fields, **fields}
+            request = _REQUEST.get()
+            if request and "request" not in bound:
+                bound["request"] = request
+            self._log.log(level, event, extra={"fabric": bound}, exc_info=exc_info)
 
     def debug(self, event: str, **fields: Any) -> None:
         self._emit(logging.DEBUG, event, fields)

@@ -54,6 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     import os
 
+    # grpc's C core writes its own lines to stderr (e.g. every failed TLS
+    # handshake); they would break the one-JSON-object-per-line log. The
+    # daemon logs what matters itself; GRPC_VERBOSITY=ERROR brings them back.
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+
     from controller.config import load_settings
     from controller.log import configure
     from models.errors import ValidationError

@@ -44,7 +44,7 @@ class Metrics:
         )
         self.reconcile = Counter(
             "fabric_reconcile",
-            "Reconcile passes per switch and result (applied, noop, error, conflict)",
+            "Reconcile passes per switch and result (applied, noop, error)",
             ["switch", "result"],
             registry=r,
         )
@@ -65,6 +65,19 @@ class Metrics:
         )
         self.lldp_updates = Counter(
             "fabric_lldp_updates", "LLDP neighbour updates and deletes received per switch", ["switch"], registry=r
+        )
+        self.api_requests = Counter(
+            "fabric_api_requests",
+            "Unary API requests answered, per method and gRPC status code",
+            ["method", "code"],
+            registry=r,
+        )
+        self.api_duration = Histogram(
+            "fabric_api_request_duration_seconds",
+            "Unary API request handling time per method (Attach includes the wait for the leaf)",
+            ["method"],
+            registry=r,
+            buckets=LATENCY_BUCKETS,
         )
 
 

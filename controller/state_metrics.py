@@ -6,7 +6,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Callable, Iterable
 
-from prometheus_client.core import Metric
+from prometheus_client.core import CounterMetricFamily, Metric
 
 from controller.core.fabric import FabricCore
 from controller.core.worker import SessionState
@@ -41,11 +41,30 @@ def state_metrics(core: FabricCore) -> list[Metric]:
             (([n], float(w.pending)) for n, w in workers),
         )
     )
-    pools: list[tuple[list[str], float]] = []
+    out.append(
+        gauge(
+            "fabric_switch_last_sync_timestamp_seconds",
+            "Unix time of the last full pass (read + diff) against the switch; 0 = never",
+            ["switch"],
+            (([n], w.last_sync) for n, w in workers),
+        )
+    )
+    out.append(
+        gauge(
+            "fabric_switch_rejected_objects",
+            "Object groups the switch rejected (kept out of its Sets until the intent changes)",
+            ["switch"],
+            (([n], float(len(w.failed))) for n, w in workers),
+        )
+    )
+    free: list[tuple[list[str], float]] = []
+    used: list[tuple[list[str], float]] = []
     for n, _ in workers:
         leaf = core.state.leaves.get(n)
-        pools.append(([n], float(leaf.vlans.free if leaf else core.settings.fabric.pool_for(n).size)))
-    out.append(gauge("fabric_vlan_pool_free", "Free VLANs in the leaf's pool", ["switch"], pools))
+        free.append(([n], float(leaf.vlans.free if leaf else core.settings.fabric.pool_for(n).size)))
+        used.append(([n], float(leaf.vlans.used if leaf else 0)))
+    out.append(gauge("fabric_vlan_pool_free", "Free VLANs in the leaf's pool", ["switch"], free))
+    out.append(gauge("fabric_vlan_pool_used", "VLANs of the leaf's pool in use (or being released)", ["switch"], used))
     counts: Counter[tuple[str, str]] = Counter()
     for placed in core.state.attachments.values():
         counts[(str(placed.attachment.id.network), core.view(placed).state.value)] += 1
@@ -88,6 +107,12 @@ def state_metrics(core: FabricCore) -> list[Metric]:
     out.append(
         gauge("fabric_topology_version", "Version of the topology snapshot in use", [], [([], float(snap.version))])
     )
+    events = CounterMetricFamily(
+        "fabric_events_dropped", "Events a slow WatchEvents subscriber lost (its queue was full)"
+    )
+    events.add_metric([], float(core.events.dropped))
+    out.append(events)
+    out.append(gauge("fabric_event_watchers", "Open WatchEvents streams", [], [([], float(core.events.subscribers))]))
     return out
 
 

@@ -1,31 +1,26 @@
-"""In-process controller stacks for tests: real SQLite, real gRPC servers."""
+"""fabricd in-process for tests: the real daemon wiring (store, core,
+discovery, API, metrics port) on the test's event loop, real SQLite."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry
-
-from controller import topo
-from controller.api.listen import parse_address
-from controller.api.server import ApiServer, ServerTLS, start_server
-from controller.api.service import FabricService
+from controller.api.server import ApiServer
 from controller.config import Settings, parse_settings
-from controller.core.events import EventBus
 from controller.core.fabric import FabricCore
-from controller.inventory import Inventory
-from controller.metrics import Metrics
-from controller.store.sqlite import SqliteStore
+from controller.daemon import Daemon
 
 
 def settings(tmp: Path, **raw: Any) -> Settings:
     doc: dict[str, Any] = {
         "api": {"insecure": True, "listen": ["127.0.0.1:0"]},
         "store": {"path": str(tmp / "fabricd.db")},
+        "metrics": {"listen": "127.0.0.1:0"},
     }
     for key, value in raw.items():
         if isinstance(value, dict) and isinstance(doc.get(key), dict):
@@ -37,37 +32,42 @@ def settings(tmp: Path, **raw: Any) -> Settings:
 
 @dataclasses.dataclass
 class Stack:
-    core: FabricCore
-    api: ApiServer
-    store: SqliteStore
-    registry: CollectorRegistry
+    daemon: Daemon
+
+    @property
+    def core(self) -> FabricCore:
+        assert self.daemon.core is not None
+        return self.daemon.core
+
+    @property
+    def api(self) -> ApiServer:
+        assert self.daemon.api is not None
+        return self.daemon.api
 
     @property
     def address(self) -> str:
         return self.api.bound[0].grpc
 
+    @property
+    def metrics_url(self) -> str:
+        return f"http://{self.daemon.metrics_address}"
+
 
 @contextlib.asynccontextmanager
-async def stack(
-    s: Settings,
-    inventory: Inventory | None = None,
-    *,
-    tls: ServerTLS | None = None,
-) -> AsyncIterator[Stack]:
-    store = SqliteStore(s.store_path)
-    registry = CollectorRegistry()
+async def stack(s: Settings) -> AsyncIterator[Stack]:
+    daemon = Daemon(s, install_signals=False)
+    task = asyncio.create_task(daemon.run(), name="fabricd")
+    ready = asyncio.create_task(daemon.ready.wait())
+    done, _ = await asyncio.wait({task, ready}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        ready.cancel()
+        task.result()  # raises why it did not start
+        raise AssertionError("fabricd stopped during start-up")
+    if ready not in done:
+        raise AssertionError("fabricd did not become ready within 60 s")
     try:
-        inventory = inventory or Inventory(switches=())
-        facts = topo.switch_facts(inventory)
-        topology = topo.build(s, inventory, static=topo.load_port_map(s, facts))
-        core = FabricCore(s, store, inventory, topology, metrics=Metrics(registry), events=EventBus())
-        await core.start()
-        api = await start_server(FabricService(core), s.api.listen or (parse_address("127.0.0.1:0"),), tls=tls)
-        await api.set_serving(True)
-        try:
-            yield Stack(core=core, api=api, store=store, registry=registry)
-        finally:
-            await api.stop(grace=None)
-            await core.stop()
+        yield Stack(daemon=daemon)
     finally:
-        store.close()
+        daemon.stopping.set()
+        code = await asyncio.wait_for(task, 60)
+        assert code == 0, f"fabricd exited with {code}"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import logging
 import os
 from collections.abc import Sequence
 
@@ -18,9 +17,10 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from controller.api.listen import Address
+from controller.log import get_logger
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
 
-log = logging.getLogger(__name__)
+log = get_logger("api")
 
 SERVICE_NAME: str = fabric_pb2.DESCRIPTOR.services_by_name["Fabric"].full_name
 
@@ -99,7 +99,7 @@ async def start_server(
             os.chmod(addr.target, 0o660)
     api = ApiServer(server=server, health=health_servicer, bound=bound)
     await api.set_serving(False)
-    log.info("api listening on %s", ", ".join(str(a) for a in bound))
+    log.info("api.listening", addresses=",".join(str(a) for a in bound), tls=credentials is not None)
     return api
 
 

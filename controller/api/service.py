@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -18,13 +19,15 @@ from controller.api.errors import is_expected, status_of
 from controller.api.nad import cni_config, manifest
 from controller.core.fabric import AttachmentState, AttachmentView, Caller, FabricCore
 from controller.core.worker import SessionState
-from controller.log import get_logger
+from controller.log import get_logger, request_scope
 from models.ids import NicName, NodeName, Vni
 from models.intent import Attachment, AttachmentId, Network, NetworkKey
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
 
 T = TypeVar("T")
 log = get_logger("api")
+#: requests that change state: logged at info when done (reads at debug)
+MUTATIONS = frozenset({"CreateNetwork", "DeleteNetwork", "Attach", "Detach", "GarbageCollect"})
 
 _STATE = {
     AttachmentState.PENDING: fabric_pb2.ATTACHMENT_STATE_PENDING,
@@ -87,28 +90,49 @@ class FabricService(fabric_pb2_grpc.FabricServicer):
         identity = names[0].decode()
         return Caller(identity=identity, operator=identity in self.settings.api.operators)
 
-    async def _call(self, context: grpc.aio.ServicerContext, method: str, fn: Callable[[Caller], Awaitable[T]]) -> T:
+    async def _call(
+        self, context: grpc.aio.ServicerContext, method: str, fn: Callable[[Caller], Awaitable[T]], **fields: Any
+    ) -> T:
         rid = secrets.token_hex(4)
-        try:
-            caller = self.caller(context)
-        except _Unauthenticated:
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "a client certificate is required")
-            raise AssertionError("unreachable") from None
-        try:
-            return await fn(caller)
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:
-            code = status_of(e)
-            if is_expected(e):
-                log.info(
-                    "request.refused", method=method, request=rid, code=code.name, error=str(e), caller=caller.identity
-                )
-            else:
-                log.exception("request.failed", method=method, request=rid, error=repr(e))
-            message = str(e) if is_expected(e) else f"internal error (request {rid}); see the controller log"
-            await context.abort(code, message)
-            raise AssertionError("unreachable") from None
+        t0 = time.perf_counter()
+        code = grpc.StatusCode.OK
+        with request_scope(rid):
+            try:
+                try:
+                    caller = self.caller(context)
+                except _Unauthenticated:
+                    code = grpc.StatusCode.UNAUTHENTICATED
+                    log.info("request.refused", method=method, code=code.name, error="no client certificate name")
+                    await context.abort(code, "a client certificate is required")
+                    raise AssertionError("unreachable") from None
+                try:
+                    result = await fn(caller)
+                except asyncio.CancelledError:
+                    code = grpc.StatusCode.CANCELLED
+                    raise
+                except Exception as e:
+                    code = status_of(e)
+                    if is_expected(e):
+                        log.info(
+                            "request.refused",
+                            method=method,
+                            code=code.name,
+                            error=str(e),
+                            caller=caller.identity,
+                            **fields,
+                        )
+                    else:
+                        log.exception("request.failed", method=method, error=repr(e), **fields)
+                    message = str(e) if is_expected(e) else f"internal error (request {rid}); see the controller log"
+                    await context.abort(code, message)
+                    raise AssertionError("unreachable") from None
+                seconds = round(time.perf_counter() - t0, 4)
+                done = log.info if method in MUTATIONS else log.debug
+                done("request.done", method=method, caller=caller.identity, seconds=seconds, **fields)
+                return result
+            finally:
+                self.core.metrics.api_requests.labels(method, code.name).inc()
+                self.core.metrics.api_duration.labels(method).observe(time.perf_counter() - t0)
 
     # -------------------------------------------------------------- networks
 
@@ -135,7 +159,7 @@ class FabricService(fabric_pb2_grpc.FabricServicer):
             created, _, _ = await self.core.create_network(net, caller)
             return self._network_pb(created)
 
-        return await self._call(context, "CreateNetwork", run)
+        return await self._call(context, "CreateNetwork", run, network=f"{n.namespace}/{n.name}", vni=n.vni)
 
     async def GetNetwork(self, request: fabric_pb2.GetNetworkRequest, context: Any) -> fabric_pb2.Network:
         async def run(caller: Caller) -> fabric_pb2.Network:
@@ -164,7 +188,7 @@ class FabricService(fabric_pb2_grpc.FabricServicer):
                 deleted=await self.core.delete_network(_key(request.network), caller)
             )
 
-        return await self._call(context, "DeleteNetwork", run)
+        return await self._call(context, "DeleteNetwork", run, network=str(_key(request.network)))
 
     async def RenderNAD(self, request: fabric_pb2.RenderNADRequest, context: Any) -> fabric_pb2.RenderNADResponse:
         async def run(caller: Caller) -> fabric_pb2.RenderNADResponse:
@@ -223,14 +247,14 @@ class FabricService(fabric_pb2_grpc.FabricServicer):
             view = await self.core.attach(att, caller, leaf_wait=self._leaf_wait(context))
             return self._attachment_pb(view)
 
-        return await self._call(context, "Attach", run)
+        return await self._call(context, "Attach", run, attachment=str(att.id), node=att.node, nic=att.nic)
 
     async def Detach(self, request: fabric_pb2.DetachRequest, context: Any) -> fabric_pb2.DetachResponse:
         async def run(caller: Caller) -> fabric_pb2.DetachResponse:
             removed = await self.core.detach(_aid(request.id), request.container_id, caller)
             return fabric_pb2.DetachResponse(removed=removed)
 
-        return await self._call(context, "Detach", run)
+        return await self._call(context, "Detach", run, attachment=str(_aid(request.id)))
 
     async def GetAttachment(self, request: fabric_pb2.GetAttachmentRequest, context: Any) -> fabric_pb2.Attachment:
         async def run(caller: Caller) -> fabric_pb2.Attachment:
@@ -267,7 +291,7 @@ class FabricService(fabric_pb2_grpc.FabricServicer):
             removed = await self.core.garbage_collect(NodeName(request.node), _key(request.network), valid, caller)
             return fabric_pb2.GarbageCollectResponse(removed=[_aid_pb(a) for a in removed])
 
-        return await self._call(context, "GarbageCollect", run)
+        return await self._call(context, "GarbageCollect", run, node=request.node, network=str(_key(request.network)))
 
     # ----------------------------------------------------------------- views
 

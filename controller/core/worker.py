@@ -23,6 +23,7 @@ desired state wins) and sends one Set, one at a time per switch. Waiters
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import enum
 import hashlib
@@ -37,7 +38,7 @@ import grpc
 from controller.config import Settings
 from controller.core.backoff import Backoff
 from controller.core.events import EventBus
-from controller.gnmi.convert import notification_items
+from controller.gnmi.convert import MalformedValue, from_pb, prefixes, untyped
 from controller.gnmi.session import GnmiError, GnmiSession
 from controller.inventory import SwitchConfig
 from controller.log import get_logger
@@ -45,7 +46,7 @@ from controller.metrics import Metrics
 from models.diff import SetOps, apply_objects, diff
 from models.ids import SwitchName, Vni
 from models.oc.path import Path
-from models.oc.tree import Tree
+from models.oc.tree import Tree, TreeError, canonical
 from models.platforms.base import ObjectKey
 from models.platforms.registry import renderer
 from models.render import all_keys, render_keys
@@ -53,7 +54,8 @@ from models.state import FabricState
 
 Json = Any
 KeyedObjects = dict[ObjectKey, dict[Path, Json]]
-ECHO_WINDOW = 10.0
+#: how long a notification may trail the Set it echoes
+ECHO_WINDOW = 5.0
 
 
 class SessionState(enum.Enum):
@@ -97,6 +99,8 @@ class SwitchWorker:
         self.dirty: set[ObjectKey] = set()
         self.generation = 0
         self.committed = -1
+        #: the generation of each key's last change (what an attachment waits for)
+        self.key_gen: dict[ObjectKey, int] = {}
         self.failed: dict[ObjectKey, str] = {}
         self.conflicts: dict[ObjectKey, str] = {}
         self.sets = 0
@@ -104,7 +108,11 @@ class SwitchWorker:
         self._wake = asyncio.Event()
         self._verify = False
         self._stopping = False
-        self._recent: dict[Path, float] = {}
+        self._inflight: dict[str, Json] = {}  # the Set in flight: object path -> value (None: deleted)
+        self._index: dict[str, tuple[ObjectKey, Path]] = {}  # object path -> where it is in `current`
+        self._history: dict[str, collections.deque[tuple[float, Json]]] = {}  # our recent writes per object
+        self._malformed = 0  # undecodable values seen on the drift stream
+        self._naive: collections.deque[tuple[int, set[ObjectKey]]] = collections.deque()
         self._task: asyncio.Task[None] | None = None
         s = host.settings.reconcile
         self._backoff = Backoff(s.backoff_initial, s.backoff_max)
@@ -121,8 +129,13 @@ class SwitchWorker:
 
     def mark(self, keys: Iterable[ObjectKey]) -> int:
         """Desired state of these keys changed; returns the generation to wait for."""
+        keys = set(keys)
         self.dirty.update(keys)
         self.generation += 1
+        for key in keys:
+            self.key_gen[key] = self.generation
+        if not self.host.settings.reconcile.coalesce:
+            self._naive.append((self.generation, keys))
         self._wake.set()
         return self.generation
 
@@ -229,7 +242,7 @@ class SwitchWorker:
         next_full = time.monotonic() + interval * random.uniform(0.8, 1.2)
         retry = Backoff(self.host.settings.reconcile.backoff_initial, self.host.settings.reconcile.backoff_max)
         while not self._stopping:
-            if not self.dirty and not self._verify:
+            if self.known and not self.dirty and not self._verify:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), max(0.0, next_full - time.monotonic()))
@@ -248,6 +261,10 @@ class SwitchWorker:
                 if e.code is grpc.StatusCode.UNAVAILABLE:
                     raise
                 delay = retry.next()
+                if e.code is grpc.StatusCode.DEADLINE_EXCEEDED:
+                    # the switch may still be working on that Set: do not queue
+                    # another one behind it faster than it can finish
+                    delay = max(delay, self.host.settings.gnmi.timeout)
                 self.last_error = str(e)
                 self.log.warning("set.retry", error=str(e), delay=round(delay, 2))
                 self.known = False  # a timed-out Set may have been applied: re-read first
@@ -266,7 +283,10 @@ class SwitchWorker:
                 raise
             for kind, p, value in items:
                 if kind == "update" and value is not None:
-                    tree.replace(p, value)
+                    try:
+                        tree.replace(p, value)
+                    except TreeError as e:  # the switch's data, not our bug
+                        raise GnmiError(self.name, "Get", grpc.StatusCode.DATA_LOSS, f"malformed config: {e}") from None
         settings = self.host.settings.fabric
         return self.renderer.extract(tree, settings), set(self.renderer.vlans_on_device(tree))
 
@@ -289,26 +309,39 @@ class SwitchWorker:
         current, device_vlans = await self._read(session)
         self.device_vlans = device_vlans
         self.current = current
+        self._index = {str(p): (k, p) for k, objs in current.items() for p in objs}
         self.known = True
         pending = set(self.dirty)
         self.dirty.clear()
+        self._naive.clear()
         generation = self.generation
-        keys = all_keys(self.host.state, self.name, current) | pending
-        per_key, _ = self._render(keys, current)
-        drifted = [k for k in per_key if k not in pending] if reason in ("verify", "periodic") else []
-        if drifted:
-            self.host.metrics.drift_events.labels(self.name).inc(len(drifted))
-            self.log.warning(
-                "drift.found", keys=",".join(str(k) for k in drifted), mode=self.host.settings.reconcile.drift
-            )
-            self.host.events.publish("drift", self.name, f"{len(drifted)} object group(s) changed out of band")
-            if self.host.settings.reconcile.drift == "report":
-                per_key = {k: v for k, v in per_key.items() if k not in drifted}
-        await self._apply(session, per_key, generation, reason=reason)
+        try:
+            keys = all_keys(self.host.state, self.name, current) | pending
+            per_key, _ = self._render(keys, current)
+            drifted = [k for k in per_key if k not in pending] if reason in ("verify", "periodic") else []
+            if drifted:
+                self.host.metrics.drift_events.labels(self.name).inc(len(drifted))
+                self.log.warning(
+                    "drift.found", keys=",".join(str(k) for k in drifted), mode=self.host.settings.reconcile.drift
+                )
+                self.host.events.publish("drift", self.name, f"{len(drifted)} object group(s) changed out of band")
+                if self.host.settings.reconcile.drift == "report":
+                    per_key = {k: v for k, v in per_key.items() if k not in drifted}
+            await self._apply(session, per_key, generation, reason=reason)
+        except BaseException:
+            self.dirty |= pending  # not applied: still to do
+            raise
         self.last_sync = time.time()
         self._backoff.reset()
 
     async def _incremental_pass(self, session: GnmiSession) -> None:
+        if self._naive:  # coalescing off (a benchmark baseline): one Set per change, in order
+            generation, keys = self._naive[0]
+            per_key, _ = self._render(keys, self.current)
+            await self._apply(session, per_key, generation, reason="change")
+            self._naive.popleft()
+            self.dirty = set().union(*(k for _, k in self._naive))
+            return
         keys = set(self.dirty)
         self.dirty.clear()
         generation = self.generation
@@ -368,11 +401,23 @@ class SwitchWorker:
             self.current.pop(key, None)
         now = time.monotonic()
         for p in ops.deletes:
-            self._recent[p] = now
-        for p, _ in ops.replaces:
-            self._recent[p] = now
+            self._index.pop(str(p), None)
+            self._remember(str(p), now, None)
+        for p, v in ops.replaces:
+            self._index[str(p)] = (key, p)
+            self._remember(str(p), now, v)
+
+    def _remember(self, text: str, now: float, value: Json) -> None:
+        past = self._history.setdefault(text, collections.deque(maxlen=4))
+        past.append((now, value))
+        if len(self._history) > 20_000:
+            self._history = {k: d for k, d in self._history.items() if d and now - d[-1][0] < ECHO_WINDOW}
 
     async def _set(self, session: GnmiSession, ops: SetOps) -> None:
+        # our own change echoes back on the drift subscription, possibly before
+        # the SetResponse: what is in flight counts as ours
+        self._inflight = {str(p): None for p in ops.deletes}
+        self._inflight.update((str(p), v) for p, v in ops.replaces)
         t0 = time.perf_counter()
         try:
             await session.set(ops)
@@ -380,6 +425,7 @@ class SwitchWorker:
             self.host.metrics.set_errors.labels(self.name, e.code.name).inc()
             raise
         finally:
+            self._inflight = {}  # the caller commits to `current` before it next awaits
             self.host.metrics.set_duration.labels(self.name).observe(time.perf_counter() - t0)
         self.sets += 1
 
@@ -425,17 +471,47 @@ class SwitchWorker:
                 await self._sleep(backoff.next())
 
     def _foreign_change(self, notification: Any) -> bool:
+        """True when the notification holds a change of something fabricd
+        watches that is not what we wrote (our own Sets echo back here,
+        possibly before their SetResponse: the Set in flight counts)."""
+        prefix = notification.prefix if notification.HasField("prefix") else None
+        items: list[tuple[Any, Any, bool]] = []
+        for u in notification.update:
+            try:
+                items.append((u.path, untyped(u.val), False))
+            except MalformedValue:
+                self._malformed += 1  # ignored: a bad value is no evidence of drift
+        items += [(p, None, True) for p in notification.delete]
+        for pb, value, deleted in items:
+            if self._echo(pb, value, deleted):
+                continue
+            if self.renderer.watches(from_pb(pb, prefix)):
+                return True
+        return False
+
+    def _echo(self, pb: Any, value: Any, deleted: bool) -> bool:
+        """Whether a notified change is one we made: it matches the Set in
+        flight, what we know the switch has, or one of our Sets of the last
+        seconds (notifications can trail the next Set)."""
+        texts = list(prefixes(pb))
         now = time.monotonic()
-        if len(self._recent) > 10_000:
-            self._recent = {p: t for p, t in self._recent.items() if now - t < ECHO_WINDOW}
-        for _, path, _ in notification_items(notification):
-            if not self.renderer.watches(path):
+        for depth in range(len(texts) - 1, -1, -1):
+            text = texts[depth]
+            candidates = []
+            if text in self._inflight:
+                candidates.append(self._inflight[text])
+            if text in self._index:
+                key, path = self._index[text]
+                candidates.append(self.current.get(key, {}).get(path))
+            candidates += [v for t, v in self._history.get(text, ()) if now - t < ECHO_WINDOW]
+            if not candidates and text not in self._history:
                 continue
-            if any(
-                now - self._recent.get(Path(path.elems[:n]), -1e9) < ECHO_WINDOW for n in range(len(path.elems), 0, -1)
-            ):
-                continue
-            return True
+            rest = pb.elem[depth + 1 :]
+            for obj in candidates:
+                found, leaf = _walk(obj, rest)
+                if (not found) if deleted else (found and canonical(leaf) == canonical(value)):
+                    return True
+            return False
         return False
 
     # ------------------------------------------------------------- status
@@ -443,3 +519,32 @@ class SwitchWorker:
     def fingerprint(self) -> str:
         doc = {str(k): {str(p): v for p, v in objs.items()} for k, objs in sorted(self.current.items())}
         return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _walk(node: Any, elems: Any) -> tuple[bool, Any]:
+    """Follow proto path elements into an unqualified JSON object; (found, value)."""
+    if node is None:
+        return False, None
+    for e in elems:
+        if not isinstance(node, dict):
+            return False, None
+        child = node.get(e.name)
+        if child is None:
+            child = next((v for k, v in node.items() if k.endswith(":" + e.name)), None)
+        if child is None:
+            return False, None
+        if e.key:
+            if not isinstance(child, list):
+                return False, None
+            want = dict(e.key)
+            child = next(
+                (x for x in child if isinstance(x, dict) and all(_same(x.get(k), v) for k, v in want.items())), None
+            )
+            if child is None:
+                return False, None
+        node = child
+    return True, node
+
+
+def _same(value: Any, text: str) -> bool:
+    return value is not None and canonical(str(value)) == canonical(text)

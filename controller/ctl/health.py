@@ -1,27 +1,24 @@
-"""`fabricctl health`: ask the controller's grpc.health.v1 service."""
+"""``fabricctl health``: ask the controller's grpc.health.v1 service.
+
+SERVING (exit 0) means fabricd's store is open and its API is up; anything
+else exits 1.
+"""
 
 from __future__ import annotations
 
-import sys
-
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-
-from controller.api.listen import AddressError, parse_address
+from controller.ctl.context import Context
+from controller.ctl.errors import FAILED, OK
+from controller.ctl.output import dump, emit
 
 
-def health(server: str, timeout: float = 5.0) -> int:
-    try:
-        addr = parse_address(server)
-    except AddressError as e:
-        print(f"fabricctl: --server: {e}", file=sys.stderr)
-        return 2
-    with grpc.insecure_channel(addr.grpc) as channel:
-        try:
-            resp = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=timeout)
-        except grpc.RpcError as e:
-            print(f"fabricctl: {server}: {e.code().name}: {e.details()}", file=sys.stderr)
-            return 1
+def run(ctx: Context) -> int:
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    stub = health_pb2_grpc.HealthStub(ctx.client.channel)
+    resp = ctx.client.call(stub.Check, health_pb2.HealthCheckRequest(service=ctx.args.service or ""))
     status = health_pb2.HealthCheckResponse.ServingStatus.Name(resp.status)
-    print(status)
-    return 0 if resp.status == health_pb2.HealthCheckResponse.SERVING else 1
+    if ctx.output != "table":
+        emit(dump({"server": ctx.options.server, "service": ctx.args.service or "", "status": status}, ctx.output))
+    else:
+        emit(status + "\n")
+    return OK if resp.status == health_pb2.HealthCheckResponse.SERVING else FAILED

@@ -35,15 +35,39 @@ def from_pb(path: gnmi_pb2.Path, prefix: gnmi_pb2.Path | None = None) -> Path:
     return Path(tuple(elems), origin)
 
 
+def prefixes(path: gnmi_pb2.Path) -> Iterator[str]:
+    """The text form (as ``str(Path)``) of every prefix of a proto path,
+    shortest first, without building typed paths (a hot path: telemetry)."""
+    text = ""
+    for e in path.elem:
+        if e.key:
+            keys = e.key
+            text += "/" + e.name + "".join(f"[{k}={_escape(keys[k])}]" for k in sorted(keys))
+        else:
+            text += "/" + e.name
+        yield text
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("]", "\\]") if ("]" in value or "\\" in value) else value
+
+
 def typed(value: Json) -> gnmi_pb2.TypedValue:
     return gnmi_pb2.TypedValue(json_ietf_val=json.dumps(value, separators=(",", ":")).encode())
+
+
+class MalformedValue(ValueError):
+    """A value a switch sent that does not decode (e.g. invalid JSON)."""
 
 
 def untyped(tv: gnmi_pb2.TypedValue) -> Json:
     kind = tv.WhichOneof("value")
     if kind in ("json_ietf_val", "json_val"):
         raw = getattr(tv, kind)
-        return json.loads(raw) if raw else None
+        try:
+            return json.loads(raw) if raw else None
+        except (ValueError, UnicodeDecodeError) as e:
+            raise MalformedValue(f"{kind} is not JSON: {e}") from None
     if kind == "leaflist_val":
         return [untyped(e) for e in tv.leaflist_val.element]
     if kind == "decimal_val":

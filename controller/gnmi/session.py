@@ -16,11 +16,11 @@ from typing import Any
 import grpc
 from pygnmi.spec.v080 import gnmi_pb2, gnmi_pb2_grpc
 
-from controller.gnmi.convert import notification_items, set_request, to_pb
+from controller.gnmi.convert import MalformedValue, notification_items, set_request, to_pb
 from controller.inventory import SwitchConfig
 from models.diff import SetOps
 from models.errors import FabricError
-from models.oc.path import Path
+from models.oc.path import Path, PathError
 
 Json = Any
 
@@ -52,11 +52,29 @@ class GnmiError(FabricError):
         return self.code in TEMPORARY_CODES
 
 
+_TLS_HINTS = (
+    ("certificate has expired", "the switch's TLS certificate has expired"),
+    ("unable to get local issuer", "the switch's TLS certificate is not signed by the inventory's tls.ca_file"),
+    ("CERTIFICATE_REQUIRED", "the switch requires a client certificate (tls.client_cert_file/client_key_file)"),
+    ("HANDSHAKE_FAILURE", "TLS handshake refused by the switch (does it require a client certificate?)"),
+    ("certificate_unknown", "the switch does not accept fabricd's client certificate"),
+    ("Tls handshake failed", "TLS handshake with the switch failed"),
+)
+
+
+def tls_hint(details: str) -> str:
+    """A sentence a person can act on for the usual TLS failures."""
+    low = details.lower()
+    return next((hint for needle, hint in _TLS_HINTS if needle.lower() in low), "")
+
+
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class GnmiSettings:
     timeout: float = 10.0
     connect_timeout: float = 5.0
-    keepalive: float = 10.0
+    #: HTTP/2 keepalive interval; the switch's gRPC server must allow it
+    #: (grpc's default server policy refuses pings more often than every 5 min)
+    keepalive: float = 30.0
     max_message_bytes: int = 64 * 1024 * 1024
 
 
@@ -64,7 +82,8 @@ def _options(cfg: SwitchConfig, s: GnmiSettings) -> list[tuple[str, Any]]:
     opts: list[tuple[str, Any]] = [
         ("grpc.keepalive_time_ms", int(s.keepalive * 1000)),
         ("grpc.keepalive_timeout_ms", int(max(1.0, s.keepalive / 2) * 1000)),
-        ("grpc.keepalive_permit_without_calls", 1),
+        # pings only while calls are open (the drift and LLDP streams always are)
+        ("grpc.keepalive_permit_without_calls", 0),
         ("grpc.http2.max_pings_without_data", 0),
         ("grpc.max_receive_message_length", s.max_message_bytes),
         ("grpc.initial_reconnect_backoff_ms", 500),
@@ -95,7 +114,12 @@ class GnmiSession:
         )
 
     def _error(self, method: str, e: grpc.aio.AioRpcError) -> GnmiError:
-        return GnmiError(self.cfg.name, method, e.code(), e.details() or "")
+        details = e.details() or ""
+        hint = tls_hint(details)
+        if not hint and self.cfg.tls and self.cfg.tls.cert_pem is None and "socket closed" in details.lower():
+            # TLS 1.3: a server that wants a client certificate just closes the connection
+            hint = "the switch closed the connection during TLS set-up: does it require a client certificate?"
+        return GnmiError(self.cfg.name, method, e.code(), f"{hint}: {details}" if hint else details)
 
     async def capabilities(self) -> gnmi_pb2.CapabilityResponse:
         try:
@@ -113,7 +137,10 @@ class GnmiSession:
             resp = await self.stub.Get(req, timeout=self.settings.timeout, metadata=self.metadata)
         except grpc.aio.AioRpcError as e:
             raise self._error("Get", e) from None
-        return [item for n in resp.notification for item in notification_items(n)]
+        try:
+            return [item for n in resp.notification for item in notification_items(n)]
+        except (MalformedValue, PathError) as e:
+            raise GnmiError(self.cfg.name, "Get", grpc.StatusCode.DATA_LOSS, f"malformed response: {e}") from None
 
     async def set(self, ops: SetOps, *, deadline: float | None = None) -> gnmi_pb2.SetResponse:
         try:

@@ -39,6 +39,16 @@ log = logging.getLogger(__name__)
 BIND_RETRY_S = 5.0  # how long a reboot waits for its port to be free again
 
 
+#: like a switch configured for gNMI clients that send HTTP/2 keepalives every
+#: 10 s or more (grpc's default policy would answer GOAWAY too_many_pings)
+SERVER_OPTIONS = [
+    ("grpc.so_reuseport", 0),
+    ("grpc.http2.min_recv_ping_interval_without_data_ms", 5000),
+    ("grpc.http2.max_ping_strikes", 0),
+    ("grpc.keepalive_permit_without_calls", 1),
+]
+
+
 class Emulator:
     def __init__(self, spec: SwitchSpec, *, dataplane: Dataplane | None = None) -> None:
         self.spec = spec
@@ -73,7 +83,7 @@ class Emulator:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + retry
         while True:
-            server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+            server = grpc.aio.server(options=SERVER_OPTIONS)
             gnmi_pb2_grpc.add_gNMIServicer_to_server(GnmiService(self), server)
             try:
                 if self._credentials is not None:

@@ -1,0 +1,209 @@
+"""attach-latency and attach-throughput against emulated switches.
+
+attach-latency: 1,000 sequential attaches (each followed by its detach, not
+timed) through fabricd's API, end to end; in the same run the bare gNMI Set
+round trip of the same change to the same emulator. Goals: controller
+overhead at p50 no more than one extra round trip (attach p50 <= 2 x Set
+p50), p99 under 20 ms.
+
+attach-throughput: 64 concurrent clients, 16 leaves, 10,000 attaches then
+10,000 detaches: attaches/s and Sets per leaf, against a naive fabricd (one
+Set per attach, `reconcile.coalesce: false`) in the same run. Goals: at least
+1,000 attaches/s and at least 10x naive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import grpc
+
+from bench.harness import Fabricd, LabRun, fabricd, generated_lab, percentiles
+from controller.gnmi.session import GnmiSession, GnmiSettings
+from controller.inventory import load_inventory
+from labs.emulator.admin_client import AdminClient
+from models.diff import SetOps
+from models.ids import Evi, PortName, SwitchName, VlanId, Vni
+from models.intent import NetworkKey
+from models.platforms.base import LeafInfo, PortInput, Segment
+from models.platforms.registry import renderer
+from models.settings import FabricSettings
+from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
+
+
+def _att(i: int, net: str, node: str, nic: str, container: str = "") -> fabric_pb2.AttachRequest:
+    return fabric_pb2.AttachRequest(
+        id=fabric_pb2.AttachmentId(
+            pod_namespace="bench",
+            pod_name=f"pod{i}",
+            pod_uid=f"uid{i}",
+            network=fabric_pb2.NetworkRef(namespace="bench", name=net),
+            interface="net1",
+        ),
+        container_id=container or f"c{i}",
+        node=node,
+        nic=nic,
+    )
+
+
+async def _networks(stub: fabric_pb2_grpc.FabricStub, count: int) -> list[str]:
+    names = [f"n{i}" for i in range(count)]
+    for i, name in enumerate(names):
+        net = fabric_pb2.Network(name=name, namespace="bench", vni=10_000 + i)
+        await stub.CreateNetwork(fabric_pb2.CreateNetworkRequest(network=net), timeout=30)
+    return names
+
+
+def _one_attach_ops(leaf: LeafInfo, vni: int, vlan: int, port: str) -> tuple[SetOps, SetOps]:
+    """The Set fabricd sends for one attach (a new VNI on a port), and its undo."""
+    r = renderer("openconfig")
+    settings = FabricSettings()
+    objs = r.segment(
+        leaf, Segment(vni=Vni(vni), vlan=VlanId(vlan), evi=Evi(1), network=NetworkKey("bench", "x")), settings
+    )
+    port_objs = r.port(
+        leaf,
+        PortInput(port=PortName(port), vlans=frozenset({VlanId(vlan)}), current={}, fabric_vlans={vlan}),
+        settings,
+    ).objects
+    everything = {**objs, **port_objs}
+    return SetOps(replaces=tuple(everything.items())), SetOps(deletes=tuple(everything))
+
+
+async def bare_set_rtt(lab: LabRun, switch: str, samples: int) -> dict[str, Any]:
+    cfg = load_inventory(lab.inventory).by_name()[SwitchName(switch)]
+    session = GnmiSession(cfg, GnmiSettings())
+    base = cfg.leaf_info
+    await session.capabilities()
+    # the base objects fabricd would have put there (one time, untimed)
+    r = renderer("openconfig")
+    await session.set(SetOps(replaces=tuple(r.base(base, FabricSettings()).items())))
+    do, undo = _one_attach_ops(base, 999_000, 3990, "ethernet-1/1")
+    times = []
+    for _ in range(samples):
+        t = time.perf_counter()
+        await session.set(do)
+        times.append(time.perf_counter() - t)
+        await session.set(undo)
+    await session.close()
+    return percentiles(times)
+
+
+async def attach_latency(quick: bool) -> dict[str, Any]:
+    samples = 200 if quick else 1000
+    with generated_lab(leaves=2, servers_per_leaf=4, name="lat") as lab, fabricd(lab) as fd:
+        set_rtt = await bare_set_rtt(lab, "leaf2", samples)
+        async with grpc.aio.insecure_channel(f"unix:{fd.socket}") as ch:
+            stub = fabric_pb2_grpc.FabricStub(ch)
+            nets = await _networks(stub, 50)
+            for i in range(5):  # warm-up
+                a = await stub.Attach(_att(i, nets[i], "server1", "eth1"), timeout=30)
+                await stub.Detach(fabric_pb2.DetachRequest(id=a.id, container_id=a.container_id), timeout=30)
+            times = []
+            for i in range(samples):
+                req = _att(i, nets[i % len(nets)], f"server{i % 4 + 1}", "eth1")
+                t = time.perf_counter()
+                a = await stub.Attach(req, timeout=30)
+                times.append(time.perf_counter() - t)
+                assert a.state == fabric_pb2.ATTACHMENT_STATE_READY
+                await stub.Detach(fabric_pb2.DetachRequest(id=a.id, container_id=a.container_id), timeout=30)
+    attach = percentiles(times)
+    ratio = attach["p50_ms"] / set_rtt["p50_ms"]
+    return {
+        "attach": attach,
+        "bare_set": set_rtt,
+        "ratio_p50": round(ratio, 2),
+        "table": [
+            f"attach end to end: p50 {attach['p50_ms']} ms  p99 {attach['p99_ms']} ms  (goal p99 < 20 ms)",
+            f"bare gNMI Set:     p50 {set_rtt['p50_ms']} ms  p99 {set_rtt['p99_ms']} ms",
+            f"attach p50 / Set p50 = {ratio:.2f} (goal <= 2: at most one extra round trip)",
+        ],
+    }
+
+
+async def _run_clients(fd: Fabricd, reqs: list[fabric_pb2.AttachRequest], clients: int, detach: bool) -> float:
+    queue: asyncio.Queue[fabric_pb2.AttachRequest] = asyncio.Queue()
+    for r in reqs:
+        queue.put_nowait(r)
+
+    async def client() -> None:
+        async with grpc.aio.insecure_channel(f"unix:{fd.socket}") as ch:
+            stub = fabric_pb2_grpc.FabricStub(ch)
+            while True:
+                try:
+                    r = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                if detach:
+                    await stub.Detach(fabric_pb2.DetachRequest(id=r.id, container_id=r.container_id), timeout=120)
+                else:
+                    a = await stub.Attach(r, timeout=120)
+                    if a.state != fabric_pb2.ATTACHMENT_STATE_READY:
+                        raise AssertionError(f"attach not ready: {a}")
+
+    t = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return time.perf_counter() - t
+
+
+async def _throughput_run(lab: LabRun, *, total: int, clients: int, coalesce: bool, tag: str) -> dict[str, Any]:
+    extra = {"reconcile": {"coalesce": coalesce}}
+    with fabricd(lab, store=lab.dir / f"{tag}.db", extra=extra) as fd:
+        async with grpc.aio.insecure_channel(f"unix:{fd.socket}") as ch:
+            stub = fabric_pb2_grpc.FabricStub(ch)
+            # every attach changes its leaf: a new (port, VNI) pair each time
+            nets = await _networks(stub, total // 64 + 1)
+            state = time.monotonic()
+            while time.monotonic() - state < 60:  # all sessions up and synced first
+                sws = (await stub.ListSwitches(fabric_pb2.ListSwitchesRequest(), timeout=10)).switches
+                if all(s.in_sync for s in sws if s.role == "leaf"):
+                    break
+                await asyncio.sleep(0.2)
+        servers = sorted(n for n in lab.switches if n.startswith("leaf"))
+        per_leaf = 4
+        n_servers = len(servers) * per_leaf
+        reqs = [_att(i, nets[i // n_servers], f"server{i % n_servers + 1}", "eth1") for i in range(total)]
+        async with AdminClient(lab.admin) as admin:
+            before = {n: await admin.counters(n) for n in servers}
+            t_attach = await _run_clients(fd, reqs, clients, detach=False)
+            mid = {n: await admin.counters(n) for n in servers}
+            t_detach = await _run_clients(fd, reqs, clients, detach=True)
+        sets = {n: mid[n].sets_committed - before[n].sets_committed for n in servers}
+        return {
+            "coalesce": coalesce,
+            "attaches_per_s": round(total / t_attach, 1),
+            "detaches_per_s": round(total / t_detach, 1),
+            "sets_per_leaf_mean": round(sum(sets.values()) / len(sets), 1),
+            "rss_mb": round(fd.rss_mb(), 1),
+        }
+
+
+async def attach_throughput(quick: bool) -> dict[str, Any]:
+    total = 2000 if quick else 10_000
+    naive_total = 500 if quick else 1000
+    with generated_lab(leaves=16, servers_per_leaf=4, name="tput") as lab:
+        fast = await _throughput_run(lab, total=total, clients=64, coalesce=True, tag="coalesce")
+        naive = await _throughput_run(lab, total=naive_total, clients=64, coalesce=False, tag="naive")
+    ratio = fast["attaches_per_s"] / naive["attaches_per_s"]
+    return {
+        "coalescing": fast,
+        "naive": naive,
+        "speedup": round(ratio, 1),
+        "table": [
+            f"coalescing: {fast['attaches_per_s']} attaches/s, {fast['detaches_per_s']} detaches/s, "
+            f"{fast['sets_per_leaf_mean']} Sets per leaf for {total} attaches (goal >= 1000/s)",
+            f"naive:      {naive['attaches_per_s']} attaches/s, {naive['sets_per_leaf_mean']} Sets per leaf "
+            f"for {naive_total} attaches",
+            f"speedup {ratio:.1f}x (goal >= 10x)",
+        ],
+    }
+
+
+def run_latency(*, quick: bool = False) -> dict[str, Any]:
+    return asyncio.run(attach_latency(quick))
+
+
+def run_throughput(*, quick: bool = False) -> dict[str, Any]:
+    return asyncio.run(attach_throughput(quick))

@@ -1,0 +1,116 @@
+"""Fixtures of the fabricctl tests: a real in-process fabricd (tests/stack.py)
+on a unix socket, optionally with mutual TLS or with an inventory of
+switches that do not answer (the seed lab's names and cabling)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from labs.certs import create_ca, issue_client_cert, issue_server_cert, write_pair
+from tests.ctl.run import Result, ctl
+from tests.seedlab import offline_inventory
+from tests.stack import Stack, settings, stack
+
+
+@pytest.fixture(autouse=True)
+def _no_fabricctl_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in list(os.environ):
+        if key.startswith("FABRICCTL_"):
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """A short directory: unix socket paths must stay under 108 bytes."""
+    d = Path(tempfile.mkdtemp(prefix="fctl-", dir="/tmp"))
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@dataclasses.dataclass
+class Api:
+    stack: Stack
+    server: str
+    tls: tuple[str, ...] = ()
+
+    async def ctl(self, *args: str, tls: tuple[str, ...] | None = None) -> Result:
+        return await ctl(self.server, *args, tls=self.tls if tls is None else tls)
+
+
+@pytest.fixture
+async def api(short_tmp: Path) -> AsyncIterator[Api]:
+    sock = short_tmp / "api.sock"
+    async with stack(settings(short_tmp, api={"listen": [f"unix://{sock}"]})) as st:
+        yield Api(stack=st, server=f"unix://{sock}")
+
+
+@pytest.fixture
+async def offline(short_tmp: Path) -> AsyncIterator[Api]:
+    """fabricd with the seed lab's inventory and port map; no switch answers.
+    Attach waits at most 0.3 s for a leaf (then UNAVAILABLE, kept pending)."""
+    inv = offline_inventory(short_tmp)
+    sock = short_tmp / "api.sock"
+    s = settings(
+        short_tmp,
+        api={"listen": [f"unix://{sock}"], "attach_timeout": "0.3s"},
+        inventory=str(inv),
+        port_map=str(short_tmp / "portmap.yml"),
+        reconcile={"backoff_initial": "2s", "backoff_max": "5s"},
+        gnmi={"timeout": "1s", "connect_timeout": "1s"},
+    )
+    async with stack(s) as st:
+        yield Api(stack=st, server=f"unix://{sock}")
+
+
+@dataclasses.dataclass
+class Pki:
+    dir: Path
+    ca: Path
+    server_cert: Path
+    server_key: Path
+
+    def client(self, name: str) -> tuple[str, ...]:
+        return ("--ca", str(self.ca), "--cert", str(self.dir / f"{name}.crt"), "--key", str(self.dir / f"{name}.key"))
+
+
+@pytest.fixture
+def pki(short_tmp: Path) -> Pki:
+    """A CA, fabricd's server certificate (name ``fabricd``, IP 127.0.0.1),
+    client certificates ``fabricctl`` (an operator) and ``server1`` (a node),
+    and ``rogue``: named fabricctl but signed by another CA."""
+    d = short_tmp / "pki"
+    d.mkdir()
+    ca = create_ca("fabricd test CA")
+    ca_file, _ = write_pair(d, "ca", ca)
+    cert, key = write_pair(d, "server", issue_server_cert(ca, "fabricd"))
+    for name in ("fabricctl", "server1"):
+        write_pair(d, name, issue_client_cert(ca, name))
+    other = create_ca("another CA")
+    write_pair(d, "other-ca", other)
+    write_pair(d, "rogue", issue_client_cert(other, "fabricctl"))
+    return Pki(dir=d, ca=ca_file, server_cert=cert, server_key=key)
+
+
+@pytest.fixture
+async def mtls(short_tmp: Path, pki: Pki) -> AsyncIterator[Api]:
+    """fabricd with mutual TLS on TCP 127.0.0.1 and on a unix socket;
+    operators: fabricctl."""
+    sock = short_tmp / "tls.sock"
+    s = settings(
+        short_tmp,
+        api={
+            "insecure": False,
+            "listen": ["127.0.0.1:0", f"unix://{sock}"],
+            "tls": {"cert": str(pki.server_cert), "key": str(pki.server_key), "client_ca": str(pki.ca)},
+            "operators": ["fabricctl"],
+        },
+    )
+    async with stack(s) as st:
+        yield Api(stack=st, server=str(st.api.bound[0]), tls=pki.client("fabricctl"))
