@@ -147,12 +147,22 @@ class FabricCore:
         changed = sorted(
             n for n in set(old) & set(new) if old[n].fingerprint() != new[n].fingerprint() or old[n] != new[n]
         )
-        for name in removed + changed:
+        for name in removed:
             await self.workers.pop(name).stop()
         self.inventory = inventory
         self.topology = topology
-        for name in added + changed:
+        for name in changed:
+            # the new worker takes the old one's place at once (requests never
+            # see the switch missing); it re-reads the switch before any Set
+            stale = self.workers[name]
             self._start_worker(new[name])
+            await stale.stop()
+        for name in added:
+            self._start_worker(new[name])
+        for name in added + changed:  # a new worker counts generations from scratch
+            for aid, placed in self.state.attachments.items():
+                if placed.placement is not None and placed.placement.switch == name:
+                    self._gen[aid] = 0
         result = {"added": added, "removed": removed, "restarted": changed}
         self.log.info("inventory.reloaded", **{k: ",".join(v) or "-" for k, v in result.items()})
         self.events.publish("switch", "inventory", "reloaded", **{k: ",".join(v) for k, v in result.items()})

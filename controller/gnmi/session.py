@@ -54,6 +54,7 @@ class GnmiError(FabricError):
 
 _TLS_HINTS = (
     ("certificate has expired", "the switch's TLS certificate has expired"),
+    ("Hostname Verification Check failed", "the switch's TLS certificate is not issued to tls.server_name"),
     ("unable to get local issuer", "the switch's TLS certificate is not signed by the inventory's tls.ca_file"),
     ("CERTIFICATE_REQUIRED", "the switch requires a client certificate (tls.client_cert_file/client_key_file)"),
     ("HANDSHAKE_FAILURE", "TLS handshake refused by the switch (does it require a client certificate?)"),
