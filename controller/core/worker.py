@@ -463,7 +463,7 @@ class SwitchWorker:
         backoff = Backoff(self.host.settings.reconcile.backoff_initial, self.host.settings.reconcile.backoff_max)
         while not self._stopping:
             try:
-                async for resp in session.subscribe(self.renderer.read_paths(), updates_only=True):
+                async for resp in session.subscribe(self.renderer.watch_paths(), updates_only=True):
                     backoff.reset()
                     if resp.HasField("update") and self._foreign_change(resp.update):
                         self.request_verify()

@@ -115,6 +115,10 @@ class Renderer(Protocol):
         every port's switched-vlan (owned or not; see ``port``)."""
         ...
 
+    def watch_paths(self) -> tuple[Path, ...]:
+        """Subtrees to subscribe to (ON_CHANGE) for drift detection."""
+        ...
+
     def watches(self, path: Path) -> bool:
         """Whether a change at ``path`` can touch owned objects or ports."""
         ...

@@ -196,6 +196,11 @@ class OpenConfigRenderer:
     def read_paths(self) -> tuple[Path, ...]:
         return (NI, INTERFACES)
 
+    def watch_paths(self) -> tuple[Path, ...]:
+        # only the subtrees owned objects live in: interface state churn
+        # (counters, oper-status) is none of the drift watch's business
+        return (NI, INTERFACES / Elem("interface") / Elem("ethernet") / Elem("switched-vlan"))
+
     def vlans_on_device(self, tree: Tree) -> dict[int, int]:
         out: dict[int, int] = {}
         vlans = tree.get(DEFAULT / Elem("vlans"))
