@@ -102,6 +102,8 @@ class SwitchWorker:
         #: the generation of each key's last change (what an attachment waits for)
         self.key_gen: dict[ObjectKey, int] = {}
         self.failed: dict[ObjectKey, str] = {}
+        #: keys found changed out of band and left so (drift: report)
+        self.drifted: set[ObjectKey] = set()
         self.conflicts: dict[ObjectKey, str] = {}
         self.sets = 0
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
@@ -125,7 +127,13 @@ class SwitchWorker:
 
     @property
     def in_sync(self) -> bool:
-        return self.known and not self.dirty and self.status is SessionState.CONNECTED and not self.failed
+        return (
+            self.known
+            and not self.dirty
+            and self.status is SessionState.CONNECTED
+            and not self.failed
+            and not self.drifted
+        )
 
     def mark(self, keys: Iterable[ObjectKey]) -> int:
         """Desired state of these keys changed; returns the generation to wait for."""
@@ -329,6 +337,7 @@ class SwitchWorker:
                 self.host.events.publish("drift", self.name, f"{len(drifted)} object group(s) changed out of band")
                 if self.host.settings.reconcile.drift == "report":
                     per_key = {k: v for k, v in per_key.items() if k not in drifted}
+                    self.drifted.update(drifted)  # left as found: not in sync
             await self._apply(session, per_key, generation, reason=reason)
         except BaseException:
             self.dirty |= pending  # not applied: still to do
@@ -373,6 +382,7 @@ class SwitchWorker:
             for key, key_ops in applied.items():
                 self._commit_key(key, key_ops)
                 self.failed.pop(key, None)
+                self.drifted.discard(key)
             if failures:
                 self.failed.update(failures)
                 self.host.keys_failed(self.name, failures)

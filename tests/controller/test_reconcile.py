@@ -108,6 +108,7 @@ async def test_out_of_band_change(tmp_path, mode):
         else:
             await asyncio.sleep(1.0)
             assert ni(fab.config("sw1"), "fabricd-vni-1111") is None
+            assert not st.core.workers["sw1"].in_sync  # reported, and not claimed in sync
 
 
 async def test_unavailable_switch_then_convergence(tmp_path):
