@@ -21,6 +21,7 @@ BENCHMARKS = {
     "discovery": ("bench.discovery", "run"),
     "render": ("bench.render", "run"),
     "vlan": ("bench.vlan", "run"),  # root: the userspace 802.1Q tagger against a plain veth
+    "cni": ("bench.cni", "run"),  # root: fabric-cni's start-up overhead and ADD/DEL wall time
 }
 
 
