@@ -19,7 +19,10 @@ BENCHMARKS = {
     "attach-latency": ("bench.attach", "run_latency"),
     "attach-throughput": ("bench.attach", "run_throughput"),
     "discovery": ("bench.discovery", "run"),
+    "labup": ("bench.labup", "run"),  # root: fabric-lab up on the Linux dataplane to a converged underlay
     "render": ("bench.render", "run"),
+    "resync": ("bench.resync", "run"),
+    "scale": ("bench.scale", "run"),
     "vlan": ("bench.vlan", "run"),  # root: the userspace 802.1Q tagger against a plain veth
     "cni": ("bench.cni", "run"),  # root: fabric-cni's start-up overhead and ADD/DEL wall time
 }

@@ -116,9 +116,11 @@ def fabricd(lab: LabRun, *, store: Path | None = None, extra: dict[str, Any] | N
     settings = lab.dir / "fabricd.yml"
     settings.write_text(yaml.safe_dump(doc))
     log = open(lab.dir / "fabricd.log", "ab")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "controller.main", "--config", str(settings)], stderr=log, stdout=log
-    )
+    argv = [sys.executable, "-m", "controller.main", "--config", str(settings)]
+    profile = os.environ.get("BENCH_PROFILE_FABRICD")  # a path: run fabricd under cProfile
+    if profile:
+        argv[1:1] = ["-m", "cProfile", "-o", profile]
+    proc = subprocess.Popen(argv, stderr=log, stdout=log)
     try:
         wait_serving(f"unix:{sock}", 120)
         yield Fabricd(proc=proc, socket=sock, settings=settings)

@@ -22,7 +22,7 @@ from pygnmi.spec.v080 import gnmi_pb2
 
 from controller.config import Settings
 from controller.core.backoff import Backoff
-from controller.gnmi.convert import notification_items
+from controller.gnmi.convert import MalformedValue, notification_items
 from controller.gnmi.session import GnmiError, GnmiSession
 from controller.inventory import Inventory, SwitchConfig
 from controller.log import get_logger
@@ -120,6 +120,7 @@ class Discovery:
         self._loop_task: asyncio.Task[None] | None = None
         self.log = get_logger("discovery")
         self.synced: set[SwitchName] = set()
+        self.malformed = 0
         self._inventory = inventory
 
     def start(self) -> None:
@@ -181,7 +182,13 @@ class Discovery:
                         self._apply([SyncDone(switch=cfg.name, at=now)])
                         self.synced.add(cfg.name)
                     elif resp.HasField("update"):
-                        evs = events_of(cfg.name, resp.update, now)
+                        try:
+                            evs = events_of(cfg.name, resp.update, now)
+                        except (MalformedValue, ValueError) as e:
+                            self.malformed += 1
+                            if self.malformed % 1000 == 1:
+                                log.warning("lldp.malformed", error=str(e), count=self.malformed)
+                            continue
                         self.metrics.lldp_updates.labels(cfg.name).inc(len(evs))
                         self._apply(evs)
             except GnmiError as e:

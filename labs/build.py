@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from labs.lab import Lab, LabNode
-from labs.spec import Credentials, Dataplane, LldpNeighborSpec, ServerTls, SwitchSpec
+from labs.spec import Credentials, Dataplane, LinuxSwitchSpec, LldpNeighborSpec, ServerTls, SwitchSpec
 from models.platforms import profile
 
 PORT_MTU = 9216
@@ -127,10 +127,18 @@ def build_specs(
     *,
     tls: Mapping[str, ServerTls] | None,
     credentials: Credentials | None,
-    dataplane: Dataplane | None = None,
+    dataplane: Dataplane = "none",
+    linux: Mapping[str, LinuxSwitchSpec] | None = None,
 ) -> list[SwitchSpec]:
     """One spec per switch, in file order. ``tls``: switch name -> server
-    material, None only for a lab whose sidecar says ``plaintext: true``."""
+    material, None only for a lab whose sidecar says ``plaintext: true``.
+    ``dataplane``: in-process emulators default to ``none`` whatever the
+    sidecar says (the runner passes the lab's mode); ``linux`` needs every
+    switch's namespace and daemons in ``linux`` (labs.linux.bringup)."""
+    if dataplane == "linux":
+        missing = [sw.name for sw in lab.switches() if sw.name not in (linux or {})]
+        if missing:
+            raise ValueError(f"lab {lab.name}: dataplane linux, but no namespace for {', '.join(missing)}")
     if lab.sidecar.gnmi.plaintext != (tls is None):
         raise ValueError(
             f"lab {lab.name}: gnmi.plaintext is {lab.sidecar.gnmi.plaintext}, "
@@ -151,8 +159,9 @@ def build_specs(
                 tls=None if tls is None else tls[sw.name],
                 credentials=credentials,
                 validate=lab.sidecar.validate,
-                dataplane=dataplane or lab.sidecar.dataplane,
+                dataplane=dataplane,
                 listen="127.0.0.1:0",
+                linux=(linux or {}).get(sw.name) if dataplane == "linux" else None,
             )
         )
     return specs

@@ -90,7 +90,13 @@ def create_ca(common_name: str) -> CertKey:
     return CertKey(cert_pem=cert.public_bytes(serialization.Encoding.PEM), key_pem=_key_pem(key))
 
 
-def _issue(ca: CertKey, name: str, usage: x509.ObjectIdentifier, sans: Sequence[x509.GeneralName]) -> CertKey:
+def _issue(
+    ca: CertKey,
+    name: str,
+    usage: x509.ObjectIdentifier,
+    sans: Sequence[x509.GeneralName],
+    valid: tuple[datetime.datetime, datetime.datetime] | None = None,
+) -> CertKey:
     ca_cert = x509.load_pem_x509_certificate(ca.cert_pem)
     ca_key = serialization.load_pem_private_key(ca.key_pem, password=None)
     if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
@@ -103,8 +109,10 @@ def _issue(ca: CertKey, name: str, usage: x509.ObjectIdentifier, sans: Sequence[
         .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(_now() - datetime.timedelta(minutes=5))
-        .not_valid_after(min(_now() + datetime.timedelta(days=VALID_DAYS), ca_cert.not_valid_after_utc))
+        .not_valid_before(valid[0] if valid else _now() - datetime.timedelta(minutes=5))
+        .not_valid_after(
+            valid[1] if valid else min(_now() + datetime.timedelta(days=VALID_DAYS), ca_cert.not_valid_after_utc)
+        )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
@@ -129,17 +137,23 @@ def _issue(ca: CertKey, name: str, usage: x509.ObjectIdentifier, sans: Sequence[
     return CertKey(cert_pem=cert.public_bytes(serialization.Encoding.PEM), key_pem=_key_pem(key))
 
 
-def issue_server_cert(ca: CertKey, name: str, *, ips: Sequence[str] = ("127.0.0.1",)) -> CertKey:
-    """A TLS server certificate for switch ``name`` (SAN: DNS name, IPs)."""
+Validity = tuple[datetime.datetime, datetime.datetime]
+
+
+def issue_server_cert(
+    ca: CertKey, name: str, *, ips: Sequence[str] = ("127.0.0.1",), valid: Validity | None = None
+) -> CertKey:
+    """A TLS server certificate for switch ``name`` (SAN: DNS name, IPs).
+    ``valid``: (not before, not after), e.g. an expired one for tests."""
     sans: list[x509.GeneralName] = [x509.DNSName(name)]
     sans += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips]
-    return _issue(ca, name, ExtendedKeyUsageOID.SERVER_AUTH, sans)
+    return _issue(ca, name, ExtendedKeyUsageOID.SERVER_AUTH, sans, valid)
 
 
-def issue_client_cert(ca: CertKey, name: str) -> CertKey:
+def issue_client_cert(ca: CertKey, name: str, *, valid: Validity | None = None) -> CertKey:
     """A TLS client certificate whose identity is ``name`` (subject CN and
     SAN DNS name), e.g. ``fabricd`` or a Kubernetes node name."""
-    return _issue(ca, name, ExtendedKeyUsageOID.CLIENT_AUTH, [x509.DNSName(name)])
+    return _issue(ca, name, ExtendedKeyUsageOID.CLIENT_AUTH, [x509.DNSName(name)], valid)
 
 
 def identity(cert_pem: bytes) -> str:

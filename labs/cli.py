@@ -45,8 +45,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     up = cmd("up", "start a lab (idempotent; cleans a crashed or half-started earlier run)")
     up.add_argument("--dataplane", choices=("none", "linux"), help="override the sidecar's dataplane")
-    up.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the switches")
+    up.add_argument(
+        "--timeout", type=float, default=120.0, help="seconds to wait for the switches (and the Linux underlay)"
+    )
+    up.add_argument(
+        "--no-converge", action="store_true", help="linux: return once the switches listen, not the underlay"
+    )
     cmd("down", "stop a lab and remove exactly what `up` created")
+    ex = cmd("exec", "run a command in a node of a running Linux lab (its network and UTS namespace)")
+    ex.add_argument("node", metavar="NODE")
+    ex.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- CMD ...", help="the command (default: a shell)")
+    ep = cmd("endpoint", "put an address on VLAN V of a node's NIC (through the lab's VLAN backend)")
+    ep.add_argument("node", metavar="NODE")
+    ep.add_argument("nic", metavar="NIC")
+    ep.add_argument("vlan", metavar="VLAN", type=int)
+    ep.add_argument("address", metavar="ADDRESS", nargs="?", help="A.B.C.D/N (omit with --remove)")
+    ep.add_argument("--remove", action="store_true", help="take the VLAN interface away instead")
     cmd("status", "is the lab running? the switches' gNMI addresses (exit 3: not running)")
     inv = cmd("inventory", "the switch inventory of a running lab (YAML, for fabricd)")
     inv.add_argument("-o", "--output", metavar="FILE", help="write it to FILE instead of stdout")
@@ -109,6 +123,52 @@ def _running(args: argparse.Namespace) -> tuple[str, LabState]:
     return name, state
 
 
+def _linux_status(state: LabState) -> None:
+    from labs import procs
+    from labs.linux.netns import exists
+
+    print(f"  VLAN backend {state.vlan_backend}; namespaces {state.prefix}{state.lab}-<node>")
+    daemons: dict[str, list[str]] = {}
+    for rec in state.processes:
+        role, _, node = rec.role.partition(":")
+        if node:
+            daemons.setdefault(node, []).append(f"{role} {rec.pid}{'' if procs.alive(rec) else ' DEAD'}")
+    for n in state.nodes:
+        ns = n.netns if exists(n.netns) else f"{n.netns} MISSING"
+        print(f"  {n.name}\t{n.role}\t{ns}\t{', '.join(daemons.get(n.name, [])) or '-'}")
+
+
+def _exec(args: argparse.Namespace) -> int:
+    from labs.linux.spawn import in_node
+
+    _, st = _running(args)
+    node = st.node(args.node)
+    if node is None:
+        print(f"fabric-lab: exec: lab {st.lab} has no node {args.node!r}", file=sys.stderr)
+        return EXIT_USAGE
+    argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+    full = in_node(node, argv or [os.environ.get("SHELL", "/bin/sh")])
+    sys.stdout.flush()
+    os.execvp(full[0], full)
+
+
+def _endpoint(args: argparse.Namespace) -> int:
+    from labs.linux import endpoint
+
+    _, st = _running(args)
+    sdir = Path(st.state_dir)
+    if args.remove:
+        endpoint.remove(sdir, args.node, args.nic, args.vlan)
+        print(f"{args.node}: VLAN {args.vlan} of {args.nic} removed")
+        return EXIT_OK
+    if not args.address:
+        print("fabric-lab: endpoint: give ADDRESS (A.B.C.D/N) or --remove", file=sys.stderr)
+        return EXIT_USAGE
+    ep = endpoint.add(sdir, args.node, args.nic, args.vlan, args.address)
+    print(f"{ep.node}\t{ep.ifname}\t{ep.address}\t(netns {ep.netns})")
+    return EXIT_OK
+
+
 def run(args: argparse.Namespace) -> int:
     from labs import inventory, runner
 
@@ -119,6 +179,7 @@ def run(args: argparse.Namespace) -> int:
             dataplane=args.dataplane,
             timeout=args.timeout,
             progress=_progress,
+            converge=not args.no_converge,
         )
         for sw in state.switches:
             print(f"{sw.name}\t{sw.role}\t{sw.address}")
@@ -136,11 +197,17 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_NOT_RUNNING
         host = next(p for p in current.processes if p.role == runner.HOST_ROLE)
         print(f"{name}: running (emulator host pid {host.pid}, since {current.started_at})")
-        print(f"  state {current.state_dir}")
+        print(f"  state {current.state_dir}, dataplane {current.dataplane}")
         for sw in current.switches:
             answer = "listening" if _listening(sw.address) else "NOT ANSWERING"
             print(f"  {sw.name}\t{sw.role}\t{sw.address}\t{answer}")
+        if current.nodes:
+            _linux_status(current)
         return EXIT_OK
+    if args.command == "exec":
+        return _exec(args)
+    if args.command == "endpoint":
+        return _endpoint(args)
     if args.command == "inventory":
         name, st = _running(args)
         header = f"fabricd switch inventory of lab {name} (fabric-lab inventory; format: labs/README.md)"

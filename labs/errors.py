@@ -9,6 +9,9 @@
     +-- LabRunError              temporary: starting the lab failed (the emulator
         |                        host died or missed its deadline); ``up`` again
         +-- LabNotRunning        the lab is not running (``status`` exits 3)
+        +-- LabCommandError      a command of the Linux dataplane failed (ip,
+                                 lldpcli, vtysh...): names the command, its
+                                 exit code and its stderr
 
 Library errors (yaml, OSError, the platform profile's PortNameError) are
 translated into these once, where they happen; the CLI maps them to exit
@@ -17,6 +20,8 @@ codes in one place (:mod:`labs.cli`).
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -45,3 +50,15 @@ class LabRunError(LabError):
 
 class LabNotRunning(LabRunError):
     """The lab has no running emulator host."""
+
+
+class LabCommandError(LabRunError):
+    """A command the Linux dataplane ran failed."""
+
+    def __init__(self, argv: Sequence[str], code: int | None, stderr: str) -> None:
+        self.argv = tuple(argv)
+        self.code = code
+        self.stderr = stderr.strip()
+        how = f"exited with {code}" if code is not None else "could not run"
+        detail = f": {self.stderr}" if self.stderr else ""
+        super().__init__(f"`{shlex.join(self.argv)}` {how}{detail}")

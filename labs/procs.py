@@ -141,16 +141,27 @@ def _wait_gone(rec: ProcessRecord, deadline: float) -> list[int]:
 def stop(rec: ProcessRecord, *, grace: float = 10.0) -> bool:
     """SIGTERM every process of the recorded session, SIGKILL what is left
     after ``grace`` seconds. True if something of ours was running."""
-    members = _members(rec)
-    reap(rec.pid)
-    if not members:
-        return False
-    _signal(members, signal.SIGTERM)
-    left = _wait_gone(rec, time.monotonic() + grace)
-    if left:
-        _signal(left, signal.SIGKILL)
+    return bool(stop_all([rec], grace=grace))
+
+
+def stop_all(recs: Sequence[ProcessRecord], *, grace: float = 10.0) -> list[ProcessRecord]:
+    """:func:`stop` for many at once (all are signalled, then waited for
+    together); those that were running, in the given order."""
+    running = []
+    for rec in recs:
+        members = _members(rec)
+        reap(rec.pid)
+        if members:
+            running.append(rec)
+            _signal(members, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    left = {rec.pid: _wait_gone(rec, deadline) for rec in running}
+    stubborn = [rec for rec in running if left[rec.pid]]
+    for rec in stubborn:
+        _signal(left[rec.pid], signal.SIGKILL)
+    for rec in stubborn:
         _wait_gone(rec, time.monotonic() + 5.0)
-    return True
+    return running
 
 
 def find_with_argument(arg: str) -> list[int]:

@@ -1,12 +1,15 @@
 """Start and stop a lab: the emulator host process and everything around it.
 
-:func:`up` loads the lab, writes its per-run secrets and ``SPECS.json`` into
-the state directory, spawns the emulator host detached in its own session
+:func:`up` loads the lab, writes its per-run secrets into the state
+directory; with ``dataplane: linux`` (root) it builds the nodes' namespaces,
+links and daemons first (:mod:`labs.linux.bringup`); then it writes
+``SPECS.json``, spawns the emulator host detached in its own session
 (``python -m labs.emulator.host --specs SPECS.json --ready READY.json``, the
-contract of :mod:`labs.spec`), waits for READY and records everything in the
-state file (:mod:`labs.state`). :func:`down` removes exactly that
-(:mod:`labs.teardown`). Both are idempotent; a stale leftover of an earlier
-run is cleaned, never a reason to fail.
+contract of :mod:`labs.spec`), waits for READY and, on Linux, for the
+underlay to converge (:mod:`labs.linux.converge`), recording everything in
+the state file (:mod:`labs.state`) as it goes. :func:`down` removes exactly
+that (:mod:`labs.teardown`). Both are idempotent; a stale leftover of an
+earlier run is cleaned, never a reason to fail.
 
 ``FABRIC_LAB_HOST_CMD`` replaces ``python -m labs.emulator.host`` (split like
 a shell would; ``--specs`` and ``--ready`` are appended).
@@ -30,8 +33,9 @@ from typing import Any
 from labs import procs
 from labs.build import build_specs
 from labs.certs import write_secret
-from labs.errors import LabRunError, LabStateError
+from labs.errors import LabError, LabRunError, LabStateError
 from labs.lab import Lab
+from labs.linux import bringup
 from labs.material import Material, create_material
 from labs.spec import Dataplane, specs_to_json
 from labs.state import LabState, SwitchRecord, make_state_dir, read_state, resolve_state_dir, write_state
@@ -64,11 +68,12 @@ def lab_digest(lab: Lab) -> str:
 
 
 def running(state: LabState | None) -> bool:
-    """The lab of this state runs: READY was seen and its host still lives."""
+    """The lab of this state runs: READY was seen and its host, and every
+    daemon of a Linux lab, still live."""
     if state is None or state.phase != "running":
         return False
     hosts = [p for p in state.processes if p.role == HOST_ROLE]
-    return bool(hosts) and all(procs.alive(p) for p in hosts)
+    return bool(hosts) and all(procs.alive(p) for p in state.processes)
 
 
 def log_tail(path: Path, lines: int = 20) -> str:
@@ -88,14 +93,17 @@ def up(
     timeout: float = 120.0,
     host_cmd: Sequence[str] | None = None,
     progress: Progress = _quiet,
+    converge: bool = True,
 ) -> LabState:
-    """Start the lab of ``file`` (idempotent); its running state."""
+    """Start the lab of ``file`` (idempotent); its running state. With the
+    Linux dataplane and ``converge``, return once the underlay converged
+    (within ``timeout``)."""
     lab = load_lab(file)
     mode = dataplane or lab.sidecar.dataplane
-    if mode != "none":
+    if mode == "linux" and os.geteuid() != 0:
         raise LabRunError(
-            f"lab {lab.name}: dataplane {mode!r} is not available yet (the Linux dataplane is a later "
-            "issue): use --dataplane none"
+            f"lab {lab.name}: dataplane linux needs root (network namespaces, lldpd, FRR); "
+            "run as root, or use --dataplane none for the in-memory lab"
         )
     sdir = resolve_state_dir(lab.name, state_dir)
     digest = lab_digest(lab)
@@ -116,15 +124,56 @@ def up(
     make_state_dir(sdir)
     progress(f"{lab.name}: state directory {sdir}")
     material = create_material(lab, sdir)
-    specs = build_specs(lab, tls=material.tls, credentials=material.credentials, dataplane=mode)
+    state = _initial_state(lab, sdir, digest, mode, material)
+    write_state(state)
+    linux = None
+    if mode == "linux":
+        state = _linux(lab, state, progress)
+        linux = bringup.switch_specs(lab, state)
+    specs = build_specs(lab, tls=material.tls, credentials=material.credentials, dataplane=mode, linux=linux)
     specs_file = sdir / SPECS_FILE
     write_secret(specs_file, specs_to_json(specs, admin=ADMIN_LISTEN).encode())
     progress(f"{lab.name}: {len(specs)} switch specs and {'no ' if material.tls is None else ''}TLS material")
-    state = _initial_state(lab, sdir, digest, mode, material)
-    write_state(state)
     state = _start_host(state, host_cmd or host_command(), timeout, progress, len(specs))
+    if mode == "linux" and converge:
+        _converge(lab, state, timeout, progress, started)
     progress(f"{lab.name}: up, {len(state.switches)} switches in {time.monotonic() - started:.1f} s")
     return state
+
+
+def _failed(state: LabState, sdir: Path, message: str) -> LabRunError:
+    """Stop every recorded process, keep the rest for a look; the error."""
+    _stop_processes(state)
+    write_state(dataclasses.replace(state, phase="failed"))
+    return LabRunError(
+        f"lab {state.lab}: {message}\n(the state directory {sdir} is kept for a look; `fabric-lab down` or "
+        "the next `up` removes it)"
+    )
+
+
+def _linux(lab: Lab, state: LabState, progress: Progress) -> LabState:
+    try:
+        return bringup.bring_up(lab, state, progress)
+    except BaseException as e:  # also ^C: a half-finished up leaves no process behind
+        current = read_state(Path(state.state_dir)) or state
+        err = _failed(current, Path(state.state_dir), f"the Linux dataplane failed: {e}")
+        if isinstance(e, LabError):
+            raise err from None
+        raise
+
+
+def _converge(lab: Lab, state: LabState, timeout: float, progress: Progress, started: float) -> None:
+    from labs.linux.converge import wait_underlay
+
+    progress(f"{lab.name}: waiting for the underlay (BGP sessions, LLDP neighbours; up to {timeout:.0f} s)")
+    try:
+        u = wait_underlay(lab, state, timeout)
+    except LabRunError as e:
+        raise _failed(state, Path(state.state_dir), str(e)) from None
+    progress(
+        f"{lab.name}: underlay converged {time.monotonic() - started:.1f} s after start: "
+        f"{u.sessions} BGP sessions Established, {u.neighbours} LLDP neighbours on switch ports"
+    )
 
 
 def _initial_state(lab: Lab, sdir: Path, digest: str, mode: str, m: Material) -> LabState:
@@ -188,7 +237,8 @@ def _start_host(state: LabState, cmd: Sequence[str], timeout: float, progress: P
     rec = procs.record(HOST_ROLE, pid, argv=argv) or procs.ProcessRecord(
         role=HOST_ROLE, pid=pid, start_time=-1, cmdline=tuple(argv)
     )
-    state = dataclasses.replace(state, processes=(rec,))
+    before = state.processes
+    state = dataclasses.replace(state, processes=(*before, rec))
     write_state(state)
     progress(f"{state.lab}: emulator host started (pid {pid}), log {log}")
     progress(f"{state.lab}: waiting for {n} switches to listen (up to {timeout:.0f} s)")
@@ -217,7 +267,7 @@ def _start_host(state: LabState, cmd: Sequence[str], timeout: float, progress: P
         state,
         phase="running",
         admin=ready.get("admin"),
-        processes=(rec, *extra),
+        processes=(*before, rec, *extra),
         switches=tuple(dataclasses.replace(s, address=str(addresses[s.name])) for s in state.switches),
     )
     write_state(state)

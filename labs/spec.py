@@ -64,6 +64,24 @@ class ServerTls:
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class LinuxSwitchSpec:
+    """Where a switch of a Linux lab lives (``dataplane: linux``): the
+    emulator host, in the root namespace, acts on it through these."""
+
+    netns: str  # the switch's network namespace
+    lldp_socket: str  # its lldpd's control socket
+    frr_dir: str  # FRR's vty socket directory (vtysh --vty_socket)
+    asn: int  # underlay ASN (router bgp ASN)
+    router_id: str  # loopback /32, the VTEP address
+    #: OpenConfig port name -> Linux interface name
+    ports: Mapping[str, str]
+    #: "kernel" (802.1Q devices) or "tagger" (userspace tagger, labs.vlan)
+    vlan_backend: str = "kernel"
+    #: the tagger's control socket in the switch namespace (vlan_backend tagger)
+    vlan_socket: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class SwitchSpec:
     name: str
     platform: str
@@ -79,6 +97,8 @@ class SwitchSpec:
     dataplane: Dataplane = "none"
     #: address to bind, "127.0.0.1:0" picks a free port
     listen: str = "127.0.0.1:0"
+    #: dataplane linux: the switch's namespace and daemons
+    linux: LinuxSwitchSpec | None = None
 
 
 def _b64(data: bytes | None) -> str | None:
@@ -102,7 +122,11 @@ def spec_to_dict(spec: SwitchSpec) -> dict[str, Any]:
         "listen": spec.listen,
         "tls": None,
         "credentials": None,
+        "linux": None,
     }
+    if spec.linux:
+        d["linux"] = {f.name: getattr(spec.linux, f.name) for f in dataclasses.fields(spec.linux)}
+        d["linux"]["ports"] = dict(spec.linux.ports)
     if spec.tls:
         d["tls"] = {
             "cert_pem": _b64(spec.tls.cert_pem),
@@ -117,6 +141,7 @@ def spec_to_dict(spec: SwitchSpec) -> dict[str, Any]:
 def spec_from_dict(d: Mapping[str, Any]) -> SwitchSpec:
     tls = d.get("tls")
     creds = d.get("credentials")
+    linux = d.get("linux")
     return SwitchSpec(
         name=d["name"],
         platform=d["platform"],
@@ -135,6 +160,7 @@ def spec_from_dict(d: Mapping[str, Any]) -> SwitchSpec:
         validate=d.get("validate", "fast"),
         dataplane=d.get("dataplane", "none"),
         listen=d.get("listen", "127.0.0.1:0"),
+        linux=LinuxSwitchSpec(**linux) if linux else None,
     )
 
 

@@ -17,8 +17,10 @@ that, also after a crash or a half-finished ``up``. The directory::
 
 ``processes`` are stopped first (by pid, checked against their start time),
 then ``resources`` in reverse order of creation by the handler registered for
-their ``kind`` (:mod:`labs.teardown`); the Linux dataplane adds kinds such as
-network namespaces there.
+their ``kind`` (:mod:`labs.teardown`); the Linux dataplane's kinds (network
+namespaces, UTS namespace mounts, FRR's temporary directories) are in
+:mod:`labs.linux.resources`. A Linux lab adds ``n/<node>/`` per node (UTS
+namespace file, daemon configs, sockets, logs: :mod:`labs.linux.names`).
 """
 
 from __future__ import annotations
@@ -64,6 +66,20 @@ class SwitchRecord:
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class NodeRecord:
+    """A node of a Linux lab: its namespaces and daemon paths (labs.linux.names)."""
+
+    name: str
+    role: str  # leaf | spine | node
+    netns: str  # network namespace (host-global name, prefixed)
+    dir: str  # the node's directory in the state directory
+    uts: str  # its persistent UTS namespace (a bind-mounted file)
+    lldp_socket: str
+    frr_dir: str | None = None  # switches: FRR's vty socket directory
+    vlan_socket: str | None = None  # the control socket of its VLAN tagger, once one runs
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class LabState:
     lab: str
     lab_file: str
@@ -88,7 +104,14 @@ class LabState:
     processes: tuple[ProcessRecord, ...] = ()
     #: other things to remove, in creation order: {"kind": ..., ...}
     resources: tuple[Mapping[str, Any], ...] = ()
+    #: dataplane linux: the prefix of host-global names, the nodes, the VLAN backend
+    prefix: str = ""
+    nodes: tuple[NodeRecord, ...] = ()
+    vlan_backend: str | None = None
     version: int = VERSION
+
+    def node(self, name: str) -> NodeRecord | None:
+        return next((n for n in self.nodes if n.name == name), None)
 
     def to_json(self) -> str:
         d = dataclasses.asdict(self)
@@ -104,6 +127,7 @@ class LabState:
         d["switches"] = tuple(SwitchRecord(**s) for s in d.get("switches", ()))
         d["processes"] = tuple(ProcessRecord.from_dict(p) for p in d.get("processes", ()))
         d["resources"] = tuple(d.get("resources", ()))
+        d["nodes"] = tuple(NodeRecord(**n) for n in d.get("nodes", ()))
         return LabState(**d)
 
 

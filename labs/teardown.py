@@ -4,8 +4,9 @@ half-finished ``up`` or with no readable state file at all.
 Order: the recorded processes (by pid and start time, with their sessions),
 then any process still running with this lab's SPECS.json as an argument
 (started by an ``up`` that died before recording it), then the recorded
-resources in reverse order by the handler of their kind, then the state
-directory (only if it carries the marker).
+resources in reverse order by the handler of their kind, then anything still
+mounted below the state directory, then the state directory (only if it
+carries the marker).
 """
 
 from __future__ import annotations
@@ -18,15 +19,17 @@ from typing import Any
 
 from labs import procs
 from labs.errors import LabStateError
+from labs.linux.resources import HANDLERS as LINUX_HANDLERS
+from labs.linux.resources import unmount_under
 from labs.state import LabState, is_state_dir, read_state
 
 SPECS_FILE = "specs.json"
 
 ResourceHandler = Callable[[Mapping[str, Any]], None]
 
-#: resource kind -> what removes it; the Linux dataplane registers its kinds
-#: (network namespaces, links, mounts) here
-RESOURCE_KINDS: Mapping[str, ResourceHandler] = MappingProxyType({})
+#: resource kind -> what removes it: the Linux dataplane's kinds (network
+#: namespaces, UTS namespace mounts, FRR's temporary directories)
+RESOURCE_KINDS: Mapping[str, ResourceHandler] = MappingProxyType(dict(LINUX_HANDLERS))
 
 
 def teardown(
@@ -44,9 +47,8 @@ def teardown(
         state = None
         done.append(f"unreadable state file ignored ({e})")
     if state is not None:
-        for rec in reversed(state.processes):
-            if procs.stop(rec, grace=grace):
-                done.append(f"stopped {rec.role} (pid {rec.pid})")
+        for rec in procs.stop_all(list(reversed(state.processes)), grace=grace):
+            done.append(f"stopped {rec.role} (pid {rec.pid})")
         for res in reversed(state.resources):
             kind = str(res.get("kind"))
             handler = handlers.get(kind)
@@ -60,6 +62,8 @@ def teardown(
     for pid in procs.stop_with_argument(str(path / SPECS_FILE), grace=grace):
         done.append(f"stopped a leftover process (pid {pid})")
     if is_state_dir(path):
+        for mount in unmount_under(path):
+            done.append(f"unmounted {mount}")
         shutil.rmtree(path)
         done.append(f"removed {path}")
     elif path.exists() and any(path.iterdir()):

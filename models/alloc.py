@@ -10,13 +10,12 @@ VNIs are never bridged by a reused VLAN.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import heapq
 from collections.abc import Iterable
 
 from models.errors import PlacementConflict, PoolExhaustedError
 from models.ids import EVI_MAX, EVI_MIN, Evi, SwitchName, VlanId, Vni
-from models.settings import VlanPool
+from models.settings import VlanPool, pool_values
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True, order=True)
@@ -26,11 +25,6 @@ class VlanAllocation:
     vlan: VlanId
     #: the VNI left the leaf; the VLAN is held until the leaf confirms removal
     releasing: bool = False
-
-
-@functools.lru_cache(maxsize=64)
-def _pool_list(pool: VlanPool) -> tuple[int, ...]:
-    return tuple(pool)
 
 
 class LeafVlans:
@@ -49,7 +43,7 @@ class LeafVlans:
             if a.releasing:
                 self._releasing.add(a.vni)
         # a min-heap of candidate VLANs; entries taken meanwhile are skipped
-        self._free: list[int] = [v for v in _pool_list(pool) if v not in self._by_vlan]
+        self._free: list[int] = [v for v in pool_values(pool) if v not in self._by_vlan]
 
     def _take(self, vni: Vni, vlan: VlanId) -> None:
         self._by_vni[vni] = vlan
@@ -128,7 +122,7 @@ class LeafVlans:
 
     @property
     def free(self) -> int:
-        return sum(1 for v in _pool_list(self.pool) if v not in self._by_vlan)
+        return sum(1 for v in pool_values(self.pool) if v not in self._by_vlan)
 
 
 class EviAllocator:

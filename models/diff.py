@@ -60,7 +60,10 @@ def diff(current: Mapping[Path, Json], desired: Mapping[Path, Json], normalize: 
     norm = normalize or _default_normalize
     deletes = tuple(sorted(p for p in current if p not in desired))
     replaces = tuple(
-        (p, v) for p, v in sorted(desired.items()) if p not in current or norm(p, current[p]) != norm(p, v)
+        (p, v)
+        for p, v in sorted(desired.items())
+        # identical values (what we wrote ourselves) need no normalising
+        if p not in current or (current[p] != v and norm(p, current[p]) != norm(p, v))
     )
     return SetOps(deletes=deletes, replaces=replaces)
 

@@ -23,6 +23,7 @@ Mapping form (the ``fabric:`` section of the daemon's settings file)::
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, Literal
@@ -72,7 +73,13 @@ class VlanPool:
 
     @property
     def size(self) -> int:
-        return sum(1 for _ in self)
+        return len(pool_values(self))
+
+
+@functools.lru_cache(maxsize=64)
+def pool_values(pool: VlanPool) -> tuple[int, ...]:
+    """The pool's VLANs in ascending order (cached: pools are immutable)."""
+    return tuple(pool)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

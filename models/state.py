@@ -65,17 +65,29 @@ class LeafIntent:
         self.vni_refs: dict[Vni, int] = {}
         self.port_vnis: dict[PortName, dict[Vni, int]] = {}
 
-    def add(self, vni: Vni, port: PortName, *, prefer: VlanId | None = None) -> VlanId:
+    def add(self, vni: Vni, port: PortName, *, prefer: VlanId | None = None) -> tuple[VlanId, set[ObjectKey]]:
+        """One more attachment of ``vni`` on ``port``: its VLAN and the keys
+        whose rendering changed (the VNI when it is new on the leaf, the port
+        when the VNI is new on it)."""
         vlan = self.vlans.allocate(vni, prefer=prefer)  # raises before anything changes
-        self.vni_refs[vni] = self.vni_refs.get(vni, 0) + 1
+        changed: set[ObjectKey] = set()
+        refs = self.vni_refs.get(vni, 0)
+        if not refs:
+            changed.add(vni_key(vni))
+        self.vni_refs[vni] = refs + 1
         on_port = self.port_vnis.setdefault(port, {})
+        if not on_port.get(vni):
+            changed.add(port_key(port))
         on_port[vni] = on_port.get(vni, 0) + 1
-        return vlan
+        return vlan, changed
 
-    def remove(self, vni: Vni, port: PortName) -> None:
+    def remove(self, vni: Vni, port: PortName) -> set[ObjectKey]:
+        """One attachment fewer; the keys whose rendering changed."""
+        changed: set[ObjectKey] = set()
         on_port = self.port_vnis.get(port, {})
         if on_port.get(vni, 0) <= 1:
             on_port.pop(vni, None)
+            changed.add(port_key(port))
             if not on_port:
                 self.port_vnis.pop(port, None)
         else:
@@ -84,8 +96,10 @@ class LeafIntent:
         if refs <= 0:
             self.vni_refs.pop(vni, None)
             self.vlans.release(vni)
+            changed.add(vni_key(vni))
         else:
             self.vni_refs[vni] = refs
+        return changed
 
     def port_vlans(self, port: PortName) -> frozenset[VlanId]:
         out = set()
@@ -206,8 +220,8 @@ class FabricState:
             self._index(placed)
             return AttachResult(placed=placed, replay=replay, dirty={})
         leaf = self.leaf(placement.switch)
-        vlan = leaf.add(net.vni, placement.port)  # may raise: nothing changed yet
-        dirty: Dirty = {placement.switch: {vni_key(net.vni), port_key(placement.port)}}
+        vlan, changed = leaf.add(net.vni, placement.port)  # may raise: nothing changed yet
+        dirty: Dirty = {placement.switch: changed} if changed else {}
         if old is not None:
             self._drop(old, dirty)
         placed = PlacedAttachment(attachment=att, vni=net.vni, placement=placement, vlan=vlan)
@@ -236,9 +250,9 @@ class FabricState:
                 continue
             leaf = self.leaf(placement.switch)
             try:
-                vlan = leaf.add(old.vni, placement.port, prefer=old.vlan)
+                vlan, changed = leaf.add(old.vni, placement.port, prefer=old.vlan)
                 new = dataclasses.replace(old, placement=placement, vlan=vlan, conflict="")
-                dirty.setdefault(placement.switch, set()).update({vni_key(old.vni), port_key(placement.port)})
+                dirty.setdefault(placement.switch, set()).update(changed)
             except (PlacementConflict, PoolExhaustedError) as e:
                 new = dataclasses.replace(old, placement=None, conflict=f"NIC {node}/{nic} moved to {placement}: {e}")
             self._drop(old, dirty)
@@ -307,9 +321,9 @@ class FabricState:
     def _drop(self, old: PlacedAttachment, dirty: Dirty) -> None:
         self._unindex(old)
         if old.placement is not None:
-            leaf = self.leaf(old.placement.switch)
-            leaf.remove(old.vni, old.placement.port)
-            dirty.setdefault(old.placement.switch, set()).update({vni_key(old.vni), port_key(old.placement.port)})
+            changed = self.leaf(old.placement.switch).remove(old.vni, old.placement.port)
+            if changed:
+                dirty.setdefault(old.placement.switch, set()).update(changed)
 
 
 def merge_dirty(*parts: Mapping[SwitchName, set[ObjectKey]]) -> Dirty:

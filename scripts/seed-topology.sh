@@ -23,7 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$VENV/bin/fabric-lab" up labs/seed.clab.yml --state-dir "$LAB" >/dev/null
+"$VENV/bin/fabric-lab" up labs/seed.clab.yml --dataplane none --state-dir "$LAB" >/dev/null
 "$VENV/bin/fabric-lab" inventory seed --state-dir "$LAB" -o "$WORK/inventory.yml"
 "$VENV/bin/fabric-lab" portmap labs/seed.clab.yml -o "$WORK/portmap.yml"
 cat > "$WORK/fabricd.yml" <<EOT

@@ -103,7 +103,6 @@ class FabricCore:
         )
         self.net_created = {n.key: t for n, _, t in snap.networks}
         self.created = {p.attachment.id: t for p, t in snap.attachments}
-        self._gen: dict[AttachmentId, int] = {}
         self.inventory = inventory
         self._session_factory = session_factory
         self.workers: dict[SwitchName, SwitchWorker] = {}
@@ -282,10 +281,7 @@ class FabricCore:
                 self.events.publish("topology", str(ch.ref), ch.kind.value, old=ch.old or "", new=ch.new or "")
         if m:
             self._allocation_rows(dirty, m)
-            gens = self._mark(dirty)
-            for placed, _ in m.put_attachments:
-                if placed.placement and placed.placement.switch in gens:
-                    self._gen[placed.attachment.id] = gens[placed.placement.switch]
+            self._mark(dirty)
             self._background(self._commit_quietly(m))
         self.events.publish(
             "topology",
@@ -327,9 +323,7 @@ class FabricCore:
             self.created.setdefault(att.id, now)
             m = Mutation(put_attachments=[(result.placed, self.created[att.id])])
             self._allocation_rows(result.dirty, m)
-            gens = self._mark(result.dirty)
-            if placement.switch in gens:
-                self._gen[att.id] = gens[placement.switch]
+            self._mark(result.dirty)
             await self._commit(m)
             if result.dirty:
                 self.events.publish(
@@ -343,7 +337,7 @@ class FabricCore:
         else:
             await self._commit(Mutation())  # a replay answers only what is durable
         worker = self.workers[placement.switch]
-        gen = self._gen.get(att.id, 0)
+        gen = self._needed(result.placed)
         try:
             await asyncio.wait_for(worker.wait(gen), max(0.0, leaf_wait))
         except TimeoutError:
@@ -358,6 +352,16 @@ class FabricCore:
             raise TemporaryError(view.reason)
         self.metrics.attach_duration.observe(time.perf_counter() - t0)
         return view
+
+    def _needed(self, placed: PlacedAttachment) -> int:
+        """The worker generation that carries this attachment's config: the
+        last change of its VNI's objects or of its port on the leaf."""
+        if placed.placement is None:
+            return 0
+        worker = self.workers.get(placed.placement.switch)
+        if worker is None:
+            return 0
+        return max(worker.key_gen.get(vni_key(placed.vni), 0), worker.key_gen.get(port_key(placed.placement.port), 0))
 
     def view(self, placed: PlacedAttachment) -> AttachmentView:
         aid = placed.attachment.id
@@ -379,7 +383,7 @@ class FabricCore:
             if key in worker.failed:
                 why = f"{worker.name} rejected the configuration: {worker.failed[key]}"
                 return AttachmentView(placed=placed, state=AttachmentState.PENDING, reason=why, created=created)
-        if worker.committed >= self._gen.get(aid, 0):
+        if worker.committed >= self._needed(placed):
             return AttachmentView(placed=placed, state=AttachmentState.READY, reason="", created=created)
         why = f"waiting for {worker.name}" + (f" ({worker.last_error})" if worker.last_error else "")
         return AttachmentView(placed=placed, state=AttachmentState.PENDING, reason=why, created=created)
@@ -396,7 +400,6 @@ class FabricCore:
         self._allocation_rows(result.dirty, m)
         self._mark(result.dirty)
         self.created.pop(aid, None)
-        self._gen.pop(aid, None)
         await self._commit(m)
         self.events.publish("attachment", str(aid), "detached")
         return True
@@ -460,7 +463,6 @@ class FabricCore:
                 dirty.setdefault(s, set()).update(keys)
             m.delete_attachments.append(aid)
             self.created.pop(aid, None)
-            self._gen.pop(aid, None)
         if stale:
             self._allocation_rows(dirty, m)
             self._mark(dirty)

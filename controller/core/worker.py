@@ -38,7 +38,7 @@ import grpc
 from controller.config import Settings
 from controller.core.backoff import Backoff
 from controller.core.events import EventBus
-from controller.gnmi.convert import from_pb, prefixes, untyped
+from controller.gnmi.convert import MalformedValue, from_pb, prefixes, untyped
 from controller.gnmi.session import GnmiError, GnmiSession
 from controller.inventory import SwitchConfig
 from controller.log import get_logger
@@ -46,7 +46,7 @@ from controller.metrics import Metrics
 from models.diff import SetOps, apply_objects, diff
 from models.ids import SwitchName, Vni
 from models.oc.path import Path
-from models.oc.tree import Tree, canonical
+from models.oc.tree import Tree, TreeError, canonical
 from models.platforms.base import ObjectKey
 from models.platforms.registry import renderer
 from models.render import all_keys, render_keys
@@ -99,6 +99,8 @@ class SwitchWorker:
         self.dirty: set[ObjectKey] = set()
         self.generation = 0
         self.committed = -1
+        #: the generation of each key's last change (what an attachment waits for)
+        self.key_gen: dict[ObjectKey, int] = {}
         self.failed: dict[ObjectKey, str] = {}
         self.conflicts: dict[ObjectKey, str] = {}
         self.sets = 0
@@ -109,6 +111,7 @@ class SwitchWorker:
         self._inflight: dict[str, Json] = {}  # the Set in flight: object path -> value (None: deleted)
         self._index: dict[str, tuple[ObjectKey, Path]] = {}  # object path -> where it is in `current`
         self._history: dict[str, collections.deque[tuple[float, Json]]] = {}  # our recent writes per object
+        self._malformed = 0  # undecodable values seen on the drift stream
         self._naive: collections.deque[tuple[int, set[ObjectKey]]] = collections.deque()
         self._task: asyncio.Task[None] | None = None
         s = host.settings.reconcile
@@ -129,6 +132,8 @@ class SwitchWorker:
         keys = set(keys)
         self.dirty.update(keys)
         self.generation += 1
+        for key in keys:
+            self.key_gen[key] = self.generation
         if not self.host.settings.reconcile.coalesce:
             self._naive.append((self.generation, keys))
         self._wake.set()
@@ -278,7 +283,10 @@ class SwitchWorker:
                 raise
             for kind, p, value in items:
                 if kind == "update" and value is not None:
-                    tree.replace(p, value)
+                    try:
+                        tree.replace(p, value)
+                    except TreeError as e:  # the switch's data, not our bug
+                        raise GnmiError(self.name, "Get", grpc.StatusCode.DATA_LOSS, f"malformed config: {e}") from None
         settings = self.host.settings.fabric
         return self.renderer.extract(tree, settings), set(self.renderer.vlans_on_device(tree))
 
@@ -467,7 +475,12 @@ class SwitchWorker:
         watches that is not what we wrote (our own Sets echo back here,
         possibly before their SetResponse: the Set in flight counts)."""
         prefix = notification.prefix if notification.HasField("prefix") else None
-        items = [(u.path, untyped(u.val), False) for u in notification.update]
+        items: list[tuple[Any, Any, bool]] = []
+        for u in notification.update:
+            try:
+                items.append((u.path, untyped(u.val), False))
+            except MalformedValue:
+                self._malformed += 1  # ignored: a bad value is no evidence of drift
         items += [(p, None, True) for p in notification.delete]
         for pb, value, deleted in items:
             if self._echo(pb, value, deleted):

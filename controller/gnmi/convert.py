@@ -56,11 +56,18 @@ def typed(value: Json) -> gnmi_pb2.TypedValue:
     return gnmi_pb2.TypedValue(json_ietf_val=json.dumps(value, separators=(",", ":")).encode())
 
 
+class MalformedValue(ValueError):
+    """A value a switch sent that does not decode (e.g. invalid JSON)."""
+
+
 def untyped(tv: gnmi_pb2.TypedValue) -> Json:
     kind = tv.WhichOneof("value")
     if kind in ("json_ietf_val", "json_val"):
         raw = getattr(tv, kind)
-        return json.loads(raw) if raw else None
+        try:
+            return json.loads(raw) if raw else None
+        except (ValueError, UnicodeDecodeError) as e:
+            raise MalformedValue(f"{kind} is not JSON: {e}") from None
     if kind == "leaflist_val":
         return [untyped(e) for e in tv.leaflist_val.element]
     if kind == "decimal_val":

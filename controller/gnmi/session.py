@@ -16,11 +16,11 @@ from typing import Any
 import grpc
 from pygnmi.spec.v080 import gnmi_pb2, gnmi_pb2_grpc
 
-from controller.gnmi.convert import notification_items, set_request, to_pb
+from controller.gnmi.convert import MalformedValue, notification_items, set_request, to_pb
 from controller.inventory import SwitchConfig
 from models.diff import SetOps
 from models.errors import FabricError
-from models.oc.path import Path
+from models.oc.path import Path, PathError
 
 Json = Any
 
@@ -50,6 +50,22 @@ class GnmiError(FabricError):
     @property
     def temporary(self) -> bool:
         return self.code in TEMPORARY_CODES
+
+
+_TLS_HINTS = (
+    ("certificate has expired", "the switch's TLS certificate has expired"),
+    ("unable to get local issuer", "the switch's TLS certificate is not signed by the inventory's tls.ca_file"),
+    ("CERTIFICATE_REQUIRED", "the switch requires a client certificate (tls.client_cert_file/client_key_file)"),
+    ("HANDSHAKE_FAILURE", "TLS handshake refused by the switch (does it require a client certificate?)"),
+    ("certificate_unknown", "the switch does not accept fabricd's client certificate"),
+    ("Tls handshake failed", "TLS handshake with the switch failed"),
+)
+
+
+def tls_hint(details: str) -> str:
+    """A sentence a person can act on for the usual TLS failures."""
+    low = details.lower()
+    return next((hint for needle, hint in _TLS_HINTS if needle.lower() in low), "")
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,7 +114,12 @@ class GnmiSession:
         )
 
     def _error(self, method: str, e: grpc.aio.AioRpcError) -> GnmiError:
-        return GnmiError(self.cfg.name, method, e.code(), e.details() or "")
+        details = e.details() or ""
+        hint = tls_hint(details)
+        if not hint and self.cfg.tls and self.cfg.tls.cert_pem is None and "socket closed" in details.lower():
+            # TLS 1.3: a server that wants a client certificate just closes the connection
+            hint = "the switch closed the connection during TLS set-up: does it require a client certificate?"
+        return GnmiError(self.cfg.name, method, e.code(), f"{hint}: {details}" if hint else details)
 
     async def capabilities(self) -> gnmi_pb2.CapabilityResponse:
         try:
@@ -116,7 +137,10 @@ class GnmiSession:
             resp = await self.stub.Get(req, timeout=self.settings.timeout, metadata=self.metadata)
         except grpc.aio.AioRpcError as e:
             raise self._error("Get", e) from None
-        return [item for n in resp.notification for item in notification_items(n)]
+        try:
+            return [item for n in resp.notification for item in notification_items(n)]
+        except (MalformedValue, PathError) as e:
+            raise GnmiError(self.cfg.name, "Get", grpc.StatusCode.DATA_LOSS, f"malformed response: {e}") from None
 
     async def set(self, ops: SetOps, *, deadline: float | None = None) -> gnmi_pb2.SetResponse:
         try:

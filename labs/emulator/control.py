@@ -101,8 +101,6 @@ class FaultControl:
         self._emu.datastore.write_state([lldp_interface_op(neighbor.local_port), neighbor_op(neighbor)])
 
     def restore_lldp_neighbors(self, port: str | None = None) -> int:
-        """Re-add the spec's neighbours (on one port or all); returns how many."""
-        ns = [n for n in self._emu.spec.lldp if port is None or n.local_port == port]
-        for n in ns:
-            self.add_lldp_neighbor(n)
-        return len(ns)
+        """Re-add the neighbours the dataplane knows (on one port or all): the
+        spec's in memory, lldpd's on Linux; returns how many."""
+        return self._emu.restore_lldp(port)

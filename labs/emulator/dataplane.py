@@ -5,8 +5,9 @@ again after a reboot), :meth:`Dataplane.applied` after every committed Set,
 and :meth:`Dataplane.stop` on shutdown. A dataplane reports operational state
 (LLDP neighbours, interface status) through the :class:`StateSink` it is
 given. ``dataplane: none`` is :class:`MemoryDataplane`: state derived from the
-spec and the config, nothing outside the process. The Linux dataplane
-(namespaces, veth, lldpd, FRR) is a later issue and plugs in here.
+spec and the config, nothing outside the process. ``dataplane: linux`` is
+:class:`labs.emulator.linux.dataplane.LinuxDataplane`: the switch's network
+namespace, lldpd and FRR, set up by the runner (:mod:`labs.linux`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from labs.emulator.errors import SpecError
-from labs.emulator.state import interface_names, interface_state_op, lldp_ops
+from labs.emulator.state import interface_names, interface_state_op, lldp_interface_op, lldp_ops, neighbor_op
 from labs.emulator.txn import Change, Op
 from labs.spec import SwitchSpec
 from models.oc.tree import Tree
@@ -31,6 +32,11 @@ class Dataplane(Protocol):
     async def applied(self, change: Change, config: Tree, sink: StateSink) -> None: ...
 
     async def stop(self) -> None: ...
+
+    def restore_lldp(self, port: str | None, sink: StateSink) -> int:
+        """Write the LLDP neighbours the dataplane knows (on ``port``, or all)
+        into state again, after a fault removed them; how many."""
+        ...
 
 
 class MemoryDataplane:
@@ -58,8 +64,18 @@ class MemoryDataplane:
     async def stop(self) -> None:
         return None
 
+    def restore_lldp(self, port: str | None, sink: StateSink) -> int:
+        ns = [n for n in self._spec.lldp if port is None or n.local_port == port]
+        if ns:
+            sink.write_state([op for n in ns for op in (lldp_interface_op(n.local_port), neighbor_op(n))])
+        return len(ns)
+
 
 def make_dataplane(spec: SwitchSpec) -> Dataplane:
     if spec.dataplane == "none":
         return MemoryDataplane(spec)
-    raise SpecError(f"{spec.name}: dataplane {spec.dataplane!r} is not implemented yet (use 'none')")
+    if spec.dataplane == "linux":
+        from labs.emulator.linux.dataplane import LinuxDataplane
+
+        return LinuxDataplane(spec)
+    raise SpecError(f"{spec.name}: dataplane {spec.dataplane!r} is not one of none, linux")

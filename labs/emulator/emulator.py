@@ -152,7 +152,10 @@ class Emulator:
     def reset_counters(self) -> Counters:
         return self.rules.reset_counters()
 
-    # -- faults that need the server (called through FaultControl)
+    # -- faults that need the server or the dataplane (called through FaultControl)
+
+    def restore_lldp(self, port: str | None) -> int:
+        return self._dataplane.restore_lldp(port, self.datastore)
 
     def drop_streams(self, code: grpc.StatusCode, message: str) -> int:
         streams = list(self.streams)

@@ -21,6 +21,7 @@ from labs.emulator.hosting import EmulatorHost
 from labs.inventory import portmap
 from labs.lab import Lab
 from labs.material import Material, create_material
+from labs.spec import SwitchSpec
 from labs.topofile import load_lab
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
 from tests.stack import Stack, settings, stack
@@ -83,10 +84,18 @@ class Fabric:
 
 
 @contextlib.asynccontextmanager
-async def lab_fabric(tmp: Path, lab_file: str = "labs/seed.clab.yml", **raw: Any) -> AsyncIterator[Fabric]:
+async def lab_fabric(
+    tmp: Path,
+    lab_file: str = "labs/seed.clab.yml",
+    *,
+    specs_hook: Callable[[list[SwitchSpec], Material], list[SwitchSpec]] | None = None,
+    **raw: Any,
+) -> AsyncIterator[Fabric]:
     lab = load_lab(ROOT / lab_file)
     material = create_material(lab, tmp)
     specs = build_specs(lab, tls=material.tls, credentials=material.credentials)
+    if specs_hook is not None:
+        specs = specs_hook(specs, material)
     async with EmulatorHost.start(specs) as host:
         (tmp / "inventory.yml").write_text(yaml.safe_dump(inventory_doc(lab, host, material)))
         (tmp / "portmap.yml").write_text(yaml.safe_dump(portmap(lab)))

@@ -1,4 +1,4 @@
-"""The real thing: ``fabric-lab up`` with the emulator host of labs/emulator,
+"""The real thing in memory: ``fabric-lab up --dataplane none`` with the emulator host of labs/emulator,
 read over gNMI with the plain pygnmi client as a user would, faults through
 ``fabric-lab fault``, then ``down``."""
 
@@ -66,7 +66,7 @@ def _walk(path, val, prefix):
 def lab(tmp_path, monkeypatch):
     monkeypatch.delenv(runner.ENV_HOST_CMD, raising=False)
     sdir = tmp_path / "seed"
-    state = runner.up(LABS / "seed.clab.yml", state_dir=sdir, timeout=180)
+    state = runner.up(LABS / "seed.clab.yml", state_dir=sdir, timeout=180, dataplane="none")
     yield state
     runner.down("seed", state_dir=sdir)
     assert not sdir.exists()

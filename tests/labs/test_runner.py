@@ -25,6 +25,8 @@ from labs.state import read_state
 from tests.labs.conftest import LABS, pid_alive
 
 SEED = str(LABS / "seed.clab.yml")
+#: the in-memory lab (the sidecars say linux; these tests run the stand-in host)
+MEMORY = ("--dataplane", "none")
 
 
 def fabric_lab(capsys, *argv):
@@ -52,7 +54,7 @@ def mode(path: Path) -> int:
 
 
 def test_up_status_inventory_down(standin_host, capsys):
-    code, out, err = fabric_lab(capsys, "up", SEED)
+    code, out, err = fabric_lab(capsys, "up", SEED, *MEMORY)
     assert code == 0, err
     sdir = standin_host / "seed"
     lines = [line.split("\t") for line in out.splitlines()]
@@ -109,9 +111,9 @@ def test_up_status_inventory_down(standin_host, capsys):
 
 
 def test_up_is_idempotent(standin_host, capsys):
-    assert fabric_lab(capsys, "up", SEED)[0] == 0
+    assert fabric_lab(capsys, "up", SEED, *MEMORY)[0] == 0
     pid = host_pid(standin_host / "seed")
-    code, out, err = fabric_lab(capsys, "up", SEED)
+    code, out, err = fabric_lab(capsys, "up", SEED, *MEMORY)
     assert code == 0 and "already running" in err
     assert host_pid(standin_host / "seed") == pid and out.count("127.0.0.1:") == 3
 
@@ -120,7 +122,7 @@ def test_down_after_the_host_was_killed(standin_host, capsys, tmp_path):
     child_file = tmp_path / "child.pid"
     os.environ["STANDIN_CHILD"] = str(child_file)
     try:
-        assert fabric_lab(capsys, "up", SEED)[0] == 0
+        assert fabric_lab(capsys, "up", SEED, *MEMORY)[0] == 0
     finally:
         del os.environ["STANDIN_CHILD"]
     sdir = standin_host / "seed"
@@ -136,30 +138,30 @@ def test_down_after_the_host_was_killed(standin_host, capsys, tmp_path):
 
 
 def test_up_restarts_a_crashed_lab(standin_host, capsys):
-    assert fabric_lab(capsys, "up", SEED)[0] == 0
+    assert fabric_lab(capsys, "up", SEED, *MEMORY)[0] == 0
     pid = host_pid(standin_host / "seed")
     os.kill(pid, signal.SIGKILL)
     assert wait_gone(pid)
-    code, _, err = fabric_lab(capsys, "up", SEED)
+    code, _, err = fabric_lab(capsys, "up", SEED, *MEMORY)
     assert code == 0 and "earlier run: removed" in err
     assert host_pid(standin_host / "seed") != pid
 
 
 def test_a_host_that_fails_to_start(standin_host, capsys, monkeypatch):
     monkeypatch.setenv("STANDIN_MODE", "fail")
-    code, _, err = fabric_lab(capsys, "up", SEED)
+    code, _, err = fabric_lab(capsys, "up", SEED, *MEMORY)
     assert code == 1
     assert "the emulator host exited with code 4 before it was ready" in err
     assert "| stand-in host: cannot start: told to fail" in err
     sdir = standin_host / "seed"
     assert read_state(sdir).phase == "failed"  # kept for a look ...
     monkeypatch.setenv("STANDIN_MODE", "ok")
-    assert fabric_lab(capsys, "up", SEED)[0] == 0  # ... and never in the way
+    assert fabric_lab(capsys, "up", SEED, *MEMORY)[0] == 0  # ... and never in the way
 
 
 def test_a_host_that_is_never_ready(standin_host, capsys, monkeypatch):
     monkeypatch.setenv("STANDIN_MODE", "hang")
-    code, _, err = fabric_lab(capsys, "up", SEED, "--timeout", "1")
+    code, _, err = fabric_lab(capsys, "up", SEED, *MEMORY, "--timeout", "1")
     assert code == 1 and "not ready within 1 s" in err
     pid = host_pid(standin_host / "seed")
     assert wait_gone(pid)  # a half-finished up leaves no process behind
@@ -178,7 +180,7 @@ def test_stale_leftovers_never_make_up_fail(standin_host, capsys):
         start_new_session=True,
     )
     try:
-        code, _, err = fabric_lab(capsys, "up", SEED)
+        code, _, err = fabric_lab(capsys, "up", SEED, *MEMORY)
         assert code == 0, err
         assert f"stopped a leftover process (pid {leftover.pid})" in err
         leftover.wait(timeout=30)  # (down reaped it already: its status is gone)
@@ -189,7 +191,7 @@ def test_stale_leftovers_never_make_up_fail(standin_host, capsys):
 
 
 def test_a_reused_pid_is_never_signalled(standin_host, capsys):
-    assert fabric_lab(capsys, "up", SEED)[0] == 0
+    assert fabric_lab(capsys, "up", SEED, *MEMORY)[0] == 0
     sdir = standin_host / "seed"
     pid = host_pid(sdir)
     os.kill(pid, signal.SIGKILL)
@@ -211,7 +213,7 @@ def test_refuses_a_directory_that_is_not_a_state_dir(standin_host, capsys, tmp_p
     foreign = tmp_path / "precious"
     foreign.mkdir()
     (foreign / "data.txt").write_text("keep me")
-    code, _, err = fabric_lab(capsys, "up", SEED, "--state-dir", str(foreign))
+    code, _, err = fabric_lab(capsys, "up", SEED, *MEMORY, "--state-dir", str(foreign))
     assert code == 1 and "not a fabric-lab state directory" in err
     code, _, err = fabric_lab(capsys, "down", "seed", "--state-dir", str(foreign))
     assert code == 1 and "not removing it" in err
@@ -225,12 +227,12 @@ def test_explicit_state_dir_and_changed_lab_files(standin_host, capsys, tmp_path
         shutil.copy(LABS / f, labdir / f)
     sdir = tmp_path / "mystate"
     lab = str(labdir / "seed.clab.yml")
-    assert fabric_lab(capsys, "up", lab, "--state-dir", str(sdir))[0] == 0
+    assert fabric_lab(capsys, "up", lab, *MEMORY, "--state-dir", str(sdir))[0] == 0
     pid = host_pid(sdir)
     assert not (standin_host / "seed").exists()
     side = labdir / "seed.fabric.yml"
     side.write_text(side.read_text().replace("validate: fast", "validate: full"))
-    code, _, err = fabric_lab(capsys, "up", lab, "--state-dir", str(sdir))
+    code, _, err = fabric_lab(capsys, "up", lab, *MEMORY, "--state-dir", str(sdir))
     assert code == 0 and "restarting" in err
     assert host_pid(sdir) != pid
     specs, _ = specs_from_json((sdir / "specs.json").read_text())
@@ -239,16 +241,30 @@ def test_explicit_state_dir_and_changed_lab_files(standin_host, capsys, tmp_path
     assert not sdir.exists()
 
 
-def test_linux_dataplane_is_not_there_yet(standin_host, capsys):
-    code, _, err = fabric_lab(capsys, "up", SEED, "--dataplane", "linux")
-    assert code == 1 and "use --dataplane none" in err
-    assert not (standin_host / "seed").exists()
+def test_the_linux_dataplane_needs_root(standin_host, tmp_path):
+    """As a user without root (setpriv to nobody), --dataplane linux is
+    refused with the way out, before anything is created."""
+    setpriv = shutil.which("setpriv")
+    assert setpriv, "util-linux (setpriv) is in scripts/apt-packages.txt"
+    env = dict(os.environ, FABRIC_LAB_STATE_DIR=str(tmp_path / "nobody"))
+    proc = subprocess.run(
+        [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m", "labs.cli", "up", SEED],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=str(LABS.parent),
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "dataplane linux needs root" in proc.stderr and "--dataplane none" in proc.stderr
+    assert not (tmp_path / "nobody").exists()
 
 
 def test_malformed_lab_file(standin_host, capsys, tmp_path):
     bad = tmp_path / "bad.clab.yml"
     bad.write_text("name: bad\ntopology: {nodes: {sw1: {kind: linux}}}\n")
-    code, _, err = fabric_lab(capsys, "up", str(bad))
+    code, _, err = fabric_lab(capsys, "up", str(bad), *MEMORY)
     assert code == 2
     field = "topology.nodes.sw1.labels.fabricd.role"
     assert err == f"fabric-lab: {bad}: {field}: missing: every node needs one of leaf, spine, node\n"
@@ -260,7 +276,7 @@ def test_client_certificates_and_fault(standin_host, capsys):
     from cryptography.x509.verification import PolicyBuilder, Store
 
     assert fabric_lab(capsys, "client-cert", "seed", "worker-1")[0] == 3  # not running
-    assert fabric_lab(capsys, "up", SEED)[0] == 0
+    assert fabric_lab(capsys, "up", SEED, *MEMORY)[0] == 0
     code, out, _ = fabric_lab(capsys, "client-cert", "seed", "worker-1")
     assert code == 0
     cert, key = (Path(p) for p in out.split())
@@ -288,7 +304,7 @@ def test_the_installed_console_script(standin_host):
     def run(*argv):
         return subprocess.run([str(exe), *argv], env=env, capture_output=True, text=True, timeout=120, check=False)
 
-    up = run("up", SEED)
+    up = run("up", SEED, *MEMORY)
     assert up.returncode == 0, up.stderr
     pid = host_pid(standin_host / "seed")
     assert pid_alive(pid)  # detached: it outlives the fabric-lab process

@@ -66,6 +66,15 @@ def test_stale_container_detach_is_a_noop(state):
     assert att().id in state.attachments
 
 
+def test_only_keys_whose_rendering_changes_are_dirty(state):
+    assert state.attach(att(pod="a"), Placement(SW1, P1)).dirty == {SW1: {vni_key(1111), port_key(P1)}}
+    assert state.attach(att(pod="b"), Placement(SW1, P1)).dirty == {}  # same VNI, same port: nothing to render
+    assert state.attach(att(pod="c"), Placement(SW1, P2)).dirty == {SW1: {port_key(P2)}}
+    assert state.detach(att(pod="b").id).dirty == {}
+    assert state.detach(att(pod="c").id).dirty == {SW1: {port_key(P2)}}
+    assert state.detach(att(pod="a").id).dirty == {SW1: {vni_key(1111), port_key(P1)}}
+
+
 def test_last_detach_releases_the_vlan_until_confirmed(state):
     state.attach(att(pod="a"), Placement(SW1, P1))
     state.attach(att(pod="b"), Placement(SW1, P2))
@@ -109,7 +118,7 @@ def test_nic_move_keeps_vlan_or_conflicts(state):
     state.attach(att(), Placement(SW1, P1))
     moved, dirty = state.move_nic(NodeName("server1"), NicName("eth1"), Placement(SW1, P2))
     assert moved[0].placement == Placement(SW1, P2) and moved[0].vlan == 100
-    assert dirty == {SW1: {vni_key(1111), port_key(P1), port_key(P2)}}
+    assert dirty == {SW1: {port_key(P1), port_key(P2)}}  # the VNI stays on the leaf: only the ports change
     # sw2 already uses VLAN 100 for green: blue cannot follow the NIC there
     state.attach(att(pod="g", net=GREEN, node="server2"), Placement(SW2, P1))
     moved, _ = state.move_nic(NodeName("server1"), NicName("eth1"), Placement(SW2, P2))

@@ -1,0 +1,131 @@
+"""What a switch's running configuration asks of Linux (pure).
+
+From the OpenConfig of ``docs/openconfig-profile.md``:
+
+* every ``local-endpoint-vni`` (VNI ``V`` <-> VLAN ``L`` = ``bridge-domain``)
+  of an enabled VXLAN endpoint of a connection point in the default
+  network-instance: a bridge with a VXLAN device for ``V``, sourced from the
+  endpoint's ``source-interface`` address (the loopback /32, the VTEP);
+* every port in ``switched-vlan`` TRUNK mode carrying ``L`` in
+  ``trunk-vlans``: VLAN ``L`` of that port joins ``V``'s bridge; a port in
+  ACCESS mode with ``access-vlan L`` joins it itself (untagged);
+* every MAC-VRF (an ``L2VSI`` network-instance whose EVPN instance has a
+  VXLAN ``vni``): its route distinguisher (``AUTO``: FRR derives one) and
+  route targets, for FRR;
+* ports whose ``config/enabled`` is false: link down.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from labs.emulator.types import Identity
+from models.oc.tree import KeyedList, Tree
+from models.platforms.openconfig import expand_vlans
+
+DEFAULT_NI = "default"
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class VniWant:
+    vni: int
+    vlan: int
+    vtep: str
+    #: where the VNI is configured (its state goes beside it)
+    connection_point: str
+    endpoint: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class MacVrf:
+    vni: int
+    rd: str | None  # None: AUTO
+    imports: tuple[str, ...]
+    exports: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Overlay:
+    vnis: Mapping[int, VniWant]
+    #: OpenConfig port -> VLANs it carries tagged (TRUNK)
+    trunks: Mapping[str, frozenset[int]]
+    #: OpenConfig port -> its untagged VLAN (ACCESS)
+    access: Mapping[str, int]
+    macvrfs: Mapping[int, MacVrf]
+    #: OpenConfig ports configured with enabled false
+    disabled: frozenset[str]
+
+
+def _sub(node: Any, *names: str) -> dict[str, Any]:
+    for n in names:
+        node = node.get(n) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else {}
+
+
+def _entries(container: Any, name: str) -> KeyedList:
+    lst = container.get(name) if isinstance(container, dict) else None
+    return lst if isinstance(lst, KeyedList) else KeyedList()
+
+
+def _address(root: dict[str, Any], interface: str) -> str | None:
+    iface = _entries(_sub(root, "interfaces"), "interface").get((interface,))
+    for sub in _entries(_sub(iface, "subinterfaces"), "subinterface").values():
+        for (ip,), _ in _entries(_sub(sub, "ipv4", "addresses"), "address").items():
+            return ip
+    return None
+
+
+def _route_target(value: Any) -> str:
+    text = str(value)
+    return text.removeprefix("target:")
+
+
+def overlay(config: Tree, *, router_id: str) -> Overlay:
+    root = config.root
+    nis = _entries(_sub(root, "network-instances"), "network-instance")
+    vnis: dict[int, VniWant] = {}
+    default = nis.get((DEFAULT_NI,), {})
+    for (cp_id,), cp in _entries(_sub(default, "connection-points"), "connection-point").items():
+        for (ep_id,), ep in _entries(_sub(cp, "endpoints"), "endpoint").items():
+            vx = _sub(ep, "vxlan")
+            if _sub(vx, "config").get("enabled") is False:
+                continue
+            source = _sub(vx, "config").get("source-interface")
+            vtep = (_address(root, source) if source else None) or router_id
+            for (vni_key,), lv in _entries(_sub(vx, "local-endpoint-vnis"), "local-endpoint-vni").items():
+                bd = _sub(lv, "config").get("bridge-domain")
+                if bd is None:
+                    continue
+                vni = int(vni_key)
+                vnis.setdefault(vni, VniWant(vni=vni, vlan=int(bd), vtep=vtep, connection_point=cp_id, endpoint=ep_id))
+    trunks: dict[str, frozenset[int]] = {}
+    access: dict[str, int] = {}
+    disabled = set()
+    for (name,), iface in _entries(_sub(root, "interfaces"), "interface").items():
+        if _sub(iface, "config").get("enabled") is False:
+            disabled.add(name)
+        cfg = _sub(iface, "ethernet", "switched-vlan", "config")
+        mode = Identity.name(cfg.get("interface-mode"))
+        if mode == "TRUNK" and cfg.get("trunk-vlans"):
+            trunks[name] = frozenset(expand_vlans(cfg["trunk-vlans"]))
+        elif mode == "ACCESS" and isinstance(cfg.get("access-vlan"), int):
+            access[name] = cfg["access-vlan"]
+    macvrfs: dict[int, MacVrf] = {}
+    for _, ni in nis.items():
+        if Identity.name(_sub(ni, "config").get("type")) != "L2VSI":
+            continue
+        for _, ei in _entries(_sub(ni, "evpn", "evpn-instances"), "evpn-instance").items():
+            evi_vni = _sub(ei, "vxlan", "config").get("vni")
+            if not isinstance(evi_vni, int):
+                continue
+            rd = _sub(ei, "config").get("route-distinguisher")
+            pol = _sub(ei, "import-export-policy", "config")
+            macvrfs[evi_vni] = MacVrf(
+                vni=evi_vni,
+                rd=None if rd in (None, "AUTO") else str(rd),
+                imports=tuple(sorted({_route_target(v) for v in pol.get("import-route-target") or ()})),
+                exports=tuple(sorted({_route_target(v) for v in pol.get("export-route-target") or ()})),
+            )
+    return Overlay(vnis=vnis, trunks=trunks, access=access, macvrfs=macvrfs, disabled=frozenset(disabled))

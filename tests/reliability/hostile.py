@@ -1,0 +1,96 @@
+"""A hostile gNMI target: answers with malformed data (wrong types, invalid
+JSON, huge paths, bogus deletes) and floods subscriptions (bounded)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import grpc
+from pygnmi.spec.v080 import gnmi_pb2, gnmi_pb2_grpc
+
+FLOOD = 20_000
+
+
+def _path(*names: str, **keys: str) -> gnmi_pb2.Path:
+    return gnmi_pb2.Path(
+        elem=[gnmi_pb2.PathElem(name=n, key=keys if i == len(names) - 1 else {}) for i, n in enumerate(names)]
+    )
+
+
+def garbage(i: int) -> gnmi_pb2.Notification:
+    kind = i % 6
+    if kind == 0:  # invalid JSON
+        return gnmi_pb2.Notification(
+            update=[
+                gnmi_pb2.Update(path=_path("network-instances"), val=gnmi_pb2.TypedValue(json_ietf_val=b"{not json"))
+            ]
+        )
+    if kind == 1:  # a huge path
+        return gnmi_pb2.Notification(
+            update=[gnmi_pb2.Update(path=_path(*(["x"] * 2000)), val=gnmi_pb2.TypedValue(int_val=1))]
+        )
+    if kind == 2:  # wrong types where fabricd expects objects and strings
+        return gnmi_pb2.Notification(
+            update=[
+                gnmi_pb2.Update(path=_path("interfaces"), val=gnmi_pb2.TypedValue(json_ietf_val=b"[1, 2, 3]")),
+                gnmi_pb2.Update(
+                    path=_path("lldp", "interfaces", "interface", name="\x00" * 10),
+                    val=gnmi_pb2.TypedValue(bytes_val=b"\xff" * 100),
+                ),
+            ]
+        )
+    if kind == 3:  # bogus deletes
+        return gnmi_pb2.Notification(delete=[_path("network-instances", "network-instance", name="*"), gnmi_pb2.Path()])
+    if kind == 4:  # LLDP with nonsense values
+        n = gnmi_pb2.Path(
+            elem=[
+                gnmi_pb2.PathElem(name="lldp"),
+                gnmi_pb2.PathElem(name="interfaces"),
+                gnmi_pb2.PathElem(name="interface", key={"name": f"ethernet-1/{i % 7}"}),
+                gnmi_pb2.PathElem(name="neighbors"),
+                gnmi_pb2.PathElem(name="neighbor", key={"id": str(i)}),
+                gnmi_pb2.PathElem(name="state"),
+                gnmi_pb2.PathElem(name="port-id-type"),
+            ]
+        )
+        return gnmi_pb2.Notification(update=[gnmi_pb2.Update(path=n, val=gnmi_pb2.TypedValue(string_val="NOT_A_TYPE"))])
+    return gnmi_pb2.Notification(
+        update=[gnmi_pb2.Update(path=gnmi_pb2.Path(element=["a", "b"]), val=gnmi_pb2.TypedValue())]
+    )
+
+
+class Hostile(gnmi_pb2_grpc.gNMIServicer):
+    def __init__(self) -> None:
+        self.subscribes = 0
+
+    async def Capabilities(self, request, context):
+        return gnmi_pb2.CapabilityResponse(supported_encodings=[gnmi_pb2.JSON_IETF], gNMI_version="0.8.0")
+
+    async def Get(self, request, context):
+        return gnmi_pb2.GetResponse(notification=[garbage(i) for i in range(12)])
+
+    async def Set(self, request, context):
+        return gnmi_pb2.SetResponse()
+
+    async def Subscribe(self, request_iterator, context) -> AsyncIterator[gnmi_pb2.SubscribeResponse]:
+        self.subscribes += 1
+        with contextlib.suppress(StopAsyncIteration):
+            await request_iterator.__anext__()
+        for i in range(FLOOD):
+            yield gnmi_pb2.SubscribeResponse(update=garbage(i))
+            if i == 100:
+                yield gnmi_pb2.SubscribeResponse(sync_response=True)
+            if i % 500 == 0:
+                await asyncio.sleep(0)
+        await asyncio.sleep(3600)
+
+
+async def start_hostile() -> tuple[grpc.aio.Server, Hostile, str]:
+    server = grpc.aio.server()
+    servicer = Hostile()
+    gnmi_pb2_grpc.add_gNMIServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    return server, servicer, f"127.0.0.1:{port}"

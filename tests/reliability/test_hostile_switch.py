@@ -1,0 +1,62 @@
+"""A hostile switch (malformed notifications, floods) cannot crash or stall
+fabricd: the API answers, other switches converge, the hostile one is shown
+with an error."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+import yaml
+
+from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
+from tests.controller.fabric import attach_req, create_networks, eventually, lab_fabric, ni
+from tests.reliability.hostile import start_hostile
+
+pytestmark = pytest.mark.slow
+
+
+async def test_a_hostile_switch_cannot_crash_or_stall_fabricd(tmp_path):
+    server, hostile, address = await start_hostile()
+    try:
+        async with lab_fabric(tmp_path, topology={"mode": "merged"}) as fab:
+            inv = yaml.safe_load((tmp_path / "inventory.yml").read_text())
+            inv["switches"]["evil"] = {
+                "address": address,
+                "platform": "openconfig",
+                "role": "leaf",
+                "router_id": "10.9.9.9",
+                "plaintext": True,
+            }
+            (tmp_path / "inventory.yml").write_text(yaml.safe_dump(inv))
+            async with fab.controller() as st, fab.channel() as ch:
+                stub = fabric_pb2_grpc.FabricStub(ch)
+                await eventually(lambda: hostile.subscribes >= 1, what="the hostile switch is being read")
+                # the API keeps answering quickly while the flood goes on
+                for _ in range(20):
+                    t = time.monotonic()
+                    await stub.ListSwitches(fabric_pb2.ListSwitchesRequest(), timeout=10)
+                    assert time.monotonic() - t < 5.0, "the API stalled"
+                    await asyncio.sleep(0.05)
+                await create_networks(stub, ("blue", 1111))
+                att = await stub.Attach(attach_req(), timeout=30)
+                assert att.state == fabric_pb2.ATTACHMENT_STATE_READY
+                assert ni(fab.config("sw1"), "fabricd-vni-1111") is not None
+                sws = {
+                    s.name: s for s in (await stub.ListSwitches(fabric_pb2.ListSwitchesRequest(), timeout=10)).switches
+                }
+                assert sws["sw1"].in_sync
+                assert not sws["evil"].in_sync
+                topo = await stub.GetTopology(fabric_pb2.GetTopologyRequest(), timeout=10)
+                assert not any("evil" in (link.a, link.b) for link in topo.links)
+                # discovery of the good switches goes on: LLDP confirms the static map
+                await eventually(
+                    lambda: all(
+                        e.source.value == "lldp+static" for e in st.core.topology.edge_links if e.switch == "sw1"
+                    ),
+                    what="sw1's links confirmed by LLDP despite the flood",
+                )
+                assert st.daemon.core.fatal.done() is False
+    finally:
+        await server.stop(None)

@@ -1,0 +1,202 @@
+"""Security: the authorization matrix over mutual TLS, and TLS refusals on
+the API and towards switches (wrong CA, missing client certificate, expired
+certificate), each with a clear error."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime
+import itertools
+
+import grpc
+import pytest
+import yaml
+
+from labs.certs import CertKey, create_ca, issue_client_cert, issue_server_cert
+from labs.material import load_ca
+from labs.spec import ServerTls
+from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
+from tests.controller.fabric import attach_req, eventually, lab_fabric
+
+pytestmark = pytest.mark.slow
+NOW = datetime.datetime.now(datetime.UTC)
+EXPIRED = (NOW - datetime.timedelta(days=10), NOW - datetime.timedelta(days=1))
+
+
+@dataclasses.dataclass
+class Pki:
+    ca: CertKey
+    other_ca: CertKey
+    clients: dict[str, CertKey]
+
+
+def write(tmp, name: str, ck: CertKey) -> tuple[str, str]:
+    (tmp / f"{name}.pem").write_bytes(ck.cert_pem)
+    (tmp / f"{name}.key").write_bytes(ck.key_pem)
+    return str(tmp / f"{name}.pem"), str(tmp / f"{name}.key")
+
+
+@pytest.fixture(scope="module")
+def pki() -> Pki:
+    ca = create_ca("fabricd API CA")
+    clients = {n: issue_client_cert(ca, n) for n in ("server1", "server2", "fabricctl")}
+    clients["expired"] = issue_client_cert(ca, "server1", valid=EXPIRED)
+    return Pki(ca=ca, other_ca=create_ca("someone else"), clients=clients)
+
+
+@contextlib.asynccontextmanager
+async def tls_fabric(tmp_path, pki: Pki):
+    server = issue_server_cert(pki.ca, "fabricd")
+    cert, key = write(tmp_path, "api-server", server)
+    (tmp_path / "clients-ca.pem").write_bytes(pki.ca.cert_pem)
+    api = {
+        "insecure": False,
+        "listen": ["127.0.0.1:0"],
+        "tls": {"cert": cert, "key": key, "client_ca": str(tmp_path / "clients-ca.pem")},
+        "operators": ["fabricctl"],
+    }
+    async with lab_fabric(tmp_path, api=api) as fab, fab.controller() as st:
+        await eventually(lambda: all(w.known for w in st.core.workers.values()), what="connected")
+        yield fab, st
+
+
+def channel(st, pki: Pki, who: str | None, *, ca: CertKey | None = None) -> grpc.aio.Channel:
+    client = pki.clients.get(who) if who else None
+    creds = grpc.ssl_channel_credentials(
+        root_certificates=(ca or pki.ca).cert_pem,
+        private_key=client.key_pem if client else None,
+        certificate_chain=client.cert_pem if client else None,
+    )
+    return grpc.aio.secure_channel(st.api.bound[0].grpc, creds, options=[("grpc.ssl_target_name_override", "fabricd")])
+
+
+async def test_the_authorization_matrix(tmp_path, pki):
+    async with tls_fabric(tmp_path, pki) as (_fab, st):
+        async with channel(st, pki, "fabricctl") as ch:
+            op = fabric_pb2_grpc.FabricStub(ch)
+            for name, ns, vni, shared in (
+                ("blue", "default", 1111, False),
+                ("common", "infra", 2222, True),
+                ("private", "other", 3333, False),
+            ):
+                await op.CreateNetwork(
+                    fabric_pb2.CreateNetworkRequest(
+                        network=fabric_pb2.Network(name=name, namespace=ns, vni=vni, shared=shared)
+                    ),
+                    timeout=10,
+                )
+        networks = {("default", "blue"): False, ("infra", "common"): True, ("other", "private"): False}
+        allowed = denied = 0
+        for i, (caller, (net_ns, net), pod_ns) in enumerate(
+            itertools.product(("server1", "server2", "fabricctl"), networks, ("default", "other", "third"))
+        ):
+            may = (caller in ("server1", "fabricctl")) and (networks[(net_ns, net)] or pod_ns == net_ns)
+            req = attach_req(f"p{i}", net, namespace=pod_ns, net_namespace=net_ns, node="server1", nic="eth1")
+            async with channel(st, pki, caller) as ch:
+                stub = fabric_pb2_grpc.FabricStub(ch)
+                if may:
+                    att = await stub.Attach(req, timeout=30)
+                    assert att.state == fabric_pb2.ATTACHMENT_STATE_READY
+                    allowed += 1
+                else:
+                    with pytest.raises(grpc.aio.AioRpcError) as err:
+                        await stub.Attach(req, timeout=30)
+                    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED, err.value.details()
+                    denied += 1
+        stored = {
+            (p.attachment.id.pod_namespace, str(p.attachment.id.network)) for p in st.core.state.attachments.values()
+        }
+        assert len(st.core.state.attachments) == allowed
+        for pod_ns, net in stored:  # 0 cross-tenant attaches
+            assert pod_ns == net.split("/")[0] or net == "infra/common"
+        counted = sum(
+            s.value for m in st.core.metrics.authz_denied.collect() for s in m.samples if s.name.endswith("_total")
+        )
+        assert counted == denied
+        # a node cannot act for another node, nor manage networks or read views
+        async with channel(st, pki, "server2") as ch:
+            stub = fabric_pb2_grpc.FabricStub(ch)
+            for call in (
+                stub.CreateNetwork(
+                    fabric_pb2.CreateNetworkRequest(network=fabric_pb2.Network(name="x", namespace="default", vni=9)),
+                    timeout=10,
+                ),
+                stub.ListSwitches(fabric_pb2.ListSwitchesRequest(), timeout=10),
+                stub.GarbageCollect(
+                    fabric_pb2.GarbageCollectRequest(
+                        node="server1", network=fabric_pb2.NetworkRef(namespace="default", name="blue")
+                    ),
+                    timeout=10,
+                ),
+            ):
+                with pytest.raises(grpc.aio.AioRpcError) as err:
+                    await call
+                assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+@pytest.mark.parametrize("case", ["wrong-ca", "no-client-cert", "expired-client-cert"])
+async def test_api_tls_refusals(tmp_path, pki, case):
+    async with tls_fabric(tmp_path, pki) as (_fab, st):
+        if case == "wrong-ca":
+            ch = channel(st, pki, "fabricctl", ca=pki.other_ca)
+        elif case == "no-client-cert":
+            ch = channel(st, pki, None)
+        else:
+            ch = channel(st, pki, "expired")
+        async with ch:
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await fabric_pb2_grpc.FabricStub(ch).ListNetworks(fabric_pb2.ListNetworksRequest(), timeout=5)
+        assert err.value.code() == grpc.StatusCode.UNAVAILABLE  # the handshake fails: nothing reaches fabricd
+        async with channel(st, pki, "fabricctl") as ok:  # and fabricd is unaffected
+            await fabric_pb2_grpc.FabricStub(ok).ListNetworks(fabric_pb2.ListNetworksRequest(), timeout=10)
+
+
+@pytest.mark.parametrize(
+    ("case", "needle"),
+    [
+        ("wrong-ca", "not signed by the inventory's tls.ca_file"),
+        ("expired-switch-cert", "certificate has expired"),
+        ("switch-wants-client-cert", "client certificate"),
+    ],
+)
+async def test_switch_tls_refusals(tmp_path, case, needle):
+    """fabricd refuses a switch it cannot verify (and a switch refuses
+    fabricd without a client certificate); the session error says why."""
+
+    def hook(specs, material):
+        if case == "wrong-ca":
+            return specs
+        ca = load_ca(tmp_path)
+        out = []
+        for spec in specs:
+            if spec.name != "sw1":
+                out.append(spec)
+                continue
+            if case == "expired-switch-cert":
+                expired = issue_server_cert(ca, "sw1", valid=EXPIRED)
+                tls = ServerTls(cert_pem=expired.cert_pem, key_pem=expired.key_pem)
+            else:
+                tls = dataclasses.replace(spec.tls, client_ca_pem=ca.cert_pem)
+            out.append(dataclasses.replace(spec, tls=tls))
+        return out
+
+    async with lab_fabric(tmp_path, specs_hook=hook) as fab:
+        if case == "wrong-ca":
+            inv = yaml.safe_load((tmp_path / "inventory.yml").read_text())
+            (tmp_path / "other-ca.pem").write_bytes(create_ca("not the lab CA").cert_pem)
+            inv["switches"]["sw1"]["tls"]["ca_file"] = str(tmp_path / "other-ca.pem")
+            (tmp_path / "inventory.yml").write_text(yaml.safe_dump(inv))
+        async with fab.controller() as st, fab.channel() as ch:
+            stub = fabric_pb2_grpc.FabricStub(ch)
+
+            async def refused():
+                resp = await stub.ListSwitches(fabric_pb2.ListSwitchesRequest(), timeout=10)
+                sws = {s.name: s for s in resp.switches}
+                s1 = sws["sw1"]
+                ok = s1.state == fabric_pb2.SESSION_STATE_DISCONNECTED and s1.last_error
+                return sws if ok and sws["sw2"].state == fabric_pb2.SESSION_STATE_CONNECTED else None
+
+            sws = await eventually(refused, what="sw1 refused, sw2 fine")
+            assert needle.lower() in sws["sw1"].last_error.lower(), sws["sw1"].last_error
+            assert not st.core.workers["sw1"].known
