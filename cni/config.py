@@ -356,7 +356,8 @@ def parse_netconf(data: bytes, env: CniEnv) -> NetConf:
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
             problems.append(f"prevResult.{key}: {json.dumps(items)[:60]} is not a list of objects")
     valid = _valid_attachments(doc, problems)
-    if env.command == "ADD" and ipam is not None and not _static_has_addresses(ipam, runtime, args):
+    ips_given = isinstance(doc.get("runtimeConfig"), dict) and "ips" in doc["runtimeConfig"]  # (reported if bad)
+    if env.command == "ADD" and ipam is not None and not ips_given and not _static_has_addresses(ipam, runtime, args):
         problems.append(
             'ipam: "static" has no address for this pod: give "ips" in the pod\'s network annotation '
             "(runtimeConfig.ips) or ipam.addresses"

@@ -181,16 +181,23 @@ def _forget_attach(run: Run, ref: AttachmentRef) -> None:
 
 
 def forget(run: Run, rec: Record) -> None:
-    """Forget a record and release its sub-interface with its last user."""
+    """Forget a record and release its sub-interface with its last user
+    (a sub-interface that is gone already counts as released)."""
     with run.store.locked() as st:
         st.attachments.pop(rec.key, None)
         last = st.drop_user(parent=rec.uplink, vlan=rec.vlan, key=rec.key)
-        if last is not None:
-            try:
-                run.backend_named(last.backend).release(last.parent, last.vlan)
-            except VlanError as e:
-                raise vlan_error(e) from None
-            run.notes.append(f"released {last.ifname}")
+        if last is None:
+            return
+        try:
+            run.backend_named(last.backend).release(last.parent, last.vlan)
+        except (VlanError, CniError) as e:
+            err = vlan_error(e) if isinstance(e, VlanError) else e
+            if _link_exists(last.ifname):
+                raise err from None
+            # a tagger that died took its taps along: nothing is left to release
+            run.notes.append(f"{last.ifname} was gone already ({err.msg})")
+            return
+        run.notes.append(f"released {last.ifname}")
 
 
 # --------------------------------------------------------------------- DEL

@@ -57,7 +57,7 @@ async def test_status_up_down_and_limited(fabric, bed):
     # fabricd stopped: it cannot serve ADD
     doc = (await bed.cni("server1", "STATUS", conf, container="", ifname="", pod=None)).error(errors.NOT_AVAILABLE)
     assert fabric.socket in doc["msg"]
-    async with fabric.up(networks=False):
+    async with fabric.up(networks=False) as api:
         pod = bed.pod("s")
         (await bed.cni("server1", "ADD", with_ips(conf, "10.11.0.1/24"), netns=pod)).ok()
         # the node's tagger dies (taking the pod's sub-interface): existing pods lost connectivity
@@ -68,8 +68,15 @@ async def test_status_up_down_and_limited(fabric, bed):
             errors.NOT_AVAILABLE_LIMITED
         )
         assert "existing pods of this node lost their VLAN sub-interfaces" in doc["msg"]
+        # its DEL still succeeds: the macvlan and the tap went with the tagger, IPAM is released
+        (await bed.cni("server1", "DEL", conf, netns=pod)).ok()
+        st = bed.node_state("server1")
+        assert st["attachments"] == {} and st["vlans"] == {}
+        assert await api.attachments() == []
         # a node without pods and without its tagger: cannot serve ADD
-        doc = (await bed.cni("server2", "STATUS", conf, container="", ifname="", pod=None)).ok()
+        doc = (await bed.cni("server1", "STATUS", conf, container="", ifname="", pod=None)).error(errors.NOT_AVAILABLE)
+        assert "no tagger socket at" in doc["msg"]
+        (await bed.cni("server2", "STATUS", conf, container="", ifname="", pod=None)).ok()
 
 
 async def test_del_with_the_controller_down_is_told_later(fabric, bed):
