@@ -26,6 +26,7 @@ CONF = {
     "uplink": "eth1",
     "controller": "unix:///nonexistent/fabricd.sock",
     "ipam": {"type": "static"},
+    "runtimeConfig": {"ips": ["10.11.0.1/24"]},
 }
 ENV = {
     "CNI_COMMAND": "ADD",
@@ -83,6 +84,12 @@ def test_6_undecodable_stdin(tmp_path):
 def test_7_invalid_config_names_the_field(tmp_path):
     doc = error_of(run(ENV, json.dumps({**CONF, "uplink": "eth1.10.x/y"}), tmp_path), errors.INVALID_CONFIG)
     assert doc["msg"].startswith("invalid network configuration: uplink:")
+
+
+def test_5_a_state_directory_that_cannot_be_used(tmp_path):
+    (tmp_path / "file").write_text("")
+    doc = error_of(run(ENV, json.dumps(CONF), tmp_path / "file"), errors.IO_FAILURE)
+    assert "cannot create the state directory" in doc["msg"] and str(tmp_path / "file") in doc["msg"]
 
 
 def test_an_error_answers_in_the_config_version(tmp_path):

@@ -179,3 +179,26 @@ async def test_a_stale_container_del_changes_nothing(api, bed):
     assert bed.node_state("server1")["vlans"][f"eth1/{vlan}"]["users"] == ["blue/c2/net1"]
     assert "net1" in bed.links(new_pod.rsplit("/", 1)[1])
     (await bed.cni("server1", "CHECK", conf, netns=new_pod, container="c2")).ok()
+
+
+async def test_a_040_config_chained_after_a_prev_result(api, bed):
+    """An older runtime speaks 0.4.0 and chains fabric-cni after its primary plugin."""
+    conf = with_ips(await api.nad("blue", cniVersion="0.4.0"), "10.11.0.1/24")
+    pod = bed.pod("v")
+    prev = {
+        "cniVersion": "0.4.0",
+        "interfaces": [{"name": "eth0", "mac": "0a:58:0a:f4:00:05", "sandbox": pod}],
+        "ips": [{"version": "4", "interface": 0, "address": "10.244.0.5/24", "gateway": "10.244.0.1"}],
+        "dns": {"nameservers": ["10.96.0.10"]},
+    }
+    res = (await bed.cni("server1", "ADD", {**conf, "prevResult": prev}, netns=pod)).ok().json
+    assert res["cniVersion"] == "0.4.0"
+    assert [i["name"] for i in res["interfaces"]] == ["eth0", "net1"]
+    assert res["ips"] == [
+        {"version": "4", "interface": 0, "address": "10.244.0.5/24", "gateway": "10.244.0.1"},
+        {"version": "4", "interface": 1, "address": "10.11.0.1/24"},
+    ]
+    assert res["dns"] == {"nameservers": ["10.96.0.10"]}
+    (await bed.cni("server1", "CHECK", {**conf, "prevResult": res}, netns=pod)).ok()
+    (await bed.cni("server1", "DEL", {**conf, "prevResult": res}, netns=pod)).ok()
+    assert await api.attachments() == []
