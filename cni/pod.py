@@ -78,6 +78,7 @@ def add(run: Run) -> dict[str, Any]:
     ref = AttachmentRef.of(pod, conf.network, env.ifname)
     key = record_key(conf.name, env.container_id, env.ifname)
     exe = delegate.find(POD_PLUGIN, env.path)  # before anything changes
+    version = delegate.version_for(exe)
     with run.store.locked() as st:
         st.drop_pending(pod_uid=pod.uid, network=conf.network, ifname=env.ifname)
         earlier = st.attachments.get(key)
@@ -86,14 +87,14 @@ def add(run: Run) -> dict[str, Any]:
     )
     run.notes.append(f"vlan {attached.vlan} on {attached.switch}/{attached.port} (vni {attached.vni})")
     if earlier is not None:
-        if _still_good(run, exe, earlier, attached.vlan):
+        if _still_good(run, exe, earlier, attached.vlan, version):
             run.notes.append("ADD again: the interface is there")
             return _output(run, earlier.result or {})
         pod_side_down(run, earlier, earlier.netns)
         forget(run, earlier)
     try:
         backend = run.backend()
-        rec = _record(run, key, attached.vlan, backend)
+        rec = _record(run, key, attached.vlan, backend, version)
     except VlanError as e:
         _forget_attach(run, ref)
         raise vlan_error(e) from None
@@ -101,12 +102,13 @@ def add(run: Run) -> dict[str, Any]:
         _forget_attach(run, ref)
         raise
     try:
-        dconf = delegate_conf(run, delegate.version_for(exe), rec.subif)
-        rec = dataclasses.replace(rec, delegate=dconf)
-        result = _invoke(run, exe, "ADD", dconf, rec, netns=env.netns)
+        result = _invoke(run, exe, "ADD", rec.delegate, rec, netns=env.netns)
         assert result is not None
     except BaseException:
-        forget(run, rec)
+        try:
+            forget(run, rec)
+        except CniError as e:  # the ADD's own error is the one to answer
+            run.notes.append(f"could not undo the sub-interface: {e.msg}")
         _forget_attach(run, ref)
         raise
     with run.store.locked() as st:
@@ -115,7 +117,7 @@ def add(run: Run) -> dict[str, Any]:
     return _output(run, result)
 
 
-def _record(run: Run, key: str, vlan: int, backend: VlanBackend) -> Record:
+def _record(run: Run, key: str, vlan: int, backend: VlanBackend, version: str) -> Record:
     """Under the node's lock: the sub-interface (ensured), this interface
     counted among its users, the record of the ADD in progress."""
     env, conf = run.env, run.conf
@@ -138,7 +140,7 @@ def _record(run: Run, key: str, vlan: int, backend: VlanBackend) -> Record:
             subif=subif,
             backend=backend.name,
             controller=conf.controller,
-            delegate={},
+            delegate=delegate_conf(run, version, subif),
             created=time.time(),
         )
         st.add_user(parent=conf.uplink, vlan=vlan, ifname=subif, backend=backend.name, key=key)
@@ -150,13 +152,13 @@ def _output(run: Run, result: dict[str, Any]) -> dict[str, Any]:
     return versions.result_for(versions.chain(run.conf.prev_result, result), run.conf.cni_version)
 
 
-def _still_good(run: Run, exe: str, rec: Record, vlan: int) -> bool:
+def _still_good(run: Run, exe: str, rec: Record, vlan: int, version: str) -> bool:
     """A repeated ADD: is the earlier interface there, on that VLAN?"""
     env = run.env
     if rec.result is None or rec.vlan != vlan or rec.uplink != run.conf.uplink or rec.netns != env.netns:
         return False
     try:
-        check = _with_prev(rec.delegate, rec.result, delegate.version_for(exe))
+        check = _with_prev(rec.delegate, rec.result, version)
         _invoke(run, exe, "CHECK", check, rec, netns=env.netns)
     except CniError:
         return False
