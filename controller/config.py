@@ -72,6 +72,9 @@ class Settings:
     gnmi: GnmiSettings = dataclasses.field(default_factory=GnmiSettings)
     reconcile: ReconcileSettings = ReconcileSettings()
     metrics_listen: str = "127.0.0.1:9464"
+    #: how often the inventory and port map files are checked for changes
+    #: (a change reloads them, as SIGHUP does); 0 = only on SIGHUP
+    reload_poll: float = 5.0
     log_level: str = "info"
     log_format: Literal["text", "json"] = "text"
     fabric: FabricSettings = dataclasses.field(default_factory=FabricSettings)
@@ -122,7 +125,19 @@ def load_settings(path: str | Path | None, env: Mapping[str, str] | None = None)
 
 def parse_settings(raw: Mapping[str, Any], *, base: Path = Path(".")) -> Settings:
     out: list[Problem] = []
-    known = {"api", "store", "inventory", "port_map", "topology", "gnmi", "reconcile", "metrics", "log", "fabric"}
+    known = {
+        "api",
+        "store",
+        "inventory",
+        "port_map",
+        "reload_poll",
+        "topology",
+        "gnmi",
+        "reconcile",
+        "metrics",
+        "log",
+        "fabric",
+    }
     for key in raw:
         if key not in known:
             out.append(Problem(key, raw[key], f"is not a setting (known: {', '.join(sorted(known))})"))
@@ -258,6 +273,7 @@ def parse_settings(raw: Mapping[str, Any], *, base: Path = Path(".")) -> Setting
         gnmi=gnmi,
         reconcile=reconcile,
         metrics_listen=str(metrics.get("listen", "127.0.0.1:9464")),
+        reload_poll=dur(raw, "reload_poll", "reload_poll", 5.0),
         log_level=level,
         log_format=fmt,
         fabric=fabric,

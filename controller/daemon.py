@@ -105,6 +105,8 @@ class Daemon:
             self.health.ready = True
             if settings.api.insecure:
                 tasks.append(asyncio.create_task(self._remind_insecure(), name="insecure-reminder"))
+            if settings.reload_poll > 0:
+                tasks.append(asyncio.create_task(self._watch_files(), name="file-watch"))
             if self.install_signals:
                 self._signals(loop)
             self.ready.set()
@@ -180,6 +182,30 @@ class Daemon:
         await self.core.reload_inventory(inventory, topology)
         if self.discovery is not None:
             await self.discovery.reload(inventory)
+
+    async def _watch_files(self) -> None:
+        """Reload when the inventory or the port map file changes (as SIGHUP)."""
+        files = [p for p in (self.settings.inventory, self.settings.port_map) if p is not None]
+
+        def stamp() -> tuple[tuple[int, int, int] | None, ...]:
+            out: list[tuple[int, int, int] | None] = []
+            for p in files:
+                try:
+                    st = p.stat()
+                    out.append((st.st_mtime_ns, st.st_size, st.st_ino))
+                except OSError:
+                    out.append(None)
+            return tuple(out)
+
+        seen = stamp()
+        while True:
+            await asyncio.sleep(self.settings.reload_poll)
+            now = stamp()
+            if now != seen:
+                await asyncio.sleep(self.settings.reload_poll)  # let the writer finish
+                seen = stamp()
+                log.info("reload.files_changed", files=",".join(str(p) for p in files))
+                await self.reload()
 
     async def _remind_insecure(self) -> None:
         while True:

@@ -42,6 +42,7 @@ from topology.lldp_state import Forget, LldpEvent
 
 LLDP_PATH = parse("/lldp/interfaces/interface/neighbors/neighbor/state")
 DEBOUNCE = 0.1
+MAX_DELAY = 2.0
 SAMPLE_INTERVAL_NS = 10_000_000_000
 
 Rebuild = Callable[[LldpState, float], TopologySnapshot]
@@ -220,7 +221,14 @@ class Discovery:
             wait = None if deadline is None else max(0.0, deadline - now) + 0.05
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), wait)
-            await asyncio.sleep(DEBOUNCE)  # let a burst of updates land
+            # let a burst land: rebuild after a quiet DEBOUNCE, at most MAX_DELAY after
+            # the first change (start-up dumps of many switches arrive together)
+            first = time.monotonic()
+            while True:
+                self._changed.clear()
+                await asyncio.sleep(DEBOUNCE)
+                if not self._changed.is_set() or time.monotonic() - first > MAX_DELAY:
+                    break
             self._changed.clear()
             try:
                 snap = self._rebuild(self.state, time.time())

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import shutil
 import signal
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -83,6 +84,23 @@ class ProcessRecord:
             start_time=int(d["start_time"]),
             cmdline=tuple(d["cmdline"]),
         )
+
+
+def spawn_detached(argv: Sequence[str], log: Path, *, env: Mapping[str, str] | None = None, mode: int = 0o600) -> int:
+    """Start ``argv`` in its own session, stdin /dev/null, stdout and stderr
+    appended to ``log``; its pid. Raises OSError (callers say what failed)."""
+    exe = shutil.which(argv[0]) or argv[0]
+    return os.posix_spawn(
+        exe,
+        list(argv),
+        dict(env if env is not None else os.environ),
+        file_actions=[
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, str(log), os.O_WRONLY | os.O_CREAT | os.O_APPEND, mode),
+            (os.POSIX_SPAWN_DUP2, 1, 2),
+        ],
+        setsid=True,
+    )
 
 
 def record(role: str, pid: int, *, argv: Sequence[str] = ()) -> ProcessRecord | None:

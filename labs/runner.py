@@ -23,7 +23,6 @@ import hashlib
 import json
 import os
 import shlex
-import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -212,19 +211,8 @@ def _initial_state(lab: Lab, sdir: Path, digest: str, mode: str, m: Material) ->
 
 
 def _spawn(argv: list[str], log: Path) -> int:
-    exe = shutil.which(argv[0]) or argv[0]
     try:
-        return os.posix_spawn(
-            exe,
-            argv,
-            dict(os.environ),
-            file_actions=[
-                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                (os.POSIX_SPAWN_OPEN, 1, str(log), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600),
-                (os.POSIX_SPAWN_DUP2, 1, 2),
-            ],
-            setsid=True,
-        )
+        return procs.spawn_detached(argv, log)
     except OSError as e:
         raise LabRunError(f"cannot start the emulator host {shlex.join(argv)}: {e.strerror}") from None
 

@@ -103,6 +103,8 @@ class FabricCore:
         )
         self.net_created = {n.key: t for n, _, t in snap.networks}
         self.created = {p.attachment.id: t for p, t in snap.attachments}
+        #: per attachment, the worker generation that carries its config
+        self._gen: dict[AttachmentId, int] = {}
         self.inventory = inventory
         self._session_factory = session_factory
         self.workers: dict[SwitchName, SwitchWorker] = {}
@@ -145,12 +147,22 @@ class FabricCore:
         changed = sorted(
             n for n in set(old) & set(new) if old[n].fingerprint() != new[n].fingerprint() or old[n] != new[n]
         )
-        for name in removed + changed:
+        for name in removed:
             await self.workers.pop(name).stop()
         self.inventory = inventory
         self.topology = topology
-        for name in added + changed:
+        for name in changed:
+            # the new worker takes the old one's place at once (requests never
+            # see the switch missing); it re-reads the switch before any Set
+            stale = self.workers[name]
             self._start_worker(new[name])
+            await stale.stop()
+        for name in added:
+            self._start_worker(new[name])
+        for name in added + changed:  # a new worker counts generations from scratch
+            for aid, placed in self.state.attachments.items():
+                if placed.placement is not None and placed.placement.switch == name:
+                    self._gen[aid] = 0
         result = {"added": added, "removed": removed, "restarted": changed}
         self.log.info("inventory.reloaded", **{k: ",".join(v) or "-" for k, v in result.items()})
         self.events.publish("switch", "inventory", "reloaded", **{k: ",".join(v) for k, v in result.items()})
@@ -282,6 +294,8 @@ class FabricCore:
         if m:
             self._allocation_rows(dirty, m)
             self._mark(dirty)
+            for placed, _ in m.put_attachments:
+                self._gen[placed.attachment.id] = self._needed(placed)
             self._background(self._commit_quietly(m))
         self.events.publish(
             "topology",
@@ -337,7 +351,7 @@ class FabricCore:
         else:
             await self._commit(Mutation())  # a replay answers only what is durable
         worker = self.workers[placement.switch]
-        gen = self._needed(result.placed)
+        gen = self._gen[att.id] = self._needed(result.placed)
         try:
             await asyncio.wait_for(worker.wait(gen), max(0.0, leaf_wait))
         except TimeoutError:
@@ -383,7 +397,7 @@ class FabricCore:
             if key in worker.failed:
                 why = f"{worker.name} rejected the configuration: {worker.failed[key]}"
                 return AttachmentView(placed=placed, state=AttachmentState.PENDING, reason=why, created=created)
-        if worker.committed >= self._needed(placed):
+        if worker.committed >= self._gen.get(aid, 0):
             return AttachmentView(placed=placed, state=AttachmentState.READY, reason="", created=created)
         why = f"waiting for {worker.name}" + (f" ({worker.last_error})" if worker.last_error else "")
         return AttachmentView(placed=placed, state=AttachmentState.PENDING, reason=why, created=created)
@@ -400,6 +414,7 @@ class FabricCore:
         self._allocation_rows(result.dirty, m)
         self._mark(result.dirty)
         self.created.pop(aid, None)
+        self._gen.pop(aid, None)
         await self._commit(m)
         self.events.publish("attachment", str(aid), "detached")
         return True
@@ -463,6 +478,7 @@ class FabricCore:
                 dirty.setdefault(s, set()).update(keys)
             m.delete_attachments.append(aid)
             self.created.pop(aid, None)
+            self._gen.pop(aid, None)
         if stale:
             self._allocation_rows(dirty, m)
             self._mark(dirty)

@@ -198,13 +198,15 @@ class SwitchWorker:
             await self._sleep(delay)
 
     def _disconnected(self, error: str) -> None:
-        was = self.status
+        was, last = self.status, self.last_error
         self.status = SessionState.DISCONNECTED
         self.known = False
         self.last_error = error
-        if was is not SessionState.DISCONNECTED:
-            self.log.warning("session.down", error=error)
+        if was is SessionState.CONNECTED or (error != last and was is SessionState.CONNECTING and not last):
+            self.log.warning("session.down", error=error)  # once per outage, not per retry
             self.host.events.publish("switch", self.name, "disconnected", error=error)
+        elif error != last:
+            self.log.info("session.failing", error=error)
 
     async def _sleep(self, delay: float) -> None:
         with contextlib.suppress(TimeoutError):

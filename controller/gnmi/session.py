@@ -54,6 +54,7 @@ class GnmiError(FabricError):
 
 _TLS_HINTS = (
     ("certificate has expired", "the switch's TLS certificate has expired"),
+    ("Hostname Verification Check failed", "the switch's TLS certificate is not issued to tls.server_name"),
     ("unable to get local issuer", "the switch's TLS certificate is not signed by the inventory's tls.ca_file"),
     ("CERTIFICATE_REQUIRED", "the switch requires a client certificate (tls.client_cert_file/client_key_file)"),
     ("HANDSHAKE_FAILURE", "TLS handshake refused by the switch (does it require a client certificate?)"),
@@ -94,20 +95,50 @@ def _options(cfg: SwitchConfig, s: GnmiSettings) -> list[tuple[str, Any]]:
     return opts
 
 
+def _new_channel(cfg: SwitchConfig, settings: GnmiSettings) -> grpc.aio.Channel:
+    options = _options(cfg, settings)
+    if cfg.tls:
+        creds = grpc.ssl_channel_credentials(
+            root_certificates=cfg.tls.ca_pem,
+            private_key=cfg.tls.key_pem,
+            certificate_chain=cfg.tls.cert_pem,
+        )
+        return grpc.aio.secure_channel(cfg.address, creds, options=options)
+    return grpc.aio.insecure_channel(cfg.address, options=options)
+
+
+class _Channels:
+    """One HTTP/2 connection per switch and connection settings, shared by the
+    sessions of its reconciler and of discovery (half the TLS handshakes and
+    connections of a big fabric); closed when the last session closes."""
+
+    def __init__(self) -> None:
+        self._open: dict[tuple[str, str], tuple[grpc.aio.Channel, int]] = {}
+
+    def acquire(self, cfg: SwitchConfig, settings: GnmiSettings) -> tuple[grpc.aio.Channel, tuple[str, str]]:
+        key = (cfg.name, cfg.fingerprint() + repr(settings))
+        channel, users = self._open.get(key) or (_new_channel(cfg, settings), 0)
+        self._open[key] = (channel, users + 1)
+        return channel, key
+
+    async def release(self, key: tuple[str, str]) -> None:
+        channel, users = self._open[key]
+        if users > 1:
+            self._open[key] = (channel, users - 1)
+            return
+        del self._open[key]
+        await channel.close(grace=None)
+
+
+CHANNELS = _Channels()
+
+
 class GnmiSession:
     def __init__(self, cfg: SwitchConfig, settings: GnmiSettings) -> None:
         self.cfg = cfg
         self.settings = settings
-        options = _options(cfg, settings)
-        if cfg.tls:
-            creds = grpc.ssl_channel_credentials(
-                root_certificates=cfg.tls.ca_pem,
-                private_key=cfg.tls.key_pem,
-                certificate_chain=cfg.tls.cert_pem,
-            )
-            self.channel = grpc.aio.secure_channel(cfg.address, creds, options=options)
-        else:
-            self.channel = grpc.aio.insecure_channel(cfg.address, options=options)
+        self.channel, self._channel_key = CHANNELS.acquire(cfg, settings)
+        self._closed = False
         self.stub = gnmi_pb2_grpc.gNMIStub(self.channel)
         self.metadata: tuple[tuple[str, str], ...] = (
             (("username", cfg.username), ("password", cfg.password)) if cfg.username else ()
@@ -186,4 +217,6 @@ class GnmiSession:
         raise GnmiError(self.cfg.name, "Subscribe", grpc.StatusCode.UNAVAILABLE, "the switch ended the stream")
 
     async def close(self) -> None:
-        await self.channel.close(grace=None)
+        if not self._closed:
+            self._closed = True
+            await CHANNELS.release(self._channel_key)

@@ -7,8 +7,6 @@ it forked (lldpd's privilege-separated child, lldpcli) by that session.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,19 +24,8 @@ def spawn(role: str, node: NodeRecord, argv: Sequence[str], log: Path) -> procs.
     """Start ``argv`` in ``node`` detached (own session, stdin /dev/null,
     stdout and stderr appended to ``log``); its record."""
     full = in_node(node, argv)
-    exe = shutil.which(full[0]) or full[0]
     try:
-        pid = os.posix_spawn(
-            exe,
-            full,
-            dict(os.environ),
-            file_actions=[
-                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                (os.POSIX_SPAWN_OPEN, 1, str(log), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640),
-                (os.POSIX_SPAWN_DUP2, 1, 2),
-            ],
-            setsid=True,
-        )
+        pid = procs.spawn_detached(full, log, mode=0o640)
     except OSError as e:
         raise LabRunError(f"{node.name}: cannot start {argv[0]}: {e.strerror}") from None
     rec = procs.record(role, pid, argv=full)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import shlex
-import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -61,19 +60,8 @@ def _env() -> dict[str, str]:
 
 
 def _spawn(argv: Sequence[str], log: Path) -> int:
-    exe = shutil.which(argv[0]) or argv[0]
     try:
-        return os.posix_spawn(
-            exe,
-            list(argv),
-            _env(),
-            file_actions=[
-                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                (os.POSIX_SPAWN_OPEN, 1, str(log), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600),
-                (os.POSIX_SPAWN_DUP2, 1, 2),
-            ],
-            setsid=True,
-        )
+        return procs.spawn_detached(argv, log, env=_env())
     except OSError as e:
         raise LabRunError(f"cannot start the VLAN tagger {shlex.join(argv)}: {e.strerror}") from None
 

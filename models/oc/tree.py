@@ -244,17 +244,7 @@ class Tree:
                 raise TreeError(path, "the root must be replaced by an object")
             self.root = node
             return
-        new = self._converted(path, value)
-        parent, last, schema = self._parent(path, create=True)
-        assert parent is not None
-        if last.keys:
-            lst = parent.get(last.name)
-            if not isinstance(lst, KeyedList):
-                lst = KeyedList()
-                parent[last.name] = lst
-            lst[_entry_key(last, schema, path)] = new
-        else:
-            parent[last.name] = new
+        self.put(path, self._converted(path, value))
 
     def update(self, path: Path, value: Json) -> None:
         new = self._converted(path, value)

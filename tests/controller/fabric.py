@@ -69,6 +69,20 @@ class Fabric:
         assert self.stack is not None
         return grpc.aio.insecure_channel(self.stack.address)
 
+    def gnmi(self, switch: str) -> Any:
+        """pygnmi's sync client to a switch, as a person would use it (TLS with
+        the lab CA, the lab password). Use it in a worker thread."""
+        from pygnmi.client import gNMIclient
+
+        host, _, port = self.host[switch].address.rpartition(":")
+        return gNMIclient(
+            target=(host, int(port)),
+            username=self.material.credentials.username,
+            password=self.material.credentials.password,
+            path_root=str(self.material.ca_file),
+            override=switch,
+        )
+
     def config(self, switch: str) -> Any:
         return self.host[switch].config_json(qualify=False)
 

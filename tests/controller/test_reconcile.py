@@ -8,7 +8,6 @@ import asyncio
 
 import grpc
 import pytest
-from pygnmi.client import gNMIclient
 
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
 from tests.controller.fabric import (
@@ -26,14 +25,7 @@ pytestmark = pytest.mark.slow
 
 def pygnmi_get(fab, switch: str, path: str):
     """As a user would: pygnmi's sync client, TLS with the lab CA, password."""
-    host, _, port = fab.host[switch].address.rpartition(":")
-    with gNMIclient(
-        target=(host, int(port)),
-        username=fab.material.credentials.username,
-        password=fab.material.credentials.password,
-        path_root=str(fab.material.ca_file),
-        override=switch,
-    ) as gc:
+    with fab.gnmi(switch) as gc:
         return gc.get(path=[path], datatype="config", encoding="json_ietf")
 
 
@@ -103,16 +95,9 @@ async def test_out_of_band_change(tmp_path, mode):
         stub = fabric_pb2_grpc.FabricStub(ch)
         await create_networks(stub, ("blue", 1111))
         await stub.Attach(attach_req(), timeout=30)
-        host, _, port = fab.host["sw1"].address.rpartition(":")
 
         def operator_deletes():
-            with gNMIclient(
-                target=(host, int(port)),
-                username=fab.material.credentials.username,
-                password=fab.material.credentials.password,
-                path_root=str(fab.material.ca_file),
-                override="sw1",
-            ) as gc:
+            with fab.gnmi("sw1") as gc:
                 gc.set(delete=["/network-instances/network-instance[name=fabricd-vni-1111]"], encoding="json_ietf")
 
         await asyncio.to_thread(operator_deletes)

@@ -75,38 +75,3 @@ async def ctl_proc(*args: str, env: dict[str, str] | None = None, within: float 
     out, err = await asyncio.wait_for(proc.communicate(), within)
     assert proc.returncode is not None
     return Result(code=proc.returncode, out=out.decode(errors="replace"), err=err.decode(), raw=out)
-
-
-async def eventually(check: Any, *, within: float = 30.0, what: str = "") -> Any:
-    """Wait for a condition with a generous deadline (as tests/controller/fabric.py,
-    which needs the emulator to import)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while loop.time() < deadline:
-        last = check()
-        if asyncio.iscoroutine(last):
-            last = await last
-        if last:
-            return last
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not true within {within}s: {what or check}")
-
-
-def attach_req(
-    pod: str, network: str = "blue", *, node: str = "server1", nic: str = "eth1", container: str = "c1"
-) -> Any:
-    """An AttachRequest as fabric-cni sends it."""
-    from proto.fabric.v1 import fabric_pb2
-
-    return fabric_pb2.AttachRequest(
-        id=fabric_pb2.AttachmentId(
-            pod_namespace="default",
-            pod_name=pod,
-            pod_uid=f"{pod}-uid",
-            network=fabric_pb2.NetworkRef(namespace="default", name=network),
-            interface="net1",
-        ),
-        container_id=container,
-        node=node,
-        nic=nic,
-    )

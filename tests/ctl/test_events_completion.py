@@ -12,7 +12,8 @@ import subprocess
 import pytest
 
 from controller.ctl import errors
-from tests.ctl.run import CLEAN_ENV, ctl_proc, eventually, script
+from tests.controller.fabric import eventually
+from tests.ctl.run import CLEAN_ENV, ctl_proc, script
 
 
 async def test_events_follow_until_ctrl_c(api):

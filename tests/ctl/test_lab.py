@@ -7,7 +7,6 @@ import asyncio
 import json
 
 import pytest
-from pygnmi.client import gNMIclient
 
 from controller.ctl import errors
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
@@ -33,14 +32,7 @@ async def seed(request, short_tmp):
 
 def operator_deletes(fab, switch: str, path: str) -> None:
     """An out-of-band change, as a person with pygnmi would make it."""
-    host, _, port = fab.host[switch].address.rpartition(":")
-    with gNMIclient(
-        target=(host, int(port)),
-        username=fab.material.credentials.username,
-        password=fab.material.credentials.password,
-        path_root=str(fab.material.ca_file),
-        override=switch,
-    ) as gc:
+    with fab.gnmi(switch) as gc:
         gc.set(delete=[path], encoding="json_ietf")
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from controller.ctl import errors
 from proto.fabric.v1 import fabric_pb2_grpc
-from tests.ctl.run import attach_req, eventually
+from tests.controller.fabric import attach_req, eventually
 
 SEED_EDGES = {
     ("sw1", "ethernet-1/1", "server1", "eth1"),

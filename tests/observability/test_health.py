@@ -12,7 +12,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import CollectorRegistry
 
 from controller.httpd import Health, MetricsServer
-from tests.ctl.run import ctl_proc, eventually
+from tests.controller.fabric import eventually
+from tests.ctl.run import ctl_proc
 from tests.observability.daemon import base_settings, running, start, wait_exit, wait_ready
 from tests.seedlab import offline_inventory
 
