@@ -12,7 +12,6 @@ console script, as an operator would; this module never imports it.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -85,17 +84,7 @@ def start(state: LabState, *, metrics: str = "127.0.0.1:9464", timeout: float = 
     argv = [_bin("fabricd"), "--config", str(d / "fabricd.yml")]
     log = d / "fabricd.log"
     try:
-        pid = os.posix_spawn(
-            argv[0],
-            argv,
-            dict(os.environ),
-            file_actions=[
-                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                (os.POSIX_SPAWN_OPEN, 1, str(log), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600),
-                (os.POSIX_SPAWN_DUP2, 1, 2),
-            ],
-            setsid=True,
-        )
+        pid = procs.spawn_detached(argv, log)
     except OSError as e:
         raise LabRunError(f"cannot start fabricd: {e.strerror}") from None
     rec = procs.record(ROLE, pid, argv=argv) or procs.ProcessRecord(
