@@ -24,6 +24,7 @@ BENCHMARKS = {
     "resync": ("bench.resync", "run"),
     "scale": ("bench.scale", "run"),
     "vlan": ("bench.vlan", "run"),  # root: the userspace 802.1Q tagger against a plain veth
+    "cni": ("bench.cni", "run"),  # root: fabric-cni's start-up overhead and ADD/DEL wall time
 }
 
 

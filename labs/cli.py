@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     ep.add_argument("vlan", metavar="VLAN", type=int)
     ep.add_argument("address", metavar="ADDRESS", nargs="?", help="A.B.C.D/N (omit with --remove)")
     ep.add_argument("--remove", action="store_true", help="take the VLAN interface away instead")
+    _pod_parser(sub)
     cmd("status", "is the lab running? the switches' gNMI addresses (exit 3: not running)")
     inv = cmd("inventory", "the switch inventory of a running lab (YAML, for fabricd)")
     inv.add_argument("-o", "--output", metavar="FILE", help="write it to FILE instead of stdout")
@@ -75,6 +76,62 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_actions(ft)
     return p
+
+
+def _pod_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    pod = sub.add_parser(
+        "pod",
+        help="pods on a running Linux lab, attached to their networks as Multus would (fabric-cni)",
+        description="Pods on the nodes of a running Linux lab: a network namespace each, attached to the "
+        "networks of its k8s.v1.cni.cncf.io/networks annotation by the CNI plugin its NetworkAttachmentDefinition "
+        "names, run in the node exactly as Multus runs it (labs/README.md, Pods).",
+    )
+    psub = pod.add_subparsers(dest="pod_command", metavar="POD-COMMAND", required=True)
+
+    def pcmd(name: str, help_: str) -> argparse.ArgumentParser:
+        c = psub.add_parser(name, help=help_, description=help_)
+        c.add_argument("lab", metavar="LAB", help="lab name (or its topology file)")
+        c.add_argument("--state-dir", metavar="DIR", help="the lab's state directory")
+        return c
+
+    pc = pcmd("create", "create a pod from its manifest on a node and attach its networks (ADD)")
+    pc.add_argument("manifest", metavar="POD.yaml", help="a Pod manifest with the Multus networks annotation")
+    pc.add_argument("--node", metavar="NODE", help="the node (default: the manifest's spec.nodeName)")
+    pc.add_argument(
+        "--nads", metavar="DIR", help="NetworkAttachmentDefinition manifests (default: STATE_DIR/nads; `fabricctl nad`)"
+    )
+    pd = pcmd("delete", "detach a pod's networks in reverse order (DEL) and remove it")
+    pd.add_argument("pod", metavar="POD", help="NAMESPACE/NAME, or NAME when unique")
+    pcmd("list", "the pods of the lab: node, interfaces, addresses")
+    pe = pcmd("exec", "run a command in a pod's network namespace")
+    pe.add_argument("pod", metavar="POD", help="NAMESPACE/NAME, or NAME when unique")
+    pe.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- CMD ...", help="the command (default: a shell)")
+
+
+def _pod(args: argparse.Namespace) -> int:
+    from labs import pods
+
+    _, st = _running(args)
+    sdir = Path(st.state_dir)
+    if args.pod_command == "create":
+        rec = pods.create(sdir, args.manifest, node=args.node, nads=args.nads, progress=_progress)
+        print(f"{rec.ref}\t{rec.node}\tnetns {rec.netns}")
+        for ifname, nad, address in rec.addresses():
+            print(f"  {ifname}\t{nad}\t{address}")
+        return EXIT_OK
+    if args.pod_command == "delete":
+        rec = pods.delete(sdir, args.pod, progress=_progress)
+        print(f"{rec.ref}: deleted")
+        return EXIT_OK
+    if args.pod_command == "list":
+        for rec in pods.records(sdir):
+            addrs = ", ".join(f"{i} {a} ({n})" for i, n, a in rec.addresses()) or "-"
+            print(f"{rec.ref}\t{rec.node}\t{rec.phase}\t{addrs}")
+        return EXIT_OK
+    argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+    full = pods.exec_argv(sdir, args.pod, argv or [os.environ.get("SHELL", "/bin/sh")])
+    sys.stdout.flush()
+    os.execvp(full[0], full)
 
 
 def _name(lab: str) -> str:
@@ -206,6 +263,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.command == "exec":
         return _exec(args)
+    if args.command == "pod":
+        return _pod(args)
     if args.command == "endpoint":
         return _endpoint(args)
     if args.command == "inventory":

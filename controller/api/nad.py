@@ -5,10 +5,13 @@ The CNI configuration inside is what ``fabric-cni`` reads (see cni/README.md)::
     {"cniVersion": "1.1.0", "name": "blue", "type": "fabric-cni",
      "network": "default/blue", "uplink": "eth1", "mtu": 1500,
      "controller": "unix:///run/fabricd/api.sock",
-     "ipam": {"type": "static"}}
+     "ipam": {"type": "static"},
+     "capabilities": {"ips": true, "mac": true}}
 
 With a TLS API it also names the node's client certificate files
 (``tls: {ca, cert, key}``), which the node's provisioning puts in place.
+``capabilities`` makes Multus pass a pod annotation's ``ips`` and ``mac`` as
+``runtimeConfig`` (what the static IPAM and macvlan plugins read).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ def cni_config(net: Network, *, uplink: str, controller: str, ipam_json: str, mt
         "mtu": net.mtu or mtu,
         "controller": controller,
         "ipam": ipam,
+        "capabilities": {"ips": True, "mac": True},
     }
     if tls:
         conf["tls"] = dict(TLS_FILES)

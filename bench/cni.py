@@ -1,0 +1,171 @@
+"""fabric-cni's start-up overhead and ADD/DEL wall time (root).
+
+    python -m bench cni [--quick]
+
+The seed lab's switches (emulator host, dataplane none) and fabricd as its
+own process on a unix socket, as in production; a node namespace with
+``eth1`` and the userspace tagger; the console script ``fabric-cni`` run
+for ADD and DEL of fresh pods, exactly as a runtime runs it, except that the
+bench enters the node's network namespace itself (``setns`` between fork and
+exec) so that no wrapper process is counted.
+
+Measured per ADD, from just before the fork:
+
+- ``start->main``: interpreter start and cni.main's imports, until main() runs;
+- ``start->Attach sent``: the plugin's overhead before fabricd hears of the
+  pod (config parsing, node lock, grpc import and channel);
+- ``Attach``: the RPC until the leaf committed (fabricd's side);
+- ``ADD total``: including the sub-interface, macvlan and static IPAM;
+
+and for comparison ``VERSION`` and ``python -c pass``. The plugin's times
+come from its run log (``<stateDir>/<node>/log.jsonl``: ``time`` is when
+main() started, ``at_ms`` its milestones). Numbers only.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import grpc
+import yaml
+
+from bench.harness import LabRun, fabricd
+from labs import runner
+from labs.inventory import inventory, portmap
+from labs.topofile import load_lab
+from labs.vlan import testbed
+from labs.vlan.process import start_tagger, stop_tagger
+from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
+
+ROOT = Path(__file__).resolve().parents[1]
+FABRIC_CNI = str(Path(sys.executable).parent / "fabric-cni")
+CLONE_NEWNET = 0x40000000
+
+
+def _enter(netns: str) -> Any:
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def enter() -> None:
+        fd = os.open(f"/run/netns/{netns}", os.O_RDONLY)
+        if libc.setns(fd, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns")
+        os.close(fd)
+
+    return enter
+
+
+def _spawn(argv: list[str], env: dict[str, str], stdin: bytes, netns: str | None) -> tuple[float, float, bytes]:
+    """(time before the fork, time after the exit, stdout)."""
+    t0 = time.time()
+    p = subprocess.run(
+        argv, input=stdin, env=env, capture_output=True, check=False, preexec_fn=_enter(netns) if netns else None
+    )
+    t1 = time.time()
+    if p.returncode != 0:
+        raise RuntimeError(f"{argv[0]} failed: {p.stdout!r} {p.stderr!r}")
+    return t0, t1, p.stdout
+
+
+def _ms(samples: list[float]) -> dict[str, float]:
+    s = sorted(samples)
+    return {"median_ms": round(statistics.median(s) * 1000, 1), "min_ms": round(s[0] * 1000, 1)}
+
+
+def run(quick: bool = False) -> dict[str, Any]:
+    if os.geteuid() != 0:
+        return {"skipped": "needs root (network namespaces)", "table": ["skipped: needs root"]}
+    rounds = 5 if quick else 20
+    prefix = testbed.run_prefix()
+    testbed.sweep_stale()
+    tmp = Path(tempfile.mkdtemp(prefix=f"{prefix}bench-", dir="/tmp"))
+    node_ns, wire_ns = f"{prefix}bnode", f"{prefix}bwire"
+    state = runner.up(ROOT / "labs" / "seed.clab.yml", state_dir=tmp / "lab", dataplane="none", timeout=120)
+    tagger = None
+    try:
+        inv, pm = tmp / "inventory.yml", tmp / "portmap.yml"
+        inv.write_text(yaml.safe_dump(inventory(state)))
+        pm.write_text(yaml.safe_dump(portmap(load_lab(ROOT / "labs" / "seed.clab.yml"))))
+        lab = LabRun(dir=tmp, state_dir=tmp / "lab", inventory=inv, portmap=pm, switches={}, admin="")
+        for ns in (node_ns, wire_ns):
+            testbed.add_netns(ns)
+        testbed.ip("link", "add", "eth1", "netns", node_ns, "type", "veth", "peer", "name", "s1e1", "netns", wire_ns)
+        testbed.ip("link", "set", "eth1", "up", netns=node_ns)
+        testbed.ip("link", "set", "s1e1", "up", netns=wire_ns)
+        tagger = start_tagger(netns=node_ns, socket=tmp / "node.sock")
+        with fabricd(lab, extra={"api": {"attach_timeout": "10s"}}) as fd:
+            return _measure(fd.address, tmp, node_ns, tagger.socket, rounds)
+    finally:
+        if tagger is not None:
+            stop_tagger(tagger)
+        for ns in (node_ns, wire_ns):
+            testbed.delete_netns(ns)
+        runner.down(state.lab, state_dir=tmp / "lab")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _measure(address: str, tmp: Path, node_ns: str, tagger_socket: str, rounds: int) -> dict[str, Any]:
+    with grpc.insecure_channel(address) as ch:
+        stub = fabric_pb2_grpc.FabricStub(ch)
+        net = fabric_pb2.Network(name="blue", namespace="default", vni=1111)
+        stub.CreateNetwork(fabric_pb2.CreateNetworkRequest(network=net), timeout=30)
+        nad = stub.RenderNAD(
+            fabric_pb2.RenderNADRequest(network=fabric_pb2.NetworkRef(namespace="default", name="blue")), timeout=30
+        )
+    conf = {**json.loads(nad.cni_config), "node": "server1", "runtimeConfig": {"ips": ["10.11.0.1/24"]}}
+    state_dir = tmp / "cni"
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("CNI_", "FABRIC_CNI_"))}
+    base.update(CNI_PATH="/usr/lib/cni", FABRIC_CNI_STATE_DIR=str(state_dir), FABRIC_CNI_TAGGER_SOCKET=tagger_socket)
+    log = state_dir / "server1" / "log.jsonl"
+    to_main, to_attach, attach, add_total, del_total, version, bare = [], [], [], [], [], [], []
+    for i in range(rounds + 1):  # the first round warms caches and is not counted
+        pod_ns = f"{testbed.run_prefix()}bpod"
+        testbed.add_netns(pod_ns)
+        try:
+            env = {
+                **base,
+                "CNI_CONTAINERID": f"c{i}",
+                "CNI_NETNS": f"/run/netns/{pod_ns}",
+                "CNI_IFNAME": "net1",
+                "CNI_ARGS": f"IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=p{i};K8S_POD_UID=u{i}",
+            }
+            t0, t1, _ = _spawn([FABRIC_CNI], {**env, "CNI_COMMAND": "ADD"}, json.dumps(conf).encode(), node_ns)
+            entry = json.loads(log.read_text().splitlines()[-1])
+            d0, d1, _ = _spawn([FABRIC_CNI], {**env, "CNI_COMMAND": "DEL"}, json.dumps(conf).encode(), node_ns)
+            v0, v1, _ = _spawn([FABRIC_CNI], {**base, "CNI_COMMAND": "VERSION"}, b"", None)
+            b0, b1, _ = _spawn([sys.executable, "-c", "pass"], base, b"", None)
+        finally:
+            testbed.delete_netns(pod_ns)
+        if i == 0:
+            continue
+        at = entry["at_ms"]
+        to_main.append(entry["time"] - t0)
+        to_attach.append(entry["time"] + at["attach_sent"] / 1000 - t0)
+        attach.append((at["attach_answered"] - at["attach_sent"]) / 1000)
+        add_total.append(t1 - t0)
+        del_total.append(d1 - d0)
+        version.append(v1 - v0)
+        bare.append(b1 - b0)
+    rows = {
+        "start->main": _ms(to_main),
+        "start->Attach sent": _ms(to_attach),
+        "Attach (until the leaf committed)": _ms(attach),
+        "ADD total": _ms(add_total),
+        "DEL total": _ms(del_total),
+        "VERSION total": _ms(version),
+        "python -c pass": _ms(bare),
+    }
+    return {
+        "rounds": rounds,
+        **{k.split(" (")[0]: v for k, v in rows.items()},
+        "table": [f"{k:<36} median {v['median_ms']:7.1f} ms   min {v['min_ms']:7.1f} ms" for k, v in rows.items()],
+    }

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""The seed scenario end to end, the base of `make demo` (root).
+
+    scripts/seed-scenario.py up    [--state-dir DIR] [--metrics HOST:PORT]
+    scripts/seed-scenario.py check [--state-dir DIR]
+    scripts/seed-scenario.py down  [--state-dir DIR]
+
+up: `fabric-lab up labs/seed.clab.yml` (Linux dataplane: namespaces, lldpd,
+FRR, the emulators), fabricd as its own process on the lab's unix socket
+(SQLite store, metrics on --metrics), networks blue/green/red and their NADs
+with fabricctl, pods on server1..3 with `fabric-lab pod create` (fabric-cni
+as Multus runs it); then `check`. Everything keeps running.
+
+check: the ping matrix between the pods, and a capture on the spine showing
+the ICMP inside VXLAN VNI 1111. Exit 1 when something is not as expected.
+
+down: delete the pods (DEL in reverse order: their VLANs leave the leaf
+ports), read the leaves back over gNMI until no VNI and no switched port is
+left (exit 1 if some is), stop fabricd, `fabric-lab down`.
+
+Scenario details: labs/scenario.py. State: /run/fabric-lab/seed
+($FABRIC_LAB_STATE_DIR/seed, or --state-dir).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from labs import fabricd_proc, runner, scenario  # noqa: E402
+from labs.errors import LabError  # noqa: E402
+from labs.state import LabState  # noqa: E402
+
+LAB = ROOT / "labs" / "seed.clab.yml"
+LEFTOVER_DEADLINE_S = 30.0
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _state(args: argparse.Namespace) -> LabState | None:
+    return runner.status("seed", state_dir=args.state_dir)
+
+
+def up(args: argparse.Namespace) -> int:
+    state = runner.up(LAB, state_dir=args.state_dir, dataplane="linux", progress=say)
+    fabricd_proc.start(state, metrics=args.metrics)
+    say(f"fabricd serving on {fabricd_proc.address(state)} (log {fabricd_proc.directory(state) / 'fabricd.log'})")
+    scenario.setup(state, fabricd_proc.address(state), progress=say)
+    return check_state(state, args)
+
+
+def check_state(state: LabState, args: argparse.Namespace) -> int:
+    matrix = scenario.ping_matrix(state)
+    say("")
+    say(matrix.render())
+    eps = {e.label: e for e in scenario.endpoints()}
+    seen = scenario.spine_capture(state, eps["pod-a/blue"], eps["pod-b/blue"])
+    vni_ok = "vni 1111" in seen and "ICMP echo request" in seen
+    say("")
+    say(f"spine1 sees pod-a -> pod-b (blue) inside VXLAN VNI 1111: {'yes' if vni_ok else 'NO'}")
+    server = fabricd_proc.address(state)
+    sdir = state.state_dir
+    say(f"""
+The lab keeps running. Look around:
+  fabricctl --server {server} attachment list
+  fabricctl --server {server} switch list
+  fabricctl --server {server} topology -o png --out /tmp/seed-topology.png
+  fabric-lab pod list seed{_sd(args)}
+  fabric-lab pod exec seed{_sd(args)} pod-a -- ping -c 3 10.11.0.2
+  fabric-lab exec seed{_sd(args)} server1 -- ip -d link
+  metrics: http://{args.metrics}/metrics  (state: {sdir})
+Remove it all: scripts/seed-scenario.py down{_sd(args)}""")
+    if matrix.unexpected or not vni_ok:
+        for line in matrix.unexpected:
+            say(f"NOT AS EXPECTED: {line}")
+        return 1
+    return 0
+
+
+def _sd(args: argparse.Namespace) -> str:
+    return f" --state-dir {args.state_dir}" if args.state_dir else ""
+
+
+def check(args: argparse.Namespace) -> int:
+    state = _state(args)
+    if state is None:
+        say("the seed lab is not running: scripts/seed-scenario.py up")
+        return 3
+    return check_state(state, args)
+
+
+def down(args: argparse.Namespace) -> int:
+    state = _state(args)
+    code = 0
+    if state is not None and fabricd_proc.running(state) is not None:
+        scenario.teardown(state, progress=say)
+        deadline = time.monotonic() + LEFTOVER_DEADLINE_S
+        left = scenario.switch_leftovers(state)
+        while left and time.monotonic() < deadline:
+            time.sleep(0.5)
+            left = scenario.switch_leftovers(state)
+        if left:
+            code = 1
+            say("left on the leaves after the last pod:\n  " + "\n  ".join(left))
+        else:
+            say("no VNI and no switched port left on the leaves (read back over gNMI)")
+        fabricd_proc.stop(state)
+    runner.down("seed", state_dir=args.state_dir, progress=say)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="seed-scenario.py", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    p.add_argument("command", choices=("up", "check", "down"))
+    p.add_argument("--state-dir", metavar="DIR", help="the lab's state directory")
+    p.add_argument("--metrics", metavar="HOST:PORT", default="127.0.0.1:9464", help="fabricd's metrics listener")
+    args = p.parse_args(argv)
+    try:
+        return {"up": up, "check": check, "down": down}[args.command](args)
+    except LabError as e:
+        say(f"seed-scenario: {e}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

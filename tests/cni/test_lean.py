@@ -1,0 +1,42 @@
+"""The plugin starts lean: grpc loads only when a command talks to fabricd,
+never for VERSION or a refused config (the number itself: bench cni)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+PROBE = """
+import io, json, os, sys
+sys.stdin = io.TextIOWrapper(io.BytesIO(sys.argv[1].encode()))
+from cni.main import main
+code = main([])
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
+"""
+
+
+def loaded(env: dict[str, str], stdin: str) -> set[str]:
+    env = {"PATH": "/usr/bin:/bin", **env}
+    p = subprocess.run([sys.executable, "-c", PROBE, stdin], env=env, capture_output=True, text=True, check=False)
+    return set(json.loads(p.stderr.strip().splitlines()[-1])["modules"])
+
+
+def test_version_loads_no_grpc_nor_protobuf():
+    mods = loaded({"CNI_COMMAND": "VERSION"}, "")
+    assert "cni.main" in mods
+    assert not {m for m in mods if m.split(".")[0] in ("grpc", "google", "proto", "asyncio", "subprocess", "yaml")}
+
+
+def test_a_refused_config_loads_no_grpc():
+    env = {
+        "CNI_COMMAND": "ADD",
+        "CNI_CONTAINERID": "c1",
+        "CNI_NETNS": "/run/netns/x",
+        "CNI_IFNAME": "net1",
+        "CNI_PATH": "/usr/lib/cni",
+        "CNI_ARGS": "K8S_POD_NAMESPACE=a;K8S_POD_NAME=b;K8S_POD_UID=c",
+    }
+    mods = loaded(env, '{"cniVersion": "1.1.0", "name": "blue"}')
+    assert "cni.config" in mods
+    assert not {m for m in mods if m.split(".")[0] in ("grpc", "google", "proto", "asyncio")}
