@@ -41,10 +41,11 @@ golden: deps
 	FABRIC_REGEN_GOLDEN=1 $(BIN)/pytest -q -m "not e2e"
 	git status --short tests/golden
 
-## demo: lab + controller on the embedded SQLite store
+## demo: the seed scenario (lab + fabricd on SQLite + pods + ping matrix); keeps running
 demo: deps
 	@scripts/demo.sh up
 
+## demo-down: remove everything the demo created
 demo-down:
 	@scripts/demo.sh down
 

@@ -76,6 +76,8 @@ def start(state: LabState, *, metrics: str = "127.0.0.1:9464", timeout: float = 
         "store": {"path": str(d / "fabricd.db")},
         "inventory": str(d / "inventory.yml"),
         "port_map": str(d / "portmap.yml"),
+        # LLDP discovery checked against the lab's port map (conflicts reported)
+        "topology": {"mode": "merged", "prefer": "static"},
         "metrics": {"listen": metrics},
         "log": {"level": "info", "format": "json"},
         "fabric": {"evpn": {"asn": state.evpn_asn}},

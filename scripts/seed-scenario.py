@@ -53,6 +53,9 @@ def up(args: argparse.Namespace) -> int:
     fabricd_proc.start(state, metrics=args.metrics)
     say(f"fabricd serving on {fabricd_proc.address(state)} (log {fabricd_proc.directory(state) / 'fabricd.log'})")
     scenario.setup(state, fabricd_proc.address(state), progress=say)
+    picture = Path(state.state_dir) / "seed-topology.png"
+    scenario.fabricctl(fabricd_proc.address(state), "topology", "-o", "png", "--out", str(picture))
+    say(f"the topology as fabricd sees it (LLDP + port map): {picture}")
     return check_state(state, args)
 
 
@@ -67,16 +70,19 @@ def check_state(state: LabState, args: argparse.Namespace) -> int:
     say(f"spine1 sees pod-a -> pod-b (blue) inside VXLAN VNI 1111: {'yes' if vni_ok else 'NO'}")
     server = fabricd_proc.address(state)
     sdir = state.state_dir
+    bin_ = Path(sys.executable).parent
     say(f"""
-The lab keeps running. Look around:
-  fabricctl --server {server} attachment list
-  fabricctl --server {server} switch list
-  fabricctl --server {server} topology -o png --out /tmp/seed-topology.png
-  fabric-lab pod list seed{_sd(args)}
-  fabric-lab pod exec seed{_sd(args)} pod-a -- ping -c 3 10.11.0.2
-  fabric-lab exec seed{_sd(args)} server1 -- ip -d link
-  metrics: http://{args.metrics}/metrics  (state: {sdir})
-Remove it all: scripts/seed-scenario.py down{_sd(args)}""")
+The lab keeps running. Look around (the tools are in {bin_}):
+  {bin_}/fabricctl --server {server} attachment list
+  {bin_}/fabricctl --server {server} switch list
+  {bin_}/fabricctl --server {server} plan
+  {bin_}/fabricctl --server {server} topology -o png --out /tmp/seed-topology.png
+  {bin_}/fabric-lab pod list seed{_sd(args)}
+  {bin_}/fabric-lab pod exec seed{_sd(args)} pod-a -- ping -c 3 10.11.0.2
+  {bin_}/fabric-lab exec seed{_sd(args)} server1 -- ip -d link
+  metrics: http://{args.metrics}/metrics   health: http://{args.metrics}/readyz
+  state: {sdir}
+Remove it all: make demo-down (scripts/seed-scenario.py down{_sd(args)})""")
     if matrix.unexpected or not vni_ok:
         for line in matrix.unexpected:
             say(f"NOT AS EXPECTED: {line}")
