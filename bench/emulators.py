@@ -105,7 +105,7 @@ async def set_throughput(addresses: list[str], per_switch: int) -> float:
     return len(addresses) * per_switch / (time.perf_counter() - t0)
 
 
-async def run(count: int, ports: int, sets: int) -> None:
+async def measure(count: int, ports: int, sets: int) -> dict[str, Any]:
     specs = [minimal_spec(i, ports) for i in range(count)]
     gc.collect()
     base = rss_mb()
@@ -114,24 +114,46 @@ async def run(count: int, ports: int, sets: int) -> None:
     started = time.perf_counter() - t0
     gc.collect()
     rss = rss_mb()
-    print(
-        f"{count} emulators ({ports} ports each): started in {started:.2f} s "
-        f"({started / count * 1000:.1f} ms each); RSS {rss:.0f} MB, +{rss - base:.0f} MB over the "
-        f"{base:.0f} MB before ({(rss - base) / count * 1024:.0f} KB per switch)"
-    )
+    out: dict[str, Any] = {
+        "emulators": count,
+        "ports": ports,
+        "start_s": round(started, 2),
+        "rss_mb": round(rss, 1),
+        "rss_added_mb": round(rss - base, 1),
+    }
     try:
         if sets:
             lat = sorted(await set_latency(host[specs[0].name].address, sets))
-            p50, p90 = statistics.median(lat), lat[int(len(lat) * 0.9)]
-            ms = f"p50 {p50 * 1000:.2f} ms, p90 {p90 * 1000:.2f} ms"
-            print(f"  Set round trip, 1 client, {sets} small Sets: {ms}")
+            out["set_p50_ms"] = round(statistics.median(lat) * 1000, 2)
+            out["set_p90_ms"] = round(lat[int(len(lat) * 0.9)] * 1000, 2)
             addrs = [host[s.name].address for s in specs[: min(count, 64)]]
-            rate = await set_throughput(addrs, max(1, sets // 10))
-            print(f"  Set throughput, {len(addrs)} clients in parallel: {rate:.0f} Sets/s")
+            out["sets_per_s_64_clients"] = round(await set_throughput(addrs, max(1, sets // 10)))
     finally:
         t0 = time.perf_counter()
         await host.stop()
-        print(f"  stopped in {time.perf_counter() - t0:.2f} s")
+        out["stop_s"] = round(time.perf_counter() - t0, 2)
+    return out
+
+
+def table(rows: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for r in rows:
+        line = (
+            f"{r['emulators']} emulators ({r['ports']} ports): started in {r['start_s']} s, "
+            f"RSS {r['rss_mb']:.0f} MB (+{r['rss_added_mb']:.0f} MB), stopped in {r['stop_s']} s"
+        )
+        if "set_p50_ms" in r:
+            line += (
+                f"; Set round trip p50 {r['set_p50_ms']} ms p90 {r['set_p90_ms']} ms;"
+                f" {r['sets_per_s_64_clients']} Sets/s with 64 clients"
+            )
+        lines.append(line)
+    return lines
+
+
+def run(*, quick: bool = False) -> dict[str, Any]:
+    rows = [asyncio.run(measure(n, 8, 200 if quick else 500)) for n in ((64,) if quick else (256, 512))]
+    return {"runs": rows, "table": table(rows)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,8 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ports", type=int, default=8)
     p.add_argument("--sets", type=int, default=500, help="Sets for the latency sample (0: skip)")
     args = p.parse_args(argv)
-    for count in args.count or [256, 512]:
-        asyncio.run(run(count, args.ports, args.sets))
+    rows = [asyncio.run(measure(count, args.ports, args.sets)) for count in args.count or [256, 512]]
+    for line in table(rows):
+        print(line)
     return 0
 
 

@@ -63,10 +63,11 @@ def measure(leaves: int, attachments: int, samples: int) -> dict[str, Any]:
     times = []
     ops_total = 0
     for s in range(samples):
-        a = _att(10_000_000 + s, nets[(s * 13) % NETWORKS], "bench-node")
+        # a network new on the leaf, so the attach renders and diffs its VNI and port
+        a = _att(10_000_000 + s, nets[(NETWORKS // 2 + s * 13) % NETWORKS], "bench-node")
         t = time.perf_counter_ns()
         res = state.attach(a, Placement(target, PortName(f"ethernet-1/{s % PORTS + 1}")))
-        r = render_keys(state, leaf, res.dirty[target], current)
+        r = render_keys(state, leaf, res.dirty.get(target, set()), current)
         ops = plan_keys(leaf, r, current)
         times.append(time.perf_counter_ns() - t)
         ops_total += len(ops)
