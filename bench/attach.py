@@ -27,7 +27,7 @@ from labs.emulator.admin_client import AdminClient
 from models.diff import SetOps
 from models.ids import Evi, PortName, SwitchName, VlanId, Vni
 from models.intent import NetworkKey
-from models.platforms.base import LeafInfo, PortInput, Segment
+from models.platforms.base import FabricVlans, LeafInfo, PortInput, Segment
 from models.platforms.registry import renderer
 from models.settings import FabricSettings
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
@@ -65,7 +65,9 @@ def _one_attach_ops(leaf: LeafInfo, vni: int, vlan: int, port: str) -> tuple[Set
     )
     port_objs = r.port(
         leaf,
-        PortInput(port=PortName(port), vlans=frozenset({VlanId(vlan)}), current={}, fabric_vlans={vlan}),
+        PortInput(
+            port=PortName(port), vlans=frozenset({VlanId(vlan)}), current={}, fabric_vlans=FabricVlans(allocated={vlan})
+        ),
         settings,
     ).objects
     everything = {**objs, **port_objs}

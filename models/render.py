@@ -9,7 +9,7 @@ to get the minimal SetOps; a full resync is the same with every key.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any, Protocol
 
 from models.diff import SetOps, apply, diff
@@ -17,7 +17,7 @@ from models.ids import NicName, NodeName, PortName, SwitchName, Vni
 from models.intent import Attachment, Network, Placement
 from models.oc.path import Path
 from models.oc.tree import Tree
-from models.platforms.base import BASE, LeafInfo, ObjectKey, PortInput, port_key, vni_key
+from models.platforms.base import BASE, FabricVlans, LeafInfo, ObjectKey, PortInput, port_key, vni_key
 from models.platforms.registry import renderer
 from models.settings import FabricSettings
 from models.state import FabricState
@@ -39,31 +39,17 @@ class Rendered:
     conflicts: dict[ObjectKey, str]
 
 
-class _FabricVlans:
-    """VLANs that are fabricd's on a leaf: allocated (active or releasing)
-    plus fabricd-named VLANs found on the device. A view: no copy per render."""
-
-    __slots__ = ("allocated", "device")
-
-    def __init__(self, allocated: Container[int], device: Container[int]) -> None:
-        self.allocated = allocated
-        self.device = device
-
-    def __contains__(self, vlan: object) -> bool:
-        return vlan in self.allocated or vlan in self.device
-
-
 def render_keys(
     state: FabricState,
     leaf: LeafInfo,
     keys: Iterable[ObjectKey],
     current: Mapping[ObjectKey, Mapping[Path, Json]],
-    device_vlans: Container[int] = frozenset(),
+    device_vlans: Collection[int] = frozenset(),
 ) -> Rendered:
     r = renderer(leaf.platform)
     settings = state.settings
     intent = state.leaves.get(leaf.name)
-    ours = _FabricVlans(intent.vlans.in_use() if intent else {}, device_vlans)
+    ours = FabricVlans(allocated=intent.vlans.in_use() if intent else {}, device=device_vlans)
     desired: KeyedObjects = {}
     conflicts: dict[ObjectKey, str] = {}
     for key in keys:

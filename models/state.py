@@ -57,13 +57,15 @@ class DetachResult:
 class LeafIntent:
     """What one leaf must carry: VNIs with their VLANs, VLANs per port."""
 
-    __slots__ = ("port_vnis", "switch", "vlans", "vni_refs")
+    __slots__ = ("_port_vlans", "port_vnis", "switch", "vlans", "vni_refs")
 
     def __init__(self, switch: SwitchName, vlans: LeafVlans) -> None:
         self.switch = switch
         self.vlans = vlans
         self.vni_refs: dict[Vni, int] = {}
         self.port_vnis: dict[PortName, dict[Vni, int]] = {}
+        #: port -> its VLANs (a VNI's VLAN is fixed while the VNI is on the leaf)
+        self._port_vlans: dict[PortName, set[VlanId]] = {}
 
     def add(self, vni: Vni, port: PortName, *, prefer: VlanId | None = None) -> tuple[VlanId, set[ObjectKey]]:
         """One more attachment of ``vni`` on ``port``: its VLAN and the keys
@@ -78,6 +80,7 @@ class LeafIntent:
         on_port = self.port_vnis.setdefault(port, {})
         if not on_port.get(vni):
             changed.add(port_key(port))
+            self._port_vlans.setdefault(port, set()).add(vlan)
         on_port[vni] = on_port.get(vni, 0) + 1
         return vlan, changed
 
@@ -88,8 +91,12 @@ class LeafIntent:
         if on_port.get(vni, 0) <= 1:
             on_port.pop(vni, None)
             changed.add(port_key(port))
+            vlan = self.vlans.vlan_of(vni)
+            if vlan is not None:
+                self._port_vlans.get(port, set()).discard(vlan)
             if not on_port:
                 self.port_vnis.pop(port, None)
+                self._port_vlans.pop(port, None)
         else:
             on_port[vni] -= 1
         refs = self.vni_refs.get(vni, 0) - 1
@@ -102,12 +109,7 @@ class LeafIntent:
         return changed
 
     def port_vlans(self, port: PortName) -> frozenset[VlanId]:
-        out = set()
-        for vni in self.port_vnis.get(port, {}):
-            vlan = self.vlans.vlan_of(vni)
-            if vlan is not None:
-                out.add(vlan)
-        return frozenset(out)
+        return frozenset(self._port_vlans.get(port, ()))
 
     def vnis(self) -> set[Vni]:
         """VNIs the leaf carries or is releasing."""

@@ -437,8 +437,10 @@ def canonical(node: Any) -> Any:
     if isinstance(node, dict):
         return {strip_module(k): canonical(v) for k, v in node.items()}
     if isinstance(node, list):
+        if all(type(v) is int for v in node):  # leaf-lists of numbers (VLAN lists): the hot case
+            return sorted(node)
         items = [canonical(v) for v in node]
-        if all(type(v) is int for v in items) or all(type(v) is str for v in items):
+        if all(type(v) is str for v in items):
             return sorted(items)
         return sorted(items, key=lambda v: (str(type(v)), str(v)))
     if isinstance(node, str):

@@ -19,7 +19,7 @@ and switched-vlan plus the arista-vxlan and arista-evpn augments.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Container, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any, Literal, Protocol
 
 from models.ids import Evi, PortName, SwitchName, VlanId, Vni
@@ -78,6 +78,23 @@ class Segment:
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class FabricVlans:
+    """VLANs that are fabricd's on a leaf: allocated (active or releasing)
+    plus fabricd-named VLANs found on the device. A view: no copy per render."""
+
+    allocated: Collection[int]
+    device: Collection[int] = frozenset()
+
+    def __contains__(self, vlan: object) -> bool:
+        return vlan in self.allocated or vlan in self.device
+
+    def foreign(self, vlans: Iterable[int]) -> list[int]:
+        """Of ``vlans``, those that are not fabricd's, sorted (set operations in C)."""
+        rest = set(vlans).difference(self.allocated)
+        return sorted(rest.difference(self.device) if self.device else rest)
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class PortInput:
     port: PortName
     #: fabricd's VLANs for the port
@@ -86,7 +103,7 @@ class PortInput:
     current: Objects
     #: every VLAN that is fabricd's on this leaf (allocated, or a
     #: fabricd-named VLAN on the device); the port's other VLANs are left alone
-    fabric_vlans: Container[int]
+    fabric_vlans: FabricVlans
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

@@ -20,6 +20,7 @@ from collections.abc import Collection
 from typing import Any
 
 from models.oc.path import Elem, Path, parse
+from models.oc.schema import canonical_identity, strip_module
 from models.oc.tree import KeyedList, Tree, canonical, to_json
 from models.platforms.base import (
     BASE,
@@ -77,6 +78,8 @@ def macvrf_path(vni: int) -> Path:
 
 def expand_vlans(values: Collection[object]) -> list[int]:
     """trunk-vlans entries (ids or ``a..b`` ranges) -> sorted ids."""
+    if set(map(type, values)) <= {int}:  # the usual case, checked in C
+        return sorted(set(values))  # type: ignore[arg-type]
     out: set[int] = set()
     for v in values:
         if isinstance(v, int):
@@ -181,7 +184,7 @@ class OpenConfigRenderer:
                 why = f"port {port} on {leaf.name} is a trunk for all VLANs configured outside fabricd"
                 return PortRender(objects=keep, conflict=why)
             return PortRender(objects=keep)
-        theirs = [v for v in trunk if v not in inp.fabric_vlans]
+        theirs = inp.fabric_vlans.foreign(trunk)
         had_ours = len(theirs) != len(trunk)
         if not ours and not had_ours:
             return PortRender(objects=keep)
@@ -262,13 +265,15 @@ class OpenConfigRenderer:
         )
 
     def normalize(self, path: Path, value: Json) -> Any:
-        value = canonical(value)
         if path.elems and path.elems[-1].name == "switched-vlan" and isinstance(value, dict):
-            cfg = dict(value.get("config") or {})
+            # the port object, often with long VLAN lists: normalised directly
+            cfg = {strip_module(k): v for k, v in (value.get("config") or {}).items()}
             if "trunk-vlans" in cfg:
                 cfg["trunk-vlans"] = expand_vlans(cfg["trunk-vlans"])
+            if isinstance(cfg.get("interface-mode"), str):
+                cfg["interface-mode"] = canonical_identity(cfg["interface-mode"])
             return {"config": cfg}
-        return value
+        return canonical(value)
 
 
 def _trunk(vlans: Collection[int], old: dict[str, Any]) -> dict[str, Any]:
