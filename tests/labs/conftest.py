@@ -13,7 +13,8 @@ from labs import runner
 from labs.topofile import load_lab
 
 LABS = Path(__file__).resolve().parents[2] / "labs"
-SCHEMA = Path("/work/shared/schemas/clab.schema.json")
+#: containerlab's schema (a copy; tests/data/README.md says where it comes from)
+SCHEMA = Path(__file__).resolve().parents[1] / "data" / "clab.schema.json"
 
 
 @pytest.fixture(scope="session")
