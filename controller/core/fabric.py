@@ -244,7 +244,6 @@ class FabricCore:
             now = time.time()
             self.net_created[net.key] = now
             await self._commit(Mutation(put_networks=[(net, evi, now)]))
-            self.metrics_changed()
             self.events.publish("network", str(net.key), "created", vni=net.vni, evi=evi)
         return existing, evi, created
 
@@ -257,9 +256,6 @@ class FabricCore:
         await self._commit(Mutation(delete_networks=[key]))
         self.events.publish("network", str(key), "deleted", vni=net.vni)
         return True
-
-    def metrics_changed(self) -> None:
-        """Hook for state gauges (computed at scrape time)."""
 
     def apply_topology(self, snap: TopologySnapshot) -> None:
         """A new topology: NICs that moved take their attachments (and VLANs)

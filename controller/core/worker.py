@@ -37,8 +37,8 @@ import grpc
 
 from controller.config import Settings
 from controller.core.backoff import Backoff
+from controller.core.echo import EchoFilter
 from controller.core.events import EventBus
-from controller.gnmi.convert import MalformedValue, from_pb, prefixes, untyped
 from controller.gnmi.session import GnmiError, GnmiSession
 from controller.inventory import SwitchConfig
 from controller.log import get_logger
@@ -46,7 +46,7 @@ from controller.metrics import Metrics
 from models.diff import SetOps, apply_objects, diff
 from models.ids import SwitchName, Vni
 from models.oc.path import Path
-from models.oc.tree import Tree, TreeError, canonical
+from models.oc.tree import Tree, TreeError
 from models.platforms.base import ObjectKey
 from models.platforms.registry import renderer
 from models.render import all_keys, render_keys
@@ -54,8 +54,6 @@ from models.state import FabricState
 
 Json = Any
 KeyedObjects = dict[ObjectKey, dict[Path, Json]]
-#: how long a notification may trail the Set it echoes
-ECHO_WINDOW = 5.0
 
 
 class SessionState(enum.Enum):
@@ -110,10 +108,7 @@ class SwitchWorker:
         self._wake = asyncio.Event()
         self._verify = False
         self._stopping = False
-        self._inflight: dict[str, Json] = {}  # the Set in flight: object path -> value (None: deleted)
-        self._index: dict[str, tuple[ObjectKey, Path]] = {}  # object path -> where it is in `current`
-        self._history: dict[str, collections.deque[tuple[float, Json]]] = {}  # our recent writes per object
-        self._malformed = 0  # undecodable values seen on the drift stream
+        self.echo = EchoFilter(lambda: self.current)
         self._naive: collections.deque[tuple[int, set[ObjectKey]]] = collections.deque()
         self._task: asyncio.Task[None] | None = None
         s = host.settings.reconcile
@@ -319,7 +314,7 @@ class SwitchWorker:
         current, device_vlans = await self._read(session)
         self.device_vlans = device_vlans
         self.current = current
-        self._index = {str(p): (k, p) for k, objs in current.items() for p in objs}
+        self.echo.reset(current)
         self.known = True
         pending = set(self.dirty)
         self.dirty.clear()
@@ -411,25 +406,12 @@ class SwitchWorker:
             self.current[key] = objs
         else:
             self.current.pop(key, None)
-        now = time.monotonic()
-        for p in ops.deletes:
-            self._index.pop(str(p), None)
-            self._remember(str(p), now, None)
-        for p, v in ops.replaces:
-            self._index[str(p)] = (key, p)
-            self._remember(str(p), now, v)
-
-    def _remember(self, text: str, now: float, value: Json) -> None:
-        past = self._history.setdefault(text, collections.deque(maxlen=4))
-        past.append((now, value))
-        if len(self._history) > 20_000:
-            self._history = {k: d for k, d in self._history.items() if d and now - d[-1][0] < ECHO_WINDOW}
+        self.echo.committed(key, ops)
 
     async def _set(self, session: GnmiSession, ops: SetOps) -> None:
         # our own change echoes back on the drift subscription, possibly before
         # the SetResponse: what is in flight counts as ours
-        self._inflight = {str(p): None for p in ops.deletes}
-        self._inflight.update((str(p), v) for p, v in ops.replaces)
+        self.echo.sending(ops)
         t0 = time.perf_counter()
         try:
             await session.set(ops)
@@ -437,7 +419,7 @@ class SwitchWorker:
             self.host.metrics.set_errors.labels(self.name, e.code.name).inc()
             raise
         finally:
-            self._inflight = {}  # the caller commits to `current` before it next awaits
+            self.echo.sent()  # the caller commits to `current` before it next awaits
             self.host.metrics.set_duration.labels(self.name).observe(time.perf_counter() - t0)
         self.sets += 1
 
@@ -475,88 +457,15 @@ class SwitchWorker:
             try:
                 async for resp in session.subscribe(self.renderer.watch_paths(), updates_only=True):
                     backoff.reset()
-                    if resp.HasField("update") and self._foreign_change(resp.update):
+                    if resp.HasField("update") and self.echo.foreign(resp.update, self.renderer.watches):
                         self.request_verify()
             except GnmiError as e:
                 self.log.info("watch.lost", error=str(e))
                 self.request_verify()  # we may have missed changes
                 await self._sleep(backoff.next())
 
-    def _foreign_change(self, notification: Any) -> bool:
-        """True when the notification holds a change of something fabricd
-        watches that is not what we wrote (our own Sets echo back here,
-        possibly before their SetResponse: the Set in flight counts)."""
-        prefix = notification.prefix if notification.HasField("prefix") else None
-        items: list[tuple[Any, Any, bool]] = []
-        for u in notification.update:
-            try:
-                items.append((u.path, untyped(u.val), False))
-            except MalformedValue:
-                self._malformed += 1  # ignored: a bad value is no evidence of drift
-        items += [(p, None, True) for p in notification.delete]
-        for pb, value, deleted in items:
-            if self._echo(pb, value, deleted):
-                continue
-            if self.renderer.watches(from_pb(pb, prefix)):
-                return True
-        return False
-
-    def _echo(self, pb: Any, value: Any, deleted: bool) -> bool:
-        """Whether a notified change is one we made: it matches the Set in
-        flight, what we know the switch has, or one of our Sets of the last
-        seconds (notifications can trail the next Set)."""
-        texts = list(prefixes(pb))
-        now = time.monotonic()
-        for depth in range(len(texts) - 1, -1, -1):
-            text = texts[depth]
-            candidates = []
-            if text in self._inflight:
-                candidates.append(self._inflight[text])
-            if text in self._index:
-                key, path = self._index[text]
-                candidates.append(self.current.get(key, {}).get(path))
-            candidates += [v for t, v in self._history.get(text, ()) if now - t < ECHO_WINDOW]
-            if not candidates and text not in self._history:
-                continue
-            rest = pb.elem[depth + 1 :]
-            for obj in candidates:
-                found, leaf = _walk(obj, rest)
-                if (not found) if deleted else (found and canonical(leaf) == canonical(value)):
-                    return True
-            return False
-        return False
-
     # ------------------------------------------------------------- status
 
     def fingerprint(self) -> str:
         doc = {str(k): {str(p): v for p, v in objs.items()} for k, objs in sorted(self.current.items())}
         return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def _walk(node: Any, elems: Any) -> tuple[bool, Any]:
-    """Follow proto path elements into an unqualified JSON object; (found, value)."""
-    if node is None:
-        return False, None
-    for e in elems:
-        if not isinstance(node, dict):
-            return False, None
-        child = node.get(e.name)
-        if child is None:
-            child = next((v for k, v in node.items() if k.endswith(":" + e.name)), None)
-        if child is None:
-            return False, None
-        if e.key:
-            if not isinstance(child, list):
-                return False, None
-            want = dict(e.key)
-            child = next(
-                (x for x in child if isinstance(x, dict) and all(_same(x.get(k), v) for k, v in want.items())), None
-            )
-            if child is None:
-                return False, None
-        node = child
-    return True, node
-
-
-def _same(value: Any, text: str) -> bool:
-    return value is not None and canonical(str(value)) == canonical(text)
