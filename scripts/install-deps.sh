@@ -36,7 +36,7 @@ if ((${#missing[@]})); then
 fi
 
 stamp="$VENV/.fabricd-installed"
-want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
+want=$(sha256sum < pyproject.toml | cut -d" " -f1)
 if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi

@@ -56,9 +56,11 @@ async def test_fabric_methods_answer_over_the_listener(api):
         assert "network default/blue does not exist" in err.value.details()
 
 
-async def test_tcp_port_zero_reports_the_bound_port(api):
-    if api.bound[0].kind == "tcp":
-        assert int(api.bound[0].target.rpartition(":")[2]) > 0
+async def test_tcp_port_zero_reports_the_bound_port(tmp_path):
+    async with stack(settings(tmp_path, api={"listen": ["127.0.0.1:0"]})) as st:
+        bound = st.api.bound[0]
+        assert bound.kind == "tcp"
+        assert int(bound.target.rpartition(":")[2]) > 0
 
 
 async def test_unix_socket_is_removed_on_stop(tmp_path):
