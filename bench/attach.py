@@ -21,8 +21,9 @@ from typing import Any
 import grpc
 
 from bench.harness import Fabricd, LabRun, fabricd, generated_lab, percentiles
-from controller.gnmi.session import GnmiSession, GnmiSettings
-from controller.inventory import load_inventory
+from controller.gnmi.session import GnmiSession
+from controller.settings.model import GnmiSettings
+from controller.settings.inventory import load_inventory
 from labs.emulator.admin_client import AdminClient
 from models.diff import SetOps
 from models.ids import Evi, PortName, SwitchName, VlanId, Vni

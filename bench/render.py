@@ -13,12 +13,12 @@ import statistics
 import time
 from typing import Any
 
+from models.fabric_state import FabricState
 from models.ids import NicName, NodeName, PortName, SwitchName, Vni
 from models.intent import Attachment, AttachmentId, Network, Placement
 from models.platforms.base import LeafInfo, ObjectKey
 from models.render import all_keys, plan_keys, render_keys
 from models.settings import FabricSettings
-from models.state import FabricState
 
 PORTS = 48
 NETWORKS = 2000

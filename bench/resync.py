@@ -20,10 +20,10 @@ from bench.harness import LabRun, fabricd, generated_lab
 from controller.store import Mutation
 from controller.store.sqlite import SqliteStore
 from labs.emulator.admin_client import AdminClient
+from models.fabric_state import FabricState
 from models.ids import NicName, NodeName, PortName, SwitchName, Vni
 from models.intent import Attachment, AttachmentId, Network, Placement
 from models.settings import FabricSettings
-from models.state import FabricState
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
 
 LEAVES = 64

@@ -1,7 +1,7 @@
 """The daemon: wiring, lifecycle, signals.
 
 Start: settings -> store (single-writer lock) -> inventory and topology ->
-core (workers) -> API (health SERVING once everything is up) -> metrics port.
+service (the fleet of workers) -> API (health SERVING once everything is up) -> metrics port.
 SIGHUP reloads the inventory and the port map (only changed sessions
 restart). SIGTERM/SIGINT: stop accepting, finish in-flight requests (grace),
 let in-flight Sets finish, close sessions and the store. A store failure is
@@ -16,19 +16,20 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
 
-from controller import topo
+from controller.api.handlers import FabricApi
 from controller.api.server import ApiServer, ServerTLS, start_server
-from controller.api.service import FabricService
-from controller.config import Settings
-from controller.core.events import EventBus
-from controller.core.fabric import FabricCore
-from controller.discovery import Discovery
+from controller.discovery import build as topo
+from controller.discovery.lldp import Discovery
+from controller.events import EventBus
 from controller.httpd import Health, MetricsServer
-from controller.inventory import Inventory, load_inventory
 from controller.log import get_logger, register_key, register_secret
 from controller.metrics import Metrics, StateCollector, gauge
+from controller.service.fabric import FabricService
+from controller.settings.inventory import Inventory, load_inventory
+from controller.settings.model import Settings
 from controller.state_metrics import collector_fn
 from controller.store.sqlite import SqliteStore
+from controller.supervise import Tasks
 from models.errors import FabricError
 from topology import LldpState, StaticPortMap, TopologySnapshot
 
@@ -68,16 +69,17 @@ class Daemon:
         GCCollector(registry=self.registry)
         self.events = EventBus()
         self.stopping = asyncio.Event()
-        self.core: FabricCore | None = None
+        self.service: FabricService | None = None
         self.discovery: Discovery | None = None
         self.static: StaticPortMap | None = None
         self.api_addresses: list[str] = []
+        self._signal_tasks: Tasks | None = None
         self.metrics_address = ""
 
     async def run(self) -> int:
         settings = self.settings
-        store = SqliteStore(settings.store_path)  # StoreLockedError: refuse to start
-        tasks: list[asyncio.Task[None]] = []
+        store = SqliteStore(settings.store.path)  # StoreLockedError: refuse to start
+        tasks = Tasks("daemon", self.metrics)
         metrics_server: MetricsServer | None = None
         api = None
         try:
@@ -85,35 +87,36 @@ class Daemon:
             facts = topo.switch_facts(inventory)
             static = topo.load_port_map(settings, facts)
             topology = topo.build(settings, inventory, static=static)
-            core = FabricCore(settings, store, inventory, topology, metrics=self.metrics, events=self.events)
-            self.core = core
+            service = FabricService(settings, store, inventory, topology, metrics=self.metrics, events=self.events)
+            self.service = service
             loop = asyncio.get_running_loop()
-            state = collector_fn(core, loop)
+            state = collector_fn(service, loop)
             self.registry.register(StateCollector(lambda: [*state(), self._ready_metric()]))
-            tasks.append(asyncio.create_task(self.health.beat(), name="heartbeat"))
-            await core.start()
+            tasks.loop("heartbeat", self.health.beat)
+            await service.start()
             if settings.topology.mode != "static":
-                discovery = self._discovery(core, inventory, static)
+                discovery = self._discovery(service, inventory, static)
                 discovery.start()
-            api = await start_server(FabricService(core), settings.api.listen, tls=_tls(settings))
+            api = await start_server(FabricApi(service), settings.api.listen, tls=_tls(settings))
             self.api = api
             self.api_addresses = [str(a) for a in api.bound]
-            metrics_server = MetricsServer(settings.metrics_listen, self.registry, self.health)
+            metrics_server = MetricsServer(settings.metrics.listen, self.registry, self.health)
             metrics_server.start()
             self.metrics_address = metrics_server.address
             await api.set_serving(True)
             self.health.ready = True
             if settings.api.insecure:
-                tasks.append(asyncio.create_task(self._remind_insecure(), name="insecure-reminder"))
+                tasks.loop("insecure-reminder", self._remind_insecure)
             if settings.reload_poll > 0:
-                tasks.append(asyncio.create_task(self._watch_files(), name="file-watch"))
+                tasks.loop("file-watch", self._watch_files)
             if self.install_signals:
+                self._signal_tasks = tasks
                 self._signals(loop)
             self.ready.set()
             log.info(
                 "daemon.ready", api=",".join(self.api_addresses), metrics=self.metrics_address, store=store.location
             )
-            fatal = core.fatal
+            fatal = service.fatal
             waiter = asyncio.create_task(self.stopping.wait())
             futures: list[asyncio.Future[Any]] = [fatal, waiter]
             done, _ = await asyncio.wait(futures, return_when=asyncio.FIRST_COMPLETED)
@@ -130,10 +133,9 @@ class Daemon:
                 await api.stop(grace=5.0)  # NOT_SERVING, stop accepting; in-flight requests finish
             if self.discovery is not None:
                 await self.discovery.stop()
-            if self.core is not None:
-                await self.core.stop()
-            for t in tasks:
-                t.cancel()
+            if self.service is not None:
+                await self.service.stop()
+            await tasks.stop()
             if metrics_server is not None:
                 metrics_server.stop()
             store.close()
@@ -143,43 +145,46 @@ class Daemon:
         ready = float(self.health.ready and self.health.alive)
         return gauge("fabric_ready", "1 when fabricd is ready: store open, API serving (as /readyz)", [], [([], ready)])
 
-    def _discovery(self, core: FabricCore, inventory: Inventory, static: StaticPortMap | None) -> Discovery:
+    def _discovery(self, service: FabricService, inventory: Inventory, static: StaticPortMap | None) -> Discovery:
         self.static = static
 
         def rebuild(state: LldpState, now: float) -> TopologySnapshot:
-            assert self.core is not None
             return topo.build(
                 self.settings,
-                self.core.inventory,
+                service.inventory,
                 static=self.static,
                 lldp=state.records(now),
-                previous=self.core.topology,
+                previous=service.topology,
             )
 
-        discovery = Discovery(self.settings, inventory, self.metrics, rebuild=rebuild, publish=core.apply_topology)
+        discovery = Discovery(self.settings, inventory, self.metrics, rebuild=rebuild, publish=service.follow)
         names = {s.name for s in inventory.switches}
-        core.discovering = lambda: not names <= discovery.synced
+        service.set_discovering(lambda: not names <= discovery.synced)
         self.discovery = discovery
         return discovery
 
     def _signals(self, loop: asyncio.AbstractEventLoop) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stopping.set)
-        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self.reload()))
+        loop.add_signal_handler(signal.SIGHUP, self._sighup)
+
+    def _sighup(self) -> None:
+        if self._signal_tasks is not None:
+            self._signal_tasks.once("sighup-reload", self.reload())
 
     async def reload(self) -> None:
-        if self.core is None:
+        if self.service is None:
             return
         try:
             inventory = _inventory(self.settings)
             facts = topo.switch_facts(inventory)
             static = topo.load_port_map(self.settings, facts)
-            topology = topo.build(self.settings, inventory, static=static, previous=self.core.topology)
+            topology = topo.build(self.settings, inventory, static=static, previous=self.service.topology)
         except FabricError as e:
             log.error("reload.refused", error=str(e))
             return
         self.static = static
-        await self.core.reload_inventory(inventory, topology)
+        await self.service.reload_inventory(inventory, topology)
         if self.discovery is not None:
             await self.discovery.reload(inventory)
 

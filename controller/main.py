@@ -14,8 +14,9 @@ the cabling from LLDP or a static port map, and configures the VLAN/VNI/EVPN
 objects that pod attachments need on the leaves behind the node NICs. CNI
 plugins and fabricctl talk to it over the fabric.v1 gRPC API.
 
-Settings: a YAML file (--config; see deploy/fabricd.example.yml) with
-environment overrides (FABRICD_STORE_PATH, FABRICD_API_LISTEN, ...).
+Settings: a YAML file (--config; see deploy/fabricd.example.yml and
+docs/settings.md) with environment overrides (FABRICD_STORE_PATH,
+FABRICD_API_LISTEN, ...). Unknown keys and variables are refused.
 """
 
 EPILOG = """\
@@ -29,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="fabricd", description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--config", metavar="FILE", help="settings file (YAML)")
+    p.add_argument("--config", metavar="FILE", help="settings file (YAML; else $FABRICD_CONFIG)")
     p.add_argument(
         "--listen",
         action="append",
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics-listen", metavar="HOST:PORT", help="metrics/health port (overrides the settings)")
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="overrides the settings")
     p.add_argument("--log-format", choices=["text", "json"], help="overrides the settings")
+    p.add_argument("--settings-schema", action="store_true", help="print the JSON Schema of the settings file and exit")
     p.add_argument("--version", action="version", version=f"fabricd {__version__}")
     return p
 
@@ -59,8 +61,15 @@ def main(argv: list[str] | None = None) -> int:
     # daemon logs what matters itself; GRPC_VERBOSITY=ERROR brings them back.
     os.environ.setdefault("GRPC_VERBOSITY", "NONE")
 
-    from controller.config import load_settings
+    if args.settings_schema:
+        import json
+
+        from controller.settings.reference import schema
+
+        print(json.dumps(schema(), indent=2, sort_keys=True))
+        return 0
     from controller.log import configure
+    from controller.settings.load import load_settings
     from models.errors import ValidationError
 
     env = dict(os.environ)
@@ -76,13 +85,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     env.update({k: v for k, v in overrides.items() if v is not None})
     try:
-        settings = load_settings(args.config, env)
+        settings = load_settings(args.config or env.get("FABRICD_CONFIG"), env)
     except ValidationError as e:
         print("fabricd: bad settings:", file=sys.stderr)
         for p in e.problems:
             print(f"  {p}", file=sys.stderr)
         return 2
-    configure(settings.log_level, settings.log_format)
+    configure(settings.log.level, settings.log.format)
     from controller.daemon import Daemon
     from controller.store import StoreError, StoreLockedError
 

@@ -60,6 +60,12 @@ class Metrics:
         self.worker_restarts = Counter(
             "fabric_worker_restarts", "Per-switch workers restarted after a crash", ["switch"], registry=r
         )
+        self.task_crashes = Counter(
+            "fabric_task_crashes",
+            "Background tasks that failed with an unexpected error (logged with a traceback, then restarted)",
+            ["component"],
+            registry=r,
+        )
         self.session_connects = Counter(
             "fabric_gnmi_session_connects", "gNMI sessions (re)established per switch", ["switch"], registry=r
         )

@@ -8,21 +8,21 @@ from collections.abc import Callable, Iterable
 
 from prometheus_client.core import CounterMetricFamily, Metric
 
-from controller.core.fabric import FabricCore
-from controller.core.worker import SessionState
 from controller.httpd import on_loop
 from controller.metrics import gauge
+from controller.reconcile.status import SessionState
+from controller.service.fabric import FabricService
 
 
-def state_metrics(core: FabricCore) -> list[Metric]:
+def state_metrics(service: FabricService) -> list[Metric]:
     out: list[Metric] = []
-    workers = sorted(core.workers.items())
+    statuses = service.fleet.statuses()
     out.append(
         gauge(
             "fabric_switch_connected",
             "1 when the gNMI session to the switch is up and its state verified",
             ["switch"],
-            (([n], float(w.status is SessionState.CONNECTED)) for n, w in workers),
+            (([s.name], float(s.session is SessionState.CONNECTED)) for s in statuses),
         )
     )
     out.append(
@@ -30,7 +30,7 @@ def state_metrics(core: FabricCore) -> list[Metric]:
             "fabric_switch_in_sync",
             "1 when the switch has exactly the desired owned config",
             ["switch"],
-            (([n], float(w.in_sync)) for n, w in workers),
+            (([s.name], float(s.in_sync)) for s in statuses),
         )
     )
     out.append(
@@ -38,7 +38,7 @@ def state_metrics(core: FabricCore) -> list[Metric]:
             "fabric_pending_changes",
             "Object groups waiting to be applied per switch",
             ["switch"],
-            (([n], float(w.pending)) for n, w in workers),
+            (([s.name], float(s.pending)) for s in statuses),
         )
     )
     out.append(
@@ -46,7 +46,7 @@ def state_metrics(core: FabricCore) -> list[Metric]:
             "fabric_switch_last_sync_timestamp_seconds",
             "Unix time of the last full pass (read + diff) against the switch; 0 = never",
             ["switch"],
-            (([n], w.last_sync) for n, w in workers),
+            (([s.name], s.last_sync) for s in statuses),
         )
     )
     out.append(
@@ -54,20 +54,21 @@ def state_metrics(core: FabricCore) -> list[Metric]:
             "fabric_switch_rejected_objects",
             "Object groups the switch rejected (kept out of its Sets until the intent changes)",
             ["switch"],
-            (([n], float(len(w.failed))) for n, w in workers),
+            (([s.name], float(s.rejected)) for s in statuses),
         )
     )
     free: list[tuple[list[str], float]] = []
     used: list[tuple[list[str], float]] = []
-    for n, _ in workers:
-        leaf = core.state.leaves.get(n)
-        free.append(([n], float(leaf.vlans.free if leaf else core.settings.fabric.pool_for(n).size)))
+    state = service.state
+    for n in (s.name for s in statuses):
+        leaf = state.leaves.get(n)
+        free.append(([n], float(leaf.vlans.free if leaf else service.settings.fabric.pool_for(n).size)))
         used.append(([n], float(leaf.vlans.used if leaf else 0)))
     out.append(gauge("fabric_vlan_pool_free", "Free VLANs in the leaf's pool", ["switch"], free))
     out.append(gauge("fabric_vlan_pool_used", "VLANs of the leaf's pool in use (or being released)", ["switch"], used))
     counts: Counter[tuple[str, str]] = Counter()
-    for placed in core.state.attachments.values():
-        counts[(str(placed.attachment.id.network), core.view(placed).state.value)] += 1
+    for placed in state.attachments.values():
+        counts[(str(placed.attachment.id.network), service.attachments.view(placed).state.value)] += 1
     out.append(
         gauge(
             "fabric_attachments",
@@ -76,8 +77,8 @@ def state_metrics(core: FabricCore) -> list[Metric]:
             (([net, st], float(c)) for (net, st), c in sorted(counts.items())),
         )
     )
-    out.append(gauge("fabric_networks", "Networks", [], [([], float(len(core.state.networks)))]))
-    snap = core.topology
+    out.append(gauge("fabric_networks", "Networks", [], [([], float(len(state.networks)))]))
+    snap = service.topology
     links = Counter("fabric" for _ in snap.fabric_links) + Counter("edge" for _ in snap.edge_links)
     out.append(
         gauge(
@@ -110,15 +111,17 @@ def state_metrics(core: FabricCore) -> list[Metric]:
     events = CounterMetricFamily(
         "fabric_events_dropped", "Events a slow WatchEvents subscriber lost (its queue was full)"
     )
-    events.add_metric([], float(core.events.dropped))
+    events.add_metric([], float(service.events.dropped))
     out.append(events)
-    out.append(gauge("fabric_event_watchers", "Open WatchEvents streams", [], [([], float(core.events.subscribers))]))
+    out.append(
+        gauge("fabric_event_watchers", "Open WatchEvents streams", [], [([], float(service.events.subscribers))])
+    )
     return out
 
 
-def collector_fn(core: FabricCore, loop: asyncio.AbstractEventLoop) -> Callable[[], Iterable[Metric]]:
+def collector_fn(service: FabricService, loop: asyncio.AbstractEventLoop) -> Callable[[], Iterable[Metric]]:
     def collect() -> Iterable[Metric]:
-        result = on_loop(loop, lambda: state_metrics(core))
+        result = on_loop(loop, lambda: state_metrics(service))
         assert isinstance(result, list)
         return result
 

@@ -4,8 +4,7 @@ port map (both YAML; formats documented in labs/README.md).
 Inventory (``fabric-lab inventory LAB``), from the running lab's state::
 
     version: 1
-    lab: seed
-    evpn_asn: 65000                      # fabric-wide 2-byte EVPN ASN
+    lab: seed                            # informational
     switches:
       sw1:
         address: 127.0.0.1:40001         # gNMI target
@@ -18,7 +17,6 @@ Inventory (``fabric-lab inventory LAB``), from the running lab's state::
         tls:                             # absent when plaintext
           ca_file: /run/fabric-lab/seed/pki/ca.crt
           server_name: sw1               # name in the server certificate
-          client_auth: false             # switches require the client cert
           client_cert_file: /run/fabric-lab/seed/pki/client-fabricd.crt
           client_key_file: /run/fabric-lab/seed/pki/client-fabricd.key
         credentials:
@@ -61,13 +59,12 @@ def inventory(state: LabState) -> dict[str, Any]:
             entry["tls"] = {
                 "ca_file": state.ca_file,
                 "server_name": sw.name,
-                "client_auth": state.client_auth,
                 "client_cert_file": state.client_cert_file,
                 "client_key_file": state.client_key_file,
             }
         entry["credentials"] = {"username": state.username, "password_file": state.password_file}
         switches[sw.name] = entry
-    return {"version": INVENTORY_VERSION, "lab": state.lab, "evpn_asn": state.evpn_asn, "switches": switches}
+    return {"version": INVENTORY_VERSION, "lab": state.lab, "switches": switches}
 
 
 def portmap(lab: Lab) -> dict[str, str]:

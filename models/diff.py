@@ -10,7 +10,7 @@ deletes first, then replaces, as gNMI orders them.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from models.oc.path import Path
@@ -42,14 +42,6 @@ class SetOps:
             deletes=self.deletes + other.deletes,
             replaces=self.replaces + other.replaces,
             updates=self.updates + other.updates,
-        )
-
-    def describe(self) -> list[str]:
-        """One line per op, for logs and `fabricctl plan`."""
-        return (
-            [f"delete  {p}" for p in self.deletes]
-            + [f"replace {p}" for p, _ in self.replaces]
-            + [f"update  {p}" for p, _ in self.updates]
         )
 
 
@@ -84,10 +76,3 @@ def apply_objects(objects: dict[Path, Json], ops: SetOps) -> None:
         objects.pop(path, None)
     for path, value in ops.replaces:
         objects[path] = value
-
-
-def merge(ops: Iterable[SetOps]) -> SetOps:
-    out = EMPTY
-    for o in ops:
-        out = out + o
-    return out

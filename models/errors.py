@@ -9,10 +9,19 @@
      │    ├── AlreadyExistsError   a name or identifier is taken
      │    ├── PreconditionError    the state does not allow it now (e.g. attachments remain)
      │    ├── PlacementConflict    a NIC's placement cannot keep its VLAN
-     │    └── PoolExhaustedError   no VLAN (or EVI) left in a pool
+     │    ├── PoolExhaustedError   no VLAN (or EVI) left in a pool
+     │    ├── PermissionDeniedError  the caller may not do this
+     │    └── PlatformError        a platform or port name no profile knows
+     │         ├── UnknownPlatformError
+     │         └── PortNameError
      └── TemporaryError            retry later (``delay`` seconds hint)
 
-The controller maps each to one gRPC status code, in one place.
+Other packages root their errors here: the controller's gNMI failures
+(``controller.gnmi.errors``: a switch unavailable or busy is temporary, a
+switch that rejects or does not support a request is permanent) and its
+store (``controller.store.base``: temporary, and fatal to the daemon). The
+controller maps each to one gRPC status code, in one place
+(``controller.api.errors``).
 """
 
 from __future__ import annotations
@@ -75,6 +84,22 @@ class PoolExhaustedError(PermanentError):
         super().__init__(message)
         self.switch = switch
         self.pool = pool
+
+
+class PermissionDeniedError(PermanentError):
+    """Authorization refused the request (the caller's identity may not do it)."""
+
+
+class PlatformError(PermanentError):
+    """A platform name or a port name that no platform profile knows."""
+
+
+class UnknownPlatformError(PlatformError):
+    """A platform name no profile (or no renderer) is registered for."""
+
+
+class PortNameError(PlatformError):
+    """A port name that is none of the platform's forms."""
 
 
 def raise_if(problems: Iterable[Problem]) -> None:

@@ -2,7 +2,7 @@
 
 The reconciler calls :func:`render_keys` with the keys a change made dirty
 and the leaf's current objects (what the switch has), and :func:`plan_keys`
-to get the minimal SetOps; a full resync is the same with every key.
+to get the minimal SetOps per key; a full resync is the same with every key.
 :func:`render` renders a whole fabric from scratch (golden tests, `plan`).
 """
 
@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import Any, Protocol
 
 from models.diff import SetOps, apply, diff
+from models.fabric_state import FabricState
 from models.ids import NicName, NodeName, PortName, SwitchName, Vni
 from models.intent import Attachment, Network, Placement
 from models.oc.path import Path
@@ -20,7 +21,6 @@ from models.oc.tree import Tree
 from models.platforms.base import BASE, FabricVlans, LeafInfo, ObjectKey, PortInput, port_key, vni_key
 from models.platforms.registry import renderer
 from models.settings import FabricSettings
-from models.state import FabricState
 
 Json = Any
 KeyedObjects = dict[ObjectKey, dict[Path, Json]]
@@ -83,14 +83,18 @@ def all_keys(state: FabricState, switch: SwitchName, current: Iterable[ObjectKey
     return keys
 
 
-def plan_keys(leaf: LeafInfo, rendered: Rendered, current: Mapping[ObjectKey, Mapping[Path, Json]]) -> SetOps:
-    """The minimal SetOps turning the current objects of the rendered keys
-    into the desired ones."""
+def plan_keys(
+    leaf: LeafInfo, rendered: Rendered, current: Mapping[ObjectKey, Mapping[Path, Json]]
+) -> dict[ObjectKey, SetOps]:
+    """Per rendered key, the minimal SetOps turning its current objects into
+    the desired ones (keys that need nothing are left out)."""
     r = renderer(leaf.platform)
-    ops = SetOps()
+    out: dict[ObjectKey, SetOps] = {}
     for key in sorted(rendered.desired):
-        ops = ops + diff(current.get(key, {}), rendered.desired[key], r.normalize)
-    return ops
+        ops = diff(current.get(key, {}), rendered.desired[key], r.normalize)
+        if ops:
+            out[key] = ops
+    return out
 
 
 def render(
@@ -112,6 +116,7 @@ def render(
     for leaf in leaves:
         rendered = render_keys(state, leaf, all_keys(state, leaf.name), {})
         tree = Tree()
-        apply(tree, plan_keys(leaf, rendered, {}))
+        for ops in plan_keys(leaf, rendered, {}).values():
+            apply(tree, ops)
         out[leaf.name] = tree
     return out

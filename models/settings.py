@@ -4,7 +4,8 @@ fabricd owns the overlay only (per-VNI objects and the EVPN address family);
 the underlay (ASNs, VTEP addresses, BGP sessions) is day-0 configuration
 fabricd reads from the inventory and never rewrites.
 
-Mapping form (the ``fabric:`` section of the daemon's settings file)::
+Mapping form (the ``fabric:`` section of the daemon's settings file; every
+default is the field's own, see ``docs/settings.md``)::
 
     evpn:
       asn: 65000                 # fabric-wide EVPN ASN, 2-byte: RTs are ASN:VNI
@@ -24,11 +25,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from models.errors import Problem, raise_if
+from pydantic import AfterValidator, Field, PlainSerializer, PlainValidator, Strict, ValidationInfo, WithJsonSchema
+
+from models.configfile import problem, section, validate
 from models.ids import VLAN_MAX, VLAN_MIN, SwitchName
 from models.validation import MTU_MAX, MTU_MIN
 
@@ -48,10 +51,44 @@ class VlanRange:
         return isinstance(vlan, int) and self.first <= vlan <= self.last
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+def _vlan_range(value: object) -> VlanRange:
+    if isinstance(value, VlanRange):
+        return value
+    a, sep, b = str(value).strip().partition("-")
+    try:
+        first, last = int(a), int(b) if sep else int(a)
+    except ValueError:
+        raise problem("is not a VLAN or a range FIRST-LAST") from None
+    if not (VLAN_MIN <= first <= last <= VLAN_MAX):
+        raise problem(f"is not a range inside {VLAN_MIN}..{VLAN_MAX} with FIRST <= LAST")
+    return VlanRange(first, last)
+
+
+#: ``"100-3999"``, ``"4000"`` or ``4000`` in a document
+VlanRangeText = Annotated[
+    VlanRange,
+    PlainValidator(_vlan_range),
+    PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": ["string", "integer"], "pattern": r"^\d+(-\d+)?$", "examples": ["100-3999"]}),
+]
+
+
+def _some_ranges(ranges: tuple[VlanRange, ...]) -> tuple[VlanRange, ...]:
+    if not ranges:
+        raise problem("must name at least one VLAN range")
+    return ranges
+
+
+@section
 class VlanPool:
-    ranges: tuple[VlanRange, ...] = (VlanRange(100, 3999),)
-    reserved: tuple[VlanRange, ...] = ()
+    ranges: Annotated[tuple[VlanRangeText, ...], AfterValidator(_some_ranges)] = (VlanRange(100, 3999),)
+    """VLAN ids fabricd may allocate on a leaf (``["100-3999"]``)"""
+    reserved: tuple[VlanRangeText, ...] = ()
+    """VLAN ids inside ``ranges`` that are never allocated"""
+
+    def __post_init__(self) -> None:
+        if self.size == 0:
+            raise problem("leaves no VLAN to allocate", value=str(self))
 
     def __contains__(self, vlan: object) -> bool:
         return any(vlan in r for r in self.ranges) and not any(vlan in r for r in self.reserved)
@@ -82,146 +119,78 @@ def pool_values(pool: VlanPool) -> tuple[int, ...]:
     return tuple(pool)
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+def _asn2(value: int) -> int:
+    if not 1 <= value <= 65535:
+        raise problem("is not a 2-byte ASN 1..65535 (route targets are ASN:VNI, VNI up to 16777215)")
+    return value
+
+
+def _mtu(value: int) -> int:
+    if not MTU_MIN <= value <= MTU_MAX:
+        raise problem(f"is not an MTU in {MTU_MIN}..{MTU_MAX}")
+    return value
+
+
+@section
 class EvpnSettings:
-    asn: int = 65000
+    asn: Annotated[int, Strict(), AfterValidator(_asn2)] = 65000
+    """fabric-wide 2-byte EVPN ASN: route targets are ``ASN:VNI``"""
     route_distinguisher: RdMode = "auto"
+    """``auto`` (the switch derives it) or ``explicit`` (``<router-id>:<EVI>``)"""
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+@section
 class PortSettings:
     when_empty: EmptyPort = "remove"
-    park_vlan: int = 0
+    """what a port becomes without fabricd VLANs: ``remove`` its switched-vlan, or ``park`` it"""
+    park_vlan: Annotated[int, Strict(), Field(ge=0, le=VLAN_MAX)] = 0
+    """with ``park``: the access VLAN of a parked port (outside every pool)"""
+
+    def __post_init__(self) -> None:
+        if self.when_empty == "park" and not VLAN_MIN <= self.park_vlan <= VLAN_MAX:
+            raise problem(
+                f"must be a VLAN {VLAN_MIN}..{VLAN_MAX} with when_empty: park", field="park_vlan", value=self.park_vlan
+            )
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+def _frozen_pools(pools: Mapping[SwitchName, VlanPool]) -> Mapping[SwitchName, VlanPool]:
+    return MappingProxyType(dict(pools))
+
+
+def _park_outside_pools(ports: PortSettings, info: ValidationInfo) -> PortSettings:
+    if ports.when_empty != "park":
+        return ports
+    pools = [("vlan_pool", info.data.get("vlan_pool", VlanPool()))]
+    pools += [(f"switch_pools.{k}", v) for k, v in info.data.get("switch_pools", {}).items()]
+    for where, pool in pools:
+        if ports.park_vlan in pool:
+            raise problem(
+                f"is inside {where} ({pool}): it would be allocated", field="park_vlan", value=ports.park_vlan
+            )
+    return ports
+
+
+@section
 class FabricSettings:
-    evpn: EvpnSettings = EvpnSettings()
-    vlan_pool: VlanPool = VlanPool()
-    switch_pools: Mapping[SwitchName, VlanPool] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
-    ports: PortSettings = PortSettings()
-    default_mtu: int = 1500
+    evpn: EvpnSettings = dataclasses.field(default_factory=EvpnSettings)
+    """the EVPN policy"""
+    vlan_pool: VlanPool = dataclasses.field(default_factory=VlanPool)
+    """the VLANs fabricd allocates on every leaf"""
+    switch_pools: Annotated[Mapping[SwitchName, VlanPool], AfterValidator(_frozen_pools)] = dataclasses.field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    """per-leaf override of ``vlan_pool`` (``sw1: {ranges: ["200-299"]}``)"""
+    ports: Annotated[PortSettings, AfterValidator(_park_outside_pools)] = dataclasses.field(
+        default_factory=PortSettings
+    )
+    """leaf ports without fabricd VLANs"""
+    default_mtu: Annotated[int, Strict(), AfterValidator(_mtu)] = 1500
+    """the MTU of a network that does not set one"""
 
     def pool_for(self, switch: SwitchName) -> VlanPool:
         return self.switch_pools.get(switch, self.vlan_pool)
 
 
-# ----------------------------------------------------------------- parsing
-
-
 def parse_fabric_settings(raw: Mapping[str, Any] | None, *, prefix: str = "fabric") -> FabricSettings:
     """Parse the mapping form; raises ValidationError listing every problem."""
-    raw = raw or {}
-    out: list[Problem] = []
-    _unknown(raw, {"evpn", "vlan_pool", "switch_pools", "ports", "default_mtu"}, prefix, out)
-    evpn = _evpn(raw.get("evpn") or {}, f"{prefix}.evpn", out)
-    pool = _pool(raw.get("vlan_pool"), f"{prefix}.vlan_pool", out) or VlanPool()
-    switch_pools: dict[SwitchName, VlanPool] = {}
-    for name, sp in _mapping(raw.get("switch_pools") or {}, f"{prefix}.switch_pools", out).items():
-        parsed = _pool(sp, f"{prefix}.switch_pools.{name}", out)
-        if parsed:
-            switch_pools[SwitchName(str(name))] = parsed
-    ports = _ports(raw.get("ports") or {}, f"{prefix}.ports", out)
-    mtu = raw.get("default_mtu", 1500)
-    if not isinstance(mtu, int) or isinstance(mtu, bool) or not MTU_MIN <= mtu <= MTU_MAX:
-        out.append(Problem(f"{prefix}.default_mtu", mtu, f"is not an MTU in {MTU_MIN}..{MTU_MAX}"))
-    if ports.when_empty == "park":
-        for where, p in [("vlan_pool", pool), *((f"switch_pools.{k}", v) for k, v in switch_pools.items())]:
-            if ports.park_vlan in p:
-                out.append(
-                    Problem(
-                        f"{prefix}.ports.park_vlan",
-                        ports.park_vlan,
-                        f"is inside {where} ({p}): it would be allocated",
-                    )
-                )
-    raise_if(out)
-    return FabricSettings(
-        evpn=evpn,
-        vlan_pool=pool,
-        switch_pools=MappingProxyType(switch_pools),
-        ports=ports,
-        default_mtu=mtu,
-    )
-
-
-def _unknown(raw: Mapping[str, Any], known: set[str], prefix: str, out: list[Problem]) -> None:
-    for key in raw:
-        if key not in known:
-            out.append(Problem(f"{prefix}.{key}", raw[key], f"is not a setting (known: {', '.join(sorted(known))})"))
-
-
-def _mapping(raw: object, field: str, out: list[Problem]) -> Mapping[str, Any]:
-    if isinstance(raw, Mapping):
-        return raw
-    out.append(Problem(field, raw, "must be a mapping"))
-    return {}
-
-
-def _evpn(raw: object, prefix: str, out: list[Problem]) -> EvpnSettings:
-    d = _mapping(raw, prefix, out)
-    _unknown(d, {"asn", "route_distinguisher"}, prefix, out)
-    asn = d.get("asn", 65000)
-    if not isinstance(asn, int) or isinstance(asn, bool) or not 1 <= asn <= 65535:
-        out.append(
-            Problem(
-                f"{prefix}.asn",
-                asn,
-                "is not a 2-byte ASN 1..65535 (route targets are ASN:VNI, VNI up to 16777215)",
-            )
-        )
-        asn = 65000
-    rd = d.get("route_distinguisher", "auto")
-    if rd not in ("auto", "explicit"):
-        out.append(Problem(f"{prefix}.route_distinguisher", rd, "is not auto or explicit"))
-        rd = "auto"
-    return EvpnSettings(asn=asn, route_distinguisher=rd)
-
-
-def _pool(raw: object, prefix: str, out: list[Problem]) -> VlanPool | None:
-    if raw is None:
-        return None
-    d = _mapping(raw, prefix, out)
-    _unknown(d, {"ranges", "reserved"}, prefix, out)
-    ranges = tuple(_ranges(d.get("ranges", ["100-3999"]), f"{prefix}.ranges", out))
-    reserved = tuple(_ranges(d.get("reserved", []), f"{prefix}.reserved", out))
-    if not ranges:
-        out.append(Problem(f"{prefix}.ranges", d.get("ranges"), "must name at least one VLAN range"))
-        return None
-    pool = VlanPool(ranges=ranges, reserved=reserved)
-    if pool.size == 0:
-        out.append(Problem(prefix, str(pool), "leaves no VLAN to allocate"))
-    return pool
-
-
-def _ranges(raw: object, field: str, out: list[Problem]) -> Iterable[VlanRange]:
-    if not isinstance(raw, list):
-        out.append(Problem(field, raw, 'must be a list like ["100-3999"]'))
-        return
-    for i, item in enumerate(raw):
-        f = f"{field}[{i}]"
-        text = str(item).strip()
-        a, sep, b = text.partition("-")
-        try:
-            first, last = int(a), int(b) if sep else int(a)
-        except ValueError:
-            out.append(Problem(f, item, "is not a VLAN or a range FIRST-LAST"))
-            continue
-        if not (VLAN_MIN <= first <= last <= VLAN_MAX):
-            out.append(Problem(f, item, f"is not a range inside {VLAN_MIN}..{VLAN_MAX} with FIRST <= LAST"))
-            continue
-        yield VlanRange(first, last)
-
-
-def _ports(raw: object, prefix: str, out: list[Problem]) -> PortSettings:
-    d = _mapping(raw, prefix, out)
-    _unknown(d, {"when_empty", "park_vlan"}, prefix, out)
-    when = d.get("when_empty", "remove")
-    if when not in ("remove", "park"):
-        out.append(Problem(f"{prefix}.when_empty", when, "is not remove or park"))
-        when = "remove"
-    park = d.get("park_vlan", 0)
-    if when == "park" and (not isinstance(park, int) or not VLAN_MIN <= park <= VLAN_MAX):
-        out.append(Problem(f"{prefix}.park_vlan", park, f"must be a VLAN {VLAN_MIN}..{VLAN_MAX} with when_empty: park"))
-        park = 0
-    return PortSettings(when_empty=when, park_vlan=park if isinstance(park, int) else 0)
+    return validate(FabricSettings, raw, prefix=prefix)

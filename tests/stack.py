@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from controller.api.server import ApiServer
-from controller.config import Settings, parse_settings
-from controller.core.fabric import FabricCore
 from controller.daemon import Daemon
+from controller.service.fabric import FabricService
+from controller.settings.load import parse_settings
+from controller.settings.model import Settings
 
 
 def settings(tmp: Path, **raw: Any) -> Settings:
@@ -35,9 +36,9 @@ class Stack:
     daemon: Daemon
 
     @property
-    def core(self) -> FabricCore:
-        assert self.daemon.core is not None
-        return self.daemon.core
+    def service(self) -> FabricService:
+        assert self.daemon.service is not None
+        return self.daemon.service
 
     @property
     def api(self) -> ApiServer:

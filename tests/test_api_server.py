@@ -7,8 +7,8 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from controller.api.listen import AddressError, parse_address
 from controller.api.server import SERVICE_NAME
+from controller.settings.address import AddressError, parse_address
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
 from tests.stack import settings, stack
 

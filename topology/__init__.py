@@ -3,7 +3,7 @@
 What the daemon and the renderer call::
 
     snap = build_topology(switches, lldp=state.records(now), static=parse_port_map(text, switches),
-                          identity=IdentityMap.from_config(...), policy=SourcePolicy.from_config(...),
+                          identity=settings.topology.identity, policy=settings.topology.policy,
                           previous=snap)
     snap.leaf_port(node, nic) -> Placement(switch, port)      # raises NotFound
     snap.leaves_for([(node, nic), ...]) -> set[SwitchName]

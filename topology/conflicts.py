@@ -39,10 +39,8 @@ import dataclasses
 import enum
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
 
 from models.intent import Placement
-from topology.errors import FactsError
 from topology.facts import NodeNicRef
 from topology.portmap import StaticPortMap
 
@@ -75,16 +73,11 @@ class ConflictKind(enum.StrEnum):
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class SourcePolicy:
-    mode: Mode = Mode.MERGED
-    prefer: Prefer = Prefer.STATIC
+    """Which sources place NICs and which wins. The defaults here are fabricd's
+    (its ``topology`` settings take them from this class)."""
 
-    @staticmethod
-    def from_config(doc: Mapping[str, Any]) -> SourcePolicy:
-        """From ``{"mode": "merged", "prefer": "static"}`` (both optional)."""
-        try:
-            return SourcePolicy(mode=Mode(doc.get("mode", "merged")), prefer=Prefer(doc.get("prefer", "static")))
-        except ValueError as e:
-            raise FactsError(f"topology policy: {e} (mode: static|lldp|merged, prefer: static|lldp)") from None
+    mode: Mode = Mode.STATIC
+    prefer: Prefer = Prefer.STATIC
 
     def __str__(self) -> str:
         return f"mode={self.mode} prefer={self.prefer}"

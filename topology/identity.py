@@ -25,10 +25,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import AfterValidator, PlainValidator, WithJsonSchema
+
+from models.configfile import problem, section, why_of
 from models.ids import NicName, NodeName, PortName, SwitchName
 from topology.errors import FactsError
 from topology.facts import LldpRecord, NodeNicRef, PortIdType, SwitchFacts, node_nic
@@ -49,57 +52,76 @@ def normalise_mac(text: str) -> str | None:
     return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+def _hostnames(doc: Mapping[str, str]) -> Mapping[str, NodeName]:
+    return MappingProxyType({str(k).lower(): NodeName(str(v)) for k, v in doc.items()})
+
+
+def _macs(doc: Mapping[str, object]) -> Mapping[str, NodeNicRef]:
+    out: dict[str, NodeNicRef] = {}
+    for mac, ref in doc.items():
+        norm = normalise_mac(str(mac))
+        if norm is None:
+            raise problem("is not a MAC address", field=str(mac), value=mac)
+        if isinstance(ref, NodeNicRef):
+            out[norm] = ref
+            continue
+        try:
+            out[norm] = _ref(str(ref))
+        except FactsError as e:
+            raise problem(why_of(e, str(ref)), field=str(mac), value=ref) from None
+    return MappingProxyType(out)
+
+
+def _local_ids(doc: Mapping[object, object]) -> Mapping[tuple[NodeName, str], NicName]:
+    out: dict[tuple[NodeName, str], NicName] = {}
+    for key, nic in doc.items():
+        if isinstance(key, tuple):
+            node, local_id = str(key[0]), str(key[1])
+        else:
+            node, sep, local_id = str(key).partition("/")
+            if not (node and sep and local_id):
+                raise problem("is not NODE/LOCAL-ID", field=str(key), value=key)
+        try:
+            out[(NodeName(node), local_id)] = node_nic(str(nic))
+        except FactsError as e:
+            raise problem(why_of(e, str(nic)), field=str(key), value=nic) from None
+    return MappingProxyType(out)
+
+
+def _nodes(value: object) -> frozenset[NodeName] | None:
+    if value is None:
+        return None
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise problem("must be a list of node names")
+    return frozenset(NodeName(str(n)) for n in value)
+
+
+@section
 class IdentityMap:
-    """How LLDP neighbours map to Kubernetes nodes and NICs (see the module docstring)."""
-
-    hostnames: Mapping[str, NodeName] = dataclasses.field(
-        default_factory=_empty
-    )  # lower-case LLDP system name -> node name
-    strip_domain: bool = False
-    #: the Kubernetes nodes; None: every neighbour that is not a switch is a node
-    nodes: frozenset[NodeName] | None = None
-    #: normalised MAC -> NIC
-    macs: Mapping[str, NodeNicRef] = dataclasses.field(default_factory=_empty)
-    local_ids: Mapping[tuple[NodeName, str], NicName] = dataclasses.field(
-        default_factory=_empty
-    )  # (node, LOCAL/alias port id) -> NIC
-
-    @staticmethod
-    def from_config(doc: Mapping[str, Any]) -> IdentityMap:
-        """From the settings' ``identity`` section (a dict parsed by the caller)::
+    """How LLDP neighbours map to Kubernetes nodes and NICs (see the module
+    docstring); the ``topology.identity`` section of fabricd's settings::
 
         strip_domain: true
         hostnames: {"srv-01.dc1.example": server1}
         nodes: [server1, server2]
         macs: {"52:54:00:00:01:01": server1/eth1}
         local_ids: {"server1/3": eth1}
-        """
-        unknown = set(doc) - {"strip_domain", "hostnames", "nodes", "macs", "local_ids"}
-        if unknown:
-            raise FactsError(f"identity: unknown keys {sorted(unknown)}")
-        macs: dict[str, NodeNicRef] = {}
-        for mac, ref in dict(doc.get("macs") or {}).items():
-            norm = normalise_mac(str(mac))
-            if norm is None:
-                raise FactsError(f"identity.macs: {mac!r} is not a MAC address")
-            macs[norm] = _ref(f"identity.macs[{mac}]", str(ref))
-        local_ids: dict[tuple[NodeName, str], NicName] = {}
-        for key, nic in dict(doc.get("local_ids") or {}).items():
-            node, sep, local_id = str(key).partition("/")
-            if not (node and sep and local_id):
-                raise FactsError(f"identity.local_ids: {key!r} is not NODE/LOCAL-ID")
-            local_ids[(NodeName(node), local_id)] = _nic(f"identity.local_ids[{key}]", str(nic))
-        nodes = doc.get("nodes")
-        return IdentityMap(
-            hostnames=MappingProxyType(
-                {str(k).lower(): NodeName(str(v)) for k, v in dict(doc.get("hostnames") or {}).items()}
-            ),
-            strip_domain=bool(doc.get("strip_domain", False)),
-            nodes=None if nodes is None else frozenset(NodeName(str(n)) for n in nodes),
-            macs=MappingProxyType(macs),
-            local_ids=MappingProxyType(local_ids),
-        )
+    """
+
+    hostnames: Annotated[Mapping[str, NodeName], AfterValidator(_hostnames)] = dataclasses.field(default_factory=_empty)
+    """LLDP system name (any case) -> Kubernetes node name"""
+    strip_domain: bool = False
+    """drop everything from the first dot of a system name (``server1.lab.example`` -> ``server1``)"""
+    nodes: Annotated[frozenset[NodeName] | None, PlainValidator(_nodes), WithJsonSchema({"type": "array"})] = None
+    """the Kubernetes nodes; unset: every neighbour that is not a switch is a node"""
+    macs: Annotated[Mapping[str, NodeNicRef], PlainValidator(_macs), WithJsonSchema({"type": "object"})] = (
+        dataclasses.field(default_factory=_empty)
+    )
+    """MAC address port id -> ``NODE/NIC``"""
+    local_ids: Annotated[
+        Mapping[tuple[NodeName, str], NicName], PlainValidator(_local_ids), WithJsonSchema({"type": "object"})
+    ] = dataclasses.field(default_factory=_empty)
+    """``NODE/LOCAL-ID`` (a LOCAL or alias port id) -> NIC"""
 
     def system(self, system_name: str) -> str:
         """The system name after the hostname map and domain stripping."""
@@ -109,18 +131,11 @@ class IdentityMap:
         return system_name.split(".", 1)[0] if self.strip_domain else system_name
 
 
-def _nic(where: str, text: str) -> NicName:
-    try:
-        return node_nic(text)
-    except FactsError as e:
-        raise FactsError(f"{where}: {e}") from None
-
-
-def _ref(where: str, text: str) -> NodeNicRef:
+def _ref(text: str) -> NodeNicRef:
     node, sep, nic = text.partition("/")
     if not sep or not node:
-        raise FactsError(f"{where}: {text!r} is not NODE/NIC")
-    return NodeNicRef(node=NodeName(node), nic=_nic(where, nic))
+        raise FactsError(f"{text!r} is not NODE/NIC")
+    return NodeNicRef(node=NodeName(node), nic=node_nic(nic))
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,26 +4,27 @@ from __future__ import annotations
 
 import grpc
 
-from controller.core.fabric import PermissionDenied
 from models.errors import (
     AlreadyExistsError,
     FabricError,
     NotFoundError,
     PermanentError,
+    PermissionDeniedError,
     PlacementConflict,
     PoolExhaustedError,
+    PortNameError,
     PreconditionError,
     TemporaryError,
+    UnknownPlatformError,
     ValidationError,
 )
-from models.platforms import PortNameError, UnknownPlatformError
 
 _MAP: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (ValidationError, grpc.StatusCode.INVALID_ARGUMENT),
     (PortNameError, grpc.StatusCode.INVALID_ARGUMENT),
     (NotFoundError, grpc.StatusCode.NOT_FOUND),
     (AlreadyExistsError, grpc.StatusCode.ALREADY_EXISTS),
-    (PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
+    (PermissionDeniedError, grpc.StatusCode.PERMISSION_DENIED),
     (PoolExhaustedError, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (PlacementConflict, grpc.StatusCode.FAILED_PRECONDITION),
     (PreconditionError, grpc.StatusCode.FAILED_PRECONDITION),
@@ -42,4 +43,4 @@ def status_of(error: BaseException) -> grpc.StatusCode:
 
 def is_expected(error: BaseException) -> bool:
     """Errors that are answers (not bugs): no traceback in the log."""
-    return isinstance(error, FabricError | PortNameError | UnknownPlatformError)
+    return isinstance(error, FabricError)

@@ -16,8 +16,8 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from controller.api.listen import Address
 from controller.log import get_logger
+from controller.settings.address import Address
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
 
 log = get_logger("api")

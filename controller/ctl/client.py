@@ -11,11 +11,12 @@ from typing import Any, TypeVar
 
 import grpc
 
-from controller.api.listen import AddressError, parse_address
 from controller.ctl.errors import USAGE, CtlError, from_rpc
+from controller.settings.address import AddressError, parse_address
+from proto.fabric.v1 import DEFAULT_ADDRESS
 
 T = TypeVar("T")
-DEFAULT_SERVER = "unix:///run/fabricd/api.sock"
+DEFAULT_SERVER = DEFAULT_ADDRESS
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,13 +3,12 @@
 Every unary call has a deadline; TLS verifies the switch against the
 configured CA (optionally with a client certificate); username/password go in
 the metadata of every RPC; HTTP/2 keepalives detect a dead switch. gRPC errors
-are translated here, once, into :class:`GnmiError` (temporary or permanent).
+are translated here, once, into the classes of :mod:`controller.gnmi.errors`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -17,40 +16,13 @@ import grpc
 from pygnmi.spec.v080 import gnmi_pb2, gnmi_pb2_grpc
 
 from controller.gnmi.convert import MalformedValue, notification_items, set_request, to_pb
-from controller.inventory import SwitchConfig
+from controller.gnmi.errors import GnmiError, SwitchMalformed, SwitchUnavailable, classify
+from controller.settings.inventory import SwitchConfig
+from controller.settings.model import GnmiSettings
 from models.diff import SetOps
-from models.errors import FabricError
 from models.oc.path import Path, PathError
 
 Json = Any
-
-TEMPORARY_CODES = frozenset(
-    {
-        grpc.StatusCode.UNAVAILABLE,
-        grpc.StatusCode.DEADLINE_EXCEEDED,
-        grpc.StatusCode.RESOURCE_EXHAUSTED,
-        grpc.StatusCode.ABORTED,
-        grpc.StatusCode.CANCELLED,
-        grpc.StatusCode.UNKNOWN,
-        grpc.StatusCode.INTERNAL,
-    }
-)
-
-
-class GnmiError(FabricError):
-    """A gNMI call failed. ``temporary``: worth retrying with backoff."""
-
-    def __init__(self, switch: str, method: str, code: grpc.StatusCode, details: str) -> None:
-        super().__init__(f"{switch}: gNMI {method}: {code.name}: {details}")
-        self.switch = switch
-        self.method = method
-        self.code = code
-        self.details = details
-
-    @property
-    def temporary(self) -> bool:
-        return self.code in TEMPORARY_CODES
-
 
 _TLS_HINTS = (
     ("certificate has expired", "the switch's TLS certificate has expired"),
@@ -67,16 +39,6 @@ def tls_hint(details: str) -> str:
     """A sentence a person can act on for the usual TLS failures."""
     low = details.lower()
     return next((hint for needle, hint in _TLS_HINTS if needle.lower() in low), "")
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class GnmiSettings:
-    timeout: float = 10.0
-    connect_timeout: float = 5.0
-    #: HTTP/2 keepalive interval; the switch's gRPC server must allow it
-    #: (grpc's default server policy refuses pings more often than every 5 min)
-    keepalive: float = 30.0
-    max_message_bytes: int = 64 * 1024 * 1024
 
 
 def _options(cfg: SwitchConfig, s: GnmiSettings) -> list[tuple[str, Any]]:
@@ -116,7 +78,7 @@ class _Channels:
         self._open: dict[tuple[str, str], tuple[grpc.aio.Channel, int]] = {}
 
     def acquire(self, cfg: SwitchConfig, settings: GnmiSettings) -> tuple[grpc.aio.Channel, tuple[str, str]]:
-        key = (cfg.name, cfg.fingerprint() + repr(settings))
+        key = (cfg.name, cfg.session_key() + repr(settings))
         channel, users = self._open.get(key) or (_new_channel(cfg, settings), 0)
         self._open[key] = (channel, users + 1)
         return channel, key
@@ -150,7 +112,7 @@ class GnmiSession:
         if not hint and self.cfg.tls and self.cfg.tls.cert_pem is None and "socket closed" in details.lower():
             # TLS 1.3: a server that wants a client certificate just closes the connection
             hint = "the switch closed the connection during TLS set-up: does it require a client certificate?"
-        return GnmiError(self.cfg.name, method, e.code(), f"{hint}: {details}" if hint else details)
+        return classify(self.cfg.name, method, e.code().name, f"{hint}: {details}" if hint else details)
 
     async def capabilities(self) -> gnmi_pb2.CapabilityResponse:
         try:
@@ -171,7 +133,7 @@ class GnmiSession:
         try:
             return [item for n in resp.notification for item in notification_items(n)]
         except (MalformedValue, PathError) as e:
-            raise GnmiError(self.cfg.name, "Get", grpc.StatusCode.DATA_LOSS, f"malformed response: {e}") from None
+            raise SwitchMalformed(self.cfg.name, "Get", "DATA_LOSS", f"malformed response: {e}") from None
 
     async def set(self, ops: SetOps, *, deadline: float | None = None) -> gnmi_pb2.SetResponse:
         try:
@@ -214,7 +176,7 @@ class GnmiSession:
         finally:
             done.set()
             call.cancel()
-        raise GnmiError(self.cfg.name, "Subscribe", grpc.StatusCode.UNAVAILABLE, "the switch ended the stream")
+        raise SwitchUnavailable(self.cfg.name, "Subscribe", "UNAVAILABLE", "the switch ended the stream")
 
     async def close(self) -> None:
         if not self._closed:

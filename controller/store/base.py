@@ -6,26 +6,19 @@ import dataclasses
 from typing import Protocol
 
 from models.alloc import VlanAllocation
-from models.errors import FabricError
+from models.errors import TemporaryError
+from models.fabric_state import PlacedAttachment
 from models.ids import Evi, SwitchName, Vni
 from models.intent import AttachmentId, Network, NetworkKey
-from models.state import PlacedAttachment
 
 
-class StoreError(FabricError):
-    """The store cannot be opened or written: fabricd stops (fail-stop)."""
+class StoreError(TemporaryError):
+    """The store cannot be opened or written: fabricd stops (fail-stop) and
+    restarts from what is durable."""
 
 
 class StoreLockedError(StoreError):
     """Another fabricd holds the store."""
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class SwitchApplied:
-    switch: SwitchName
-    #: fingerprint of the owned objects last confirmed on the switch
-    fingerprint: str
-    at: float
 
 
 @dataclasses.dataclass(slots=True, kw_only=True)
@@ -38,7 +31,6 @@ class Mutation:
     delete_attachments: list[AttachmentId] = dataclasses.field(default_factory=list)
     put_allocations: list[VlanAllocation] = dataclasses.field(default_factory=list)
     delete_allocations: list[tuple[SwitchName, Vni]] = dataclasses.field(default_factory=list)
-    applied: list[SwitchApplied] = dataclasses.field(default_factory=list)
 
     def __bool__(self) -> bool:
         return any(
@@ -49,7 +41,6 @@ class Mutation:
                 self.delete_attachments,
                 self.put_allocations,
                 self.delete_allocations,
-                self.applied,
             )
         )
 
@@ -61,7 +52,6 @@ class Snapshot:
     networks: tuple[tuple[Network, Evi, float], ...]
     attachments: tuple[tuple[PlacedAttachment, float], ...]
     allocations: tuple[VlanAllocation, ...]
-    applied: tuple[SwitchApplied, ...]
 
 
 class Store(Protocol):

@@ -53,6 +53,10 @@ MIGRATIONS: list[str] = [
         at          REAL NOT NULL
     );
     """,
+    # 1 -> 2: switch_applied was never written (what a switch has is read from it)
+    """
+    DROP TABLE switch_applied;
+    """,
 ]
 
 VERSION = len(MIGRATIONS)

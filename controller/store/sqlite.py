@@ -19,12 +19,12 @@ import threading
 import time
 from pathlib import Path
 
-from controller.store.base import Mutation, Snapshot, StoreError, StoreLockedError, SwitchApplied
+from controller.store.base import Mutation, Snapshot, StoreError, StoreLockedError
 from controller.store.schema import MIGRATIONS, VERSION
 from models.alloc import VlanAllocation
+from models.fabric_state import PlacedAttachment
 from models.ids import Evi, NicName, NodeName, PortName, SwitchName, VlanId, Vni
 from models.intent import Attachment, AttachmentId, Network, NetworkKey, Placement
-from models.state import PlacedAttachment
 
 _STOP = object()
 MAX_GROUP = 512
@@ -150,11 +150,7 @@ class SqliteStore:
             VlanAllocation(switch=SwitchName(r[0]), vni=Vni(r[1]), vlan=VlanId(r[2]), releasing=bool(r[3]))
             for r in db.execute("SELECT switch, vni, vlan, releasing FROM vlan_allocations ORDER BY 1, 2")
         )
-        applied = tuple(
-            SwitchApplied(switch=SwitchName(r[0]), fingerprint=r[1], at=r[2])
-            for r in db.execute("SELECT switch, fingerprint, at FROM switch_applied ORDER BY 1")
-        )
-        return Snapshot(networks=networks, attachments=attachments, allocations=allocations, applied=applied)
+        return Snapshot(networks=networks, attachments=attachments, allocations=allocations)
 
     # ------------------------------------------------------------- writes
 
@@ -284,9 +280,4 @@ def _apply(db: sqlite3.Connection, m: Mutation) -> None:
         db.execute(
             "INSERT OR REPLACE INTO vlan_allocations (switch, vni, vlan, releasing) VALUES (?, ?, ?, ?)",
             (alloc.switch, alloc.vni, alloc.vlan, int(alloc.releasing)),
-        )
-    for ap in m.applied:
-        db.execute(
-            "INSERT OR REPLACE INTO switch_applied (switch, fingerprint, at) VALUES (?, ?, ?)",
-            (ap.switch, ap.fingerprint, ap.at),
         )

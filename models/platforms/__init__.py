@@ -8,13 +8,7 @@ by name.
 
 from __future__ import annotations
 
-from models.platforms.profile import (
-    PROFILES,
-    PlatformProfile,
-    PortNameError,
-    PortNames,
-    UnknownPlatformError,
-    profile,
-)
+from models.errors import PortNameError, UnknownPlatformError
+from models.platforms.profile import PROFILES, PlatformProfile, PortNames, profile
 
 __all__ = ["PROFILES", "PlatformProfile", "PortNameError", "PortNames", "UnknownPlatformError", "profile"]

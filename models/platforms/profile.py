@@ -20,16 +20,7 @@ import dataclasses
 import re
 from types import MappingProxyType
 
-
-class PortNameError(ValueError):
-    """A port name that is none of the platform's forms."""
-
-
-class UnknownPlatformError(KeyError):
-    """A platform name no profile is registered for."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else "unknown platform"
+from models.errors import PortNameError, UnknownPlatformError
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from models.errors import UnknownPlatformError
 from models.platforms.base import Renderer
 from models.platforms.openconfig import RENDERER as OPENCONFIG
-from models.platforms.profile import PROFILES, UnknownPlatformError
+from models.platforms.profile import PROFILES
 
 RENDERERS: MappingProxyType[str, Renderer] = MappingProxyType({"openconfig": OPENCONFIG})
 

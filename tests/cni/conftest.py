@@ -61,7 +61,7 @@ class UnixFabric:
             stub = fabric_pb2_grpc.FabricStub(ch)
             if networks:
                 await create_networks(stub, *NETWORKS)
-            await eventually(lambda: all(w.known for w in self.fab.core.workers.values()), what="switches connected")
+            await eventually(lambda: all(s.known for s in self.fab.service.fleet.statuses()), what="switches connected")
             yield Api(fab=self.fab, stub=stub, socket=self.socket)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import grpc
 import yaml
 
-from controller.config import Settings
+from controller.settings.model import Settings
 from labs.build import build_specs
 from labs.emulator.hosting import EmulatorHost
 from labs.inventory import portmap
@@ -61,9 +61,9 @@ class Fabric:
     stack: Stack | None = None
 
     @property
-    def core(self):  # type: ignore[no-untyped-def]
+    def service(self):  # type: ignore[no-untyped-def]
         assert self.stack is not None
-        return self.stack.core
+        return self.stack.service
 
     def channel(self) -> grpc.aio.Channel:
         assert self.stack is not None

@@ -23,7 +23,7 @@ async def api(tmp_path):
     async with lab_fabric(tmp_path) as fab, fab.controller(), fab.channel() as ch:
         stub = fabric_pb2_grpc.FabricStub(ch)
         await create_networks(stub, ("blue", 1111), ("green", 2222))
-        await eventually(lambda: all(w.known for w in fab.core.workers.values()), what="switches connected")
+        await eventually(lambda: all(s.known for s in fab.service.fleet.statuses()), what="switches connected")
         yield fab, stub
 
 
@@ -87,7 +87,7 @@ async def test_concurrent_attaches_of_one_identity_make_one_attachment(api):
     assert {(r.vlan, r.switch, r.port) for r in results} == {(100, "sw1", "ethernet-1/1")}
     listed = await stub.ListAttachments(fabric_pb2.ListAttachmentsRequest(), timeout=10)
     assert len(listed.attachments) == 1
-    assert fab.core.state.leaves["sw1"].vlans.used == 1
+    assert fab.service.state.leaves["sw1"].vlans.used == 1
 
 
 async def test_replay_and_container_replacement_and_stale_detach(api):
@@ -113,7 +113,7 @@ async def test_cross_namespace_attach_is_denied_and_counted(api):
     fab, stub = api
     code, msg = await code_of(stub.Attach(attach_req(namespace="other"), timeout=10))
     assert code == grpc.StatusCode.PERMISSION_DENIED and "not shared" in msg
-    assert fab.core.metrics.authz_denied.labels("Attach")._value.get() == 1
+    assert fab.service.metrics.authz_denied.labels("Attach")._value.get() == 1
     await stub.CreateNetwork(
         fabric_pb2.CreateNetworkRequest(
             network=fabric_pb2.Network(name="red", namespace="default", vni=3333, shared=True)

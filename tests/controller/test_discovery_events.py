@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pygnmi.spec.v080 import gnmi_pb2
 
-from controller.discovery import events_of
+from controller.discovery.lldp import events_of
 from controller.gnmi.convert import to_pb
 from models.oc.path import parse
 from topology import NeighborDelete, NeighborUpdate

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pygnmi.spec.v080 import gnmi_pb2
 
-from controller.core.echo import EchoFilter
 from controller.gnmi.convert import to_pb
+from controller.reconcile.echo import EchoFilter
 from models.diff import SetOps
 from models.oc.path import parse
 from models.platforms.base import port_key

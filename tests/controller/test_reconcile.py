@@ -58,7 +58,7 @@ async def test_attach_configures_the_leaf_and_detach_removes_it(tmp_path):
         await eventually(gone, what="VNI objects and the port's switched-vlan removed")
         vlans = find(fab.config("sw1"), "network-instances", "network-instance", ("name", "default"), "vlans")
         assert not vlans or not [v for v in vlans["vlan"] if v["config"]["name"].startswith("fabricd-")]
-        await eventually(lambda: not fab.core.state.leaves["sw1"].vlans.allocations(), what="VLAN freed")
+        await eventually(lambda: not fab.service.state.leaves["sw1"].vlans.allocations(), what="VLAN freed")
 
 
 async def test_restart_on_the_same_store_sends_no_set(tmp_path):
@@ -71,10 +71,12 @@ async def test_restart_on_the_same_store_sends_no_set(tmp_path):
         for sw in ("sw1", "sw2"):
             fab.host[sw].reset_counters()
         async with fab.controller() as st:
-            await eventually(lambda: all(w.known and not w.dirty for w in st.core.workers.values()), what="resynced")
+            await eventually(
+                lambda: all(s.known and not s.pending for s in st.service.fleet.statuses()), what="resynced"
+            )
             assert [fab.host[sw].counters().set for sw in ("sw1", "sw2")] == [0, 0]
             assert [fab.host[sw].counters().get for sw in ("sw1", "sw2")] > [0, 0]
-            placed = st.core.state.attachments
+            placed = st.service.state.attachments
             assert {p.vlan for p in placed.values()} == {100}
 
 
@@ -101,21 +103,21 @@ async def test_out_of_band_change(tmp_path, mode):
                 gc.set(delete=["/network-instances/network-instance[name=fabricd-vni-1111]"], encoding="json_ietf")
 
         await asyncio.to_thread(operator_deletes)
-        drift = st.core.metrics.drift_events.labels("sw1")
+        drift = st.service.metrics.drift_events.labels("sw1")
         await eventually(lambda: drift._value.get() >= 1, what="drift counted")
         if mode == "revert":
             await eventually(lambda: ni(fab.config("sw1"), "fabricd-vni-1111") is not None, what="reverted")
         else:
             await asyncio.sleep(1.0)
             assert ni(fab.config("sw1"), "fabricd-vni-1111") is None
-            assert not st.core.workers["sw1"].in_sync  # reported, and not claimed in sync
+            assert not st.service.fleet.get("sw1").status().in_sync  # reported, and not claimed in sync
 
 
 async def test_unavailable_switch_then_convergence(tmp_path):
     async with lab_fabric(tmp_path, api={"attach_timeout": "1s"}) as fab, fab.controller(), fab.channel() as ch:
         stub = fabric_pb2_grpc.FabricStub(ch)
         await create_networks(stub, ("blue", 1111))
-        await eventually(lambda: fab.core.workers["sw1"].known, what="connected")
+        await eventually(lambda: fab.service.fleet.get("sw1").status().known, what="connected")
         fab.host["sw1"].faults.fail(methods=["Set", "Get", "Capabilities"], duration=3.0)
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await stub.Attach(attach_req(), timeout=30)
@@ -131,7 +133,7 @@ async def test_a_hung_set_hits_its_deadline_and_the_worker_recovers(tmp_path):
     async with lab_fabric(tmp_path, api={"attach_timeout": "1s"}) as fab, fab.controller(), fab.channel() as ch:
         stub = fabric_pb2_grpc.FabricStub(ch)
         await create_networks(stub, ("blue", 1111))
-        await eventually(lambda: fab.core.workers["sw1"].known, what="connected")
+        await eventually(lambda: fab.service.fleet.get("sw1").status().known, what="connected")
         fab.host["sw1"].faults.delay(3600, methods=["Set"], count=1)
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await stub.Attach(attach_req(), timeout=30)
@@ -154,7 +156,7 @@ async def test_rejected_set_is_isolated_per_object(tmp_path):
     async with lab_fabric(tmp_path, api={"attach_timeout": "3s"}) as fab, fab.controller() as st, fab.channel() as ch:
         stub = fabric_pb2_grpc.FabricStub(ch)
         await create_networks(stub, ("blue", 1111))
-        await eventually(lambda: st.core.workers["sw1"].known, what="connected")
+        await eventually(lambda: st.service.fleet.get("sw1").status().known, what="connected")
         fab.host["sw1"].faults.fail(methods=["Set"], code=grpc.StatusCode.INVALID_ARGUMENT, count=1)
         att = await stub.Attach(attach_req(), timeout=30)  # first Set refused, then per key: all good
         assert att.state == fabric_pb2.ATTACHMENT_STATE_READY

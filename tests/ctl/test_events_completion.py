@@ -27,7 +27,7 @@ async def test_events_follow_until_ctrl_c(api):
         env=CLEAN_ENV,
     )
     try:
-        await eventually(lambda: api.stack.core.events.subscribers == 1, what="fabricctl subscribed")
+        await eventually(lambda: api.stack.service.events.subscribers == 1, what="fabricctl subscribed")
         assert (await api.ctl("network", "create", "blue", "--vni", "1111")).code == 0
         assert (await api.ctl("network", "delete", "blue")).code == 0
         assert proc.stdout is not None
@@ -44,7 +44,7 @@ async def test_events_follow_until_ctrl_c(api):
             proc.kill()
             await proc.wait()
     assert code == 0  # Ctrl-C is how `events` ends
-    await eventually(lambda: api.stack.core.events.subscribers == 0, what="stream closed")
+    await eventually(lambda: api.stack.service.events.subscribers == 0, what="stream closed")
 
 
 async def test_events_json_lines_with_kind_filter_and_count(api):
@@ -52,7 +52,7 @@ async def test_events_json_lines_with_kind_filter_and_count(api):
     task = asyncio.create_task(
         ctl_proc("--server", api.server, "-o", "json", "events", "--kind", "network", "--count", "2")
     )
-    await eventually(lambda: api.stack.core.events.subscribers == 1, what="subscribed")
+    await eventually(lambda: api.stack.service.events.subscribers == 1, what="subscribed")
     for name, vni in (("blue", "1111"), ("green", "2222")):
         assert (await api.ctl("network", "create", name, "--vni", vni)).code == 0
     r = await asyncio.wait_for(task, 30)

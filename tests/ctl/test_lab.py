@@ -26,7 +26,7 @@ async def seed(request, short_tmp):
         fab.controller() as st,
         fab.channel() as ch,
     ):
-        await eventually(lambda: all(w.known and w.in_sync for w in st.core.workers.values()), what="leaves in sync")
+        await eventually(lambda: all(s.known and s.in_sync for s in st.service.fleet.statuses()), what="leaves in sync")
         yield fab, Api(stack=st, server=sock), fabric_pb2_grpc.FabricStub(ch)
 
 
@@ -98,7 +98,7 @@ async def test_attach_shows_ready_and_plan_has_nothing_to_do(seed):
         return ni(c, "fabricd-vni-1111") is None and trunk(c, "ethernet-1/1") is None
 
     await eventually(gone, what="the leaf lost the VNI's objects")
-    await eventually(lambda: not fab.core.state.leaves["sw1"].vlans.allocations(), what="VLAN freed")
+    await eventually(lambda: not fab.service.state.leaves["sw1"].vlans.allocations(), what="VLAN freed")
     r = await api.ctl("network", "delete", "blue")
     assert r.code == 0, r.err
 
@@ -110,7 +110,7 @@ async def test_plan_shows_what_drift_report_left_on_a_switch(seed):
     await stub.Attach(attach_req(), timeout=30)
     path = "/network-instances/network-instance[name=fabricd-vni-1111]"
     await asyncio.to_thread(operator_deletes, fab, "sw1", path)
-    drift = fab.core.metrics.drift_events.labels("sw1")
+    drift = fab.service.metrics.drift_events.labels("sw1")
     await eventually(lambda: drift._value.get() >= 1, what="drift found")
 
     r = await api.ctl("plan")
@@ -133,7 +133,7 @@ async def test_events_show_attachments(seed):
     follow = asyncio.create_task(
         ctl_proc("--server", api.server, "-o", "json", "events", "--kind", "attachment", "--count", "2")
     )
-    await eventually(lambda: api.stack.core.events.subscribers == 1, what="fabricctl subscribed")
+    await eventually(lambda: api.stack.service.events.subscribers == 1, what="fabricctl subscribed")
     att = await stub.Attach(attach_req(), timeout=30)
     await stub.Detach(fabric_pb2.DetachRequest(id=att.id, container_id="c1"), timeout=10)
     r = await asyncio.wait_for(follow, 60)

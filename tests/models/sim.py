@@ -4,10 +4,10 @@ applies the planned ops, as a switch that accepts every Set would."""
 from __future__ import annotations
 
 from models.diff import SetOps, apply_objects
+from models.fabric_state import Dirty, FabricState
 from models.ids import SwitchName
 from models.platforms.base import LeafInfo, ObjectKey
 from models.render import all_keys, plan_keys, render_keys
-from models.state import Dirty, FabricState
 
 
 def device_vlans(current: dict[ObjectKey, dict]) -> set[int]:
@@ -45,12 +45,12 @@ class Fabric:
         cur = self.current[switch]
         rendered = render_keys(self.state, leaf, keys, cur, device_vlans(cur))
         self.conflicts[switch] = rendered.conflicts
-        ops = plan_keys(leaf, rendered, cur)
-        for key in rendered.desired:
+        per_key = plan_keys(leaf, rendered, cur)
+        ops = SetOps()
+        for key, key_ops in per_key.items():
+            ops = ops + key_ops
             objs = dict(cur.get(key, {}))
-            apply_objects(objs, ops)
-            objs = {p: v for p, v in objs.items() if p in rendered.desired[key] or p in cur.get(key, {})}
-            objs = {p: v for p, v in objs.items() if p not in ops.deletes}
+            apply_objects(objs, key_ops)
             if objs:
                 cur[key] = objs
             else:

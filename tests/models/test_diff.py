@@ -9,13 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.diff import SetOps, apply_objects, diff
+from models.fabric_state import FabricState
 from models.ids import NicName, NodeName, PortName, SwitchName, Vni
 from models.intent import Attachment, AttachmentId, Network, Placement
 from models.oc.path import parse
 from models.platforms.base import LeafInfo, port_key
 from models.platforms.openconfig import switched_vlan
 from models.settings import parse_fabric_settings
-from models.state import FabricState
 from tests.golden_util import GOLDEN, check_text
 from tests.models.sim import Fabric
 
@@ -47,7 +47,7 @@ def show(steps: list[tuple[str, SetOps]]) -> str:
     out = []
     for title, ops in steps:
         out.append(f"## {title}")
-        out += ops.describe()
+        out += [f"delete  {p}" for p in ops.deletes] + [f"replace {p}" for p, _ in ops.replaces]
         for path, value in ops.replaces:
             if path.elems[-1].name == "switched-vlan":
                 out.append(f"  {path.elems[1].key_map['name']} = {json.dumps(value, sort_keys=True)}")

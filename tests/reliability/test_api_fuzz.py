@@ -75,12 +75,12 @@ requests = {
 }
 
 
-def consistent(core) -> None:
+def consistent(service) -> None:
     """No partial state: the store holds exactly the in-memory intent."""
-    snap = core.store.load()
-    assert {p.attachment.id for p, _ in snap.attachments} == set(core.state.attachments)
-    assert {n.key for n, _, _ in snap.networks} == set(core.state.networks)
-    for switch, leaf in core.state.leaves.items():
+    snap = service.store.load()
+    assert {p.attachment.id for p, _ in snap.attachments} == set(service.state.attachments)
+    assert {n.key for n, _, _ in snap.networks} == set(service.state.networks)
+    for switch, leaf in service.state.leaves.items():
         vlans = [a.vlan for a in leaf.vlans.allocations()]
         assert len(vlans) == len(set(vlans)), f"{switch}: a VLAN allocated twice"
 
@@ -106,7 +106,7 @@ def test_only_documented_codes(tmp_path, method, request):
                 assert e.details(), "an error without a message"
                 if e.code() == grpc.StatusCode.INVALID_ARGUMENT:
                     assert ":" in e.details(), f"the message names no field: {e.details()}"
-            bg.on_loop(lambda: consistent(bg.fab.core))
+            bg.on_loop(lambda: consistent(bg.fab.service))
 
         one()
         stub.ListNetworks(fabric_pb2.ListNetworksRequest(), timeout=10)  # still serving

@@ -53,10 +53,10 @@ async def test_a_hostile_switch_cannot_crash_or_stall_fabricd(tmp_path):
                 # discovery of the good switches goes on: LLDP confirms the static map
                 await eventually(
                     lambda: all(
-                        e.source.value == "lldp+static" for e in st.core.topology.edge_links if e.switch == "sw1"
+                        e.source.value == "lldp+static" for e in st.service.topology.edge_links if e.switch == "sw1"
                     ),
                     what="sw1's links confirmed by LLDP despite the flood",
                 )
-                assert st.daemon.core.fatal.done() is False
+                assert st.daemon.service.fatal.done() is False
     finally:
         await server.stop(None)

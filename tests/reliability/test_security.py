@@ -57,7 +57,7 @@ async def tls_fabric(tmp_path, pki: Pki):
         "operators": ["fabricctl"],
     }
     async with lab_fabric(tmp_path, api=api) as fab, fab.controller() as st:
-        await eventually(lambda: all(w.known for w in st.core.workers.values()), what="connected")
+        await eventually(lambda: all(s.known for s in st.service.fleet.statuses()), what="connected")
         yield fab, st
 
 
@@ -105,13 +105,13 @@ async def test_the_authorization_matrix(tmp_path, pki):
                     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED, err.value.details()
                     denied += 1
         stored = {
-            (p.attachment.id.pod_namespace, str(p.attachment.id.network)) for p in st.core.state.attachments.values()
+            (p.attachment.id.pod_namespace, str(p.attachment.id.network)) for p in st.service.state.attachments.values()
         }
-        assert len(st.core.state.attachments) == allowed
+        assert len(st.service.state.attachments) == allowed
         for pod_ns, net in stored:  # 0 cross-tenant attaches
             assert pod_ns == net.split("/")[0] or net == "infra/common"
         counted = sum(
-            s.value for m in st.core.metrics.authz_denied.collect() for s in m.samples if s.name.endswith("_total")
+            s.value for m in st.service.metrics.authz_denied.collect() for s in m.samples if s.name.endswith("_total")
         )
         assert counted == denied
         # a node cannot act for another node, nor manage networks or read views
@@ -199,4 +199,4 @@ async def test_switch_tls_refusals(tmp_path, case, needle):
 
             sws = await eventually(refused, what="sw1 refused, sw2 fine")
             assert needle.lower() in sws["sw1"].last_error.lower(), sws["sw1"].last_error
-            assert not st.core.workers["sw1"].known
+            assert not st.service.fleet.get("sw1").status().known

@@ -20,16 +20,16 @@ pytestmark = pytest.mark.slow
 
 async def attached(fab, stub):
     await create_networks(stub, ("blue", 1111))
-    await eventually(lambda: fab.core.workers["sw1"].known, what="connected")
+    await eventually(lambda: fab.service.fleet.get("sw1").status().known, what="connected")
     await stub.Attach(attach_req(), timeout=30)
 
 
 def healthy(fab) -> bool:
-    w = fab.core.workers["sw1"]
+    w = fab.service.fleet.get("sw1")
     cfg = fab.config("sw1")
     return (
-        w.in_sync
-        and not w.failed
+        w.status().in_sync
+        and not w.status().rejected
         and ni(cfg, "fabricd-vni-1111") is not None
         and 100 in ((trunk(cfg, "ethernet-1/1") or {}).get("trunk-vlans") or [])
     )
@@ -90,4 +90,4 @@ async def test_reboot_and_dropped_streams_converge(tmp_path):
         await eventually(lambda: healthy(fab), what="healthy after dropped streams")
         await fab.host["sw1"].faults.reboot(down=1.0)
         await eventually(lambda: healthy(fab), what="restored after a reboot")
-        assert not fab.core.workers["sw1"].failed
+        assert not fab.service.fleet.get("sw1").status().rejected

@@ -8,7 +8,7 @@ import pytest
 
 from tests.topology.seed import PORT_MAP, SWITCHES, rec, ref, seed_records
 from topology.conflicts import ConflictKind, LinkSource, Mode, Prefer, SourcePolicy
-from topology.errors import FactsError, NotFound, NotFoundReason
+from topology.errors import NotFound, NotFoundReason
 from topology.facts import LldpRecord
 from topology.graph import build_topology
 from topology.portmap import parse_port_map
@@ -198,16 +198,3 @@ def test_conflict_reason_is_for_humans():
         "static map says sw1/ethernet-1/1, LLDP says sw2/ethernet-1/4; "
         "mode=merged prefer=static: using sw1/ethernet-1/1"
     )
-
-
-@pytest.mark.parametrize(
-    ("doc", "policy"),
-    [({}, MERGED_STATIC), ({"mode": "lldp"}, LLDP), ({"mode": "merged", "prefer": "lldp"}, MERGED_LLDP)],
-)
-def test_policy_from_config(doc, policy):
-    assert SourcePolicy.from_config(doc) == policy
-
-
-def test_policy_from_config_names_the_bad_value():
-    with pytest.raises(FactsError, match="'both' is not a valid Mode"):
-        SourcePolicy.from_config({"mode": "both"})

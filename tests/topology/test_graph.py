@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from models.ids import NodeName
 from tests.topology.golden import assert_golden
 from tests.topology.seed import PORT_MAP, SW1, SWITCHES, rec, seed_records
-from topology.conflicts import Mode, SourcePolicy
+from topology.conflicts import Mode, Prefer, SourcePolicy
 from topology.errors import FactsError
 from topology.export import to_dict, to_dot, to_json, to_table
 from topology.facts import PortIdType
@@ -22,6 +22,8 @@ from topology.portmap import parse_port_map
 
 STATIC = parse_port_map(PORT_MAP, SWITCHES)
 NODES = IdentityMap(nodes=frozenset(NodeName(f"server{i}") for i in (1, 2, 3, 4)))
+
+MERGED = SourcePolicy(mode=Mode.MERGED, prefer=Prefer.STATIC)
 
 
 def mixed_records():
@@ -44,8 +46,8 @@ def mixed_records():
 CASES = {
     "seed-lldp": lambda: build_topology(SWITCHES, lldp=seed_records(), policy=SourcePolicy(mode=Mode.LLDP)),
     "seed-static": lambda: build_topology(SWITCHES, static=STATIC, policy=SourcePolicy(mode=Mode.STATIC)),
-    "seed-merged": lambda: build_topology(SWITCHES, lldp=seed_records(), static=STATIC),
-    "mixed": lambda: build_topology(SWITCHES, lldp=mixed_records(), static=STATIC, identity=NODES),
+    "seed-merged": lambda: build_topology(SWITCHES, lldp=seed_records(), static=STATIC, policy=MERGED),
+    "mixed": lambda: build_topology(SWITCHES, lldp=mixed_records(), static=STATIC, identity=NODES, policy=MERGED),
 }
 
 
@@ -95,13 +97,13 @@ def test_foreign_and_unresolved_neighbours_are_reported_not_in_the_graph():
 
 
 def test_unchanged_content_keeps_the_snapshot_and_a_change_bumps_the_version():
-    first = build_topology(SWITCHES, lldp=seed_records(), static=STATIC)
+    first = build_topology(SWITCHES, lldp=seed_records(), static=STATIC, policy=MERGED)
     assert first.version == 1
-    same = build_topology(SWITCHES, lldp=reversed(seed_records()), static=STATIC, previous=first)
+    same = build_topology(SWITCHES, lldp=reversed(seed_records()), static=STATIC, previous=first, policy=MERGED)
     assert same is first
-    changed = build_topology(SWITCHES, lldp=seed_records()[1:], static=STATIC, previous=first)
+    changed = build_topology(SWITCHES, lldp=seed_records()[1:], static=STATIC, previous=first, policy=MERGED)
     assert (changed.version, changed.fingerprint != first.fingerprint) == (2, True)
-    assert build_topology(SWITCHES, lldp=seed_records(), static=STATIC, previous=changed).version == 3
+    assert build_topology(SWITCHES, lldp=seed_records(), static=STATIC, previous=changed, policy=MERGED).version == 3
 
 
 def test_the_json_export_is_plain_sorted_data():
@@ -112,7 +114,9 @@ def test_the_json_export_is_plain_sorted_data():
 
 def test_records_of_unknown_switches_or_ports_are_unresolved():
     snap = build_topology(
-        SWITCHES, lldp=[rec("sw9", "ethernet-1/1", "server1", "eth1"), rec("sw1", "Gi0/1", "server1", "eth1")]
+        SWITCHES,
+        lldp=[rec("sw9", "ethernet-1/1", "server1", "eth1"), rec("sw1", "Gi0/1", "server1", "eth1")],
+        policy=MERGED,
     )
     assert [u.reason.split(":")[0] for u in snap.unresolved] == [
         "local port",
@@ -130,7 +134,7 @@ def test_a_switch_twice_in_the_inventory_is_refused():
 @given(st.permutations(mixed_records()))
 def test_the_graph_does_not_depend_on_record_order(records):
     reference = CASES["mixed"]()
-    snap = build_topology(SWITCHES, lldp=records, static=STATIC, identity=NODES)
+    snap = build_topology(SWITCHES, lldp=records, static=STATIC, identity=NODES, policy=MERGED)
     assert snap == reference
     assert to_json(snap) == to_json(reference)
 

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+from models.configfile import validate
+from models.errors import ValidationError
 from models.ids import NodeName, PortName
 from tests.topology.seed import SW1, SWITCHES, rec, ref
-from topology.errors import FactsError
 from topology.facts import PortIdType
 from topology.identity import (
     FabricNeighbour,
@@ -17,12 +18,13 @@ from topology.identity import (
 )
 
 INVENTORY = {s.name: s for s in SWITCHES}
-MAPPED = IdentityMap.from_config(
+MAPPED = validate(
+    IdentityMap,
     {
         "hostnames": {"SRV-01.dc1.example": "server1"},
         "macs": {"52-54-00-AA-00-01": "server2/eth1"},
         "local_ids": {"server3/7": "eth1", "server3/uplink-b": "eth2"},
-    }
+    },
 )
 
 # (record fields, identity, expected)
@@ -148,19 +150,19 @@ def test_normalise_mac(text, mac):
 @pytest.mark.parametrize(
     ("doc", "message"),
     [
-        ({"hostname": {}}, r"unknown keys \['hostname'\]"),
-        ({"macs": {"not-a-mac": "server1/eth1"}}, "'not-a-mac' is not a MAC address"),
+        ({"hostname": {}}, r"identity.hostname: \{\} is not a setting; did you mean 'hostnames'\?"),
+        ({"macs": {"not-a-mac": "server1/eth1"}}, r"identity.macs.not-a-mac: 'not-a-mac' is not a MAC address"),
         (
             {"macs": {"52:54:00:aa:00:01": "server1"}},
-            r"identity.macs\[52:54:00:aa:00:01\]: 'server1' is not NODE/NIC",
+            r"identity.macs.52:54:00:aa:00:01: 'server1' is not NODE/NIC",
         ),
         (
             {"local_ids": {"server1/3": "bad nic"}},
-            r"identity.local_ids\[server1/3\]: 'bad nic' is not a port name",
+            r"identity.local_ids.server1/3: 'bad nic' is not a port name",
         ),
     ],
     ids=["unknown-key", "bad-mac", "mac-target-not-node-nic", "bad-local-nic"],
 )
 def test_identity_config_errors_name_the_entry(doc, message):
-    with pytest.raises(FactsError, match=message):
-        IdentityMap.from_config(doc)
+    with pytest.raises(ValidationError, match=message):
+        validate(IdentityMap, doc, prefix="identity")

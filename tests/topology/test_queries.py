@@ -7,11 +7,13 @@ import pytest
 from models.ids import NicName, NodeName, SwitchName
 from tests.topology.seed import PORT_MAP, SW1, SW2, SWITCHES, ref, seed_records
 from topology import NotFound, TopologyError
+from topology.conflicts import Mode, Prefer, SourcePolicy
 from topology.errors import NotFoundReason
 from topology.graph import build_topology
 from topology.portmap import parse_port_map
 
-SNAP = build_topology(SWITCHES, lldp=seed_records(), static=parse_port_map(PORT_MAP, SWITCHES))
+MERGED = SourcePolicy(mode=Mode.MERGED, prefer=Prefer.STATIC)
+SNAP = build_topology(SWITCHES, lldp=seed_records(), static=parse_port_map(PORT_MAP, SWITCHES), policy=MERGED)
 
 
 def test_leaf_port_answers_switch_and_port():

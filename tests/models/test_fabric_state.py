@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from models.errors import AlreadyExistsError, NotFoundError, PoolExhaustedError, PreconditionError
+from models.fabric_state import FabricState
 from models.ids import NicName, NodeName, PortName, SwitchName, VlanId, Vni
 from models.intent import Attachment, AttachmentId, Network, Placement
 from models.platforms.base import port_key, vni_key
 from models.settings import FabricSettings, VlanPool, VlanRange
-from models.state import FabricState
 
 SW1, SW2 = SwitchName("sw1"), SwitchName("sw2")
 P1, P2 = PortName("ethernet-1/1"), PortName("ethernet-1/2")

@@ -1,17 +1,17 @@
-"""The topology the daemon resolves placements with: inventory switch facts
-plus the static port map (and, with discovery, LLDP records)."""
+"""The topology the daemon resolves placements with: inventory switch facts,
+the static port map and (with discovery) LLDP records, through the identity
+map and the source policy of the ``topology`` settings."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from controller.config import Settings
-from controller.inventory import Inventory
+from controller.settings.inventory import Inventory
+from controller.settings.model import Settings
 from models.errors import Problem, ValidationError
 from topology import (
     LldpRecord,
     Role,
-    SourcePolicy,
     StaticPortMap,
     SwitchFacts,
     TopologySnapshot,
@@ -52,5 +52,12 @@ def build(
     lldp: Iterable[LldpRecord] | None = None,
     previous: TopologySnapshot | None = None,
 ) -> TopologySnapshot:
-    policy = SourcePolicy.from_config({"mode": settings.topology.mode, "prefer": settings.topology.prefer})
-    return build_topology(switch_facts(inventory), lldp=lldp, static=static, policy=policy, previous=previous)
+    t = settings.topology
+    return build_topology(
+        switch_facts(inventory),
+        lldp=lldp,
+        static=static,
+        identity=t.identity,
+        policy=t.policy,
+        previous=previous,
+    )

@@ -1,7 +1,8 @@
-"""The fabric.v1.Fabric service: proto <-> core, identity, status codes.
+"""The fabric.v1.Fabric gRPC handlers: proto <-> the fabric service,
+identity, status codes.
 
-Each method converts its request, calls the core with the caller's identity
-and maps errors to status codes in one place (controller.api.errors).
+Each method converts its request, calls the service with the caller's
+identity and maps errors to status codes in one place (controller.api.errors).
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from google.protobuf import timestamp_pb2
 
 from controller.api.errors import is_expected, status_of
 from controller.api.nad import cni_config, manifest
-from controller.core.fabric import AttachmentState, AttachmentView, Caller, FabricCore
-from controller.core.worker import SessionState
 from controller.log import get_logger, request_scope
+from controller.reconcile.status import AttachmentState, SessionState
+from controller.service.attachments import AttachmentView
+from controller.service.authz import Caller
+from controller.service.fabric import FabricService
 from models.ids import NicName, NodeName, Vni
 from models.intent import Attachment, AttachmentId, Network, NetworkKey
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
@@ -72,10 +75,10 @@ def _aid_pb(aid: AttachmentId) -> fabric_pb2.AttachmentId:
     )
 
 
-class FabricService(fabric_pb2_grpc.FabricServicer):
-    def __init__(self, core: FabricCore, *, advertised: str = "") -> None:
-        self.core = core
-        self.settings = core.settings
+class FabricApi(fabric_pb2_grpc.FabricServicer):
+    def __init__(self, service: FabricService, *, advertised: str = "") -> None:
+        self.service = service
+        self.settings = service.settings
         self.advertised = advertised or str(self.settings.api.listen[0])
 
     # -------------------------------------------------------------- plumbing
@@ -131,8 +134,8 @@ class FabricService(fabric_pb2_grpc.FabricServicer):
                 done("request.done", method=method, caller=caller.identity, seconds=seconds, **fields)
                 return result
             finally:
-                self.core.metrics.api_requests.labels(method, code.name).inc()
-                self.core.metrics.api_duration.labels(method).observe(time.perf_counter() - t0)
+                self.service.metrics.api_requests.labels(method, code.name).inc()
+                self.service.metrics.api_duration.labels(method).observe(time.perf_counter() - t0)
 
     # -------------------------------------------------------------- networks
 
@@ -144,9 +147,9 @@ class FabricService(fabric_pb2_grpc.FabricServicer):
             shared=net.shared,
             mtu=net.mtu,
             description=net.description,
-            evi=self.core.state.evis.evi_of(net.vni) or 0,
-            create_time=_ts(self.core.net_created.get(net.key, 0.0)),
-            attachment_count=self.core.state.attachment_count(net.key),
+            evi=self.service.state.evis.evi_of(net.vni) or 0,
+            create_time=_ts(self.service.networks.created_at(net.key)),
+            attachment_count=self.service.state.attachment_count(net.key),
         )
 
     async def CreateNetwork(self, request: fabric_pb2.CreateNetworkRequest, context: Any) -> fabric_pb2.Network:
@@ -156,14 +159,14 @@ class FabricService(fabric_pb2_grpc.FabricServicer):
         )
 
         async def run(caller: Caller) -> fabric_pb2.Network:
-            created, _, _ = await self.core.create_network(net, caller)
+            created, _, _ = await self.service.networks.create(net, caller)
             return self._network_pb(created)
 
         return await self._call(context, "CreateNetwork", run, network=f"{n.namespace}/{n.name}", vni=n.vni)
 
     async def GetNetwork(self, request: fabric_pb2.GetNetworkRequest, context: Any) -> fabric_pb2.Network:
         async def run(caller: Caller) -> fabric_pb2.Network:
-            return self._network_pb(self.core.state.network(_key(request.network)))
+            return self._network_pb(self.service.networks.get(_key(request.network)))
 
         return await self._call(context, "GetNetwork", run)
 
@@ -171,7 +174,7 @@ class FabricService(fabric_pb2_grpc.FabricServicer):
         self, request: fabric_pb2.ListNetworksRequest, context: Any
     ) -> fabric_pb2.ListNetworksResponse:
         async def run(caller: Caller) -> fabric_pb2.ListNetworksResponse:
-            nets = sorted(self.core.state.networks.values(), key=lambda n: n.key)
+            nets = sorted(self.service.state.networks.values(), key=lambda n: n.key)
             return fabric_pb2.ListNetworksResponse(
                 networks=[
                     self._network_pb(n) for n in nets if not request.namespace or n.namespace == request.namespace
@@ -185,7 +188,7 @@ class FabricService(fabric_pb2_grpc.FabricServicer):
     ) -> fabric_pb2.DeleteNetworkResponse:
         async def run(caller: Caller) -> fabric_pb2.DeleteNetworkResponse:
             return fabric_pb2.DeleteNetworkResponse(
-                deleted=await self.core.delete_network(_key(request.network), caller)
+                deleted=await self.service.networks.delete(_key(request.network), caller)
             )
 
         return await self._call(context, "DeleteNetwork", run, network=str(_key(request.network)))
@@ -194,7 +197,7 @@ class FabricService(fabric_pb2_grpc.FabricServicer):
         async def run(caller: Caller) -> fabric_pb2.RenderNADResponse:
             import json
 
-            net = self.core.state.network(_key(request.network))
+            net = self.service.networks.get(_key(request.network))
             conf = cni_config(
                 net,
                 uplink=request.uplink or "eth1",
@@ -244,21 +247,21 @@ class FabricService(fabric_pb2_grpc.FabricServicer):
         )
 
         async def run(caller: Caller) -> fabric_pb2.Attachment:
-            view = await self.core.attach(att, caller, leaf_wait=self._leaf_wait(context))
+            view = await self.service.attachments.attach(att, caller, leaf_wait=self._leaf_wait(context))
             return self._attachment_pb(view)
 
         return await self._call(context, "Attach", run, attachment=str(att.id), node=att.node, nic=att.nic)
 
     async def Detach(self, request: fabric_pb2.DetachRequest, context: Any) -> fabric_pb2.DetachResponse:
         async def run(caller: Caller) -> fabric_pb2.DetachResponse:
-            removed = await self.core.detach(_aid(request.id), request.container_id, caller)
+            removed = await self.service.attachments.detach(_aid(request.id), request.container_id, caller)
             return fabric_pb2.DetachResponse(removed=removed)
 
         return await self._call(context, "Detach", run, attachment=str(_aid(request.id)))
 
     async def GetAttachment(self, request: fabric_pb2.GetAttachmentRequest, context: Any) -> fabric_pb2.Attachment:
         async def run(caller: Caller) -> fabric_pb2.Attachment:
-            return self._attachment_pb(self.core.get_attachment(_aid(request.id), caller))
+            return self._attachment_pb(self.service.attachments.get(_aid(request.id), caller))
 
         return await self._call(context, "GetAttachment", run)
 
@@ -270,7 +273,7 @@ class FabricService(fabric_pb2_grpc.FabricServicer):
             if not caller.operator:
                 node = caller.identity  # a node sees its own attachments only
             net = _key(request.network) if request.HasField("network") and request.network.name else None
-            views = self.core.list_attachments(
+            views = self.service.attachments.query(
                 node=node, network=net, pod_namespace=request.pod_namespace, switch=request.switch
             )
             return fabric_pb2.ListAttachmentsResponse(attachments=[self._attachment_pb(v) for v in views])
@@ -279,7 +282,7 @@ class FabricService(fabric_pb2_grpc.FabricServicer):
 
     async def Check(self, request: fabric_pb2.CheckRequest, context: Any) -> fabric_pb2.Attachment:
         async def run(caller: Caller) -> fabric_pb2.Attachment:
-            return self._attachment_pb(self.core.check(_aid(request.id), request.container_id, caller))
+            return self._attachment_pb(self.service.attachments.check(_aid(request.id), request.container_id, caller))
 
         return await self._call(context, "Check", run)
 
@@ -288,7 +291,9 @@ class FabricService(fabric_pb2_grpc.FabricServicer):
     ) -> fabric_pb2.GarbageCollectResponse:
         async def run(caller: Caller) -> fabric_pb2.GarbageCollectResponse:
             valid = [(v.container_id, v.interface) for v in request.valid]
-            removed = await self.core.garbage_collect(NodeName(request.node), _key(request.network), valid, caller)
+            removed = await self.service.attachments.garbage_collect(
+                NodeName(request.node), _key(request.network), valid, caller
+            )
             return fabric_pb2.GarbageCollectResponse(removed=[_aid_pb(a) for a in removed])
 
         return await self._call(context, "GarbageCollect", run, node=request.node, network=str(_key(request.network)))
@@ -299,23 +304,24 @@ class FabricService(fabric_pb2_grpc.FabricServicer):
         self, request: fabric_pb2.ListSwitchesRequest, context: Any
     ) -> fabric_pb2.ListSwitchesResponse:
         async def run(caller: Caller) -> fabric_pb2.ListSwitchesResponse:
-            self.core.require_operator(caller, "ListSwitches")
-            return fabric_pb2.ListSwitchesResponse(switches=self.core_switches())
+            self.service.authz.require_operator(caller, "ListSwitches")
+            return fabric_pb2.ListSwitchesResponse(switches=self._switches())
 
         return await self._call(context, "ListSwitches", run)
 
-    def core_switches(self) -> list[fabric_pb2.Switch]:
+    def _switches(self) -> list[fabric_pb2.Switch]:
         out = []
-        for cfg in self.core.inventory.switches:
+        for cfg in self.service.inventory.switches:
             sw = fabric_pb2.Switch(name=cfg.name, address=cfg.address, platform=cfg.platform, role=cfg.role)
-            worker = self.core.workers.get(cfg.name)
+            worker = self.service.fleet.get(cfg.name)
             if worker is not None:
-                sw.state = _SESSION[worker.status]
-                sw.last_sync.CopyFrom(_ts(worker.last_sync))
-                sw.pending_changes = worker.pending
-                sw.in_sync = worker.in_sync
-                sw.last_error = worker.last_error
-                leaf = self.core.state.leaves.get(cfg.name)
+                st = worker.status()
+                sw.state = _SESSION[st.session]
+                sw.last_sync.CopyFrom(_ts(st.last_sync))
+                sw.pending_changes = st.pending
+                sw.in_sync = st.in_sync
+                sw.last_error = st.last_error
+                leaf = self.service.state.leaves.get(cfg.name)
                 if leaf is not None:
                     sw.vlans_used = leaf.vlans.used
                     sw.vlans_free = leaf.vlans.free
@@ -326,8 +332,8 @@ class FabricService(fabric_pb2_grpc.FabricServicer):
 
     async def GetTopology(self, request: fabric_pb2.GetTopologyRequest, context: Any) -> fabric_pb2.Topology:
         async def run(caller: Caller) -> fabric_pb2.Topology:
-            self.core.require_operator(caller, "GetTopology")
-            snap = self.core.topology
+            self.service.authz.require_operator(caller, "GetTopology")
+            snap = self.service.topology
             topo = fabric_pb2.Topology(version=snap.version)
             for s in snap.switches:
                 topo.nodes.add(name=s.name, role=s.role.value, platform=s.platform)
@@ -357,15 +363,16 @@ class FabricService(fabric_pb2_grpc.FabricServicer):
         async def run(caller: Caller) -> fabric_pb2.PlanResponse:
             import json
 
-            self.core.require_operator(caller, "Plan")
+            self.service.authz.require_operator(caller, "Plan")
             resp = fabric_pb2.PlanResponse()
-            for name, worker in sorted(self.core.workers.items()):
+            for worker in self.service.fleet:
+                name = worker.name
                 if request.switches and name not in request.switches:
                     continue
                 plan = resp.plans.add(switch=name)
                 ops = worker.plan()
                 if ops is None:
-                    plan.error = f"the state of {name} is not known yet ({worker.status.value})"
+                    plan.error = f"the state of {name} is not known yet ({worker.status().session.value})"
                     continue
                 plan.deletes.extend(str(p) for p in ops.deletes)
                 for p, v in ops.replaces:
@@ -385,10 +392,10 @@ class FabricService(fabric_pb2_grpc.FabricServicer):
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, "a client certificate is required")
             return
         if not caller.operator:
-            self.core.metrics.authz_denied.labels("WatchEvents").inc()
+            self.service.metrics.authz_denied.labels("WatchEvents").inc()
             await context.abort(grpc.StatusCode.PERMISSION_DENIED, "WatchEvents needs an operator identity")
             return
-        async for ev in self.core.events.subscribe(tuple(request.kinds)):
+        async for ev in self.service.events.subscribe(tuple(request.kinds)):
             yield fabric_pb2.Event(
                 seq=ev.seq,
                 time=_ts(ev.time),

@@ -7,7 +7,9 @@ and turns notifications into events of the pure reducer
 ``sync_response``. A rebuild loop turns the reducer's records into a new
 topology snapshot (debounced, and again when a lost switch's hold time ends)
 and hands it to the core, which re-places the attachments of NICs that moved.
-A dropped stream is re-established with backoff.
+Every stream and the rebuild loop are supervised (:mod:`controller.supervise`):
+a dropped stream is re-established with backoff, and a bug in one switch's
+stream is logged, counted and restarted like an outage.
 """
 
 from __future__ import annotations
@@ -17,16 +19,17 @@ import contextlib
 import time
 from collections.abc import Callable, Iterable
 
-import grpc
 from pygnmi.spec.v080 import gnmi_pb2
 
-from controller.config import Settings
-from controller.core.backoff import Backoff
 from controller.gnmi.convert import MalformedValue, notification_items
-from controller.gnmi.session import GnmiError, GnmiSession
-from controller.inventory import Inventory, SwitchConfig
+from controller.gnmi.errors import SwitchRejected, SwitchUnsupported
+from controller.gnmi.session import GnmiSession
 from controller.log import get_logger
 from controller.metrics import Metrics
+from controller.settings.inventory import Inventory, SwitchConfig
+from controller.settings.model import Settings
+from controller.supervise import Tasks
+from models.errors import FabricError
 from models.ids import PortName, SwitchName
 from models.oc.path import Path, parse
 from topology import (
@@ -116,9 +119,8 @@ class Discovery:
         self._publish = publish
         self._session_factory = session_factory
         self._changed = asyncio.Event()
-        self._tasks: dict[SwitchName, asyncio.Task[None]] = {}
-        self._configs: dict[SwitchName, SwitchConfig] = {}
-        self._loop_task: asyncio.Task[None] | None = None
+        self._streams: dict[SwitchName, tuple[SwitchConfig, Tasks]] = {}
+        self._tasks = Tasks("discovery", metrics, backoff_initial=0.1, backoff_max=MAX_DELAY)
         self.log = get_logger("discovery")
         self.synced: set[SwitchName] = set()
         self.malformed = 0
@@ -127,33 +129,33 @@ class Discovery:
     def start(self) -> None:
         for cfg in self._inventory.switches:
             self._start(cfg)
-        self._loop_task = asyncio.create_task(self._rebuild_loop(), name="discovery:rebuild")
+        self._tasks.loop("rebuild", self._rebuild_loop)
 
     def _start(self, cfg: SwitchConfig) -> None:
-        self._configs[cfg.name] = cfg
-        self._tasks[cfg.name] = asyncio.create_task(self._watch(cfg), name=f"lldp:{cfg.name}")
+        s = self.settings.reconcile
+        tasks = Tasks("lldp", self.metrics, backoff_initial=s.backoff_initial, backoff_max=s.backoff_max)
+        stream = _Stream(self, cfg)
+        tasks.loop(cfg.name, stream.run, on_failure=stream.failed)
+        self._streams[cfg.name] = (cfg, tasks)
 
     async def stop(self) -> None:
-        tasks = [*self._tasks.values(), *([self._loop_task] if self._loop_task else [])]
-        for t in tasks:
-            t.cancel()
-        for t in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
+        for _, tasks in self._streams.values():
+            await tasks.stop()
+        await self._tasks.stop()
 
     async def reload(self, inventory: Inventory) -> None:
+        """Restart the streams whose session changed (the one session rule:
+        :meth:`SwitchConfig.session_key`); add and remove the others."""
         new = inventory.by_name()
-        for name in list(self._tasks):
-            if name not in new or new[name].fingerprint() != self._configs[name].fingerprint():
-                task = self._tasks.pop(name)
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        for name, (cfg, tasks) in list(self._streams.items()):
+            if name not in new or new[name].session_key() != cfg.session_key():
+                del self._streams[name]
+                await tasks.stop()
                 if name not in new:
                     self._apply([Forget(switch=name)])
         self._inventory = inventory
         for name, cfg in new.items():
-            if name not in self._tasks:
+            if name not in self._streams:
                 self._start(cfg)
         self._changed.set()
 
@@ -162,57 +164,6 @@ class Discovery:
         if events:
             self.state = self.state.apply_all(events)
             self._changed.set()
-
-    async def _watch(self, cfg: SwitchConfig) -> None:
-        s = self.settings.reconcile
-        backoff = Backoff(s.backoff_initial, s.backoff_max)
-        log = self.log.bind(switch=cfg.name)
-        mode = gnmi_pb2.ON_CHANGE
-        while True:
-            session = self._session_factory(cfg, self.settings.gnmi)
-            up = False
-            try:
-                async for resp in session.subscribe([LLDP_PATH], mode=mode):
-                    now = time.time()
-                    if not up:
-                        up = True
-                        backoff.reset()
-                        self._apply([SessionUp(switch=cfg.name, at=now)])
-                        log.info("lldp.stream.up", mode="on_change" if mode == gnmi_pb2.ON_CHANGE else "sample")
-                    if resp.sync_response:
-                        self._apply([SyncDone(switch=cfg.name, at=now)])
-                        self.synced.add(cfg.name)
-                    elif resp.HasField("update"):
-                        try:
-                            evs = events_of(cfg.name, resp.update, now)
-                        except (MalformedValue, ValueError) as e:
-                            self.malformed += 1
-                            if self.malformed % 1000 == 1:
-                                log.warning("lldp.malformed", error=str(e), count=self.malformed)
-                            continue
-                        self.metrics.lldp_updates.labels(cfg.name).inc(len(evs))
-                        self._apply(evs)
-            except GnmiError as e:
-                if (
-                    not up
-                    and mode == gnmi_pb2.ON_CHANGE
-                    and e.code
-                    in (
-                        grpc.StatusCode.UNIMPLEMENTED,
-                        grpc.StatusCode.INVALID_ARGUMENT,
-                    )
-                ):
-                    log.info("lldp.on_change.refused", error=e.details)
-                    mode = gnmi_pb2.SAMPLE
-                else:
-                    log.info("lldp.stream.lost", error=str(e))
-            finally:
-                with contextlib.suppress(Exception):
-                    await session.close()
-            if up:
-                self.synced.discard(cfg.name)
-                self._apply([SessionDown(switch=cfg.name, at=time.time())])
-            await asyncio.sleep(backoff.next())
 
     async def _rebuild_loop(self) -> None:
         while True:
@@ -232,7 +183,61 @@ class Discovery:
             self._changed.clear()
             try:
                 snap = self._rebuild(self.state, time.time())
-            except Exception as e:  # a bad record must not stop discovery
-                self.log.exception("topology.rebuild.failed", error=repr(e))
+            except FabricError as e:  # a bad record must not stop discovery
+                self.log.warning("topology.rebuild.failed", error=str(e))
                 continue
             self._publish(snap)
+
+
+class _Stream:
+    """The LLDP subscription of one switch (one run of :meth:`run` is one
+    stream; the discovery's supervisor restarts it with backoff)."""
+
+    def __init__(self, discovery: Discovery, cfg: SwitchConfig) -> None:
+        self.d = discovery
+        self.cfg = cfg
+        self.log = discovery.log.bind(switch=cfg.name)
+        self.mode = gnmi_pb2.ON_CHANGE
+        self.up = False
+
+    async def run(self) -> None:
+        d, cfg = self.d, self.cfg
+        session = d._session_factory(cfg, d.settings.gnmi)
+        self.up = False
+        try:
+            async for resp in session.subscribe([LLDP_PATH], mode=self.mode):
+                now = time.time()
+                if not self.up:
+                    self.up = True
+                    d._apply([SessionUp(switch=cfg.name, at=now)])
+                    mode = "on_change" if self.mode == gnmi_pb2.ON_CHANGE else "sample"
+                    self.log.info("lldp.stream.up", mode=mode)
+                if resp.sync_response:
+                    d._apply([SyncDone(switch=cfg.name, at=now)])
+                    d.synced.add(cfg.name)
+                elif resp.HasField("update"):
+                    try:
+                        evs = events_of(cfg.name, resp.update, now)
+                    except (MalformedValue, ValueError) as e:
+                        d.malformed += 1
+                        if d.malformed % 1000 == 1:
+                            self.log.warning("lldp.malformed", error=str(e), count=d.malformed)
+                        continue
+                    d.metrics.lldp_updates.labels(cfg.name).inc(len(evs))
+                    d._apply(evs)
+        except (SwitchUnsupported, SwitchRejected) as e:
+            if not self.up and self.mode == gnmi_pb2.ON_CHANGE:
+                self.log.info("lldp.on_change.refused", error=e.details)
+                self.mode = gnmi_pb2.SAMPLE
+            raise
+        finally:
+            with contextlib.suppress(Exception):
+                await session.close()
+            if self.up:
+                d.synced.discard(cfg.name)
+                d._apply([SessionDown(switch=cfg.name, at=time.time())])
+                self.up = False
+
+    def failed(self, error: BaseException, crashed: bool) -> None:
+        if not crashed:
+            self.log.info("lldp.stream.lost", error=str(error))

@@ -328,9 +328,8 @@ class FabricState:
                 dirty.setdefault(old.placement.switch, set()).update(changed)
 
 
-def merge_dirty(*parts: Mapping[SwitchName, set[ObjectKey]]) -> Dirty:
-    out: Dirty = {}
-    for part in parts:
-        for switch, keys in part.items():
-            out.setdefault(switch, set()).update(keys)
-    return out
+def merge_dirty(into: Dirty, part: Mapping[SwitchName, Iterable[ObjectKey]]) -> Dirty:
+    """Add ``part``'s keys to ``into`` (returned)."""
+    for switch, keys in part.items():
+        into.setdefault(switch, set()).update(keys)
+    return into

@@ -1,0 +1,455 @@
+"""One supervised worker per switch: session, resync, coalesced Sets, drift.
+
+The worker keeps what it knows the switch has (``current``: owned objects by
+key) and the pending changes with their generations
+(:class:`controller.reconcile.changes.Changes`). Changes coalesce: every pass
+renders the dirty keys (the latest desired state wins) and sends one Set, one
+at a time per switch. Waiters (Attach) learn when the generation they need is
+committed. The rest of the daemon reads the worker only through
+:meth:`SwitchWorker.status` and :meth:`SwitchWorker.attachment_status`.
+
+* connect/reconnect: Capabilities, then a full resync (Get, diff every key,
+  Set only the difference: nothing when the switch is right);
+* drift: an ON_CHANGE subscription to the configuration leaves fabricd owns;
+  a change that is not the echo of our own Set triggers a verification pass
+  (Get + diff); ``revert`` applies the difference, ``report`` only counts and
+  logs it; a periodic full pass with jitter catches anything missed;
+* errors: a switch that becomes unavailable ends the session (reconnect with
+  backoff); a busy switch has the same keys retried after backoff (state
+  re-read first, since a timed-out Set may have been applied); a switch
+  rejecting a Set has it split per key so one bad object cannot block the
+  others;
+* the session loop and the drift watch are supervised
+  (:mod:`controller.supervise`): a crash is logged, counted and restarted; it
+  never takes the daemon down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import Hashable, Iterable
+from typing import Any, Protocol
+
+from controller.backoff import Backoff
+from controller.events import EventBus
+from controller.gnmi.errors import GnmiError, PathNotFound, SwitchBusy, SwitchMalformed, SwitchUnavailable
+from controller.gnmi.session import GnmiSession
+from controller.log import get_logger
+from controller.metrics import Metrics
+from controller.reconcile.changes import Changes
+from controller.reconcile.echo import EchoFilter
+from controller.reconcile.status import AttachmentState, AttachmentStatus, SessionState, SwitchStatus
+from controller.settings.inventory import SwitchConfig
+from controller.settings.model import Settings
+from controller.supervise import supervise
+from models.diff import SetOps, apply_objects
+from models.errors import TemporaryError
+from models.fabric_state import FabricState
+from models.ids import SwitchName, Vni
+from models.oc.path import Path
+from models.oc.tree import Tree, TreeError
+from models.platforms.base import ObjectKey, port_key, vni_key
+from models.platforms.registry import renderer
+from models.render import all_keys, plan_keys, render_keys
+
+Json = Any
+KeyedObjects = dict[ObjectKey, dict[Path, Json]]
+
+
+class WorkerHost(Protocol):
+    state: FabricState
+    settings: Settings
+    metrics: Metrics
+    events: EventBus
+
+    def removed(self, switch: SwitchName, vnis: list[Vni]) -> None:
+        """The switch confirmed these VNIs' objects are gone."""
+        ...
+
+    def keys_failed(self, switch: SwitchName, failures: dict[ObjectKey, str]) -> None: ...
+
+
+class SwitchWorker:
+    def __init__(self, cfg: SwitchConfig, host: WorkerHost, *, session_factory: Any = GnmiSession) -> None:
+        self.cfg = cfg
+        self.name = cfg.name
+        self.leaf = cfg.leaf_info
+        self.host = host
+        self._renderer = renderer(cfg.platform)
+        self.log = get_logger("reconciler", switch=cfg.name)
+        self._session_factory = session_factory
+        self._session = SessionState.CONNECTING
+        self._last_error = ""
+        self._last_sync = 0.0
+        self._known = False  # current reflects the switch
+        self._current: KeyedObjects = {}
+        self._device_vlans: set[int] = set()
+        self._changes = Changes(coalesce=host.settings.reconcile.coalesce)
+        self._failed: dict[ObjectKey, str] = {}
+        #: keys found changed out of band and left so (drift: report)
+        self._drifted: set[ObjectKey] = set()
+        self._conflicts: dict[ObjectKey, str] = {}
+        self._sets = 0
+        self._wake = asyncio.Event()
+        self._verify = False
+        self._stopping = False
+        self._echo = EchoFilter(lambda: self._current)
+        self._task: asyncio.Task[None] | None = None
+        s = host.settings.reconcile
+        self._backoff = Backoff(s.backoff_initial, s.backoff_max)
+
+    # ----------------------------------------------------------- queries
+
+    def status(self) -> SwitchStatus:
+        return SwitchStatus(
+            name=self.name,
+            platform=self.cfg.platform,
+            session=self._session,
+            known=self._known,
+            in_sync=(
+                self._known
+                and not self._changes
+                and self._session is SessionState.CONNECTED
+                and not self._failed
+                and not self._drifted
+            ),
+            pending=len(self._changes),
+            rejected=len(self._failed),
+            last_sync=self._last_sync,
+            last_error=self._last_error,
+            sets=self._sets,
+        )
+
+    def attachment_status(self, owner: Hashable, port: str, vni: Vni) -> AttachmentStatus:
+        """What state an attachment on ``port`` for ``vni`` is in here."""
+        pkey = port_key(port)
+        if pkey in self._conflicts:
+            return AttachmentStatus(state=AttachmentState.CONFLICT, reason=self._conflicts[pkey])
+        for key in (pkey, vni_key(vni)):
+            if key in self._failed:
+                why = f"{self.name} rejected the configuration: {self._failed[key]}"
+                return AttachmentStatus(state=AttachmentState.PENDING, reason=why)
+        if self._changes.carried(owner):
+            return AttachmentStatus(state=AttachmentState.READY)
+        why = f"waiting for {self.name}" + (f" ({self._last_error})" if self._last_error else "")
+        return AttachmentStatus(state=AttachmentState.PENDING, reason=why)
+
+    def why_waiting(self) -> str:
+        return self._last_error or f"{len(self._changes)} change(s) pending"
+
+    def plan(self) -> SetOps | None:
+        """What a full pass would send now (None while the switch state is unknown)."""
+        if not self._known:
+            return None
+        per_key = self._render(all_keys(self.host.state, self.name, self._current), self._current)
+        return _joined(per_key)
+
+    # ----------------------------------------------------------- changes
+
+    def mark(self, keys: Iterable[ObjectKey]) -> None:
+        """The desired state of these keys changed."""
+        self._changes.mark(keys)
+        self._wake.set()
+
+    def track(self, owner: Hashable, port: str, vni: Vni) -> int:
+        """Remember the generation that carries an attachment's objects (its
+        port and its VNI); returns it, for :meth:`wait`."""
+        return self._changes.track(owner, (port_key(port), vni_key(vni)))
+
+    def forget(self, owner: Hashable) -> None:
+        self._changes.forget(owner)
+
+    async def wait(self, generation: int) -> None:
+        await self._changes.wait(generation)
+
+    def request_verify(self) -> None:
+        self._verify = True
+        self._wake.set()
+
+    def reconfigure(self, cfg: SwitchConfig) -> None:
+        """New facts of the switch that need no new session (router id, ASN,
+        VTEP interface): re-render everything against the switch."""
+        self.cfg = cfg
+        self.leaf = cfg.leaf_info
+        self.request_verify()
+
+    # --------------------------------------------------------- lifecycle
+
+    def start(self) -> None:
+        body = supervise(
+            self._run_session,
+            component="reconciler",
+            metrics=self.host.metrics,
+            log=self.log,
+            backoff=self._backoff,
+            stopping=lambda: self._stopping,
+            sleep=self._sleep,
+            on_failure=self._disconnected,
+        )
+        self._task = asyncio.create_task(body, name=f"worker:{self.name}")
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Let an in-flight Set finish (bounded), then stop."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is None:
+            return
+        done, _ = await asyncio.wait({self._task}, timeout=grace)
+        if not done:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+    def _disconnected(self, error: BaseException, crashed: bool) -> None:
+        if crashed:
+            self.host.metrics.worker_restarts.labels(self.name).inc()
+        text = f"worker crashed: {error!r}" if crashed else str(error)
+        was, last = self._session, self._last_error
+        self._session = SessionState.DISCONNECTED
+        self._known = False
+        self._last_error = text
+        if was is SessionState.CONNECTED or (text != last and was is SessionState.CONNECTING and not last):
+            self.log.warning("session.down", error=text)  # once per outage, not per retry
+            self.host.events.publish("switch", self.name, "disconnected", error=text)
+        elif text != last:
+            self.log.info("session.failing", error=text)
+
+    async def _sleep(self, delay: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop_event(), delay)
+
+    async def _stop_event(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            await self._wake.wait()
+
+    async def _run_session(self) -> None:
+        session = self._session_factory(self.cfg, self.host.settings.gnmi)
+        watch: asyncio.Task[None] | None = None
+        try:
+            self._session = SessionState.CONNECTING
+            await session.capabilities()
+            await self._full_pass(session, reason="connect")
+            self._session = SessionState.CONNECTED
+            self._last_error = ""
+            self._backoff.reset()
+            self.host.metrics.session_connects.labels(self.name).inc()
+            self.log.info("session.up", address=self.cfg.address)
+            self.host.events.publish("switch", self.name, "connected")
+            watch = asyncio.create_task(self._supervised_watch(session), name=f"watch:{self.name}")
+            await self._serve(session)
+        finally:
+            if watch is not None:
+                watch.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await watch
+            await session.close()
+
+    async def _serve(self, session: GnmiSession) -> None:
+        interval = self.host.settings.reconcile.full_interval
+        next_full = time.monotonic() + interval * random.uniform(0.8, 1.2)
+        retry = Backoff(self.host.settings.reconcile.backoff_initial, self.host.settings.reconcile.backoff_max)
+        while not self._stopping:
+            if self._known and not self._changes and not self._verify:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), max(0.0, next_full - time.monotonic()))
+            if self._stopping:
+                return
+            try:
+                if self._verify or time.monotonic() >= next_full or not self._known:
+                    reason = "verify" if self._verify else ("periodic" if self._known else "resync")
+                    self._verify = False
+                    await self._full_pass(session, reason=reason)
+                    next_full = time.monotonic() + interval * random.uniform(0.8, 1.2)
+                elif self._changes:
+                    await self._incremental_pass(session)
+                retry.reset()
+            except SwitchUnavailable:
+                raise
+            except GnmiError as e:
+                delay = retry.next()
+                if isinstance(e, SwitchBusy) and e.timed_out:
+                    # the switch may still be working on that Set: do not queue
+                    # another one behind it faster than it can finish
+                    delay = max(delay, self.host.settings.gnmi.timeout)
+                self._last_error = str(e)
+                self.log.warning("set.retry", error=str(e), delay=round(delay, 2))
+                self._known = False  # a timed-out Set may have been applied: re-read first
+                await self._sleep(delay)
+
+    # ------------------------------------------------------------ passes
+
+    async def _read(self, session: GnmiSession) -> tuple[KeyedObjects, set[int]]:
+        tree = Tree()
+        for path in self._renderer.read_paths():
+            try:
+                items = await session.get([path])
+            except PathNotFound:
+                continue
+            for kind, p, value in items:
+                if kind == "update" and value is not None:
+                    try:
+                        tree.replace(p, value)
+                    except TreeError as e:  # the switch's data, not our bug
+                        raise SwitchMalformed(self.name, "Get", "DATA_LOSS", f"malformed config: {e}") from None
+        settings = self.host.settings.fabric
+        return self._renderer.extract(tree, settings), set(self._renderer.vlans_on_device(tree))
+
+    def _render(self, keys: Iterable[ObjectKey], current: KeyedObjects) -> dict[ObjectKey, SetOps]:
+        rendered = render_keys(self.host.state, self.leaf, keys, current, self._device_vlans)
+        self._conflicts.update(rendered.conflicts)
+        for key in rendered.desired:
+            if key not in rendered.conflicts:
+                self._conflicts.pop(key, None)
+        return plan_keys(self.leaf, rendered, current)
+
+    async def _full_pass(self, session: GnmiSession, *, reason: str) -> None:
+        current, device_vlans = await self._read(session)
+        self._device_vlans = device_vlans
+        self._current = current
+        self._echo.reset(current)
+        self._known = True
+        pending, generation = self._changes.take_all()
+        try:
+            per_key = self._render(all_keys(self.host.state, self.name, current) | pending, current)
+            drifted = [k for k in per_key if k not in pending] if reason in ("verify", "periodic") else []
+            if drifted:
+                self.host.metrics.drift_events.labels(self.name).inc(len(drifted))
+                mode = self.host.settings.reconcile.drift
+                self.log.warning("drift.found", keys=",".join(str(k) for k in drifted), mode=mode)
+                self.host.events.publish("drift", self.name, f"{len(drifted)} object group(s) changed out of band")
+                if mode == "report":
+                    per_key = {k: v for k, v in per_key.items() if k not in drifted}
+                    self._drifted.update(drifted)  # left as found: not in sync
+            await self._apply(session, per_key, generation, reason=reason)
+        except BaseException:
+            self._changes.restore(pending, generation)  # not applied: still to do
+            raise
+        self._last_sync = time.time()
+        self._backoff.reset()
+
+    async def _incremental_pass(self, session: GnmiSession) -> None:
+        keys, generation = self._changes.take()
+        try:
+            await self._apply(session, self._render(keys, self._current), generation, reason="change")
+        except BaseException:
+            self._changes.restore(keys, generation)
+            raise
+
+    async def _apply(
+        self, session: GnmiSession, per_key: dict[ObjectKey, SetOps], generation: int, *, reason: str
+    ) -> None:
+        metrics = self.host.metrics
+        if per_key:
+            try:
+                await self._set(session, _joined(per_key))
+                applied = dict(per_key)
+                failures: dict[ObjectKey, str] = {}
+            except GnmiError as e:
+                if isinstance(e, TemporaryError):
+                    raise
+                applied, failures = await self._isolate(session, per_key, e)
+            for key, key_ops in applied.items():
+                self._commit_key(key, key_ops)
+                self._failed.pop(key, None)
+                self._drifted.discard(key)
+            if failures:
+                self._failed.update(failures)
+                self.host.keys_failed(self.name, failures)
+            metrics.reconcile.labels(self.name, "error" if failures else "applied").inc()
+            self.log.info("set.applied", reason=reason, ops=sum(len(o) for o in applied.values()), failed=len(failures))
+        else:
+            metrics.reconcile.labels(self.name, "noop").inc()
+        # a VNI whose objects are all gone (and that the intent no longer wants) is confirmed removed
+        gone = [Vni(k.vni) for k in per_key if k.kind == "vni" and k not in self._current]
+        leaf = self.host.state.leaves.get(self.name)
+        if leaf is not None:
+            gone += [
+                v for v in leaf.vlans.in_use().values() if leaf.vlans.is_releasing(v) and vni_key(v) not in self._current
+            ]
+        if gone:
+            self.host.removed(self.name, sorted(set(gone)))
+        self._changes.commit(generation)
+
+    def _commit_key(self, key: ObjectKey, ops: SetOps) -> None:
+        objs = dict(self._current.get(key, {}))
+        apply_objects(objs, ops)
+        if objs:
+            self._current[key] = objs
+        else:
+            self._current.pop(key, None)
+        self._echo.committed(key, ops)
+
+    async def _set(self, session: GnmiSession, ops: SetOps) -> None:
+        # our own change echoes back on the drift subscription, possibly before
+        # the SetResponse: what is in flight counts as ours
+        self._echo.sending(ops)
+        t0 = time.perf_counter()
+        try:
+            await session.set(ops)
+        except GnmiError as e:
+            self.host.metrics.set_errors.labels(self.name, e.code).inc()
+            raise
+        finally:
+            self._echo.sent()  # the caller commits to `current` before it next awaits
+            self.host.metrics.set_duration.labels(self.name).observe(time.perf_counter() - t0)
+        self._sets += 1
+
+    async def _isolate(
+        self, session: GnmiSession, per_key: dict[ObjectKey, SetOps], error: GnmiError
+    ) -> tuple[dict[ObjectKey, SetOps], dict[ObjectKey, str]]:
+        """The switch rejected the Set: try each key alone; keep the good ones."""
+        self.log.warning("set.rejected", error=error.details, keys=len(per_key))
+        if len(per_key) == 1:
+            return {}, {k: error.details for k in per_key}
+        applied: dict[ObjectKey, SetOps] = {}
+        failures: dict[ObjectKey, str] = {}
+        for key, ops in sorted(per_key.items()):
+            try:
+                await self._set(session, ops)
+                applied[key] = ops
+            except GnmiError as e:
+                if isinstance(e, TemporaryError):
+                    raise
+                failures[key] = e.details
+        return applied, failures
+
+    # ------------------------------------------------------------- drift
+
+    async def _supervised_watch(self, session: GnmiSession) -> None:
+        s = self.host.settings.reconcile
+        backoff = Backoff(s.backoff_initial, s.backoff_max)
+        await supervise(
+            lambda: self._watch(session, backoff),
+            component="drift-watch",
+            metrics=self.host.metrics,
+            log=self.log,
+            backoff=backoff,
+            stopping=lambda: self._stopping,
+            sleep=self._sleep,
+            on_failure=self._watch_lost,
+        )
+
+    def _watch_lost(self, error: BaseException, crashed: bool) -> None:
+        if not crashed:
+            self.log.info("watch.lost", error=str(error))
+        self.request_verify()  # we may have missed changes
+
+    async def _watch(self, session: GnmiSession, backoff: Backoff) -> None:
+        """Subscribe to the owned configuration leaves; a change that is not
+        our own echo asks for a verification pass."""
+        async for resp in session.subscribe(self._renderer.watch_paths(), updates_only=True):
+            backoff.reset()
+            if resp.HasField("update") and self._echo.foreign(resp.update, self._renderer.watches):
+                self.request_verify()
+
+
+def _joined(per_key: dict[ObjectKey, SetOps]) -> SetOps:
+    ops = SetOps()
+    for key in sorted(per_key):
+        ops = ops + per_key[key]
+    return ops

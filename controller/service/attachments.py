@@ -1,0 +1,221 @@
+"""Attachments: Attach, Detach, Check, Get, List and GarbageCollect.
+
+Every mutation follows one path: validate (every problem at once) ->
+authorize -> resolve node/NIC to a leaf port -> change the in-memory intent
+(all or nothing) -> mark the touched keys on their leaf's worker -> write the
+change durably -> (Attach) wait for the leaf to commit, bounded by the
+request's deadline. An attachment's state is its leaf worker's answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Iterable
+
+from controller.reconcile.status import AttachmentState
+from controller.service.authz import Caller
+from controller.service.context import Context
+from controller.service.durable import allocation_rows
+from controller.store import Mutation
+from models.errors import NotFoundError, PreconditionError, TemporaryError, ValidationError, raise_if
+from models.fabric_state import Dirty, PlacedAttachment, merge_dirty
+from models.ids import NicName, NodeName
+from models.intent import Attachment, AttachmentId, NetworkKey, Placement
+from models.validation import attachment_problems, container_id_problems
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class AttachmentView:
+    placed: PlacedAttachment
+    state: AttachmentState
+    reason: str
+    created: float
+
+
+class Attachments:
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    # ------------------------------------------------------------ queries
+
+    def view(self, placed: PlacedAttachment) -> AttachmentView:
+        aid = placed.attachment.id
+        created = self._ctx.created.get(aid, 0.0)
+
+        def v(state: AttachmentState, reason: str = "") -> AttachmentView:
+            return AttachmentView(placed=placed, state=state, reason=reason, created=created)
+
+        if placed.conflict or placed.placement is None:
+            return v(AttachmentState.CONFLICT, placed.conflict)
+        worker = self._ctx.fleet.get(placed.placement.switch)
+        if worker is None:
+            return v(AttachmentState.PENDING, f"switch {placed.placement.switch} is not a managed leaf")
+        status = worker.attachment_status(aid, placed.placement.port, placed.vni)
+        return v(status.state, status.reason)
+
+    def get(self, aid: AttachmentId, caller: Caller) -> AttachmentView:
+        placed = self._ctx.state.attachments.get(aid)
+        if placed is None:
+            raise NotFoundError(f"attachment {aid} does not exist")
+        self._ctx.authz.require_node(caller, placed.attachment.node, "GetAttachment")
+        return self.view(placed)
+
+    def check(self, aid: AttachmentId, container_id: str, caller: Caller) -> AttachmentView:
+        problems = container_id_problems(container_id)
+        if problems:
+            raise ValidationError(problems)
+        placed = self._ctx.state.attachments.get(aid)
+        if placed is None or placed.attachment.container_id != container_id:
+            raise NotFoundError(f"no attachment {aid} for container {container_id}")
+        self._ctx.authz.require_node(caller, placed.attachment.node, "Check")
+        view = self.view(placed)
+        if view.state is not AttachmentState.READY:
+            raise PreconditionError(view.reason or f"attachment is {view.state.value}")
+        return view
+
+    def query(
+        self, *, node: str = "", network: NetworkKey | None = None, pod_namespace: str = "", switch: str = ""
+    ) -> list[AttachmentView]:
+        out = []
+        for placed in self._ctx.state.attachments.values():
+            a = placed.attachment
+            if node and a.node != node:
+                continue
+            if network and a.id.network != network:
+                continue
+            if pod_namespace and a.id.pod_namespace != pod_namespace:
+                continue
+            if switch and (placed.placement is None or placed.placement.switch != switch):
+                continue
+            out.append(self.view(placed))
+        return sorted(out, key=lambda v: v.placed.attachment.id)
+
+    # ---------------------------------------------------------- mutations
+
+    def _placement(self, node: NodeName, nic: NicName) -> Placement:
+        ctx = self._ctx
+        try:
+            placement = ctx.topology.leaf_port(node, nic)  # raises a NotFoundError naming what is missing
+        except NotFoundError as e:
+            if ctx.discovering():
+                raise TemporaryError(f"{e}; discovery has not heard from every switch yet") from None
+            raise
+        if placement.switch not in ctx.fleet:
+            raise PreconditionError(
+                f"{node}/{nic} is cabled to {placement}, but switch {placement.switch} is not a managed leaf"
+            )
+        return placement
+
+    async def attach(self, att: Attachment, caller: Caller, *, leaf_wait: float) -> AttachmentView:
+        ctx = self._ctx
+        t0 = time.perf_counter()
+        raise_if(attachment_problems(att))
+        ctx.authz.require_node(caller, att.node, "Attach")
+        net = ctx.state.network(att.id.network)
+        if not net.usable_from(att.id.pod_namespace):
+            raise ctx.authz.deny(
+                "Attach",
+                f"network {net.key} is not shared and pod namespace {att.id.pod_namespace!r} is not {net.namespace!r}",
+            )
+        placement = self._placement(att.node, att.nic)
+        previous = ctx.state.attachments.get(att.id)
+        result = ctx.state.attach(att, placement)
+        if not result.replay:
+            ctx.created.setdefault(att.id, time.time())
+            m = Mutation(put_attachments=[(result.placed, ctx.created[att.id])])
+            allocation_rows(ctx.state, result.dirty, m)
+            ctx.fleet.mark(result.dirty)
+            self._moved_off(previous, placement)
+            await ctx.durable.commit(m)
+            if result.dirty:
+                ctx.events.publish(
+                    "attachment",
+                    str(att.id),
+                    "attached",
+                    switch=placement.switch,
+                    port=placement.port,
+                    vlan=result.placed.vlan,
+                )
+        else:
+            await ctx.durable.commit(Mutation())  # a replay answers only what is durable
+        worker = ctx.fleet.get(placement.switch)
+        assert worker is not None  # _placement checked it
+        generation = worker.track(att.id, placement.port, result.placed.vni)
+        try:
+            await asyncio.wait_for(worker.wait(generation), max(0.0, leaf_wait))
+        except TimeoutError:
+            raise TemporaryError(
+                f"leaf {placement.switch} did not confirm the attachment in time ({worker.why_waiting()}); "
+                "it keeps converging"
+            ) from None
+        view = self.view(ctx.state.attachments[att.id])
+        if view.state is AttachmentState.CONFLICT:
+            raise PreconditionError(view.reason)
+        if view.state is not AttachmentState.READY:
+            raise TemporaryError(view.reason)
+        ctx.metrics.attach_duration.observe(time.perf_counter() - t0)
+        return view
+
+    async def detach(self, aid: AttachmentId, container_id: str, caller: Caller) -> bool:
+        ctx = self._ctx
+        placed = ctx.state.attachments.get(aid)
+        if placed is None:
+            return False
+        ctx.authz.require_node(caller, placed.attachment.node, "Detach")
+        result = ctx.state.detach(aid, container_id or None)
+        if result.removed is None:
+            return False
+        m = Mutation(delete_attachments=[aid])
+        allocation_rows(ctx.state, result.dirty, m)
+        ctx.fleet.mark(result.dirty)
+        self._forget(result.removed)
+        await ctx.durable.commit(m)
+        ctx.events.publish("attachment", str(aid), "detached")
+        return True
+
+    async def garbage_collect(
+        self, node: NodeName, network: NetworkKey, valid: Iterable[tuple[str, str]], caller: Caller
+    ) -> list[AttachmentId]:
+        """Remove ``node``'s attachments on ``network`` whose (container ID,
+        interface) is not in ``valid``; nothing else is touched."""
+        ctx = self._ctx
+        ctx.authz.require_node(caller, node, "GarbageCollect")
+        keep = set(valid)
+        stale = [
+            p.attachment.id
+            for p in ctx.state.attachments.values()
+            if p.attachment.node == node
+            and p.attachment.id.network == network
+            and (p.attachment.container_id, p.attachment.id.interface) not in keep
+        ]
+        m = Mutation()
+        dirty: Dirty = {}
+        for aid in stale:
+            res = ctx.state.detach(aid)
+            merge_dirty(dirty, res.dirty)
+            m.delete_attachments.append(aid)
+            if res.removed is not None:
+                self._forget(res.removed)
+        if stale:
+            allocation_rows(ctx.state, dirty, m)
+            ctx.fleet.mark(dirty)
+            await ctx.durable.commit(m)
+            ctx.events.publish("attachment", f"{node}@{network}", f"garbage collected {len(stale)}")
+        return stale
+
+    def _forget(self, removed: PlacedAttachment) -> None:
+        aid = removed.attachment.id
+        self._ctx.created.pop(aid, None)
+        if removed.placement is not None:
+            worker = self._ctx.fleet.get(removed.placement.switch)
+            if worker is not None:
+                worker.forget(aid)
+
+    def _moved_off(self, previous: PlacedAttachment | None, placement: Placement) -> None:
+        """An attachment placed anew: the leaf it left no longer carries it."""
+        if previous is not None and previous.placement is not None and previous.placement.switch != placement.switch:
+            worker = self._ctx.fleet.get(previous.placement.switch)
+            if worker is not None:
+                worker.forget(previous.attachment.id)

@@ -1,0 +1,147 @@
+"""fabricd's settings: the ground floor every other part of the daemon reads.
+
+One typed section per block of the YAML file, nested like the file, each
+default stated once, on its field (``docs/settings.md`` is generated from
+these declarations and ``deploy/fabricd.settings.schema.json`` is their JSON
+Schema; a test keeps both current). Unknown keys are refused, every problem of
+a file is reported at once with its dotted path (:mod:`models.configfile`).
+Loading (the file, environment overrides) is :mod:`controller.settings.load`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, ValidationInfo
+
+from controller.settings.address import parse_address
+from controller.settings.fields import CommaList, Duration, FilePath, HostPort, ListenAddress
+from models.configfile import problem, section
+from models.settings import FabricSettings
+from proto.fabric.v1 import DEFAULT_ADDRESS
+from topology.conflicts import Mode, Prefer, SourcePolicy
+from topology.identity import IdentityMap
+
+
+@section
+class ApiTls:
+    cert: FilePath
+    """the server certificate chain (PEM)"""
+    key: FilePath
+    """the server's private key (PEM)"""
+    client_ca: FilePath
+    """the CA that signs client certificates (nodes and operators)"""
+
+
+def _tls_unless_insecure(value: ApiTls | None, info: ValidationInfo) -> ApiTls | None:
+    if value is None and not info.data.get("insecure", False):
+        raise problem("needs tls: {cert, key, client_ca} (mutual TLS), or insecure: true for development", value=None)
+    return value
+
+
+@section
+class ApiSettings:
+    listen: Annotated[tuple[ListenAddress, ...], CommaList, Field(min_length=1)] = (parse_address(DEFAULT_ADDRESS),)
+    """API listeners: ``unix:///path.sock`` (reachable from every network namespace of the host) or ``HOST:PORT``"""
+    insecure: bool = False
+    """plaintext, no client authentication, every caller is an operator (development only)"""
+    tls: Annotated[ApiTls | None, AfterValidator(_tls_unless_insecure), Field(validate_default=True)] = None
+    """mutual TLS on every listener; a client certificate's common name is the caller's identity"""
+    operators: Annotated[tuple[Annotated[str, Field(min_length=1)], ...], CommaList] = ("fabricctl",)
+    """client certificate identities with operator rights; other identities are node names"""
+    attach_timeout: Duration = 10.0
+    """the longest an Attach waits for its leaf before answering UNAVAILABLE"""
+
+
+@section
+class StoreSettings:
+    backend: Literal["sqlite"] = "sqlite"
+    """the durable store of the intent"""
+    path: FilePath = Path("/var/lib/fabricd/fabricd.db")
+    """the SQLite database (one fabricd per store: a lock file beside it)"""
+
+
+@section
+class TopologySettings:
+    mode: Mode = SourcePolicy().mode
+    """who places a NIC: ``static`` (the port map), ``lldp`` (discovery) or ``merged`` (both; see docs/topology.md)"""
+    prefer: Prefer = SourcePolicy().prefer
+    """which source wins when static and LLDP disagree (reported either way)"""
+    hold_time: Duration = 60.0
+    """how long a lost switch's links are kept before they go stale"""
+    identity: IdentityMap = dataclasses.field(default_factory=IdentityMap)
+    """how LLDP system names and port ids map to Kubernetes nodes and NICs (docs/topology.md)"""
+
+    @property
+    def policy(self) -> SourcePolicy:
+        return SourcePolicy(mode=self.mode, prefer=self.prefer)
+
+
+@section
+class GnmiSettings:
+    timeout: Duration = 10.0
+    """deadline of every gNMI call"""
+    connect_timeout: Duration = 5.0
+    """deadline of the first call (Capabilities) of a session"""
+    keepalive: Duration = 30.0
+    """HTTP/2 keepalive interval; the switch's gRPC server must allow it (grpc's default policy refuses pings more
+    often than every 5 min)"""
+    max_message_bytes: Annotated[int, Field(ge=4 * 1024 * 1024)] = 64 * 1024 * 1024
+    """the largest gNMI message accepted from a switch"""
+
+
+@section
+class ReconcileSettings:
+    drift: Literal["revert", "report"] = "revert"
+    """what to do with out-of-band changes of owned configuration: ``revert`` them or only ``report`` them"""
+    full_interval: Duration = 300.0
+    """periodic full verification of every switch (jittered)"""
+    coalesce: bool = True
+    """coalesce pending changes into one Set per pass; false: one Set per change, in order (a benchmark baseline)"""
+    backoff_initial: Duration = 0.5
+    """first retry delay after a failure (doubling, full jitter)"""
+    backoff_max: Duration = 30.0
+    """longest retry delay"""
+
+
+@section
+class MetricsSettings:
+    listen: HostPort = "127.0.0.1:9464"
+    """``/metrics``, ``/healthz``, ``/readyz``"""
+
+
+@section
+class LogSettings:
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    """the lowest level logged"""
+    format: Literal["text", "json"] = "text"
+    """``text`` lines or one JSON object per line"""
+
+
+@section
+class Settings:
+    api: ApiSettings
+    """the gRPC API (fabric.v1) that CNI plugins and fabricctl call (no default: TLS or insecure is a choice)"""
+    store: StoreSettings = dataclasses.field(default_factory=StoreSettings)
+    """the durable intent"""
+    inventory: FilePath | None = None
+    """the switch inventory file (its keys: docs/settings.md); relative paths are relative to the settings file"""
+    port_map: FilePath | None = None
+    """an optional static port map (docs/port-map.md)"""
+    reload_poll: Duration = 5.0
+    """how often the inventory and port map files are checked for changes (a change reloads them, as SIGHUP
+    does); 0 = only on SIGHUP"""
+    topology: TopologySettings = dataclasses.field(default_factory=TopologySettings)
+    """topology sources and identity"""
+    gnmi: GnmiSettings = dataclasses.field(default_factory=GnmiSettings)
+    """gNMI sessions to the switches"""
+    reconcile: ReconcileSettings = dataclasses.field(default_factory=ReconcileSettings)
+    """how switches are kept converged"""
+    metrics: MetricsSettings = dataclasses.field(default_factory=MetricsSettings)
+    """the metrics and health port"""
+    log: LogSettings = dataclasses.field(default_factory=LogSettings)
+    """structured logs on stderr"""
+    fabric: FabricSettings = dataclasses.field(default_factory=FabricSettings)
+    """the overlay policy (EVPN, VLAN pools, ports)"""

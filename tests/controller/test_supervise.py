@@ -1,0 +1,77 @@
+"""Supervision: a crash is logged, counted and restarted; an expected outage
+is restarted without being called a crash; one-shot jobs are watched too."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from prometheus_client import CollectorRegistry
+
+from controller.backoff import Backoff
+from controller.log import get_logger
+from controller.metrics import Metrics
+from controller.supervise import Tasks, supervise
+from models.errors import TemporaryError
+
+
+def crashes(metrics: Metrics, component: str) -> float:
+    return metrics.task_crashes.labels(component)._value.get()
+
+
+async def test_a_crash_is_logged_counted_and_restarted(caplog):
+    metrics = Metrics(CollectorRegistry())
+    runs: list[int] = []
+    failures: list[tuple[str, bool]] = []
+
+    async def body() -> None:
+        runs.append(1)
+        if len(runs) == 1:
+            raise RuntimeError("a bug")
+        if len(runs) == 2:
+            raise TemporaryError("the switch went away")
+
+    with caplog.at_level(logging.ERROR):
+        await asyncio.wait_for(
+            supervise(
+                body,
+                component="lldp",
+                metrics=metrics,
+                log=get_logger("test"),
+                backoff=Backoff(0.001, 0.002),
+                on_failure=lambda e, crashed: failures.append((type(e).__name__, crashed)),
+            ),
+            10,
+        )
+    assert len(runs) == 3  # restarted after the crash and after the outage, then done
+    assert failures == [("RuntimeError", True), ("TemporaryError", False)]
+    assert crashes(metrics, "lldp") == 1  # the outage is not a crash
+    assert any(r.getMessage() == "task.crashed" and r.exc_info for r in caplog.records)
+
+
+async def test_a_failing_one_shot_job_is_logged_and_counted():
+    metrics = Metrics(CollectorRegistry())
+    tasks = Tasks("fabric", metrics)
+
+    async def job() -> None:
+        raise ValueError("boom")
+
+    t = tasks.once("write", job())
+    await asyncio.wait_for(t, 5)
+    assert crashes(metrics, "fabric") == 1
+    await tasks.stop()
+
+
+async def test_stop_cancels_every_loop():
+    metrics = Metrics(CollectorRegistry())
+    tasks = Tasks("daemon", metrics)
+    started = asyncio.Event()
+
+    async def forever() -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    t = tasks.loop("forever", forever)
+    await asyncio.wait_for(started.wait(), 5)
+    await tasks.stop()
+    assert t.cancelled()
