@@ -6,7 +6,7 @@ and what Multus makes of them (pure).
   network sysctls of ``spec.securityContext.sysctls`` (``net.*``, set in
   the pod's namespace before its networks) and the
   ``k8s.v1.cni.cncf.io/networks`` annotation, parsed by
-  :mod:`cni.annotations`.
+  :mod:`models.annotations`.
 - :func:`load_nads`: every NetworkAttachmentDefinition in the YAML files of
   a directory (as ``fabricctl nad`` / RenderNAD writes them), by
   ``namespace/name``.
@@ -31,8 +31,8 @@ from typing import Any
 
 import yaml
 
-from cni.annotations import ANNOTATION, AnnotationError, NetworkSelection, ifnames, parse_networks
 from labs.errors import LabFileError
+from models.annotations import ANNOTATION, AnnotationError, NetworkSelection, ifnames, parse_networks
 
 NAD_KIND = "NetworkAttachmentDefinition"
 _SYSCTL = re.compile(r"^net\.[a-z0-9_.\-/]+$")

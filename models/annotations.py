@@ -14,7 +14,10 @@ Two forms, as Multus reads them:
 :func:`parse_networks` collects every problem into one
 :class:`AnnotationError` naming the element and field. :func:`ifnames`
 gives each selection its pod interface name the way Multus does: the one
-asked for, else ``net<position>`` (1-based). Pure.
+asked for, else ``net<position>`` (1-based). Names (namespace, name, pod
+interface) are checked by the rules fabricd's API applies to attachments
+(:mod:`models.validation`), so a selection parsed here is one the API takes.
+Pure: the lab's pod manifests and fabricd's Kubernetes side both use it.
 """
 
 from __future__ import annotations
@@ -26,11 +29,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cni.vlanif import ifname_problem
+from models import validation
+from models.errors import Problem
 
 ANNOTATION = "k8s.v1.cni.cncf.io/networks"
-_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _MAC = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
 _USED = ("name", "namespace", "interface", "interfaceRequest", "mac", "ips", "cni-args")
 _UNUSED = ("portMappings", "bandwidth", "default-route", "infiniband-guid", "ipam-claim-reference")
@@ -72,11 +74,16 @@ def parse_networks(text: str, *, default_namespace: str) -> list[NetworkSelectio
     return _parse_short(stripped, default_namespace)
 
 
-def _names(where: str, namespace: str, name: str, problems: list[str]) -> None:
-    if not _LABEL.match(namespace):
-        problems.append(f"{where}: namespace {namespace!r} is not a DNS-1123 label")
-    if not _SUBDOMAIN.match(name) or len(name) > 253:
-        problems.append(f"{where}: name {name!r} is not a DNS-1123 subdomain (a-z, 0-9, '-', '.')")
+def _names(*, namespace: str | None = None, name: str | None = None, interface: str | None = None) -> list[Problem]:
+    """The problems of the names given, by the API's rules."""
+    found: list[Problem] = []
+    if namespace is not None:
+        validation.dns_label("namespace", namespace, found)
+    if name is not None:
+        validation.dns_subdomain("name", name, found)
+    if interface is not None:
+        validation.ifname("interface", interface, found)
+    return found
 
 
 def _parse_short(text: str, default_namespace: str) -> list[NetworkSelection]:
@@ -95,9 +102,8 @@ def _parse_short(text: str, default_namespace: str) -> list[NetworkSelection]:
         ns, _, name = ref.rpartition("/")
         if "@" in item and not ifname:
             problems.append(f"{where}: '@' without an interface name")
-        if ifname and (p := ifname_problem(ifname)):
-            problems.append(f"{where}: {p}")
-        _names(where, ns or default_namespace, name, problems)
+        found = _names(namespace=ns or default_namespace, name=name, interface=ifname or None)
+        problems += [f"{where}: {p.field} {p.value!r} {p.why}" for p in found]
         out.append(NetworkSelection(name=name, namespace=ns or default_namespace, interface=ifname or None))
     if problems:
         raise AnnotationError(problems)
@@ -142,11 +148,12 @@ def _element(item: dict[str, Any], where: str, default_ns: str, problems: list[s
     if not isinstance(ns, str) or not ns:
         problems.append(f"{where}.namespace: {ns!r} is not a namespace")
         ns = default_ns
-    if name:
-        _names(where, ns, name, problems)
     iface = item.get("interface", item.get("interfaceRequest"))
-    if iface is not None and (not isinstance(iface, str) or ifname_problem(iface)):
-        problems.append(f"{where}.interface: {ifname_problem(iface) or f'{iface!r} is not a string'}")
+    if iface is not None and not isinstance(iface, str):
+        problems.append(f"{where}.interface: {iface!r} is not a string")
+        iface = None
+    found = _names(namespace=ns, name=name, interface=iface) if name else _names(interface=iface)
+    problems += [f"{where}.{p}" for p in found]
     mac = item.get("mac")
     if mac is not None and (not isinstance(mac, str) or not _MAC.match(mac)):
         problems.append(f"{where}.mac: {mac!r} is not a MAC address like 02:00:00:00:00:01")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cni.annotations import AnnotationError, NetworkSelection, ifnames, parse_networks
+from models.annotations import AnnotationError, NetworkSelection, ifnames, parse_networks
 from tests.golden_util import GOLDEN, check_text
 
 
@@ -78,4 +78,4 @@ def test_malformed_annotations_name_every_problem():
             parse(text)
         assert err.value.problems
         lines.append(f"{text}\n  -> {err.value}\n")
-    check_text(GOLDEN / "cni" / "annotation_errors.txt", "".join(lines))
+    check_text(GOLDEN / "models" / "annotation_errors.txt", "".join(lines))
