@@ -4,14 +4,14 @@
 directory; with ``dataplane: linux`` (root) it builds the nodes' namespaces,
 links and daemons first (:mod:`labs.linux.bringup`); then it writes
 ``SPECS.json``, spawns the emulator host detached in its own session
-(``python -m labs.emulator.host --specs SPECS.json --ready READY.json``, the
+(``python -m labs.emulator.host_process --specs SPECS.json --ready READY.json``, the
 contract of :mod:`labs.spec`), waits for READY and, on Linux, for the
 underlay to converge (:mod:`labs.linux.converge`), recording everything in
 the state file (:mod:`labs.state`) as it goes. :func:`down` removes exactly
 that (:mod:`labs.teardown`). Both are idempotent; a stale leftover of an
 earlier run is cleaned, never a reason to fail.
 
-``FABRIC_LAB_HOST_CMD`` replaces ``python -m labs.emulator.host`` (split like
+``FABRIC_LAB_HOST_CMD`` replaces ``python -m labs.emulator.host_process`` (split like
 a shell would; ``--specs`` and ``--ready`` are appended).
 """
 
@@ -56,7 +56,7 @@ def _quiet(_: str) -> None:
 
 def host_command() -> list[str]:
     env = os.environ.get(ENV_HOST_CMD)
-    return shlex.split(env) if env else [sys.executable, "-m", "labs.emulator.host"]
+    return shlex.split(env) if env else [sys.executable, "-m", "labs.emulator.host_process"]
 
 
 def lab_digest(lab: Lab) -> str:

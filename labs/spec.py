@@ -6,7 +6,7 @@ credentials); the emulator host serves one gNMI target per spec.
 
 Host process contract (used by ``fabric-lab up``)::
 
-    python -m labs.emulator.host --specs SPECS.json --ready READY.json
+    python -m labs.emulator.host_process --specs SPECS.json --ready READY.json
 
 ``SPECS.json`` is :func:`specs_to_json` output. Once every target listens the
 host writes ``READY.json`` atomically: ``{"pid": N, "switches": {"sw1":

@@ -8,11 +8,12 @@ Layout (small modules, pure where they can be):
 * :mod:`.txn` - Set transactions with an undo log, leaf-level changes;
 * :mod:`.validate`, :mod:`.rules`, :mod:`.fullcheck` - fast structural and
   semantic checks, and opt-in checks with the official bindings;
-* :mod:`.datastore` - running config, state, change feed;
+* :mod:`.datastore` - running config, state, change feed; :mod:`.opstate` -
+  the operational state it reports (LLDP, interfaces);
 * :mod:`.codec`, :mod:`.gnmi_service`, :mod:`.subscribe`, :mod:`.auth` - gNMI;
 * :mod:`.faults`, :mod:`.control` - fault rules, counters, fault verbs;
 * :mod:`.emulator` - one switch; :mod:`.hosting` - many in one process;
-  :mod:`.host` - the host process; :mod:`.admin`, :mod:`.admin_client` - the
+  :mod:`.host_process` - the host process (its ``main``); :mod:`.admin`, :mod:`.admin_client` - the
   admin service (``proto/lab/v1/emulator.proto``);
 * :mod:`.dataplane` - the seam a Linux dataplane will plug into.
 

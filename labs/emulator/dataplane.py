@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from labs.emulator.errors import SpecError
-from labs.emulator.state import interface_names, interface_state_op, lldp_interface_op, lldp_ops, neighbor_op
+from labs.emulator.opstate import interface_names, interface_state_op, lldp_interface_op, lldp_ops, neighbor_op
 from labs.emulator.txn import Change, Op
 from labs.spec import SwitchSpec
 from models.oc.tree import Tree

@@ -8,8 +8,8 @@ In-process use (tests)::
         host["sw1"].faults.fail(methods=["Set"], count=2)
         host["sw1"].config_json()
 
-The host process of ``labs/spec.py`` (``python -m labs.emulator.host``) is the
-same object behind :mod:`labs.emulator.host`.
+The emulator host process (``python -m labs.emulator.host_process``, the
+contract in ``labs/spec.py``) serves one of these.
 """
 
 from __future__ import annotations

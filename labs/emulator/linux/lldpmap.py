@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from labs.emulator.state import lldp_interface
+from labs.emulator.opstate import lldp_interface
 from labs.emulator.txn import Op
 from models.oc.path import Elem, Path
 from models.platforms import PortNameError, profile

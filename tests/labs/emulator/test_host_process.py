@@ -1,4 +1,4 @@
-"""The host process contract of labs/spec.py: ``python -m labs.emulator.host
+"""The host process contract of labs/spec.py: ``python -m labs.emulator.host_process
 --specs SPECS.json --ready READY.json``."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ async def start(specs_file: Path, ready: Path) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "labs.emulator.host",
+        "labs.emulator.host_process",
         "--specs",
         str(specs_file),
         "--ready",

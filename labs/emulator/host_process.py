@@ -1,6 +1,6 @@
 """The emulator host process (the contract in ``labs/spec.py``)::
 
-    python -m labs.emulator.host --specs SPECS.json --ready READY.json
+    python -m labs.emulator.host_process --specs SPECS.json --ready READY.json
 
 Starts every switch of SPECS.json (``specs_to_json`` output) and the admin
 service on its ``admin`` address, then writes READY.json atomically:
@@ -26,7 +26,7 @@ from labs.emulator.errors import EmulatorError
 from labs.emulator.hosting import EmulatorHost
 from labs.spec import SwitchSpec, specs_from_json
 
-log = logging.getLogger("labs.emulator.host")
+log = logging.getLogger("labs.emulator.host_process")
 
 
 def write_ready(path: Path, doc: dict[str, Any]) -> None:
@@ -70,7 +70,7 @@ async def serve(specs: list[SwitchSpec], admin: str, ready: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
-        prog="python -m labs.emulator.host",
+        prog="python -m labs.emulator.host_process",
         description="Serve one gNMI switch emulator per spec (the host process of labs/spec.py).",
     )
     p.add_argument("--specs", required=True, type=Path, help="specs_to_json output")
