@@ -40,9 +40,9 @@ import grpc
 import yaml
 
 from bench.harness import LabRun, fabricd
-from labs import runner
-from labs.inventory import inventory, portmap
-from labs.topofile import load_lab
+from labs.files.topofile import load_lab
+from labs.run import runner
+from labs.run.inventory import inventory, portmap
 from labs.vlan import testbed
 from labs.vlan.process import start_tagger, stop_tagger
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc

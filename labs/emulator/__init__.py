@@ -12,10 +12,15 @@ Layout (small modules, pure where they can be):
   the operational state it reports (LLDP, interfaces);
 * :mod:`.codec`, :mod:`.gnmi_service`, :mod:`.subscribe`, :mod:`.auth` - gNMI;
 * :mod:`.faults`, :mod:`.control` - fault rules, counters, fault verbs;
-* :mod:`.emulator` - one switch; :mod:`.hosting` - many in one process;
-  :mod:`.host_process` - the host process (its ``main``); :mod:`.admin`, :mod:`.admin_client` - the
-  admin service (``proto/lab/v1/emulator.proto``);
-* :mod:`.dataplane` - the seam a Linux dataplane will plug into.
+* :mod:`.emulator` - one switch; :mod:`.host` - many in one process
+  (:class:`EmulatorHost`); :mod:`.host_process` - the host process
+  (``python -m labs.emulator.host_process``), serving the switch specs of
+  :mod:`labs.files.spec`;
+* :mod:`.admin`, :mod:`.admin_client` - the admin service
+  (``proto/lab/v1/emulator.proto``);
+* :mod:`.dataplane` - the seam between the datastore and a dataplane
+  (``none``: in memory); :mod:`.linux` - the Linux backend, acting on the
+  switch namespaces that :mod:`labs.dataplane` builds.
 
 See ``docs/emulator.md`` for what a client can rely on.
 """
@@ -29,7 +34,7 @@ from labs.emulator.errors import (
     TemporaryError,
 )
 from labs.emulator.faults import Counters
-from labs.emulator.hosting import EmulatorHost
+from labs.emulator.host import EmulatorHost
 
 __all__ = [
     "ConfigRejected",

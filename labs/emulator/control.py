@@ -12,7 +12,7 @@ import grpc
 from labs.emulator.faults import Delay, FailRpcs, methods_of
 from labs.emulator.opstate import lldp_interface, lldp_interface_op, neighbor_op
 from labs.emulator.txn import Op
-from labs.spec import LldpNeighborSpec
+from labs.files.spec import LldpNeighborSpec
 from models.oc.path import Elem
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""The emulator host process (the contract in ``labs/spec.py``)::
+"""The emulator host process (the contract in ``labs/files/spec.py``)::
 
     python -m labs.emulator.host_process --specs SPECS.json --ready READY.json
 
@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from labs.emulator.errors import EmulatorError
-from labs.emulator.hosting import EmulatorHost
-from labs.spec import SwitchSpec, specs_from_json
+from labs.emulator.host import EmulatorHost
+from labs.files.spec import SwitchSpec, specs_from_json
 
 log = logging.getLogger("labs.emulator.host_process")
 
@@ -71,7 +71,7 @@ async def serve(specs: list[SwitchSpec], admin: str, ready: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m labs.emulator.host_process",
-        description="Serve one gNMI switch emulator per spec (the host process of labs/spec.py).",
+        description="Serve one gNMI switch emulator per spec (the host process of labs/files/spec.py).",
     )
     p.add_argument("--specs", required=True, type=Path, help="specs_to_json output")
     p.add_argument("--ready", required=True, type=Path, help="written once every switch listens")

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from labs.emulator.txn import Op
-from labs.spec import LldpNeighborSpec
+from labs.files.spec import LldpNeighborSpec
 from models.oc.path import Elem, Path
 from models.oc.tree import KeyedList, Tree
 

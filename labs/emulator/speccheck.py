@@ -15,7 +15,7 @@ from labs.emulator.datastore import Datastore
 from labs.emulator.errors import ConfigRejected, SpecError
 from labs.emulator.opstate import interface_names
 from labs.emulator.txn import Op
-from labs.spec import SwitchSpec
+from labs.files.spec import SwitchSpec
 from models.oc.path import ROOT
 from models.oc.tree import Tree
 from models.platforms import PortNameError, profile

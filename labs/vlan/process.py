@@ -3,7 +3,7 @@
 Python 3.11 has no ``os.setns``: the tagger runs as
 ``ip netns exec NS python -m labs.vlan.tagger ...``, which executes the
 command in place (no fork), so the spawned pid *is* the tagger. It leads
-its own session and is recorded as a :class:`labs.procs.ProcessRecord`
+its own session and is recorded as a :class:`labs.run.procs.ProcessRecord`
 (pid + start time): the lab runner puts ``TaggerProcess.record`` into its
 state file's ``processes`` and ``down`` stops it with ``procs.stop`` like
 every other process of the lab, before the namespace is deleted.
@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cni.vlanif import TaggerVlanBackend, VlanError
-from labs import procs
 from labs.errors import LabRunError
+from labs.run import procs
 
 ROLE = "vlan-tagger"
 

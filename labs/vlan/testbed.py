@@ -26,8 +26,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from labs import procs
 from labs.errors import LabRunError
+from labs.run import procs
 from labs.vlan.process import TaggerProcess, start_tagger, stop_tagger
 
 PREFIX = "fdv"

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from labs.spec import LldpNeighborSpec
+from labs.files.spec import LldpNeighborSpec
 from proto.fabric.v1 import fabric_pb2_grpc
 from tests.controller.fabric import attach_req, create_networks, eventually, lab_fabric, trunk
 

@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from labs.generate import generate
+from labs.files.generate import generate
 from tests.labs.conftest import LABS, SCHEMA
 
 

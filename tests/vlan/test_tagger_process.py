@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from labs import procs
 from labs.errors import LabRunError
+from labs.run import procs
 from labs.vlan import testbed
 from labs.vlan.process import start_tagger, stop_tagger
 from tests.vlan.conftest import links

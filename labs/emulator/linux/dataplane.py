@@ -31,6 +31,7 @@ import subprocess
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from labs.dataplane.cmd import arun
 from labs.emulator.errors import SpecError
 from labs.emulator.linux import frrvni, kernel, lldpmap
 from labs.emulator.linux.overlay import Overlay, overlay
@@ -38,8 +39,7 @@ from labs.emulator.linux.vlanports import VlanPortError, VlanPorts, vlan_ports
 from labs.emulator.opstate import interface_names, interface_state_op, lldp_interface_op
 from labs.emulator.txn import Change, Op
 from labs.errors import LabCommandError
-from labs.linux.cmd import arun
-from labs.spec import SwitchSpec
+from labs.files.spec import SwitchSpec
 from models.oc.path import Elem, Path
 from models.oc.tree import Tree
 

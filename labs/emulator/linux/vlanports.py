@@ -17,9 +17,9 @@ import asyncio
 from typing import Protocol
 
 from cni.vlanif import KERNEL_SEP, TaggerVlanBackend, VlanError, vlan_ifname
+from labs.dataplane.cmd import arun
 from labs.errors import LabCommandError
-from labs.linux.cmd import arun
-from labs.spec import LinuxSwitchSpec
+from labs.files.spec import LinuxSwitchSpec
 
 
 class VlanPortError(Exception):
