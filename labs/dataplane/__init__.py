@@ -14,5 +14,10 @@ file and removed by ``down`` (:mod:`labs.dataplane.resources`).
 * :mod:`.lldpd`, :mod:`.frr` - daemon configuration (pure) and queries;
 * :mod:`.bringup` - the ``up`` phases; :mod:`.converge` - waiting for the
   underlay; :mod:`.resources` - teardown of what was recorded;
-* :mod:`.endpoint` - addresses on a VLAN of a node NIC (tests, demos).
+* :mod:`.vlan` - the VLAN backend of a namespace (the kernel's 802.1Q, else
+  a userspace tagger); :mod:`.tagger` - starting and stopping a tagger
+  process (``python -m cni.vlan.tagger``) in a namespace, recorded by pid;
+* :mod:`.endpoint` - addresses on a VLAN of a node NIC (tests, demos);
+* :mod:`.testbed` - scratch namespaces with a tagger on each end of a veth
+  (the tagger's tests and benchmark).
 """

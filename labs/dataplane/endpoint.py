@@ -17,7 +17,9 @@ import ipaddress
 from collections.abc import Iterator
 from pathlib import Path
 
-from cni.vlanif import KERNEL_SEP, TaggerVlanBackend, VlanError, vlan_ifname
+from cni.vlan.client import TaggerVlanBackend
+from cni.vlan.errors import VlanError
+from cni.vlan.names import KERNEL_SEP, vlan_ifname
 from labs.dataplane import vlan
 from labs.dataplane.cmd import run
 from labs.errors import LabNotRunning, LabRunError

@@ -1,5 +1,5 @@
 """The lab's VLAN backend: the kernel's 802.1Q where it exists, else the
-userspace tagger (``labs.vlan``), one per namespace that needs VLANs (every
+userspace tagger (``cni.vlan.tagger``), one per namespace that needs VLANs (every
 leaf at ``up``; a node when an endpoint is put on one of its NICs).
 
 ``$FABRIC_LAB_VLAN_BACKEND`` (``auto``, ``kernel`` or ``tagger``) overrides
@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from cni.vlanif import VlanError, kernel_has_8021q
+from cni.vlan.errors import VlanError
+from cni.vlan.kernel import kernel_has_8021q
+from labs.dataplane.tagger import TaggerProcess, start_tagger
 from labs.errors import LabRunError
 from labs.run.statefile import LabState, NodeRecord, write_state
-from labs.vlan.process import TaggerProcess, start_tagger
 
 ENV_BACKEND = "FABRIC_LAB_VLAN_BACKEND"
 ROLE = "vlan-tagger"

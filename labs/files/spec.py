@@ -75,7 +75,7 @@ class LinuxSwitchSpec:
     router_id: str  # loopback /32, the VTEP address
     #: OpenConfig port name -> Linux interface name
     ports: Mapping[str, str]
-    #: "kernel" (802.1Q devices) or "tagger" (userspace tagger, labs.vlan)
+    #: "kernel" (802.1Q devices) or "tagger" (userspace tagger, cni.vlan.tagger)
     vlan_backend: str = "kernel"
     #: the tagger's control socket in the switch namespace (vlan_backend tagger)
     vlan_socket: str | None = None

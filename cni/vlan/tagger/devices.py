@@ -14,8 +14,8 @@ import os
 import socket
 import struct
 
-from labs.vlan.frames import PACKET_AUXDATA, SOL_PACKET
-from labs.vlan.protocol import ErrorCode
+from cni.vlan.protocol import ErrorCode
+from cni.vlan.tagger.frames import PACKET_AUXDATA, SOL_PACKET
 
 TUNSETIFF = 0x400454CA
 IFF_TAP, IFF_NO_PI = 0x0002, 0x1000

@@ -2,7 +2,7 @@
 
 Every failure leaves the plugin as one :class:`CniError`, printed once as
 ``{"cniVersion": ..., "code": N, "msg": ..., "details": ...}`` on stdout with
-a non-zero exit (cni.main). The codes (cni/README.md, "Error codes")::
+a non-zero exit (cni.plugin.main). The codes (cni/README.md, "Error codes")::
 
     CniError(code, msg, details)      .temporary: the runtime should try again
     |  spec codes

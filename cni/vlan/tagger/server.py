@@ -1,12 +1,12 @@
 """The userspace 802.1Q tagger process, one per network namespace::
 
-    python -m labs.vlan.tagger --socket PATH [--pid-file PATH] [--log FILE]
+    python -m cni.vlan.tagger --socket PATH [--pid-file PATH] [--log FILE]
 
 For kernels without CONFIG_VLAN_8021Q: it gives VLAN V of a trunk port as a
 tap device (``<parent>v<vlan>``), tagging and untagging in userspace
-(:mod:`labs.vlan.forward`). Clients ask for VLANs over the control socket
-``--socket`` (the protocol: :mod:`labs.vlan.protocol`; the client:
-``cni.vlanif.TaggerVlanBackend``).
+(:mod:`cni.vlan.tagger.forward`). Clients ask for VLANs over the control socket
+``--socket`` (the protocol: :mod:`cni.vlan.protocol`; the client:
+:class:`cni.vlan.client.TaggerVlanBackend`).
 
 Start-up: refuses a socket path another tagger answers on, replaces a stale
 one, listens (mode 0600), then writes ``--pid-file`` (atomically): a client
@@ -30,11 +30,11 @@ import socket
 import sys
 from pathlib import Path
 
-from cni.vlanif import MAX_LINE, PROTOCOL_VERSION, netns_id
-from labs.vlan import protocol
-from labs.vlan.forward import Tagger
+from cni.vlan import protocol
+from cni.vlan.protocol import MAX_LINE, PROTOCOL_VERSION, netns_id
+from cni.vlan.tagger.forward import Tagger
 
-log = logging.getLogger("labs.vlan.tagger")
+log = logging.getLogger("cni.vlan.tagger")
 SUN_PATH_MAX = 107
 
 
@@ -167,7 +167,7 @@ def _remove_own(sock_path: Path, pid_file: Path | None, inode: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
-        prog="python -m labs.vlan.tagger",
+        prog="python -m cni.vlan.tagger",
         description="Userspace 802.1Q tagger: VLANs of trunk ports as tap devices (one process per network namespace).",
     )
     p.add_argument("--socket", required=True, type=Path, help="the control socket (unix stream, JSON lines)")

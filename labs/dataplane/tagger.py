@@ -1,7 +1,7 @@
 """Start and stop a tagger inside a network namespace, tracked by pid.
 
 Python 3.11 has no ``os.setns``: the tagger runs as
-``ip netns exec NS python -m labs.vlan.tagger ...``, which executes the
+``ip netns exec NS python -m cni.vlan.tagger ...``, which executes the
 command in place (no fork), so the spawned pid *is* the tagger. It leads
 its own session and is recorded as a :class:`labs.run.procs.ProcessRecord`
 (pid + start time): the lab runner puts ``TaggerProcess.record`` into its
@@ -19,7 +19,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from cni.vlanif import TaggerVlanBackend, VlanError
+from cni.vlan.client import TaggerVlanBackend
+from cni.vlan.errors import VlanError
 from labs.errors import LabRunError
 from labs.run import procs
 
@@ -47,7 +48,7 @@ class TaggerProcess:
 def tagger_argv(
     *, netns: str | None, socket: str, pid_file: str, log_file: str, python: str = sys.executable
 ) -> list[str]:
-    inner = [python, "-m", "labs.vlan.tagger", "--socket", socket, "--pid-file", pid_file, "--log", log_file]
+    inner = [python, "-m", "cni.vlan.tagger", "--socket", socket, "--pid-file", pid_file, "--log", log_file]
     return ["ip", "netns", "exec", netns, *inner] if netns else inner
 
 

@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from cni.errors import IO_FAILURE, TRY_AGAIN, CniError
+from cni.plugin.errors import IO_FAILURE, TRY_AGAIN, CniError
 
 VERSION = 1
 LOCK_TIMEOUT_S = 30.0

@@ -24,12 +24,12 @@ import os
 import socket
 from typing import Any
 
-from cni.vlanif import vlan_ifname
-from labs.vlan import devices
-from labs.vlan.frames import insert_tag, parse_auxdata, untag
-from labs.vlan.protocol import Ensure, ProtocolError, Release
+from cni.vlan.names import vlan_ifname
+from cni.vlan.protocol import Ensure, ProtocolError, Release
+from cni.vlan.tagger import devices
+from cni.vlan.tagger.frames import insert_tag, parse_auxdata, untag
 
-log = logging.getLogger("labs.vlan.tagger")
+log = logging.getLogger("cni.vlan.tagger")
 
 BATCH = 64
 FRAME_BUFFER = 65536

@@ -20,7 +20,7 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from cni.errors import INCOMPATIBLE_VERSION, CniError
+from cni.plugin.errors import INCOMPATIBLE_VERSION, CniError
 
 SPEC_VERSION = "1.1.0"
 SUPPORTED = ("0.4.0", "1.0.0", "1.1.0")

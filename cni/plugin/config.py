@@ -20,9 +20,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from cni import versions
-from cni.errors import DECODE, INVALID_CONFIG, INVALID_ENV, CniError, problems_error
-from cni.vlanif import ifname_problem
+from cni.plugin import versions
+from cni.plugin.errors import DECODE, INVALID_CONFIG, INVALID_ENV, CniError, problems_error
+from cni.vlan.names import ifname_problem
 
 COMMANDS = ("ADD", "DEL", "CHECK", "GC", "STATUS", "VERSION")
 ENV_STATE_DIR = "FABRIC_CNI_STATE_DIR"

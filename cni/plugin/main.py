@@ -2,7 +2,7 @@
 
 The runtime (Multus) runs it with CNI_COMMAND and friends in the environment
 and the network configuration on stdin; it answers JSON on stdout. Errors are
-CNI error objects with the spec's codes (cni.errors), never a traceback.
+CNI error objects with the spec's codes (cni.plugin.errors), never a traceback.
 Start-up is lean: this module imports only the standard library's basics;
 grpc loads when a command first talks to fabricd (cni/README.md, "Start-up").
 """
@@ -16,8 +16,8 @@ import sys
 import time
 from typing import Any
 
-from cni.errors import INTERNAL, CniError
-from cni.versions import ADVERTISED, SPEC_VERSION
+from cni.plugin.errors import INTERNAL, CniError
+from cni.plugin.versions import ADVERTISED, SPEC_VERSION
 
 SUPPORTED_VERSIONS = ADVERTISED
 
@@ -43,13 +43,13 @@ def error(code: int, msg: str, details: str = "") -> int:
 
 def prepare(environ: dict[str, str], stdin: bytes, timings: dict[str, float]) -> tuple[dict[str, object] | None, Any]:
     """(VERSION's answer, None) or (None, the Run of another command). Raises CniError."""
-    from cni.config import parse_env, parse_netconf
+    from cni.plugin.config import parse_env, parse_netconf
 
     env = parse_env(environ)
     if env.command == "VERSION":
         return {"cniVersion": SPEC_VERSION, "supportedVersions": list(SUPPORTED_VERSIONS)}, None
     conf = parse_netconf(stdin, env)
-    from cni.context import Run
+    from cni.plugin.context import Run
 
     return None, Run.make(env, conf, timings)
 
@@ -57,7 +57,7 @@ def prepare(environ: dict[str, str], stdin: bytes, timings: dict[str, float]) ->
 def dispatch(r: Any) -> dict[str, object] | None:
     """Run the command; ADD's result (the others answer nothing). Raises CniError."""
     command = r.env.command
-    from cni import node, pod
+    from cni.plugin import node, pod
 
     if command == "ADD":
         return pod.add(r)

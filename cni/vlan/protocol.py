@@ -1,5 +1,8 @@
-"""The tagger's control protocol: requests parsed and checked, answers
-encoded. Pure (no I/O).
+"""The tagger's control protocol, both ends: the client's requests encoded
+and answers read (:func:`encode_request`, :func:`parse_response`, used by
+:class:`cni.vlan.client.TaggerVlanBackend`), the tagger's requests parsed and
+checked and answers encoded (:func:`parse_request`, :func:`ok`,
+:func:`error`). Pure (no I/O) but for :func:`netns_id`.
 
 A unix stream socket (its path is the tagger's ``--socket``); each request
 is one line of JSON (UTF-8, ``\\n``-terminated, at most 1 MiB), each answer
@@ -16,7 +19,7 @@ ping                                                    pid, netns, version, par
 =========  ==========================================  ===========================================
 
 ``name`` defaults to the name of the tap the VLAN has, else
-``cni.vlanif.vlan_ifname(parent, vlan)`` (``eth1v10``); ensuring a VLAN
+``cni.vlan.names.vlan_ifname(parent, vlan)`` (``eth1v10``); ensuring a VLAN
 under another name than the one it has is an error.
 ``netns``: the inode of the client's network namespace
 (``stat -L -c %i /proc/self/ns/net``); if given and not the tagger's, the
@@ -43,12 +46,49 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from typing import Any, Literal
 
-from cni.vlanif import MAX_LINE, ifname_problem, vlan_problem
+from cni.vlan.errors import VlanError, VlanInvalid, VlanUnsupported
+from cni.vlan.names import ifname_problem, vlan_problem
 
+PROTOCOL_VERSION = 1
+MAX_LINE = 1 << 20  # a control-protocol line longer than this is an error
 ErrorCode = Literal["invalid", "unsupported", "failed"]
 OPS = ("ensure", "release", "list", "stats", "ping")
+
+
+# -- the client's end ----------------------------------------------------
+
+
+def netns_id() -> int:
+    """The inode of this process's network namespace (``net:[N]``)."""
+    return os.stat("/proc/self/ns/net").st_ino
+
+
+def encode_request(op: str, **fields: Any) -> bytes:
+    return json.dumps({"op": op, **fields}, separators=(",", ":")).encode() + b"\n"
+
+
+def parse_response(line: bytes, *, parent: str | None = None, vlan: int | None = None) -> dict[str, Any]:
+    """The answer's fields if ``ok``; else the VlanError its ``code`` names."""
+    try:
+        doc = json.loads(line)
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict) or not isinstance(doc.get("ok"), bool):
+        raise VlanError(
+            f"the tagger answered something that is not a response: {line[:200]!r}", parent=parent, vlan=vlan
+        )
+    if doc["ok"]:
+        return doc
+    error = str(doc.get("error") or "the tagger gave no reason")
+    error = error.removeprefix(f"VLAN {vlan} of {parent}: ")  # said once, by VlanError
+    cls = {"invalid": VlanInvalid, "unsupported": VlanUnsupported}.get(str(doc.get("code")), VlanError)
+    raise cls(f"tagger: {error}", parent=parent, vlan=vlan)
+
+
+# -- the tagger's end ----------------------------------------------------
 
 
 class ProtocolError(Exception):

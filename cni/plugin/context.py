@@ -8,13 +8,16 @@ import os
 import re
 from typing import TYPE_CHECKING
 
-from cni.config import CniEnv, NetConf
-from cni.errors import INVALID_CONFIG, TRY_AGAIN, VLAN_BACKEND, CniError
-from cni.state import NodeStore
-from cni.vlanif import KernelVlanBackend, TaggerVlanBackend, VlanBackend, VlanError, backend_for
+from cni.plugin.config import CniEnv, NetConf
+from cni.plugin.errors import INVALID_CONFIG, TRY_AGAIN, VLAN_BACKEND, CniError
+from cni.plugin.records import NodeStore
+from cni.vlan.backend import VlanBackend, backend_for
+from cni.vlan.client import TaggerVlanBackend
+from cni.vlan.errors import VlanError
+from cni.vlan.kernel import KernelVlanBackend
 
 if TYPE_CHECKING:
-    from cni.controller import Controller
+    from cni.plugin.controller import Controller
 
 TAGGER_HINT = (
     "fabric-cni takes the tagger's socket from vlanBackend.taggerSocket in the network configuration, "
@@ -67,7 +70,7 @@ class Run:
 
     def controller(self) -> Controller:
         if self._controller is None:
-            from cni.controller import Controller
+            from cni.plugin.controller import Controller
 
             self._controller = Controller(self.conf, timings=self.timings)
         return self._controller

@@ -26,9 +26,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from labs.dataplane.tagger import TaggerProcess, start_tagger, stop_tagger
 from labs.errors import LabRunError
 from labs.run import procs
-from labs.vlan.process import TaggerProcess, start_tagger, stop_tagger
 
 PREFIX = "fdv"
 _STALE = re.compile(rf"^{PREFIX}(\d+)-")

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from cni import errors
-from cni.errors import CniError
-from cni.state import NodeStore, PendingDetach
+from cni.plugin import errors
+from cni.plugin.errors import CniError
+from cni.plugin.records import NodeStore, PendingDetach
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -90,7 +90,7 @@ def test_the_lock_excludes_and_times_out(tmp_path):
 
 ADD_USER = """
 import sys
-from cni.state import NodeStore
+from cni.plugin.records import NodeStore
 with NodeStore(sys.argv[1], "n1").locked() as st:
     st.add_user(parent="eth1", vlan=10, ifname="eth1v10", backend="tagger", key=sys.argv[2])
 """

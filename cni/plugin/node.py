@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import time
 
-from cni.context import Run, vlan_error
-from cni.controller import AttachmentRef
-from cni.errors import NOT_AVAILABLE, NOT_AVAILABLE_LIMITED, CniError
-from cni.state import PendingDetach
-from cni.vlanif import TaggerVlanBackend, VlanError
+from cni.plugin.context import Run, vlan_error
+from cni.plugin.controller import AttachmentRef
+from cni.plugin.errors import NOT_AVAILABLE, NOT_AVAILABLE_LIMITED, CniError
+from cni.plugin.records import PendingDetach
+from cni.vlan.client import TaggerVlanBackend
+from cni.vlan.errors import VlanError
 
 FLUSH_MAX = 16  # Detach calls per run
 FLUSH_TIMEOUT_S = 2.0
@@ -77,7 +78,7 @@ def gc(run: Run) -> None:
     """Remove this network's pod interfaces the runtime no longer lists,
     here and at fabricd. Everything possible is done; the first error is
     answered."""
-    from cni import pod
+    from cni.plugin import pod
 
     conf = run.conf
     valid = set(conf.valid_attachments or ())

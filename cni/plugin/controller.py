@@ -22,8 +22,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from cni.config import NetConf, Pod
-from cni.errors import CONTROLLER_REFUSED, NOT_AUTHORIZED, TRY_AGAIN, VLANS_EXHAUSTED, CniError
+from cni.plugin.config import NetConf, Pod
+from cni.plugin.errors import CONTROLLER_REFUSED, NOT_AUTHORIZED, TRY_AGAIN, VLANS_EXHAUSTED, CniError
 
 CALL_TIMEOUT_S = 10.0
 HEALTH_SERVICE = "fabric.v1.Fabric"

@@ -5,7 +5,7 @@ shared VLAN sub-interface of the uplink (ensured with its first user), then
 a macvlan in bridge mode on it, in the pod, by the real macvlan plugin
 (which runs the IPAM plugin). DEL undoes that in reverse: the pod side, the
 sub-interface with its last user, then Detach; when fabricd cannot be
-reached the Detach is owed (cni.node). CHECK asks fabricd, the local state,
+reached the Detach is owed (cni.plugin.node). CHECK asks fabricd, the local state,
 the sub-interface and the macvlan plugin.
 """
 
@@ -15,12 +15,14 @@ import dataclasses
 import time
 from typing import Any
 
-from cni import delegate, netlink, node, versions
-from cni.context import Run, vlan_error
-from cni.controller import AttachmentRef
-from cni.errors import CHECK_FAILED, CONTROLLER_REFUSED, DELEGATE_FAILED, CniError
-from cni.state import Record, record_key
-from cni.vlanif import VlanBackend, VlanError
+from cni.plugin import delegate, node, versions
+from cni.plugin.context import Run, vlan_error
+from cni.plugin.controller import AttachmentRef
+from cni.plugin.errors import CHECK_FAILED, CONTROLLER_REFUSED, DELEGATE_FAILED, CniError
+from cni.plugin.records import Record, record_key
+from cni.vlan import netlink
+from cni.vlan.backend import VlanBackend
+from cni.vlan.errors import VlanError
 
 POD_PLUGIN = "macvlan"
 

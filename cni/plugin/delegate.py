@@ -13,8 +13,8 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cni import versions
-from cni.errors import DELEGATE_FAILED, CniError
+from cni.plugin import versions
+from cni.plugin.errors import DELEGATE_FAILED, CniError
 
 TIMEOUT_S = 30.0
 
