@@ -5,7 +5,10 @@
   :mod:`.versions` - spec versions and results (pure); :mod:`.errors` - the
   one error and the code table;
 * :mod:`.context` - one run: node name, records, fabricd client, VLAN backend;
-* :mod:`.pod` - ADD, DEL, CHECK; :mod:`.node` - GC and STATUS;
+* :mod:`.pod` - ADD, DEL, CHECK; :mod:`.node` - GC and STATUS; both use
+  :mod:`.iface` (a pod interface's two parts: the macvlan delegate and its
+  share of the VLAN sub-interface) and :mod:`.owed` (Detach calls owed to
+  fabricd), and neither imports the other;
 * :mod:`.controller` - the gRPC client of fabricd; :mod:`.delegate` -
   running macvlan and IPAM as a runtime does;
 * :mod:`.records` - the node's local records (state directory, lock, log).

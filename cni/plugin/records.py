@@ -1,4 +1,4 @@
-"""The node's local state: the pod interfaces fabric-cni made, the users of
+"""The node's local records: the pod interfaces fabric-cni made, the users of
 each shared VLAN sub-interface, and Detach calls still owed to fabricd.
 
 One directory per node, because a lab runs several "nodes" on one host and
