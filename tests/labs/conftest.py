@@ -13,8 +13,6 @@ from labs.files.topofile import load_lab
 from labs.run import runner
 
 LABS = Path(__file__).resolve().parents[2] / "labs"
-#: containerlab's schema (a copy; tests/data/README.md says where it comes from)
-SCHEMA = Path(__file__).resolve().parents[1] / "data" / "clab.schema.json"
 
 
 @pytest.fixture(scope="session")
