@@ -1,9 +1,10 @@
 """lldpd in every node: configuration (pure), command line, queries.
 
-One lldpd per node, started in the node (:mod:`labs.dataplane.spawn`) with its
-own control socket (``-u``: unix sockets are host-global paths) and
-restricted to the node's lab ports (``-I``, also for the chassis id: ``-C``). Its ``-O`` file is applied
-before lldpd sends anything (lldpd stays paused until the file is done):
+One lldpd per node, started in the node (:mod:`labs.dataplane.spawn`) with
+its own control socket (``-u``: unix sockets are host-global paths) and
+restricted to the node's lab ports (``-I``, also for the chassis id:
+``-C``). Its ``-O`` file is applied before lldpd sends anything (lldpd
+stays paused until the file is done):
 
 * port id subtype ``ifname`` (port id = interface name) everywhere;
 * on switches each port advertises its OpenConfig name

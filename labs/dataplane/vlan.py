@@ -1,6 +1,7 @@
 """The lab's VLAN backend: the kernel's 802.1Q where it exists, else the
-userspace tagger (``cni.vlan.tagger``), one per namespace that needs VLANs (every
-leaf at ``up``; a node when an endpoint is put on one of its NICs).
+userspace tagger (``cni.vlan.tagger``, started by :mod:`.tagger`), one per
+namespace that needs VLANs (every leaf at ``up``; a node when an endpoint is
+put on one of its NICs).
 
 ``$FABRIC_LAB_VLAN_BACKEND`` (``auto``, ``kernel`` or ``tagger``) overrides
 the choice; ``auto`` (the default) probes the kernel once.

@@ -15,8 +15,8 @@ label                 value
 
 Kind and labels are inherited like containerlab does (node over group over
 ``kinds.<kind>`` over ``defaults``). The optional sidecar
-``<lab>.fabric.yml`` is :mod:`labs.files.sidecar`. Every port name goes through the
-node's platform profile. Malformed input raises one
+``<lab>.fabric.yml`` is :mod:`labs.files.sidecar`. Every port name goes
+through the node's platform profile. Malformed input raises one
 :class:`labs.errors.LabFileError` naming the file, the field and the value.
 """
 

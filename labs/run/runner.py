@@ -4,15 +4,16 @@
 directory; with ``dataplane: linux`` (root) it builds the nodes' namespaces,
 links and daemons first (:mod:`labs.dataplane.bringup`); then it writes
 ``SPECS.json``, spawns the emulator host detached in its own session
-(``python -m labs.emulator.host_process --specs SPECS.json --ready READY.json``, the
-contract of :mod:`labs.files.spec`), waits for READY and, on Linux, for the
-underlay to converge (:mod:`labs.dataplane.converge`), recording everything in
-the state file (:mod:`labs.run.statefile`) as it goes. :func:`down` removes exactly
-that (:mod:`labs.run.teardown`). Both are idempotent; a stale leftover of an
-earlier run is cleaned, never a reason to fail.
+(``python -m labs.emulator.host_process --specs SPECS.json --ready
+READY.json``, the contract of :mod:`labs.files.spec`), waits for READY and,
+on Linux, for the underlay to converge (:mod:`labs.dataplane.converge`),
+recording everything in the state file (:mod:`labs.run.statefile`) as it
+goes. :func:`down` removes exactly that (:mod:`labs.run.teardown`). Both are
+idempotent; a stale leftover of an earlier run is cleaned, never a reason
+to fail.
 
-``FABRIC_LAB_HOST_CMD`` replaces ``python -m labs.emulator.host_process`` (split like
-a shell would; ``--specs`` and ``--ready`` are appended).
+``FABRIC_LAB_HOST_CMD`` replaces ``python -m labs.emulator.host_process``
+(split like a shell would; ``--specs`` and ``--ready`` are appended).
 """
 
 from __future__ import annotations
