@@ -22,8 +22,8 @@ import grpc
 
 from bench.harness import Fabricd, LabRun, fabricd, generated_lab, percentiles
 from controller.gnmi.session import GnmiSession
-from controller.settings.model import GnmiSettings
 from controller.settings.inventory import load_inventory
+from controller.settings.model import GnmiSettings
 from labs.emulator.admin_client import AdminClient
 from models.diff import SetOps
 from models.ids import Evi, PortName, SwitchName, VlanId, Vni

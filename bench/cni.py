@@ -11,7 +11,7 @@ exec) so that no wrapper process is counted.
 
 Measured per ADD, from just before the fork:
 
-- ``start->main``: interpreter start and cni.main's imports, until main() runs;
+- ``start->main``: interpreter start and cni.plugin.main's imports, until main() runs;
 - ``start->Attach sent``: the plugin's overhead before fabricd hears of the
   pod (config parsing, node lock, grpc import and channel);
 - ``Attach``: the RPC until the leaf committed (fabricd's side);
@@ -40,11 +40,11 @@ import grpc
 import yaml
 
 from bench.harness import LabRun, fabricd
-from labs import runner
-from labs.inventory import inventory, portmap
-from labs.topofile import load_lab
-from labs.vlan import testbed
-from labs.vlan.process import start_tagger, stop_tagger
+from labs.dataplane import testbed
+from labs.dataplane.tagger import start_tagger, stop_tagger
+from labs.files.topofile import load_lab
+from labs.run import runner
+from labs.run.inventory import inventory, portmap
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
 
 ROOT = Path(__file__).resolve().parents[1]

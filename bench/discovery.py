@@ -15,7 +15,7 @@ import grpc
 import yaml
 
 from bench.harness import generated_lab, wait_serving
-from labs.topofile import load_lab
+from labs.files.topofile import load_lab
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
 
 

@@ -22,7 +22,7 @@ import grpc
 from pygnmi.spec.v080 import gnmi_pb2, gnmi_pb2_grpc
 
 from labs.emulator import EmulatorHost
-from labs.spec import LldpNeighborSpec, SwitchSpec
+from labs.files.spec import LldpNeighborSpec, SwitchSpec
 
 
 def rss_mb() -> float:

@@ -21,10 +21,10 @@ import grpc
 import yaml
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from labs import runner
-from labs.generate import generate, write
-from labs.inventory import inventory, portmap
-from labs.topofile import load_lab
+from labs.files.generate import generate, write
+from labs.files.topofile import load_lab
+from labs.run import runner
+from labs.run.inventory import inventory, portmap
 
 
 @dataclasses.dataclass

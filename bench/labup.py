@@ -21,13 +21,13 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from labs import runner
+from labs.dataplane import frr
+from labs.dataplane.names import ENV_PREFIX
 from labs.errors import LabCommandError
-from labs.lab import Lab
-from labs.linux import frr
-from labs.linux.names import ENV_PREFIX
-from labs.state import LabState
-from labs.topofile import load_lab
+from labs.files.lab import Lab
+from labs.files.topofile import load_lab
+from labs.run import runner
+from labs.run.statefile import LabState
 
 LABS = Path(__file__).resolve().parents[1] / "labs"
 DEADLINE_S = 120.0

@@ -12,7 +12,7 @@ from typing import Any
 import grpc
 
 from bench.harness import fabricd, generated_lab
-from labs.topofile import load_lab
+from labs.files.topofile import load_lab
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
 
 IDLE = 30.0

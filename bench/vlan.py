@@ -3,7 +3,7 @@
     python -m bench vlan [--quick]
 
 Two namespaces joined by a veth pair with a tagger in each
-(:func:`labs.vlan.testbed.trunk_pair`). The same wire carries an untagged
+(:func:`labs.dataplane.testbed.trunk_pair`). The same wire carries an untagged
 subnet on the veth itself (the baseline) and VLAN 10 through the taggers'
 taps. Measured: ping round trip (``ping -i 0.01``) and a TCP transfer of
 4 MiB (checked by SHA-256), tagger and baseline, and their ratio. Numbers
@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from labs.vlan import testbed
+from labs.dataplane import testbed
 
 
 def _ping_ms(ns: str, dst: str, count: int) -> dict[str, float]:

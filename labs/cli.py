@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from labs.errors import LabError, LabFileError, LabNotRunning, LabRunError, LabStateError
-from labs.state import LabState, resolve_state_dir
+from labs.run.statefile import LabState, resolve_state_dir
 
 DESCRIPTION = """\
 Run a containerlab topology file (labs/*.clab.yml) on this machine without
@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     cc.add_argument("name", metavar="NAME", help="the certificate's identity (e.g. a node name)")
     ft = cmd("fault", "inject a fault into a switch emulator of a running lab")
     ft.add_argument("switch", metavar="SWITCH")
-    from labs.fault import add_actions
+    from labs.run.fault import add_actions
 
     add_actions(ft)
     return p
@@ -109,34 +109,34 @@ def _pod_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def _pod(args: argparse.Namespace) -> int:
-    from labs import pods
+    from labs.pods import runtime
 
     _, st = _running(args)
     sdir = Path(st.state_dir)
     if args.pod_command == "create":
-        rec = pods.create(sdir, args.manifest, node=args.node, nads=args.nads, progress=_progress)
+        rec = runtime.create(sdir, args.manifest, node=args.node, nads=args.nads, progress=_progress)
         print(f"{rec.ref}\t{rec.node}\tnetns {rec.netns}")
         for ifname, nad, address in rec.addresses():
             print(f"  {ifname}\t{nad}\t{address}")
         return EXIT_OK
     if args.pod_command == "delete":
-        rec = pods.delete(sdir, args.pod, progress=_progress)
+        rec = runtime.delete(sdir, args.pod, progress=_progress)
         print(f"{rec.ref}: deleted")
         return EXIT_OK
     if args.pod_command == "list":
-        for rec in pods.records(sdir):
+        for rec in runtime.records(sdir):
             addrs = ", ".join(f"{i} {a} ({n})" for i, n, a in rec.addresses()) or "-"
             print(f"{rec.ref}\t{rec.node}\t{rec.phase}\t{addrs}")
         return EXIT_OK
     argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
-    full = pods.exec_argv(sdir, args.pod, argv or [os.environ.get("SHELL", "/bin/sh")])
+    full = runtime.exec_argv(sdir, args.pod, argv or [os.environ.get("SHELL", "/bin/sh")])
     sys.stdout.flush()
     os.execvp(full[0], full)
 
 
 def _name(lab: str) -> str:
     """The lab name of a LAB argument: a topology file's ``name``, or LAB itself."""
-    from labs.topofile import lab_name
+    from labs.files.topofile import lab_name
 
     path = Path(lab)
     if path.is_file():
@@ -171,7 +171,7 @@ def _listening(address: str) -> bool:
 
 
 def _running(args: argparse.Namespace) -> tuple[str, LabState]:
-    from labs import runner
+    from labs.run import runner
 
     name = _name(args.lab)
     state = runner.status(name, state_dir=args.state_dir)
@@ -181,8 +181,8 @@ def _running(args: argparse.Namespace) -> tuple[str, LabState]:
 
 
 def _linux_status(state: LabState) -> None:
-    from labs import procs
-    from labs.linux.netns import exists
+    from labs.dataplane.netns import exists
+    from labs.run import procs
 
     print(f"  VLAN backend {state.vlan_backend}; namespaces {state.prefix}{state.lab}-<node>")
     daemons: dict[str, list[str]] = {}
@@ -196,7 +196,7 @@ def _linux_status(state: LabState) -> None:
 
 
 def _exec(args: argparse.Namespace) -> int:
-    from labs.linux.spawn import in_node
+    from labs.dataplane.spawn import in_node
 
     _, st = _running(args)
     node = st.node(args.node)
@@ -210,7 +210,7 @@ def _exec(args: argparse.Namespace) -> int:
 
 
 def _endpoint(args: argparse.Namespace) -> int:
-    from labs.linux import endpoint
+    from labs.dataplane import endpoint
 
     _, st = _running(args)
     sdir = Path(st.state_dir)
@@ -227,7 +227,7 @@ def _endpoint(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from labs import inventory, runner
+    from labs.run import inventory, runner
 
     if args.command == "up":
         state = runner.up(
@@ -273,14 +273,14 @@ def run(args: argparse.Namespace) -> int:
         _write(inventory.to_yaml(inventory.inventory(st), header=header), args.output)
         return EXIT_OK
     if args.command == "portmap":
-        from labs.topofile import load_lab
+        from labs.files.topofile import load_lab
 
         lab = load_lab(args.lab)
         header = f"static port map of lab {lab.name}: NODE/NIC: SWITCH/PORT (containerlab names)"
         _write(inventory.to_yaml(inventory.portmap(lab), header=header), args.output)
         return EXIT_OK
     if args.command == "client-cert":
-        from labs.material import load_ca, write_client_cert
+        from labs.run.material import load_ca, write_client_cert
 
         if not _CLIENT_NAME.match(args.name):
             print(f"fabric-lab: client-cert: {args.name!r} is not a usable name", file=sys.stderr)
@@ -293,7 +293,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"{cert}\n{key}")
         return EXIT_OK
     if args.command == "fault":
-        from labs.fault import fault
+        from labs.run.fault import fault
 
         _, st = _running(args)
         print(fault(st, args.switch, args))

@@ -18,7 +18,7 @@ down: delete the pods (DEL in reverse order: their VLANs leave the leaf
 ports), read the leaves back over gNMI until no VNI and no switched port is
 left (exit 1 if some is), stop fabricd, `fabric-lab down`.
 
-Scenario details: labs/scenario.py. State: /run/fabric-lab/seed
+Scenario details: labs/pods/scenario.py. State: /run/fabric-lab/seed
 ($FABRIC_LAB_STATE_DIR/seed, or --state-dir).
 """
 
@@ -32,9 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from labs import fabricd_proc, runner, scenario  # noqa: E402
 from labs.errors import LabError  # noqa: E402
-from labs.state import LabState  # noqa: E402
+from labs.pods import scenario  # noqa: E402
+from labs.run import fabricd_proc, runner  # noqa: E402
+from labs.run.statefile import LabState  # noqa: E402
 
 LAB = ROOT / "labs" / "seed.clab.yml"
 LEFTOVER_DEADLINE_S = 30.0

@@ -10,8 +10,8 @@ from typing import Any
 
 import yaml
 
-from labs.inventory import portmap
-from labs.topofile import load_lab
+from labs.files.topofile import load_lab
+from labs.run.inventory import portmap
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "labs/seed.clab.yml"

@@ -369,7 +369,9 @@ class SwitchWorker:
         leaf = self.host.state.leaves.get(self.name)
         if leaf is not None:
             gone += [
-                v for v in leaf.vlans.in_use().values() if leaf.vlans.is_releasing(v) and vni_key(v) not in self._current
+                v
+                for v in leaf.vlans.in_use().values()
+                if leaf.vlans.is_releasing(v) and vni_key(v) not in self._current
             ]
         if gone:
             self.host.removed(self.name, sorted(set(gone)))

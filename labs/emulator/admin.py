@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import grpc
 
 from labs.emulator.errors import SpecError
-from labs.spec import LldpNeighborSpec
+from labs.files.spec import LldpNeighborSpec
 from proto.lab.v1 import emulator_pb2 as pb
 from proto.lab.v1 import emulator_pb2_grpc as pb_grpc
 

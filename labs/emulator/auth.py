@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from labs.emulator.errors import Unauthenticated
-from labs.spec import Credentials
+from labs.files.spec import Credentials
 
 
 def check_credentials(metadata: Iterable[tuple[str, Any]] | None, creds: Credentials | None) -> None:

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 import grpc
 
 from labs.emulator.faults import Delay, FailRpcs, methods_of
-from labs.emulator.state import lldp_interface, lldp_interface_op, neighbor_op
+from labs.emulator.opstate import lldp_interface, lldp_interface_op, neighbor_op
 from labs.emulator.txn import Op
-from labs.spec import LldpNeighborSpec
+from labs.files.spec import LldpNeighborSpec
 from models.oc.path import Elem
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ and :meth:`Dataplane.stop` on shutdown. A dataplane reports operational state
 given. ``dataplane: none`` is :class:`MemoryDataplane`: state derived from the
 spec and the config, nothing outside the process. ``dataplane: linux`` is
 :class:`labs.emulator.linux.dataplane.LinuxDataplane`: the switch's network
-namespace, lldpd and FRR, set up by the runner (:mod:`labs.linux`).
+namespace, lldpd and FRR, set up by the runner (:mod:`labs.dataplane`).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from labs.emulator.errors import SpecError
-from labs.emulator.state import interface_names, interface_state_op, lldp_interface_op, lldp_ops, neighbor_op
+from labs.emulator.opstate import interface_names, interface_state_op, lldp_interface_op, lldp_ops, neighbor_op
 from labs.emulator.txn import Change, Op
-from labs.spec import SwitchSpec
+from labs.files.spec import SwitchSpec
 from models.oc.tree import Tree
 
 

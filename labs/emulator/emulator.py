@@ -26,7 +26,7 @@ from labs.emulator.fullcheck import check_full, documents
 from labs.emulator.gnmi_service import GnmiService
 from labs.emulator.speccheck import check_spec, server_credentials
 from labs.emulator.txn import Change, Op
-from labs.spec import SwitchSpec
+from labs.files.spec import SwitchSpec
 from models.oc.tree import Tree
 
 if TYPE_CHECKING:

@@ -3,14 +3,14 @@
 ::
 
     EmulatorError
-    +-- PermanentError             the request or the spec is wrong: retrying cannot help
+    +-- EmulatorPermanentError     the request or the spec is wrong: retrying cannot help
     |   +-- SpecError              a SwitchSpec the emulator cannot serve (bad day-0, TLS, address)
     |   +-- InvalidRequest         a malformed gNMI request (bad path, value, mode)   INVALID_ARGUMENT
     |   |   +-- ConfigRejected     a Set whose result fails validation (.problems)    INVALID_ARGUMENT
     |   +-- PathNotFound           a Get of an exact path with no data                NOT_FOUND
     |   +-- Unsupported            an encoding, origin or feature the emulator lacks  UNIMPLEMENTED
     |   +-- Unauthenticated        missing or wrong username/password metadata        UNAUTHENTICATED
-    +-- TemporaryError             the target cannot answer now: retry with backoff
+    +-- EmulatorTemporaryError     the target cannot answer now: retry with backoff
         +-- Rebooting              a "reboot" fault is in progress                    UNAVAILABLE
         +-- InjectedFault          a fault rule fired (.code: any gRPC status)
 
@@ -28,19 +28,19 @@ class EmulatorError(Exception):
     """Root of every error the emulator raises on purpose."""
 
 
-class PermanentError(EmulatorError):
+class EmulatorPermanentError(EmulatorError):
     """The caller must change something; never retried."""
 
 
-class TemporaryError(EmulatorError):
+class EmulatorTemporaryError(EmulatorError):
     """Retry later."""
 
 
-class SpecError(PermanentError):
+class SpecError(EmulatorPermanentError):
     """A SwitchSpec the emulator cannot serve."""
 
 
-class InvalidRequest(PermanentError):
+class InvalidRequest(EmulatorPermanentError):
     """A malformed request; the message names the field or path and value."""
 
 
@@ -53,23 +53,23 @@ class ConfigRejected(InvalidRequest):
         super().__init__(f"Set rejected, {n} problem{'s' if n != 1 else ''}: " + "; ".join(self.problems))
 
 
-class PathNotFound(PermanentError):
+class PathNotFound(EmulatorPermanentError):
     """A Get of an exact path that holds no data."""
 
 
-class Unsupported(PermanentError):
+class Unsupported(EmulatorPermanentError):
     """An encoding, origin or feature the emulator does not implement."""
 
 
-class Unauthenticated(PermanentError):
+class Unauthenticated(EmulatorPermanentError):
     """Credentials missing or wrong (the message never holds the password)."""
 
 
-class Rebooting(TemporaryError):
+class Rebooting(EmulatorTemporaryError):
     """The switch is "rebooting" (a fault)."""
 
 
-class InjectedFault(TemporaryError):
+class InjectedFault(EmulatorTemporaryError):
     """A fault rule fired; the RPC fails with ``code``."""
 
     def __init__(self, code: grpc.StatusCode, message: str) -> None:

@@ -1,94 +1,86 @@
-"""The emulator host process (the contract in ``labs/spec.py``)::
+"""Many emulated switches in one process: one grpc.aio server per switch on
+its own port, one event loop, plus an optional admin service.
 
-    python -m labs.emulator.host --specs SPECS.json --ready READY.json
+In-process use (tests)::
 
-Starts every switch of SPECS.json (``specs_to_json`` output) and the admin
-service on its ``admin`` address, then writes READY.json atomically:
-``{"pid": N, "switches": {"sw1": "127.0.0.1:PORT", ...}, "admin": ADDRESS}``.
-Serves until SIGTERM (or SIGINT), stops everything and exits 0. A start-up
-failure exits non-zero with the reason on stderr and no READY file.
+    async with EmulatorHost.start(specs) as host:
+        host["sw1"].address            # "127.0.0.1:PORT"
+        host["sw1"].faults.fail(methods=["Set"], count=2)
+        host["sw1"].config_json()
+
+The emulator host process (``python -m labs.emulator.host_process``, the
+contract in ``labs/files/spec.py``) serves one of these.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
+import contextlib
 import logging
-import os
-import signal
-import sys
-import tempfile
-from pathlib import Path
-from typing import Any
+from collections.abc import AsyncIterator, Iterator, Sequence
 
-from labs.emulator.errors import EmulatorError
-from labs.emulator.hosting import EmulatorHost
-from labs.spec import SwitchSpec, specs_from_json
+from labs.emulator.admin import AdminServer
+from labs.emulator.emulator import Emulator
+from labs.emulator.errors import SpecError
+from labs.files.spec import SwitchSpec
 
-log = logging.getLogger("labs.emulator.host")
+log = logging.getLogger(__name__)
 
 
-def write_ready(path: Path, doc: dict[str, Any]) -> None:
-    """Write a JSON file atomically (temp file in the same directory, fsync, rename)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(doc, f, indent=2, sort_keys=True)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+class EmulatorHost:
+    def __init__(self, emulators: Sequence[Emulator]) -> None:
+        self._emulators = {e.name: e for e in emulators}
+        self._admin: AdminServer | None = None
 
-
-async def serve(specs: list[SwitchSpec], admin: str, ready: Path) -> int:
-    try:
-        host = await EmulatorHost.create(specs, admin=admin)
-    except EmulatorError as err:
-        sys.stderr.write(f"emulator host: {err}\n")
-        return 1
-    try:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+    @classmethod
+    async def create(cls, specs: Sequence[SwitchSpec], *, admin: str | None = None) -> EmulatorHost:
+        """Build every emulator (all specs are checked before a port is
+        taken), start them and the admin service on ``admin`` (None: no admin
+        service). On a failure everything started is stopped again."""
+        names = [s.name for s in specs]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise SpecError(f"switch names given twice: {', '.join(dupes)}")
+        host = cls([Emulator(s) for s in specs])
         try:
-            write_ready(ready, {"pid": os.getpid(), "switches": host.addresses, "admin": host.admin_address})
-        except OSError as err:
-            sys.stderr.write(f"emulator host: cannot write {ready}: {err}\n")
-            return 1
-        log.info("ready: %d switches, admin on %s", len(host), host.admin_address)
-        await stop.wait()
-        log.info("stopping")
-    finally:
-        await host.stop()
-    return 0
+            for emu in host:
+                await emu.start()
+            if admin is not None:
+                host._admin = await AdminServer.start(host._emulators, admin)
+        except BaseException:
+            await host.stop()
+            raise
+        log.info("emulator host: %d switches up", len(host))
+        return host
 
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def start(cls, specs: Sequence[SwitchSpec], *, admin: str | None = None) -> AsyncIterator[EmulatorHost]:
+        host = await cls.create(specs, admin=admin)
+        try:
+            yield host
+        finally:
+            await host.stop()
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
-        prog="python -m labs.emulator.host",
-        description="Serve one gNMI switch emulator per spec (the host process of labs/spec.py).",
-    )
-    p.add_argument("--specs", required=True, type=Path, help="specs_to_json output")
-    p.add_argument("--ready", required=True, type=Path, help="written once every switch listens")
-    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
-    args = p.parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
-    try:
-        specs, admin = specs_from_json(args.specs.read_text())
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        sys.stderr.write(f"emulator host: cannot read {args.specs}: {type(err).__name__}: {err}\n")
-        return 2
-    return asyncio.run(serve(specs, admin, args.ready))
+    async def stop(self) -> None:
+        if self._admin is not None:
+            await self._admin.stop()
+            self._admin = None
+        await asyncio.gather(*(e.stop(grace=0.2) for e in self))
 
+    def __getitem__(self, name: str) -> Emulator:
+        return self._emulators[name]
 
-if __name__ == "__main__":
-    sys.exit(main())
+    def __iter__(self) -> Iterator[Emulator]:
+        return iter(self._emulators.values())
+
+    def __len__(self) -> int:
+        return len(self._emulators)
+
+    @property
+    def addresses(self) -> dict[str, str]:
+        return {name: e.address for name, e in self._emulators.items()}
+
+    @property
+    def admin_address(self) -> str | None:
+        return self._admin.address if self._admin else None

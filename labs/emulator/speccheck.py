@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives import serialization
 
 from labs.emulator.datastore import Datastore
 from labs.emulator.errors import ConfigRejected, SpecError
-from labs.emulator.state import interface_names
+from labs.emulator.opstate import interface_names
 from labs.emulator.txn import Op
-from labs.spec import SwitchSpec
+from labs.files.spec import SwitchSpec
 from models.oc.path import ROOT
 from models.oc.tree import Tree
 from models.platforms import PortNameError, profile

@@ -6,7 +6,7 @@ network namespaces. ``fabric-cni`` runs inside the node's network namespace
 and a UTS namespace whose host name is the node's, exactly as a runtime on
 that node would run it.
 
-Host-global names carry ``fdv<pid>-`` (swept by :mod:`labs.vlan.testbed`
+Host-global names carry ``fdv<pid>-`` (swept by :mod:`labs.dataplane.testbed`
 when that pid is gone); sockets, state and logs live in a short directory
 ``/tmp/fdv<pid>-cni-*``, removed at the end.
 """
@@ -27,8 +27,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from labs.vlan import testbed
-from labs.vlan.process import TaggerProcess, start_tagger, stop_tagger
+from labs.dataplane import testbed
+from labs.dataplane.tagger import TaggerProcess, start_tagger, stop_tagger
 
 FABRIC_CNI = str(Path(sys.executable).parent / "fabric-cni")
 CNI_PATH = "/usr/lib/cni"

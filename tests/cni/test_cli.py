@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cni import errors
+from cni.plugin import errors
 
 FABRIC_CNI = str(Path(sys.executable).parent / "fabric-cni")
 

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from cni import errors
-from cni.config import (
+from cni.plugin import errors
+from cni.plugin.config import (
     DEFAULT_STATE_DIR,
     CniEnv,
     Pod,
@@ -16,7 +16,7 @@ from cni.config import (
     parse_env,
     parse_netconf,
 )
-from cni.errors import CniError
+from cni.plugin.errors import CniError
 from controller.api.nad import cni_config
 from models.ids import Vni
 from models.intent import Network

@@ -1,5 +1,6 @@
 """The plugin starts lean: grpc loads only when a command talks to fabricd,
-never for VERSION or a refused config (the number itself: bench cni)."""
+never for VERSION or a refused config (the number itself: bench cni), and
+pydantic (fabricd's settings) never."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import sys
 PROBE = """
 import io, json, os, sys
 sys.stdin = io.TextIOWrapper(io.BytesIO(sys.argv[1].encode()))
-from cni.main import main
+from cni.plugin.main import main
 code = main([])
 print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
 """
@@ -24,8 +25,9 @@ def loaded(env: dict[str, str], stdin: str) -> set[str]:
 
 def test_version_loads_no_grpc_nor_protobuf():
     mods = loaded({"CNI_COMMAND": "VERSION"}, "")
-    assert "cni.main" in mods
-    assert not {m for m in mods if m.split(".")[0] in ("grpc", "google", "proto", "asyncio", "subprocess", "yaml")}
+    assert "cni.plugin.main" in mods
+    heavy = ("grpc", "google", "asyncio", "subprocess", "yaml", "pydantic", "models", "labs")
+    assert not {m for m in mods if m.split(".")[0] in heavy or "_pb2" in m}  # the API's address constant only
 
 
 def test_a_refused_config_loads_no_grpc():
@@ -38,5 +40,7 @@ def test_a_refused_config_loads_no_grpc():
         "CNI_ARGS": "K8S_POD_NAMESPACE=a;K8S_POD_NAME=b;K8S_POD_UID=c",
     }
     mods = loaded(env, '{"cniVersion": "1.1.0", "name": "blue"}')
-    assert "cni.config" in mods
-    assert not {m for m in mods if m.split(".")[0] in ("grpc", "google", "proto", "asyncio")}
+    assert "cni.plugin.config" in mods
+    assert not {
+        m for m in mods if m.split(".")[0] in ("grpc", "google", "asyncio", "pydantic", "models") or "_pb2" in m
+    }

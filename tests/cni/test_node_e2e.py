@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from cni import errors
+from cni.plugin import errors
 from tests.cni.conftest import unix_fabric
 from tests.controller.fabric import eventually
 
@@ -61,7 +61,7 @@ async def test_status_up_down_and_limited(fabric, bed):
         pod = bed.pod("s")
         (await bed.cni("server1", "ADD", with_ips(conf, "10.11.0.1/24"), netns=pod)).ok()
         # the node's tagger dies (taking the pod's sub-interface): existing pods lost connectivity
-        from labs.vlan.process import stop_tagger
+        from labs.dataplane.tagger import stop_tagger
 
         stop_tagger(bed.nodes["server1"].tagger)
         doc = (await bed.cni("server1", "STATUS", conf, container="", ifname="", pod=None)).error(

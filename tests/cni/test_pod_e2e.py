@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from labs.vlan import testbed
+from labs.dataplane import testbed
 from tests.cni.nodebed import capture
 from tests.controller.fabric import eventually
 

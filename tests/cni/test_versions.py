@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from cni import versions
-from cni.errors import CniError
+from cni.plugin import versions
+from cni.plugin.errors import CniError
 from tests.golden_util import GOLDEN, check_json
 
 # what the macvlan plugin (1.1.1, speaking 1.0.0) answered in the lab

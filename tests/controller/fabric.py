@@ -16,13 +16,13 @@ import grpc
 import yaml
 
 from controller.settings.model import Settings
-from labs.build import build_specs
-from labs.emulator.hosting import EmulatorHost
-from labs.inventory import portmap
-from labs.lab import Lab
-from labs.material import Material, create_material
-from labs.spec import SwitchSpec
-from labs.topofile import load_lab
+from labs.emulator.host import EmulatorHost
+from labs.files.build import build_specs
+from labs.files.lab import Lab
+from labs.files.spec import SwitchSpec
+from labs.files.topofile import load_lab
+from labs.run.inventory import portmap
+from labs.run.material import Material, create_material
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
 from tests.stack import Stack, settings, stack
 

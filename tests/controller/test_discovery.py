@@ -16,7 +16,7 @@ from controller.discovery.lldp import Discovery
 from controller.gnmi.session import GnmiSession
 from controller.metrics import Metrics
 from controller.settings.inventory import load_inventory
-from labs.spec import LldpNeighborSpec
+from labs.files.spec import LldpNeighborSpec
 from proto.fabric.v1 import fabric_pb2_grpc
 from tests.controller.fabric import attach_req, create_networks, eventually, lab_fabric, trunk
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from labs.certs import create_ca, issue_client_cert, issue_server_cert, write_pair
+from labs.run.certs import create_ca, issue_client_cert, issue_server_cert, write_pair
 from tests.ctl.run import Result, ctl
 from tests.seedlab import offline_inventory
 from tests.stack import Stack, settings, stack

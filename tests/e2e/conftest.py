@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from labs.linux.names import ENV_PREFIX
-from labs.linux.sweep import sweep_dead_runs
-from labs.state import is_state_dir
-from labs.teardown import teardown
+from labs.dataplane.names import ENV_PREFIX
+from labs.dataplane.sweep import sweep_dead_runs
+from labs.run.statefile import is_state_dir
+from labs.run.teardown import teardown
 
 PREFIX = f"fdt{os.getpid()}-"
 

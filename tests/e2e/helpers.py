@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from labs import procs
-from labs.linux.netns import NETNS_DIR, mount_points
-from labs.state import LabState
+from labs.dataplane.netns import NETNS_DIR, mount_points
+from labs.run import procs
+from labs.run.statefile import LabState
 
 LLDP = "/lldp/interfaces/interface/neighbors/neighbor/state"
 DEADLINE = 30.0

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from labs import runner
-from labs.linux import endpoint
-from labs.topofile import load_lab
+from labs.dataplane import endpoint
+from labs.files.topofile import load_lab
+from labs.run import runner
 from tests.e2e import helpers as h
 from tests.labs.conftest import LABS
 from tests.labs.emulator import ocdocs

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from labs import procs, runner
+from labs.dataplane import netns
 from labs.errors import LabRunError
-from labs.linux import netns
-from labs.state import read_state
+from labs.run import procs, runner
+from labs.run.statefile import read_state
 from tests.e2e import helpers as h
 from tests.labs.conftest import LABS
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from labs.state import read_state
+from labs.run.statefile import read_state
 from tests.e2e import helpers as h
 from tests.labs.conftest import LABS
 from tests.labs.emulator import ocdocs

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from labs import pods, runner, scenario
-from labs.fabricd_proc import address
+from labs.pods import runtime, scenario
+from labs.run import runner
+from labs.run.fabricd_proc import address
 from tests.e2e import helpers as h
 
 pytestmark = pytest.mark.e2e
@@ -99,7 +100,7 @@ def test_the_seed_scenario(e2e_root):
 
         h.wait_for("red's VLAN off sw1", lambda: red not in sw1_port1_vlans() and blue in sw1_port1_vlans())
         assert f"eth1v{red}" not in h.links(state, "server1")  # its last user went
-        assert "pod-d" not in {r.name for r in pods.records(Path(state.state_dir))}
+        assert "pod-d" not in {r.name for r in runtime.records(Path(state.state_dir))}
         r = fabric_lab(state, "pod", "list")
         assert r.returncode == 0 and "default/pod-a\tserver1\trunning\tnet1 10.11.0.1/24" in r.stdout
 
@@ -115,7 +116,7 @@ def test_the_seed_scenario(e2e_root):
         assert "eth9" in r.stderr
         assert "pod-x" not in {a["pod_name"] for a in attachments(state)}
         assert not [n for n in os.listdir("/run/netns") if "pod-default.pod-x" in n]
-        assert "pod-x" not in {r.name for r in pods.records(Path(state.state_dir))}
+        assert "pod-x" not in {r.name for r in runtime.records(Path(state.state_dir))}
     finally:
         down = script("down", "--state-dir", str(sdir))
     assert down.returncode == 0, down.stdout + down.stderr

@@ -9,12 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from labs import runner
-from labs.topofile import load_lab
+from labs.files.topofile import load_lab
+from labs.run import runner
 
 LABS = Path(__file__).resolve().parents[2] / "labs"
-#: containerlab's schema (a copy; tests/data/README.md says where it comes from)
-SCHEMA = Path(__file__).resolve().parents[1] / "data" / "clab.schema.json"
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +25,7 @@ def dc():
     return load_lab(LABS / "dc-2s4l.clab.yml")
 
 
-# A real process honouring the host contract of labs/spec.py: it reads
+# A real process honouring the host contract of labs/files/spec.py: it reads
 # SPECS.json, listens on a 127.0.0.1 port per switch (and one for admin),
 # writes READY.json atomically and serves until SIGTERM. STANDIN_MODE=fail
 # exits 4 before READY, STANDIN_MODE=hang never writes READY;
@@ -97,7 +95,7 @@ def standin_host(tmp_path, monkeypatch):
 
 
 def pid_alive(pid: int) -> bool:
-    from labs import procs
+    from labs.run import procs
 
     st = procs.stat(pid)
     return st is not None and not st.zombie and os.path.exists(f"/proc/{pid}")

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from labs.build import PORT_MTU, build_specs, chassis_mac, day0, lldp_neighbors
-from labs.spec import Credentials, ServerTls, spec_from_dict, spec_to_dict, specs_from_json, specs_to_json
+from labs.files.build import PORT_MTU, build_specs, chassis_mac, day0, lldp_neighbors
+from labs.files.spec import Credentials, ServerTls, spec_from_dict, spec_to_dict, specs_from_json, specs_to_json
 from models.oc.path import parse
 from models.oc.tree import Tree
 from tests.labs.golden import check_golden

@@ -12,7 +12,7 @@ from cryptography import x509
 from cryptography.x509.verification import DNSName, IPAddress, PolicyBuilder, Store, VerificationError
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from labs.certs import (
+from labs.run.certs import (
     create_ca,
     identity,
     issue_client_cert,

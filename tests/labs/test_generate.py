@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from labs import generate as gen
-from labs.build import build_specs
-from labs.topofile import load_lab
+from labs.files import generate as gen
+from labs.files.build import build_specs
+from labs.files.topofile import load_lab
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from labs.inventory import inventory, portmap, to_yaml
-from labs.state import LabState, SwitchRecord
+from labs.run.inventory import inventory, portmap, to_yaml
+from labs.run.statefile import LabState, SwitchRecord
 from tests.labs.golden import check_golden
 
 

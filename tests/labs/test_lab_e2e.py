@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from labs import procs, runner
 from labs.cli import main
+from labs.run import procs, runner
 from tests.labs.conftest import LABS
 
 LLDP = "/lldp/interfaces/interface/neighbors/neighbor/state"
@@ -74,7 +74,7 @@ def lab(tmp_path, monkeypatch):
 
 
 def test_lldp_over_gnmi_matches_the_sidecar(lab):
-    from labs.topofile import load_lab
+    from labs.files.topofile import load_lab
 
     expect = load_lab(LABS / "seed.clab.yml").sidecar.expect.lldp
     with client(lab, "sw1") as gc:

@@ -7,15 +7,18 @@ import json
 import pytest
 import yaml
 
-from labs.generate import generate
-from tests.labs.conftest import LABS, SCHEMA
+from labs.files.generate import generate
+from tests.labs.conftest import LABS
+from tests.thirdparty import CLAB_SCHEMA, require
 
 
 @pytest.fixture(scope="module")
 def validator():
+    """containerlab's own schema, read from ../shared (or $FABRIC_CLAB_SCHEMA):
+    the tests that use it skip, saying where to get it, where it is absent."""
     import jsonschema
 
-    schema = json.loads(SCHEMA.read_text())
+    schema = json.loads(require(CLAB_SCHEMA).read_text())
     assert schema["$schema"].startswith("http://json-schema.org/draft-07")
     return jsonschema.Draft7Validator(schema)
 

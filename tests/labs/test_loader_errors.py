@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from labs.errors import LabFileError
-from labs.topofile import load_lab, parse_lab
+from labs.files.topofile import load_lab, parse_lab
 from tests.labs.golden import check_golden
 
 BASE: dict[str, Any] = {

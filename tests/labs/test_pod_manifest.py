@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from controller.api.nad import cni_config, manifest
-from labs import scenario
 from labs.errors import LabFileError
-from labs.pod_manifest import attachments, load_nads, load_pod, multus_config
+from labs.pods import scenario
+from labs.pods.manifest import attachments, load_nads, load_pod, multus_config
 from models.ids import Vni
 from models.intent import Network
 

@@ -1,5 +1,5 @@
 """fabric-lab up/status/inventory/down against a stand-in emulator host (a
-real process honouring the contract of labs/spec.py, see conftest.py). The
+real process honouring the contract of labs/files/spec.py, see conftest.py). The
 real emulator host arrives with labs/emulator."""
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from pathlib import Path
 
 import yaml
 
-from labs import procs
 from labs.cli import main
-from labs.spec import specs_from_json
-from labs.state import read_state
+from labs.files.spec import specs_from_json
+from labs.run import procs
+from labs.run.statefile import read_state
 from tests.labs.conftest import LABS, pid_alive
 
 SEED = str(LABS / "seed.clab.yml")

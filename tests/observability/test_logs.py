@@ -17,7 +17,7 @@ import grpc
 import pytest
 import yaml
 
-from labs.certs import create_ca, issue_client_cert, issue_server_cert, write_pair
+from labs.run.certs import create_ca, issue_client_cert, issue_server_cert, write_pair
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
 from tests.controller.fabric import FAST, attach_req, eventually, lab_fabric
 from tests.ctl.run import ctl

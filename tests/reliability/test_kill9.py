@@ -16,11 +16,11 @@ import grpc
 import pytest
 import yaml
 
-from labs.build import build_specs
-from labs.emulator.hosting import EmulatorHost
-from labs.inventory import portmap
-from labs.material import create_material
-from labs.topofile import load_lab
+from labs.emulator.host import EmulatorHost
+from labs.files.build import build_specs
+from labs.files.topofile import load_lab
+from labs.run.inventory import portmap
+from labs.run.material import create_material
 from models.oc.tree import Tree
 from models.platforms.openconfig import RENDERER, expand_vlans
 from models.settings import FabricSettings

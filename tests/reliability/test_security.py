@@ -13,9 +13,9 @@ import grpc
 import pytest
 import yaml
 
-from labs.certs import CertKey, create_ca, issue_client_cert, issue_server_cert
-from labs.material import load_ca
-from labs.spec import ServerTls
+from labs.files.spec import ServerTls
+from labs.run.certs import CertKey, create_ca, issue_client_cert, issue_server_cert
+from labs.run.material import load_ca
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
 from tests.controller.fabric import attach_req, eventually, lab_fabric
 

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from cni.vlanif import VlanError, kernel_has_8021q
-from labs.vlan import testbed
+from cni.vlan.errors import VlanError
+from cni.vlan.kernel import kernel_has_8021q
+from labs.dataplane import testbed
 
 ROOT = Path(__file__).resolve().parents[2]
 

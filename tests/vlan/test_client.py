@@ -10,15 +10,10 @@ import threading
 
 import pytest
 
-from cni.vlanif import (
-    KernelVlanBackend,
-    TaggerVlanBackend,
-    VlanError,
-    VlanInvalid,
-    VlanUnreachable,
-    VlanUnsupported,
-    backend_for,
-)
+from cni.vlan.backend import backend_for
+from cni.vlan.client import TaggerVlanBackend
+from cni.vlan.errors import VlanError, VlanInvalid, VlanUnreachable, VlanUnsupported
+from cni.vlan.kernel import KernelVlanBackend
 from tests.vlan.conftest import kernel_8021q
 
 
@@ -56,7 +51,7 @@ def test_no_tagger_is_unreachable_and_temporary(tmp_path):
         TaggerVlanBackend(sock).ensure("eth1", 10)
     assert str(e.value) == (
         f"VLAN 10 of eth1: the tagger at {sock} does not answer (No such file or directory); is "
-        f"`python -m labs.vlan.tagger --socket {sock}` running in this network namespace?"
+        f"`python -m cni.vlan.tagger --socket {sock}` running in this network namespace?"
     )
     assert e.value.temporary and (e.value.parent, e.value.vlan) == ("eth1", 10)
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from labs.vlan.frames import (
+from cni.vlan.tagger.frames import (
     ETH_P_8021AD,
     ETH_P_8021Q,
     PACKET_AUXDATA,

@@ -9,14 +9,16 @@ import textwrap
 
 import pytest
 
-from cni import vlanif
-from cni.vlanif import KernelVlanBackend, VlanUnsupported, backend_for, kernel_has_8021q
-from labs.vlan import testbed
+from cni.vlan import kernel
+from cni.vlan.backend import backend_for
+from cni.vlan.errors import VlanUnsupported
+from cni.vlan.kernel import KernelVlanBackend, kernel_has_8021q
+from labs.dataplane import testbed
 from tests.vlan.conftest import kernel_8021q, ns_python
 
 WAY_OUT = (
     "boot a kernel with CONFIG_VLAN_8021Q=y or =m (stock Debian/Ubuntu kernels have it as module 8021q), "
-    "or use the userspace tagger: run `python -m labs.vlan.tagger --socket PATH` in this network namespace "
+    "or use the userspace tagger: run `python -m cni.vlan.tagger --socket PATH` in this network namespace "
     'and pick backend_for("tagger", tagger_socket=PATH)'
 )
 
@@ -41,7 +43,7 @@ def test_the_kernel_backend_says_there_is_no_8021q_and_the_way_out():
 @pytest.mark.e2e
 def test_the_probe_creates_nothing():
     before = testbed.ip("-o", "link", "show")
-    found, said = vlanif.probe_8021q.__wrapped__()
+    found, said = kernel.probe_8021q.__wrapped__()
     assert found is kernel_has_8021q()
     assert said == ("VLAN properties not specified" if found else "Unknown device type")
     assert testbed.ip("-o", "link", "show") == before
@@ -50,7 +52,7 @@ def test_the_probe_creates_nothing():
 NETLINK_LIFECYCLE = textwrap.dedent(
     """
     import errno, json, struct, socket
-    from cni import netlink
+    from cni.vlan import netlink
     out = {}
     with netlink.Rtnl() as nl:
         parent = nl.get_link("trunk-a")
@@ -96,7 +98,8 @@ def test_the_netlink_calls_of_the_kernel_backend_work(pair):
 KERNEL_BACKEND = textwrap.dedent(
     """
     import json, subprocess
-    from cni.vlanif import KernelVlanBackend, VlanError
+    from cni.vlan.errors import VlanError
+    from cni.vlan.kernel import KernelVlanBackend
     b = KernelVlanBackend()
     out = {}
     try:

@@ -1,17 +1,11 @@
-"""The interface naming rule and the request checks of cni/vlanif.py."""
+"""The interface naming rule and the request checks of the VLAN seam (cni/vlan/names.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from cni.vlanif import (
-    KERNEL_SEP,
-    VlanInvalid,
-    check_request,
-    ifname_problem,
-    vlan_ifname,
-    vlan_problem,
-)
+from cni.vlan.errors import VlanInvalid
+from cni.vlan.names import KERNEL_SEP, check_request, ifname_problem, vlan_ifname, vlan_problem
 
 
 def test_short_names_are_parent_v_vlan():
@@ -70,15 +64,18 @@ def test_check_request_names_parent_vlan_and_every_problem():
 
 
 def test_the_seam_imports_lean():
-    """The CNI plugin is a short-lived process: the seam pulls in no
-    asyncio, subprocess, logging, dataclasses or lab code."""
+    """The CNI plugin is a short-lived process: the seam (both backends and
+    the tagger's wire protocol) pulls in no asyncio, subprocess, logging,
+    lab or plugin code, nor the tagger process. (dataclasses it may: the
+    plugin's own config is made of them, so it is loaded anyway.)"""
     import subprocess
     import sys
 
-    code = "import sys; import cni.vlanif; print(' '.join(sorted(sys.modules)))"
+    code = "import sys; import cni.vlan.backend; print(' '.join(sorted(sys.modules)))"
     loaded = set(
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     )
-    assert "cni.vlanif" in loaded and "cni.netlink" in loaded
-    heavy = {"asyncio", "subprocess", "logging", "dataclasses", "labs", "grpc", "yaml", "hashlib", "threading"}
+    assert {"cni.vlan.kernel", "cni.vlan.client", "cni.vlan.protocol", "cni.vlan.netlink"} <= loaded
+    heavy = {"asyncio", "subprocess", "logging", "labs", "grpc", "yaml", "hashlib", "threading", "pydantic"}
     assert not heavy & loaded
+    assert not {m for m in loaded if m.startswith(("cni.plugin", "cni.vlan.tagger"))}

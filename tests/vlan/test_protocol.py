@@ -9,11 +9,11 @@ import json
 
 import pytest
 
-from cni.vlanif import VlanError, VlanInvalid, VlanUnsupported, encode_request, parse_response
-from labs.vlan import protocol
-from labs.vlan.forward import Tagger
-from labs.vlan.protocol import Ensure, ProtocolError, Query, Release, parse_request
-from labs.vlan.tagger import answer
+from cni.vlan import protocol
+from cni.vlan.errors import VlanError, VlanInvalid, VlanUnsupported
+from cni.vlan.protocol import Ensure, ProtocolError, Query, Release, encode_request, parse_request, parse_response
+from cni.vlan.tagger.forward import Tagger
+from cni.vlan.tagger.server import answer
 from tests.golden_util import GOLDEN, check_text
 
 BAD_REQUESTS = [

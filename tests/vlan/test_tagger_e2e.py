@@ -15,7 +15,7 @@ import textwrap
 
 import pytest
 
-from labs.vlan import testbed
+from labs.dataplane import testbed
 from tests.vlan.conftest import links, mac_of, ns_python, ping, ping_ok
 
 pytestmark = pytest.mark.e2e
@@ -132,7 +132,7 @@ def test_taps_follow_the_trunk_mtu(tmp_path):
 RAW_FRAMES = textwrap.dedent(
     """
     import socket
-    from labs.vlan.frames import insert_tag
+    from cni.vlan.tagger.frames import insert_tag
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind(("trunk-b", 0))
     frame = bytes.fromhex("ffffffffffff020000000099") + b"\\x88\\xb5" + b"fabricd test frame".ljust(46, b".")
@@ -181,7 +181,8 @@ def test_ensure_is_idempotent_and_release_removes_the_tap(pair):
 
 
 def test_ensure_errors_name_parent_vlan_and_cause(pair):
-    from cni.vlanif import TaggerVlanBackend, VlanInvalid
+    from cni.vlan.client import TaggerVlanBackend
+    from cni.vlan.errors import VlanInvalid
 
     client = pair.tagger_a.client()
     with pytest.raises(VlanInvalid) as e:
@@ -208,7 +209,7 @@ def test_a_client_in_the_taggers_namespace_uses_the_default_backend(pair):
     code = textwrap.dedent(
         """
         import sys
-        from cni.vlanif import backend_for
+        from cni.vlan.backend import backend_for
         b = backend_for("auto", tagger_socket=sys.argv[1])
         print(b.name, b.ensure("trunk-b", 42))
         b.release("trunk-b", 42)

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from labs import procs
+from labs.dataplane import testbed
+from labs.dataplane.tagger import start_tagger, stop_tagger
 from labs.errors import LabRunError
-from labs.vlan import testbed
-from labs.vlan.process import start_tagger, stop_tagger
+from labs.run import procs
 from tests.vlan.conftest import links
 
 pytestmark = pytest.mark.e2e

@@ -31,15 +31,15 @@ import subprocess
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from labs.dataplane.cmd import arun
 from labs.emulator.errors import SpecError
 from labs.emulator.linux import frrvni, kernel, lldpmap
 from labs.emulator.linux.overlay import Overlay, overlay
 from labs.emulator.linux.vlanports import VlanPortError, VlanPorts, vlan_ports
-from labs.emulator.state import interface_names, interface_state_op, lldp_interface_op
+from labs.emulator.opstate import interface_names, interface_state_op, lldp_interface_op
 from labs.emulator.txn import Change, Op
 from labs.errors import LabCommandError
-from labs.linux.cmd import arun
-from labs.spec import SwitchSpec
+from labs.files.spec import SwitchSpec
 from models.oc.path import Elem, Path
 from models.oc.tree import Tree
 

@@ -8,7 +8,7 @@ in the in-memory dataplane.
 
 One translation is deliberate: lldpd cannot advertise an interface name
 holding a ``/``, so an emulated switch advertises ``ethernet-1/N`` with the
-*local* subtype (:mod:`labs.linux.lldpd`); a LOCAL port id that is a port
+*local* subtype (:mod:`labs.dataplane.lldpd`); a LOCAL port id that is a port
 name of the openconfig platform is reported as the INTERFACE_NAME the
 emulated switch means, exactly as ``dataplane: none`` reports it.
 """
@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from labs.emulator.state import lldp_interface
+from labs.emulator.opstate import lldp_interface
 from labs.emulator.txn import Op
 from models.oc.path import Elem, Path
 from models.platforms import PortNameError, profile

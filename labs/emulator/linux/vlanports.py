@@ -1,9 +1,9 @@
 """VLAN ``L`` of a switch's trunk port as an untagged interface in the
-switch's namespace: the VLAN backend seam (``cni.vlanif``) driven from the
+switch's namespace: the VLAN backend seam (``cni.vlan``) driven from the
 emulator host in the root namespace.
 
 * ``tagger``: the userspace 802.1Q tagger running in the switch namespace
-  (started by the runner, ``labs.vlan``), asked over its control socket;
+  (started by the runner, ``cni.vlan.tagger``), asked over its control socket;
   its taps are named ``<port>v<L>``.
 * ``kernel``: 802.1Q sub-interfaces ``<port>.<L>``, made with ``ip -n NS``
   (kernels with CONFIG_VLAN_8021Q).
@@ -16,10 +16,12 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
-from cni.vlanif import KERNEL_SEP, TaggerVlanBackend, VlanError, vlan_ifname
+from cni.vlan.client import TaggerVlanBackend
+from cni.vlan.errors import VlanError
+from cni.vlan.names import KERNEL_SEP, vlan_ifname
+from labs.dataplane.cmd import arun
 from labs.errors import LabCommandError
-from labs.linux.cmd import arun
-from labs.spec import LinuxSwitchSpec
+from labs.files.spec import LinuxSwitchSpec
 
 
 class VlanPortError(Exception):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from labs.spec import LldpNeighborSpec, SwitchSpec
+from labs.files.spec import LldpNeighborSpec, SwitchSpec
 
 NI = "/network-instances/network-instance"
 DEFAULT = f"{NI}[name=default]"

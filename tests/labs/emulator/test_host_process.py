@@ -1,4 +1,4 @@
-"""The host process contract of labs/spec.py: ``python -m labs.emulator.host
+"""The host process contract of labs/files/spec.py: ``python -m labs.emulator.host_process
 --specs SPECS.json --ready READY.json``."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from labs.emulator.admin_client import AdminClient
-from labs.spec import specs_to_json
+from labs.files.spec import specs_to_json
 from tests.labs.emulator import ocdocs as d
 from tests.labs.emulator.conftest import DEADLINE, in_thread, wait_for
 
@@ -24,7 +24,7 @@ async def start(specs_file: Path, ready: Path) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "labs.emulator.host",
+        "labs.emulator.host_process",
         "--specs",
         str(specs_file),
         "--ready",

@@ -14,7 +14,7 @@ from pygnmi.spec.v080 import gnmi_pb2, gnmi_pb2_grpc
 
 from labs.emulator import EmulatorHost, SpecError
 from labs.emulator.emulator import Emulator
-from labs.spec import Credentials, ServerTls
+from labs.files.spec import Credentials, ServerTls
 from models.oc.path import Path as OcPath
 from tests.labs.emulator import ocdocs as d
 from tests.labs.emulator import pki

@@ -14,7 +14,7 @@ from labs.emulator.datastore import Datastore
 from labs.emulator.errors import ConfigRejected, SpecError
 from labs.emulator.speccheck import check_spec, load_config
 from labs.emulator.txn import Op
-from labs.spec import LldpNeighborSpec
+from labs.files.spec import LldpNeighborSpec
 from models.oc.path import Path
 from tests.golden_util import GOLDEN as GOLDEN_DIR
 from tests.golden_util import check_text

@@ -1,0 +1,71 @@
+"""The Detach calls owed to fabricd.
+
+**DEL while fabricd is down** succeeds: the pod side and the sub-interface
+go at once, and the Detach is written to the node's records
+(``pendingDetach``). The next run on that node that reaches the same
+fabricd (ADD, DEL, GC or STATUS; runtimes call STATUS every few seconds)
+sends it, holding the node's lock so that a new ADD of the same pod
+interface cannot be overtaken; an ADD of the same pod interface drops what
+was owed for it. GC is the backstop: fabricd removes every attachment of
+the node on the network that the runtime no longer lists.
+"""
+
+from __future__ import annotations
+
+import time
+
+from cni.plugin.context import Run
+from cni.plugin.controller import AttachmentRef
+from cni.plugin.errors import CniError
+from cni.plugin.records import PendingDetach
+
+FLUSH_MAX = 16  # Detach calls per run
+FLUSH_TIMEOUT_S = 2.0
+
+
+def owe_detach(run: Run, ref: AttachmentRef, container_id: str) -> None:
+    with run.store.locked() as st:
+        st.pending.append(
+            PendingDetach(
+                controller=run.conf.controller,
+                pod_namespace=ref.pod_namespace,
+                pod_name=ref.pod_name,
+                pod_uid=ref.pod_uid,
+                network=ref.network,
+                ifname=ref.ifname,
+                container_id=container_id,
+                since=time.time(),
+            )
+        )
+
+
+def flush_pending(run: Run) -> int:
+    """Send the Detach calls owed to this run's fabricd; how many went."""
+    if not any(p.controller == run.conf.controller for p in run.store.read().pending):
+        return 0
+    sent = 0
+    with run.store.locked() as st:
+        keep = []
+        for p in st.pending:
+            if p.controller != run.conf.controller or sent >= FLUSH_MAX:
+                keep.append(p)
+                continue
+            ref = AttachmentRef(
+                pod_namespace=p.pod_namespace,
+                pod_name=p.pod_name,
+                pod_uid=p.pod_uid,
+                network=p.network,
+                ifname=p.ifname,
+            )
+            try:
+                run.controller().detach(ref, container_id=p.container_id, timeout=FLUSH_TIMEOUT_S)
+            except CniError as e:
+                if e.temporary:
+                    keep.append(p)
+                    continue
+                run.notes.append(f"owed Detach of {ref} given up: {e.msg}")
+            sent += 1
+        st.pending = keep
+    if sent:
+        run.notes.append(f"sent {sent} owed Detach call(s)")
+    return sent

@@ -1,0 +1,249 @@
+"""The node's local records: the pod interfaces fabric-cni made, the users of
+each shared VLAN sub-interface, and Detach calls still owed to fabricd.
+
+One directory per node, because a lab runs several "nodes" on one host and
+the path is host-global::
+
+    <stateDir>/<node>/           0700; stateDir: config, $FABRIC_CNI_STATE_DIR, /run/fabric-cni
+      lock                       flock(2): one plugin run at a time reads and changes state.json
+      state.json                 NodeState, replaced atomically (write + rename)
+      log.jsonl                  one JSON line per run; the previous MiB in log.jsonl.1
+
+``state.json``::
+
+    {"version": 1, "node": "server1",
+     "attachments": {KEY: Record},            KEY = "<CNI network>/<container ID>/<ifname>"
+     "vlans": {"eth1/10": VlanUse},           users: the KEYs of records on it
+     "pendingDetach": [PendingDetach]}        DELs whose Detach fabricd did not hear yet
+
+A sub-interface is ensured when its first user comes and released when its
+last user goes, both under the lock, so concurrent ADDs and DELs of pods on
+one VLAN never race. Errors: CniError 5 (the directory cannot be used or
+state.json is unreadable), 11 (the lock is held too long).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import errno
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from cni.plugin.errors import IO_FAILURE, TRY_AGAIN, CniError
+
+VERSION = 1
+LOCK_TIMEOUT_S = 30.0
+LOG_MAX_BYTES = 1 << 20
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Record:
+    """One pod interface made by ADD."""
+
+    key: str
+    network: str  # the CNI network name
+    fabric_network: str  # NAMESPACE/NAME at fabricd
+    container_id: str
+    ifname: str
+    netns: str
+    pod_namespace: str
+    pod_name: str
+    pod_uid: str
+    uplink: str
+    vlan: int
+    subif: str  # the shared VLAN sub-interface (the macvlan's master)
+    backend: str  # kernel | tagger
+    controller: str
+    delegate: dict[str, Any]  # the delegate's config as sent for ADD
+    result: dict[str, Any] | None = None  # the delegate's result (1.1.0 shape); None while ADD runs
+    created: float = 0.0
+
+
+@dataclasses.dataclass(slots=True, kw_only=True)
+class VlanUse:
+    parent: str
+    vlan: int
+    ifname: str
+    backend: str
+    users: list[str]
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class PendingDetach:
+    controller: str
+    pod_namespace: str
+    pod_name: str
+    pod_uid: str
+    network: str  # NAMESPACE/NAME
+    ifname: str
+    container_id: str
+    since: float
+
+
+def record_key(network: str, container_id: str, ifname: str) -> str:
+    return f"{network}/{container_id}/{ifname}"
+
+
+def vlan_key(parent: str, vlan: int) -> str:
+    return f"{parent}/{vlan}"
+
+
+@dataclasses.dataclass(slots=True, kw_only=True)
+class NodeState:
+    node: str
+    attachments: dict[str, Record] = dataclasses.field(default_factory=dict)
+    vlans: dict[str, VlanUse] = dataclasses.field(default_factory=dict)
+    pending: list[PendingDetach] = dataclasses.field(default_factory=list)
+
+    def add_user(self, *, parent: str, vlan: int, ifname: str, backend: str, key: str) -> None:
+        use = self.vlans.setdefault(
+            vlan_key(parent, vlan), VlanUse(parent=parent, vlan=vlan, ifname=ifname, backend=backend, users=[])
+        )
+        if key not in use.users:
+            use.users.append(key)
+
+    def drop_user(self, *, parent: str, vlan: int, key: str) -> VlanUse | None:
+        """Remove ``key`` from the users; the VlanUse if that was the last."""
+        vk = vlan_key(parent, vlan)
+        use = self.vlans.get(vk)
+        if use is None:
+            return None
+        if key in use.users:
+            use.users.remove(key)
+        if use.users:
+            return None
+        del self.vlans[vk]
+        return use
+
+    def drop_pending(self, *, pod_uid: str, network: str, ifname: str) -> None:
+        """A new ADD of this pod interface supersedes Detach calls owed for it."""
+        self.pending = [
+            p for p in self.pending if not (p.pod_uid == pod_uid and p.network == network and p.ifname == ifname)
+        ]
+
+    def to_json(self) -> str:
+        doc = {
+            "version": VERSION,
+            "node": self.node,
+            "attachments": {k: dataclasses.asdict(r) for k, r in sorted(self.attachments.items())},
+            "vlans": {k: dataclasses.asdict(v) for k, v in sorted(self.vlans.items())},
+            "pendingDetach": [dataclasses.asdict(p) for p in self.pending],
+        }
+        return json.dumps(doc, indent=1, sort_keys=True) + "\n"
+
+    @staticmethod
+    def from_json(text: str, node: str) -> NodeState:
+        doc = json.loads(text)
+        if doc.get("version") != VERSION:
+            raise ValueError(f"state version {doc.get('version')!r}, this fabric-cni reads {VERSION}")
+        return NodeState(
+            node=node,
+            attachments={k: Record(**r) for k, r in doc.get("attachments", {}).items()},
+            vlans={k: VlanUse(**v) for k, v in doc.get("vlans", {}).items()},
+            pending=[PendingDetach(**p) for p in doc.get("pendingDetach", [])],
+        )
+
+
+class NodeStore:
+    """The state directory of one node."""
+
+    def __init__(self, root: str, node: str, *, log_max_bytes: int = LOG_MAX_BYTES) -> None:
+        self.dir = Path(root) / node
+        self.node = node
+        self.log_max_bytes = log_max_bytes
+
+    @property
+    def file(self) -> Path:
+        return self.dir / "state.json"
+
+    def _mkdir(self) -> None:
+        try:
+            self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as e:
+            raise CniError(IO_FAILURE, f"cannot create the state directory {self.dir}: {e.strerror}") from None
+
+    def read(self) -> NodeState:
+        """The state without the lock (for looking, never for changing)."""
+        try:
+            text = self.file.read_text()
+        except FileNotFoundError:
+            return NodeState(node=self.node)
+        except OSError as e:
+            raise CniError(IO_FAILURE, f"cannot read {self.file}: {e.strerror}") from None
+        try:
+            return NodeState.from_json(text, self.node)
+        except (ValueError, TypeError, KeyError) as e:
+            raise CniError(
+                IO_FAILURE,
+                f"{self.file} is not a state file this fabric-cni understands ({e}); it counts the users of "
+                "VLAN sub-interfaces, so it is not replaced automatically: inspect it, then move it away",
+            ) from None
+
+    @contextlib.contextmanager
+    def locked(self, timeout: float = LOCK_TIMEOUT_S) -> Iterator[NodeState]:
+        """The state under the node's lock; written back when the block ends
+        without an exception and the state changed."""
+        self._mkdir()
+        try:
+            fd = os.open(self.dir / "lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as e:
+            raise CniError(IO_FAILURE, f"cannot open {self.dir / 'lock'}: {e.strerror}") from None
+        try:
+            _flock(fd, timeout, self.dir / "lock")
+            state = self.read()
+            before = state.to_json()
+            yield state
+            after = state.to_json()
+            if after != before:
+                self._write(after)
+        finally:
+            os.close(fd)  # releases the lock
+
+    def _write(self, text: str) -> None:
+        tmp = self.dir / ".state.json.tmp"
+        try:
+            with open(tmp, "w") as fh:
+                fh.write(text)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.file)
+        except OSError as e:
+            raise CniError(IO_FAILURE, f"cannot write {self.file}: {e.strerror}") from None
+
+    def log(self, entry: dict[str, Any]) -> None:
+        """Append one line to log.jsonl (best effort: never fails a run)."""
+        path = self.dir / "log.jsonl"
+        line = json.dumps(entry, sort_keys=True, default=str) + "\n"
+        with contextlib.suppress(OSError):
+            self._mkdir_quiet()
+            if path.exists() and path.stat().st_size > self.log_max_bytes:
+                os.replace(path, self.dir / "log.jsonl.1")
+            with open(path, "a") as fh:
+                fh.write(line)
+
+    def _mkdir_quiet(self) -> None:
+        self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def _flock(fd: int, timeout: float, path: Path) -> None:
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except OSError as e:
+            if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise CniError(IO_FAILURE, f"cannot lock {path}: {e.strerror}") from None
+        if time.monotonic() > deadline:
+            raise CniError(
+                TRY_AGAIN, f"{path} is locked by another fabric-cni run for more than {timeout:.0f} s; try again"
+            )
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
