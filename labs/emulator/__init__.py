@@ -30,8 +30,8 @@ from labs.emulator.errors import (
     ConfigRejected,
     EmulatorError,
     EmulatorPermanentError,
-    SpecError,
     EmulatorTemporaryError,
+    SpecError,
 )
 from labs.emulator.faults import Counters
 from labs.emulator.host import EmulatorHost
@@ -43,6 +43,6 @@ __all__ = [
     "EmulatorError",
     "EmulatorHost",
     "EmulatorPermanentError",
-    "SpecError",
     "EmulatorTemporaryError",
+    "SpecError",
 ]
