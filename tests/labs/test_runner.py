@@ -13,6 +13,7 @@ import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -241,24 +242,47 @@ def test_explicit_state_dir_and_changed_lab_files(standin_host, capsys, tmp_path
     assert not sdir.exists()
 
 
-def test_the_linux_dataplane_needs_root(standin_host, tmp_path):
-    """As a user without root (setpriv to nobody), --dataplane linux is
-    refused with the way out, before anything is created."""
-    setpriv = shutil.which("setpriv")
-    assert setpriv, "util-linux (setpriv) is in scripts/apt-packages.txt"
-    env = dict(os.environ, FABRIC_LAB_STATE_DIR=str(tmp_path / "nobody"))
-    proc = subprocess.run(
-        [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m", "labs.cli", "up", SEED],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=str(LABS.parent),
-    )
-    assert proc.returncode == 1, proc.stderr
-    assert "dataplane linux needs root" in proc.stderr and "--dataplane none" in proc.stderr
-    assert not (tmp_path / "nobody").exists()
+NOBODY_UP = """
+import importlib, os, pkgutil, sys
+import labs, labs.cli
+for m in pkgutil.walk_packages(labs.__path__, "labs."):  # all of fabric-lab, loaded while the checkout is readable
+    importlib.import_module(m.name)
+os.setgroups([])
+os.setresgid(65534, 65534, 65534)
+os.setresuid(65534, 65534, 65534)
+os.chdir("/")
+sys.exit(labs.cli.main(["up", sys.argv[1]]))
+"""
+
+
+def test_the_linux_dataplane_needs_root(standin_host):
+    """As a user without root (uid/gid 65534, nobody), --dataplane linux is
+    refused with the way out, before anything is created. The process starts
+    as root only to load its code (the checkout may sit where other users
+    cannot read, e.g. under /root or in a mktemp -d folder), then drops every
+    privilege before fabric-lab runs; the lab files it reads are copied where
+    nobody can read them."""
+    shared = Path(tempfile.mkdtemp(prefix="fabric-lab-nobody-", dir="/tmp"))
+    try:
+        shared.chmod(0o755)
+        for f in ("seed.clab.yml", "seed.fabric.yml"):
+            shutil.copy(LABS / f, shared / f)
+            (shared / f).chmod(0o644)
+        env = dict(os.environ, FABRIC_LAB_STATE_DIR=str(shared / "state"))
+        proc = subprocess.run(
+            [sys.executable, "-c", NOBODY_UP, str(shared / "seed.clab.yml")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            cwd=str(LABS.parent),
+        )
+        assert proc.returncode == 1, proc.stderr
+        assert "dataplane linux needs root" in proc.stderr and "--dataplane none" in proc.stderr
+        assert not (shared / "state").exists()
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
 
 
 def test_malformed_lab_file(standin_host, capsys, tmp_path):
