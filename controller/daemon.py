@@ -214,5 +214,10 @@ class Daemon:
 
     async def _remind_insecure(self) -> None:
         while True:
-            log.warning("api.insecure", message="the API runs without TLS or client authentication (development only)")
+            log.warning(
+                "api.insecure",
+                message="the API runs without TLS or client authentication (development only): every caller is an "
+                "operator and may create and delete networks and attach or detach any pod of any node",
+                listen=",".join(self.api_addresses),
+            )
             await asyncio.sleep(INSECURE_REMINDER)

@@ -9,8 +9,13 @@ and a switch or request; text or JSON lines; secrets redacted in one place.
 
 Secrets: values registered with :func:`register_secret` (switch passwords)
 and the body lines of PEM keys registered with :func:`register_key` are
-replaced by ``***`` in every line; fields named like a secret (password,
-token, private_key, ...) are never printed.
+replaced by ``***`` in the message, every field value and every traceback
+*before* a line is serialised (so quoting or JSON escaping cannot hide a
+secret from the search), in its raw form and in the escaped forms messages
+quote values with (``repr``, JSON); a secret shorter than 4 characters is
+replaced where it stands as a whole word, longer ones wherever they appear. Fields named
+like a secret (password, token, private_key, ...) are never printed. A field
+value is cut at ``FIELD_MAX`` characters (requests carry untrusted strings).
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-_SECRETS: set[str] = set()
+SHORT_SECRET = 4
+FIELD_MAX = 1024
 _SECRET_FIELDS = re.compile(r"(password|passwd|secret|token|private_key|key_pem)", re.I)
 REDACTED = "***"
 _REQUEST: contextvars.ContextVar[str] = contextvars.ContextVar("fabricd_request", default="")
@@ -41,10 +47,35 @@ def request_scope(request_id: str) -> Iterator[None]:
         _REQUEST.reset(token)
 
 
+class _Secrets:
+    """The process's secrets and one pattern finding any of them."""
+
+    def __init__(self) -> None:
+        self.values: set[str] = set()
+        self.pattern: re.Pattern[str] | None = None
+
+    def add(self, value: str) -> None:
+        if value and value not in self.values:
+            # messages quote values (repr, JSON): their escaped forms are the same secret
+            self.values |= {
+                value,
+                repr(value)[1:-1],
+                json.dumps(value)[1:-1],
+                json.dumps(value, ensure_ascii=False)[1:-1],
+            }
+            parts = [
+                re.escape(s) if len(s) >= SHORT_SECRET else rf"(?<![\w]){re.escape(s)}(?![\w])"
+                for s in sorted(self.values, key=len, reverse=True)
+            ]
+            self.pattern = re.compile("|".join(parts))
+
+
+_SECRETS = _Secrets()
+
+
 def register_secret(value: str) -> None:
     """A value (a switch password, a key) that must never appear in a log line."""
-    if value and len(value) >= 4:
-        _SECRETS.add(value)
+    _SECRETS.add(value)
 
 
 def register_key(pem: bytes) -> None:
@@ -53,14 +84,13 @@ def register_key(pem: bytes) -> None:
     for raw in pem.decode(errors="replace").splitlines():
         line = raw.strip()
         if line and not line.startswith("-----") and len(line) >= 16:
-            _SECRETS.add(line)
+            register_secret(line)
 
 
 def redact(text: str) -> str:
-    for s in _SECRETS:
-        if s in text:
-            text = text.replace(s, REDACTED)
-    return text
+    """``text`` with every registered secret replaced (raw text, before quoting)."""
+    pattern = _SECRETS.pattern
+    return text if pattern is None else pattern.sub(REDACTED, text)
 
 
 class BoundLogger:
@@ -102,7 +132,17 @@ def get_logger(component: str, **fields: Any) -> BoundLogger:
 
 
 def _clean(fields: dict[str, Any]) -> dict[str, Any]:
-    return {k: (REDACTED if _SECRET_FIELDS.search(k) else v) for k, v in fields.items()}
+    """Field values as they may be printed: secrets out, long values cut."""
+    out: dict[str, Any] = {}
+    for k, v in fields.items():
+        if _SECRET_FIELDS.search(k):
+            out[k] = REDACTED
+        elif isinstance(v, bool | int | float) or v is None:
+            out[k] = v
+        else:
+            text = redact(v if isinstance(v, str) else str(v))
+            out[k] = text if len(text) <= FIELD_MAX else f"{text[:FIELD_MAX]}... ({len(text)} characters)"
+    return out
 
 
 class TextFormatter(logging.Formatter):
@@ -110,10 +150,10 @@ class TextFormatter(logging.Formatter):
         fields = _clean(getattr(record, "fabric", {}))
         ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z"
         kv = " ".join(f"{k}={_text(v)}" for k, v in fields.items())
-        line = f"{ts} {record.levelname.lower():7} {record.getMessage()} {kv}".rstrip()
+        line = f"{ts} {record.levelname.lower():7} {redact(record.getMessage())} {kv}".rstrip()
         if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
-        return redact(line)
+            line += "\n" + redact(self.formatException(record.exc_info))
+        return line
 
 
 class JsonFormatter(logging.Formatter):
@@ -121,12 +161,12 @@ class JsonFormatter(logging.Formatter):
         doc: dict[str, Any] = {
             "ts": round(record.created, 3),
             "level": record.levelname.lower(),
-            "event": record.getMessage(),
+            "event": redact(record.getMessage()),
             **_clean(getattr(record, "fabric", {})),
         }
         if record.exc_info:
-            doc["exception"] = self.formatException(record.exc_info)
-        return redact(json.dumps(doc, default=str))
+            doc["exception"] = redact(self.formatException(record.exc_info))
+        return json.dumps(doc)
 
 
 def _text(v: Any) -> str:

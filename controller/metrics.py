@@ -72,6 +72,12 @@ class Metrics:
         self.lldp_updates = Counter(
             "fabric_lldp_updates", "LLDP neighbour updates and deletes received per switch", ["switch"], registry=r
         )
+        self.lldp_dropped = Counter(
+            "fabric_lldp_dropped",
+            "LLDP neighbour updates dropped by the bounds per switch (too many ports or neighbours, values too long)",
+            ["switch", "reason"],
+            registry=r,
+        )
         self.api_requests = Counter(
             "fabric_api_requests",
             "Unary API requests answered, per method and gRPC status code",

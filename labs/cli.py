@@ -70,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     pm.add_argument("-o", "--output", metavar="FILE", help="write it to FILE instead of stdout")
     cc = cmd("client-cert", "issue a client certificate from the running lab's CA")
     cc.add_argument("name", metavar="NAME", help="the certificate's identity (e.g. a node name)")
+    cc.add_argument(
+        "--role",
+        choices=["node", "operator", "switch-client"],
+        default="node",
+        help="node (O=fabricd:nodes, acts for itself), operator (O=fabricd:operators) or switch-client",
+    )
     ft = cmd("fault", "inject a fault into a switch emulator of a running lab")
     ft.add_argument("switch", metavar="SWITCH")
     from labs.run.fault import add_actions
@@ -289,7 +295,7 @@ def run(args: argparse.Namespace) -> int:
         if st.plaintext:
             print(f"fabric-lab: lab {name} is plaintext: it has no CA", file=sys.stderr)
             return EXIT_FAILED
-        cert, key = write_client_cert(Path(st.state_dir), load_ca(Path(st.state_dir)), args.name)
+        cert, key = write_client_cert(Path(st.state_dir), load_ca(Path(st.state_dir)), args.name, role=args.role)
         print(f"{cert}\n{key}")
         return EXIT_OK
     if args.command == "fault":

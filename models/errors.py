@@ -10,11 +10,13 @@
      │    ├── PreconditionError    the state does not allow it now (e.g. attachments remain)
      │    ├── PlacementConflict    a NIC's placement cannot keep its VLAN
      │    ├── PoolExhaustedError   no VLAN (or EVI) left in a pool
+     │    ├── QuotaExceededError   a node holds the most attachments it may
      │    ├── PermissionDeniedError  the caller may not do this
      │    └── PlatformError        a platform or port name no profile knows
      │         ├── UnknownPlatformError
      │         └── PortNameError
      └── TemporaryError            retry later (``delay`` seconds hint)
+          └── SupersededError      a concurrent request changed what this one waited for
 
 Other packages root their errors here: the controller's gNMI failures
 (``controller.gnmi.errors``: a switch unavailable or busy is temporary, a
@@ -54,7 +56,21 @@ class Problem:
     why: str
 
     def __str__(self) -> str:
-        return f"{self.field}: {self.value!r} {self.why}"
+        return f"{self.field}: {shown(self.value)} {self.why}"
+
+
+#: the longest value an error message repeats (a hostile 8 MB name must not
+#: come back in a message, a log line or gRPC trailing metadata)
+SHOWN_MAX = 80
+
+
+def shown(value: object, limit: int = SHOWN_MAX) -> str:
+    """``repr(value)``, cut to ``limit`` characters with the full length said."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = len(value) if isinstance(value, str | bytes | list | tuple | dict) else len(text)
+    return f"{text[: limit - 3]}... ({size} characters)"
 
 
 class ValidationError(PermanentError):
@@ -84,6 +100,16 @@ class PoolExhaustedError(PermanentError):
         super().__init__(message)
         self.switch = switch
         self.pool = pool
+
+
+class QuotaExceededError(PermanentError):
+    """A per-caller limit is reached (e.g. attachments per node)."""
+
+
+class SupersededError(TemporaryError):
+    """What the request waited for was changed by another request meanwhile
+    (an Attach whose attachment was detached or replaced before the leaf
+    confirmed it)."""
 
 
 class PermissionDeniedError(PermanentError):

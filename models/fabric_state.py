@@ -125,6 +125,7 @@ class FabricState:
         self.attachments: dict[AttachmentId, PlacedAttachment] = {}
         self._by_nic: dict[tuple[NodeName, NicName], set[AttachmentId]] = {}
         self._net_refs: dict[NetworkKey, int] = {}
+        self._node_refs: dict[NodeName, int] = {}
         self.leaves: dict[SwitchName, LeafIntent] = {}
 
     # ------------------------------------------------------------ restore
@@ -200,6 +201,9 @@ class FabricState:
 
     def attachment_count(self, key: NetworkKey) -> int:
         return self._net_refs.get(key, 0)
+
+    def node_attachment_count(self, node: NodeName) -> int:
+        return self._node_refs.get(node, 0)
 
     # -------------------------------------------------------- attachments
 
@@ -305,6 +309,7 @@ class FabricState:
         self.attachments[att.id] = placed
         self._by_nic.setdefault((att.node, att.nic), set()).add(att.id)
         self._net_refs[att.id.network] = self._net_refs.get(att.id.network, 0) + 1
+        self._node_refs[att.node] = self._node_refs.get(att.node, 0) + 1
 
     def _unindex(self, placed: PlacedAttachment) -> None:
         att = placed.attachment
@@ -319,6 +324,11 @@ class FabricState:
             self._net_refs[att.id.network] = refs
         else:
             self._net_refs.pop(att.id.network, None)
+        count = self._node_refs.get(att.node, 0) - 1
+        if count > 0:
+            self._node_refs[att.node] = count
+        else:
+            self._node_refs.pop(att.node, None)
 
     def _drop(self, old: PlacedAttachment, dirty: Dirty) -> None:
         self._unindex(old)

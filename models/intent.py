@@ -59,6 +59,8 @@ class Attachment:
     container_id: str
     node: NodeName
     nic: NicName
+    #: the CNI network (config) name the runtime attached through; scopes GC ("" = not given)
+    cni_network: str = ""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, order=True)

@@ -186,6 +186,8 @@ class FabricSettings:
     """leaf ports without fabricd VLANs"""
     default_mtu: Annotated[int, Strict(), AfterValidator(_mtu)] = 1500
     """the MTU of a network that does not set one"""
+    max_attachments_per_node: Annotated[int, Strict(), Field(ge=1, le=1_000_000)] = 1024
+    """the most attachments one node may hold (one node must not take every VLAN of a leaf)"""
 
     def pool_for(self, switch: SwitchName) -> VlanPool:
         return self.switch_pools.get(switch, self.vlan_pool)

@@ -1,5 +1,5 @@
-"""LLDP neighbour state of every switch, as gNMI streams report it: a pure
-reducer ``state.apply(event) -> state``.
+"""LLDP neighbour state of every switch, as gNMI streams report it: a
+reducer (pure: no I/O) updated in place, ``state.apply(event)``.
 
 The daemon turns each switch's ``Subscribe STREAM ON_CHANGE`` on
 ``/lldp/interfaces/interface/neighbors`` into events: leaf updates of a
@@ -28,8 +28,8 @@ capabilities) are ignored, so counters ticking do not churn the topology.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Iterable, Mapping
-from types import MappingProxyType
 
 from models.ids import PortName, SwitchName
 from topology.errors import FactsError
@@ -111,75 +111,146 @@ class Session:
     synced: bool = False
 
 
-_Key = tuple[PortName, str]  # (local port, neighbour id)
-_Table = Mapping[_Key, Neighbor]
+#: bounds on what one switch can make fabricd hold (a hostile or broken switch
+#: streaming unique neighbours must not grow memory or work without limit)
+MAX_PORTS = 1024  # ports with neighbours, per switch
+MAX_PER_PORT = 8  # neighbours per port (LLDP normally sees one)
+MAX_VALUE = 255  # characters per leaf value, neighbour id and port name (LLDP's TLVs hold at most 255 bytes)
+
+_Port = dict[str, Neighbor]  # neighbour id -> neighbour
+_Table = dict[PortName, _Port]
 
 
 def _leaf(name: str) -> str:
     return name.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
 
 
-def _ro(d: dict[_Key, Neighbor]) -> _Table:
-    return MappingProxyType(d)
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class LldpState:
-    hold_time: float = DEFAULT_HOLD_TIME
-    neighbors: Mapping[SwitchName, _Table] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
-    sessions: Mapping[SwitchName, Session] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
+    """Every switch's neighbours, updated in place: the work of one event is
+    proportional to what it touches (one neighbour for an update), never to
+    the size of the table; what exceeds the bounds is dropped and counted
+    (:meth:`take_drops`)."""
 
-    def __post_init__(self) -> None:
-        if self.hold_time < 0:
-            raise FactsError(f"LLDP hold time {self.hold_time} is negative")
+    __slots__ = ("_drops", "hold_time", "max_per_port", "max_ports", "max_value", "neighbors", "sessions", "work")
 
-    def _with(
-        self, switch: SwitchName, table: dict[_Key, Neighbor] | None, session: Session | None = None
-    ) -> LldpState:
-        neighbors = dict(self.neighbors)
-        if table:
-            neighbors[switch] = _ro(table)
-        else:
-            neighbors.pop(switch, None)
-        sessions = dict(self.sessions)
-        if session is not None:
-            sessions[switch] = session
-        return dataclasses.replace(self, neighbors=MappingProxyType(neighbors), sessions=MappingProxyType(sessions))
+    def __init__(
+        self,
+        hold_time: float = DEFAULT_HOLD_TIME,
+        *,
+        max_ports: int = MAX_PORTS,
+        max_per_port: int = MAX_PER_PORT,
+        max_value: int = MAX_VALUE,
+    ) -> None:
+        if hold_time < 0:
+            raise FactsError(f"LLDP hold time {hold_time} is negative")
+        self.hold_time = hold_time
+        self.max_ports = max_ports
+        self.max_per_port = max_per_port
+        self.max_value = max_value
+        self.neighbors: dict[SwitchName, _Table] = {}
+        self.sessions: dict[SwitchName, Session] = {}
+        #: neighbour entries touched by events so far (tests hold it flat per event)
+        self.work = 0
+        self._drops: Counter[tuple[SwitchName, str]] = Counter()
+
+    def copy(self) -> LldpState:
+        """An independent copy (the state is updated in place)."""
+        other = LldpState(
+            self.hold_time, max_ports=self.max_ports, max_per_port=self.max_per_port, max_value=self.max_value
+        )
+        other.neighbors = {sw: {p: dict(n) for p, n in t.items()} for sw, t in self.neighbors.items()}
+        other.sessions = dict(self.sessions)
+        return other
+
+    def take_drops(self) -> Counter[tuple[SwitchName, str]]:
+        """(switch, reason) -> neighbour updates dropped since the last call."""
+        drops, self._drops = self._drops, Counter()
+        return drops
 
     def apply(self, event: LldpEvent) -> LldpState:
-        """The state after ``event`` (this state is left as it was)."""
+        """Apply ``event`` in place; returns this state (for chaining)."""
         sw = event.switch
-        table = dict(self.neighbors.get(sw, {}))
         if isinstance(event, NeighborUpdate):
-            key = (event.local_port, event.neighbor_id)
-            old = table.get(key)
-            values = dict(old.values) if old else {}
-            values.update({_leaf(k): str(v) for k, v in event.values.items() if _leaf(k) in LEAVES})
-            table[key] = Neighbor(values=tuple(sorted(values.items())), last_seen=event.at)
-            return self._with(sw, table)
-        if isinstance(event, NeighborDelete):
-            for port, nid in list(table):
-                if event.local_port in (None, port) and event.neighbor_id in (None, nid):
-                    del table[(port, nid)]
-            return self._with(sw, table)
-        if isinstance(event, SessionUp):
-            table = {k: dataclasses.replace(n, confirmed=False) for k, n in table.items()}
-            return self._with(sw, table, Session(up=True, since=event.at))
-        if isinstance(event, SessionDown):
-            return self._with(sw, table, Session(up=False, since=event.at))
-        if isinstance(event, SyncDone):
-            table = {k: n for k, n in table.items() if n.confirmed}
+            self._update(event)
+        elif isinstance(event, NeighborDelete):
+            self._delete(event)
+        elif isinstance(event, SessionUp):
+            for port in self.neighbors.get(sw, {}).values():
+                for nid, n in port.items():
+                    port[nid] = dataclasses.replace(n, confirmed=False)
+                    self.work += 1
+            self.sessions[sw] = Session(up=True, since=event.at)
+        elif isinstance(event, SessionDown):
+            self.sessions[sw] = Session(up=False, since=event.at)
+        elif isinstance(event, SyncDone):
+            table = self.neighbors.get(sw, {})
+            for port_name in list(table):
+                port = table[port_name]
+                for nid in [nid for nid, n in port.items() if not n.confirmed]:
+                    del port[nid]
+                    self.work += 1
+                if not port:
+                    del table[port_name]
+            if not table:
+                self.neighbors.pop(sw, None)
             session = self.sessions.get(sw, Session(up=True, since=event.at))
-            return self._with(sw, table, dataclasses.replace(session, synced=True))
-        sessions = {k: v for k, v in self.sessions.items() if k != sw}
-        state = self._with(sw, None)
-        return dataclasses.replace(state, sessions=MappingProxyType(sessions))
+            self.sessions[sw] = dataclasses.replace(session, synced=True)
+        else:
+            self.neighbors.pop(sw, None)
+            self.sessions.pop(sw, None)
+        return self
+
+    def _update(self, event: NeighborUpdate) -> None:
+        sw, port_name, nid = event.switch, event.local_port, event.neighbor_id
+        self.work += 1
+        if len(port_name) > self.max_value or len(nid) > self.max_value:
+            self._drops[(sw, "key-too-long")] += 1
+            return
+        values = {_leaf(k): str(v) for k, v in event.values.items() if _leaf(k) in LEAVES}
+        if any(len(v) > self.max_value for v in values.values()):
+            self._drops[(sw, "value-too-long")] += 1
+            return
+        table = self.neighbors.setdefault(sw, {})
+        port = table.get(port_name)
+        if port is None:
+            if len(table) >= self.max_ports:
+                self._drops[(sw, "too-many-ports")] += 1
+                if not table:
+                    del self.neighbors[sw]
+                return
+            port = table[port_name] = {}
+        old = port.get(nid)
+        if old is None and len(port) >= self.max_per_port:
+            self._drops[(sw, "too-many-neighbours")] += 1
+            return
+        if old is not None:
+            values = {**dict(old.values), **values}
+        port[nid] = Neighbor(values=tuple(sorted(values.items())), last_seen=event.at)
+
+    def _delete(self, event: NeighborDelete) -> None:
+        table = self.neighbors.get(event.switch)
+        if table is None:
+            return
+        ports = list(table) if event.local_port is None else [event.local_port]
+        for port_name in ports:
+            port = table.get(port_name)
+            if port is None:
+                continue
+            if event.neighbor_id is None:
+                self.work += len(port)
+                del table[port_name]
+            elif event.neighbor_id in port:
+                self.work += 1
+                del port[event.neighbor_id]
+                if not port:
+                    del table[port_name]
+        if not table:
+            del self.neighbors[event.switch]
 
     def apply_all(self, events: Iterable[LldpEvent]) -> LldpState:
-        state = self
         for event in events:
-            state = state.apply(event)
-        return state
+            self.apply(event)
+        return self
 
     def is_stale(self, switch: SwitchName, now: float) -> bool:
         """Lost its session at least ``hold_time`` ago."""
@@ -205,7 +276,8 @@ class LldpState:
         out: list[LldpRecord | str] = []
         for sw in sorted(self.neighbors):
             stale = self.is_stale(sw, now)
-            for (port, nid), n in sorted(self.neighbors[sw].items()):
+            entries = ((port, nid, n) for port, ns in self.neighbors[sw].items() for nid, n in ns.items())
+            for port, nid, n in sorted(entries, key=lambda e: (e[0], e[1])):
                 v = dict(n.values)
                 where = f"{sw}/{port} neighbour {nid!r}"
                 missing = [leaf for leaf in ("port-id", "port-id-type") if leaf not in v]

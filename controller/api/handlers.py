@@ -8,6 +8,7 @@ identity and maps errors to status codes in one place (controller.api.errors).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -15,14 +16,18 @@ from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import timestamp_pb2
+from google.protobuf.message import Message
 
 from controller.api.errors import is_expected, status_of
+from controller.api.identity import Unauthenticated, caller_of
+from controller.api.limits import request_problems
 from controller.api.nad import cni_config, manifest
 from controller.log import get_logger, request_scope
 from controller.reconcile.status import AttachmentState, SessionState
 from controller.service.attachments import AttachmentView
 from controller.service.authz import Caller
 from controller.service.fabric import FabricService
+from models.errors import raise_if
 from models.ids import NicName, NodeName, Vni
 from models.intent import Attachment, AttachmentId, Network, NetworkKey
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
@@ -52,6 +57,7 @@ def _ts(t: float) -> timestamp_pb2.Timestamp:
 
 
 def _key(ref: fabric_pb2.NetworkRef) -> NetworkKey:
+    """A namespace/name reference (VNI references go through :meth:`FabricApi._net`)."""
     return NetworkKey(ref.namespace, ref.name)
 
 
@@ -83,18 +89,28 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
 
     # -------------------------------------------------------------- plumbing
 
+    def _net(self, ref: fabric_pb2.NetworkRef, *, pod_namespace: str | None) -> NetworkKey:
+        return self.service.networks.resolve(ref.namespace, ref.name, ref.vni, pod_namespace=pod_namespace)
+
+    def _id(self, pb: fabric_pb2.AttachmentId) -> AttachmentId:
+        """An attachment id, its network resolved (a VNI reference names the
+        network with that VNI usable from the pod's namespace)."""
+        return dataclasses.replace(_aid(pb), network=self._net(pb.network, pod_namespace=pb.pod_namespace))
+
     def caller(self, context: grpc.aio.ServicerContext) -> Caller:
         if self.settings.api.insecure:
             return Caller.trusted()
         auth = context.auth_context() or {}
-        names = auth.get("x509_common_name") or []
-        if not names:
-            raise _Unauthenticated()
-        identity = names[0].decode()
-        return Caller(identity=identity, operator=identity in self.settings.api.operators)
+        pems = auth.get("x509_pem_cert") or []
+        return caller_of(pems[0] if pems else None, self.settings.api.operators)
 
     async def _call(
-        self, context: grpc.aio.ServicerContext, method: str, fn: Callable[[Caller], Awaitable[T]], **fields: Any
+        self,
+        context: grpc.aio.ServicerContext,
+        request: Message,
+        method: str,
+        fn: Callable[[Caller], Awaitable[T]],
+        **fields: Any,
     ) -> T:
         rid = secrets.token_hex(4)
         t0 = time.perf_counter()
@@ -103,12 +119,13 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
             try:
                 try:
                     caller = self.caller(context)
-                except _Unauthenticated:
+                except Unauthenticated as e:
                     code = grpc.StatusCode.UNAUTHENTICATED
-                    log.info("request.refused", method=method, code=code.name, error="no client certificate name")
-                    await context.abort(code, "a client certificate is required")
+                    log.info("request.refused", method=method, code=code.name, error=str(e))
+                    await context.abort(code, str(e))
                     raise AssertionError("unreachable") from None
                 try:
+                    raise_if(request_problems(request))  # bounded sizes, before anything reads the request
                     result = await fn(caller)
                 except asyncio.CancelledError:
                     code = grpc.StatusCode.CANCELLED
@@ -162,13 +179,13 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
             created, _, _ = await self.service.networks.create(net, caller)
             return self._network_pb(created)
 
-        return await self._call(context, "CreateNetwork", run, network=f"{n.namespace}/{n.name}", vni=n.vni)
+        return await self._call(context, request, "CreateNetwork", run, network=f"{n.namespace}/{n.name}", vni=n.vni)
 
     async def GetNetwork(self, request: fabric_pb2.GetNetworkRequest, context: Any) -> fabric_pb2.Network:
         async def run(caller: Caller) -> fabric_pb2.Network:
             return self._network_pb(self.service.networks.get(_key(request.network)))
 
-        return await self._call(context, "GetNetwork", run)
+        return await self._call(context, request, "GetNetwork", run)
 
     async def ListNetworks(
         self, request: fabric_pb2.ListNetworksRequest, context: Any
@@ -181,7 +198,7 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
                 ]
             )
 
-        return await self._call(context, "ListNetworks", run)
+        return await self._call(context, request, "ListNetworks", run)
 
     async def DeleteNetwork(
         self, request: fabric_pb2.DeleteNetworkRequest, context: Any
@@ -191,7 +208,7 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
                 deleted=await self.service.networks.delete(_key(request.network), caller)
             )
 
-        return await self._call(context, "DeleteNetwork", run, network=str(_key(request.network)))
+        return await self._call(context, request, "DeleteNetwork", run, network=str(_key(request.network)))
 
     async def RenderNAD(self, request: fabric_pb2.RenderNADRequest, context: Any) -> fabric_pb2.RenderNADResponse:
         async def run(caller: Caller) -> fabric_pb2.RenderNADResponse:
@@ -209,7 +226,7 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
             text = manifest(net, conf, namespace=request.nad_namespace or net.namespace)
             return fabric_pb2.RenderNADResponse(manifest=text, cni_config=json.dumps(conf, indent=2))
 
-        return await self._call(context, "RenderNAD", run)
+        return await self._call(context, request, "RenderNAD", run)
 
     # ----------------------------------------------------------- attachments
 
@@ -229,6 +246,7 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
             reason=view.reason,
             create_time=_ts(view.created),
             update_time=_ts(view.created),
+            cni_network=a.cni_network,
         )
 
     def _leaf_wait(self, context: Any) -> float:
@@ -239,31 +257,33 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
         return budget
 
     async def Attach(self, request: fabric_pb2.AttachRequest, context: Any) -> fabric_pb2.Attachment:
-        att = Attachment(
-            id=_aid(request.id),
-            container_id=request.container_id,
-            node=NodeName(request.node),
-            nic=NicName(request.nic),
-        )
-
         async def run(caller: Caller) -> fabric_pb2.Attachment:
+            att = Attachment(
+                id=self._id(request.id),
+                container_id=request.container_id,
+                node=NodeName(request.node),
+                nic=NicName(request.nic),
+                cni_network=request.cni_network,
+            )
             view = await self.service.attachments.attach(att, caller, leaf_wait=self._leaf_wait(context))
             return self._attachment_pb(view)
 
-        return await self._call(context, "Attach", run, attachment=str(att.id), node=att.node, nic=att.nic)
+        return await self._call(
+            context, request, "Attach", run, attachment=str(_aid(request.id)), node=request.node, nic=request.nic
+        )
 
     async def Detach(self, request: fabric_pb2.DetachRequest, context: Any) -> fabric_pb2.DetachResponse:
         async def run(caller: Caller) -> fabric_pb2.DetachResponse:
-            removed = await self.service.attachments.detach(_aid(request.id), request.container_id, caller)
+            removed = await self.service.attachments.detach(self._id(request.id), request.container_id, caller)
             return fabric_pb2.DetachResponse(removed=removed)
 
-        return await self._call(context, "Detach", run, attachment=str(_aid(request.id)))
+        return await self._call(context, request, "Detach", run, attachment=str(_aid(request.id)))
 
     async def GetAttachment(self, request: fabric_pb2.GetAttachmentRequest, context: Any) -> fabric_pb2.Attachment:
         async def run(caller: Caller) -> fabric_pb2.Attachment:
-            return self._attachment_pb(self.service.attachments.get(_aid(request.id), caller))
+            return self._attachment_pb(await self.service.attachments.get(self._id(request.id), caller))
 
-        return await self._call(context, "GetAttachment", run)
+        return await self._call(context, request, "GetAttachment", run)
 
     async def ListAttachments(
         self, request: fabric_pb2.ListAttachmentsRequest, context: Any
@@ -278,25 +298,30 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
             )
             return fabric_pb2.ListAttachmentsResponse(attachments=[self._attachment_pb(v) for v in views])
 
-        return await self._call(context, "ListAttachments", run)
+        return await self._call(context, request, "ListAttachments", run)
 
     async def Check(self, request: fabric_pb2.CheckRequest, context: Any) -> fabric_pb2.Attachment:
         async def run(caller: Caller) -> fabric_pb2.Attachment:
-            return self._attachment_pb(self.service.attachments.check(_aid(request.id), request.container_id, caller))
+            return self._attachment_pb(
+                await self.service.attachments.check(self._id(request.id), request.container_id, caller)
+            )
 
-        return await self._call(context, "Check", run)
+        return await self._call(context, request, "Check", run)
 
     async def GarbageCollect(
         self, request: fabric_pb2.GarbageCollectRequest, context: Any
     ) -> fabric_pb2.GarbageCollectResponse:
         async def run(caller: Caller) -> fabric_pb2.GarbageCollectResponse:
             valid = [(v.container_id, v.interface) for v in request.valid]
+            network = self._net(request.network, pod_namespace=None)
             removed = await self.service.attachments.garbage_collect(
-                NodeName(request.node), _key(request.network), valid, caller
+                NodeName(request.node), network, valid, caller, cni_network=request.cni_network
             )
             return fabric_pb2.GarbageCollectResponse(removed=[_aid_pb(a) for a in removed])
 
-        return await self._call(context, "GarbageCollect", run, node=request.node, network=str(_key(request.network)))
+        return await self._call(
+            context, request, "GarbageCollect", run, node=request.node, network=str(_key(request.network))
+        )
 
     # ----------------------------------------------------------------- views
 
@@ -307,7 +332,7 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
             self.service.authz.require_operator(caller, "ListSwitches")
             return fabric_pb2.ListSwitchesResponse(switches=self._switches())
 
-        return await self._call(context, "ListSwitches", run)
+        return await self._call(context, request, "ListSwitches", run)
 
     def _switches(self) -> list[fabric_pb2.Switch]:
         out = []
@@ -357,7 +382,7 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
                 topo.conflicts.add(kind=c.kind.value, subject=c.subject, reason=c.reason)
             return topo
 
-        return await self._call(context, "GetTopology", run)
+        return await self._call(context, request, "GetTopology", run)
 
     async def Plan(self, request: fabric_pb2.PlanRequest, context: Any) -> fabric_pb2.PlanResponse:
         async def run(caller: Caller) -> fabric_pb2.PlanResponse:
@@ -381,15 +406,15 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
                     plan.updates.add(path=str(p), json=json.dumps(v, sort_keys=True))
             return resp
 
-        return await self._call(context, "Plan", run)
+        return await self._call(context, request, "Plan", run)
 
     async def WatchEvents(
         self, request: fabric_pb2.WatchEventsRequest, context: Any
     ) -> AsyncIterator[fabric_pb2.Event]:
         try:
             caller = self.caller(context)
-        except _Unauthenticated:
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "a client certificate is required")
+        except Unauthenticated as e:
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(e))
             return
         if not caller.operator:
             self.service.metrics.authz_denied.labels("WatchEvents").inc()
@@ -404,7 +429,3 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
                 message=ev.message,
                 attributes=dict(ev.attributes),
             )
-
-
-class _Unauthenticated(Exception):
-    pass

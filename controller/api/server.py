@@ -68,7 +68,7 @@ async def start_server(
         raise ValueError("at least one listener is needed")
     server = grpc.aio.server(
         interceptors=list(interceptors),
-        options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 16 * 1024 * 1024)],
+        options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 4 * 1024 * 1024)],
     )
     fabric_pb2_grpc.add_FabricServicer_to_server(servicer, server)
     health_servicer = health.aio.HealthServicer()

@@ -15,7 +15,7 @@ from controller.ctl.context import Context
 from controller.ctl.errors import NOT_FOUND, OK, USAGE, CtlError
 from controller.ctl.output import dump, emit, table, ts
 
-FULL_ID = re.compile(r"^(?P<ns>[^/()]+)/(?P<pod>[^/()]+)\((?P<uid>[^()]*)\):(?P<ifname>[^@]+)@(?P<net>.+/.+)$")
+FULL_ID = re.compile(r"(?P<ns>[^/()]+)/(?P<pod>[^/()]+)\((?P<uid>[^()]*)\):(?P<ifname>[^@]+)@(?P<net>.+/.+)")
 HEADER = ("POD", "INTERFACE", "NETWORK", "NODE/NIC", "SWITCH/PORT", "VLAN", "VNI", "STATE", "REASON")
 _STATES = {0: "unspecified", 1: "pending", 2: "ready", 3: "conflict"}
 
@@ -86,7 +86,7 @@ def resolve(ctx: Context) -> Any:
     from proto.fabric.v1 import fabric_pb2
 
     a = ctx.args
-    m = FULL_ID.match(a.attachment)
+    m = FULL_ID.fullmatch(a.attachment)
     if m:
         if a.network or a.uid:
             raise CtlError("a full attachment id already names the network and UID: drop --network/--uid", USAGE)

@@ -162,7 +162,9 @@ class Discovery:
     def _apply(self, events: Iterable[LldpEvent]) -> None:
         events = list(events)
         if events:
-            self.state = self.state.apply_all(events)
+            self.state.apply_all(events)
+            for (switch, reason), count in self.state.take_drops().items():
+                self.metrics.lldp_dropped.labels(switch, reason).inc(count)
             self._changed.set()
 
     async def _rebuild_loop(self) -> None:

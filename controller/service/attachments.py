@@ -19,7 +19,15 @@ from controller.service.authz import Caller
 from controller.service.context import Context
 from controller.service.durable import allocation_rows
 from controller.store import Mutation
-from models.errors import NotFoundError, PreconditionError, TemporaryError, ValidationError, raise_if
+from models.errors import (
+    NotFoundError,
+    PreconditionError,
+    QuotaExceededError,
+    SupersededError,
+    TemporaryError,
+    ValidationError,
+    raise_if,
+)
 from models.fabric_state import Dirty, PlacedAttachment, merge_dirty
 from models.ids import NicName, NodeName
 from models.intent import Attachment, AttachmentId, NetworkKey, Placement
@@ -55,21 +63,34 @@ class Attachments:
         status = worker.attachment_status(aid, placed.placement.port, placed.vni)
         return v(status.state, status.reason)
 
-    def get(self, aid: AttachmentId, caller: Caller) -> AttachmentView:
+    def _owned(self, aid: AttachmentId, caller: Caller, method: str) -> PlacedAttachment | None:
+        """The attachment if the caller may see and change it: its owning node
+        or an operator. Another node's attachment is answered exactly like a
+        missing one (ids must not be probed across nodes); the refusal is
+        still counted and logged."""
         placed = self._ctx.state.attachments.get(aid)
         if placed is None:
+            return None
+        if not caller.operator and caller.identity != placed.attachment.node:
+            self._ctx.authz.deny(method, f"identity {caller.identity!r} does not own attachment {aid}")
+            return None
+        return placed
+
+    async def get(self, aid: AttachmentId, caller: Caller) -> AttachmentView:
+        await self._ctx.durable.barrier()  # answer only what is durable
+        placed = self._owned(aid, caller, "GetAttachment")
+        if placed is None:
             raise NotFoundError(f"attachment {aid} does not exist")
-        self._ctx.authz.require_node(caller, placed.attachment.node, "GetAttachment")
         return self.view(placed)
 
-    def check(self, aid: AttachmentId, container_id: str, caller: Caller) -> AttachmentView:
+    async def check(self, aid: AttachmentId, container_id: str, caller: Caller) -> AttachmentView:
         problems = container_id_problems(container_id)
         if problems:
             raise ValidationError(problems)
-        placed = self._ctx.state.attachments.get(aid)
+        await self._ctx.durable.barrier()
+        placed = self._owned(aid, caller, "Check")
         if placed is None or placed.attachment.container_id != container_id:
             raise NotFoundError(f"no attachment {aid} for container {container_id}")
-        self._ctx.authz.require_node(caller, placed.attachment.node, "Check")
         view = self.view(placed)
         if view.state is not AttachmentState.READY:
             raise PreconditionError(view.reason or f"attachment is {view.state.value}")
@@ -119,8 +140,19 @@ class Attachments:
                 "Attach",
                 f"network {net.key} is not shared and pod namespace {att.id.pod_namespace!r} is not {net.namespace!r}",
             )
-        placement = self._placement(att.node, att.nic)
         previous = ctx.state.attachments.get(att.id)
+        if previous is not None and previous.attachment.node != att.node and not caller.operator:
+            # pod UIDs are not secrets: an id alone never moves another node's attachment
+            raise ctx.authz.deny("Attach", f"attachment {att.id} belongs to another node")
+        if previous is None or previous.attachment.node != att.node:
+            limit = ctx.settings.fabric.max_attachments_per_node
+            held = ctx.state.node_attachment_count(att.node)
+            if held >= limit:
+                raise QuotaExceededError(
+                    f"node {att.node} holds {held} attachments, the most one node may hold "
+                    "(fabric.max_attachments_per_node)"
+                )
+        placement = self._placement(att.node, att.nic)
         result = ctx.state.attach(att, placement)
         if not result.replay:
             ctx.created.setdefault(att.id, time.time())
@@ -139,7 +171,7 @@ class Attachments:
                     vlan=result.placed.vlan,
                 )
         else:
-            await ctx.durable.commit(Mutation())  # a replay answers only what is durable
+            await ctx.durable.barrier()  # a replay answers only what is durable
         worker = ctx.fleet.get(placement.switch)
         assert worker is not None  # _placement checked it
         generation = worker.track(att.id, placement.port, result.placed.vni)
@@ -150,7 +182,13 @@ class Attachments:
                 f"leaf {placement.switch} did not confirm the attachment in time ({worker.why_waiting()}); "
                 "it keeps converging"
             ) from None
-        view = self.view(ctx.state.attachments[att.id])
+        placed = ctx.state.attachments.get(att.id)
+        if placed is None or placed.attachment != att:
+            # a Detach (the runtime's DEL after an ADD that timed out) or a newer
+            # Attach of the same id changed it while this one waited for the leaf
+            what = "detached" if placed is None else f"replaced (container {placed.attachment.container_id})"
+            raise SupersededError(f"attachment {att.id} was {what} while waiting for leaf {placement.switch}")
+        view = self.view(placed)
         if view.state is AttachmentState.CONFLICT:
             raise PreconditionError(view.reason)
         if view.state is not AttachmentState.READY:
@@ -160,12 +198,10 @@ class Attachments:
 
     async def detach(self, aid: AttachmentId, container_id: str, caller: Caller) -> bool:
         ctx = self._ctx
-        placed = ctx.state.attachments.get(aid)
-        if placed is None:
-            return False
-        ctx.authz.require_node(caller, placed.attachment.node, "Detach")
-        result = ctx.state.detach(aid, container_id or None)
-        if result.removed is None:
+        placed = self._owned(aid, caller, "Detach")
+        result = ctx.state.detach(aid, container_id or None) if placed is not None else None
+        if result is None or result.removed is None:
+            await ctx.durable.barrier()  # "not there" only once an earlier removal is durable
             return False
         m = Mutation(delete_attachments=[aid])
         allocation_rows(ctx.state, result.dirty, m)
@@ -176,9 +212,17 @@ class Attachments:
         return True
 
     async def garbage_collect(
-        self, node: NodeName, network: NetworkKey, valid: Iterable[tuple[str, str]], caller: Caller
+        self,
+        node: NodeName,
+        network: NetworkKey,
+        valid: Iterable[tuple[str, str]],
+        caller: Caller,
+        *,
+        cni_network: str = "",
     ) -> list[AttachmentId]:
-        """Remove ``node``'s attachments on ``network`` whose (container ID,
+        """Remove ``node``'s attachments on ``network`` (and, with
+        ``cni_network``, made through that CNI network name; attachments
+        stored without a name match every name) whose (container ID,
         interface) is not in ``valid``; nothing else is touched."""
         ctx = self._ctx
         ctx.authz.require_node(caller, node, "GarbageCollect")
@@ -188,6 +232,7 @@ class Attachments:
             for p in ctx.state.attachments.values()
             if p.attachment.node == node
             and p.attachment.id.network == network
+            and (not cni_network or p.attachment.cni_network in ("", cni_network))
             and (p.attachment.container_id, p.attachment.id.interface) not in keep
         ]
         m = Mutation()

@@ -41,6 +41,16 @@ class Durable:
             raise TemporaryError("the controller's store failed; it is restarting") from None
         self._metrics.store_commit.observe(time.perf_counter() - t0)
 
+    async def barrier(self) -> None:
+        """Returns once every earlier write is durable (fail-stop as commit)."""
+        try:
+            await self.store.barrier()
+        except StoreError as e:
+            self._log.error("store.failed", error=str(e))
+            if not self.fatal.done():
+                self.fatal.set_result(e)
+            raise TemporaryError("the controller's store failed; it is restarting") from None
+
     def commit_soon(self, mutation: Mutation, what: str) -> None:
         """Write in the background (nobody waits for the answer; a failure is
         fatal, and logged and counted like every background task's)."""

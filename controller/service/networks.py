@@ -7,8 +7,8 @@ import time
 from controller.service.authz import Caller
 from controller.service.context import Context
 from controller.store import Mutation
-from models.errors import raise_if
-from models.ids import Evi
+from models.errors import PreconditionError, Problem, ValidationError, raise_if
+from models.ids import Evi, Vni
 from models.intent import Network, NetworkKey
 from models.validation import network_problems
 
@@ -43,6 +43,20 @@ class Networks:
 
     def get(self, key: NetworkKey) -> Network:
         return self._ctx.state.network(key)
+
+    def resolve(self, namespace: str, name: str, vni: int, *, pod_namespace: str | None) -> NetworkKey:
+        """A network reference as the API gives it: namespace/name, or a VNI
+        alone, which names the network with that VNI; with ``pod_namespace``
+        that network must be usable from it (a NAD naming only a VNI)."""
+        if not vni:
+            return NetworkKey(namespace, name)
+        if namespace or name:
+            raise ValidationError([Problem("network", f"{namespace}/{name} and vni {vni}", "gives both: give one")])
+        net = self._ctx.state.network_by_vni(Vni(vni))
+        if net is None or (pod_namespace is not None and not net.usable_from(pod_namespace)):
+            where = f" that pod namespace {pod_namespace!r} may use" if pod_namespace is not None else ""
+            raise PreconditionError(f"no network with VNI {vni}{where}")
+        return net.key
 
     def created_at(self, key: NetworkKey) -> float:
         return self._ctx.net_created.get(key, 0.0)

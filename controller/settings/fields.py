@@ -13,7 +13,7 @@ from pydantic import BeforeValidator, PlainSerializer, PlainValidator, Validatio
 from controller.settings.address import Address, AddressError, parse_address
 from models.configfile import problem
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*")
 _UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
 
 
@@ -26,7 +26,7 @@ def parse_duration(value: object) -> float:
         if value < 0:
             raise ValueError("is negative")
         return float(value)
-    m = _DURATION.match(str(value))
+    m = _DURATION.fullmatch(str(value))
     if not m:
         raise ValueError("is not a duration (e.g. 10s, 500ms, 5m)")
     return float(m.group(1)) * _UNIT[m.group(2)]

@@ -283,11 +283,20 @@ def _read(path: Path | None, field: str, out: list[Problem]) -> bytes | None:
 
 def _password(creds: CredentialsEntry, field: str, out: list[Problem]) -> str:
     if creds.password_file is not None:
-        data = _read(creds.password_file, f"{field}.password_file", out)
-        return data.decode().strip() if data else ""
-    if creds.password_env:
+        where = f"{field}.password_file"
+        data = _read(creds.password_file, where, out)
+        password = data.decode(errors="replace").strip() if data else ""
+    elif creds.password_env:
+        where = f"{field}.password_env"
         if creds.password_env not in os.environ:
-            out.append(Problem(f"{field}.password_env", creds.password_env, "is not set in the environment"))
+            out.append(Problem(where, creds.password_env, "is not set in the environment"))
             return ""
-        return os.environ[creds.password_env]
-    return ""
+        password = os.environ[creds.password_env]
+    else:
+        return ""
+    if not (password.isascii() and password.isprintable()):
+        # gNMI sends it as gRPC metadata, which carries printable ASCII only
+        why = "holds a password that is not printable ASCII (gRPC metadata cannot carry it)"
+        out.append(Problem(where, "***", why))
+        return ""
+    return password

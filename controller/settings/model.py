@@ -11,12 +11,13 @@ Loading (the file, environment overrides) is :mod:`controller.settings.load`.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, ValidationInfo
 
-from controller.settings.address import parse_address
+from controller.settings.address import Address, parse_address
 from controller.settings.fields import CommaList, Duration, FilePath, HostPort, ListenAddress
 from models.configfile import problem, section
 from models.settings import FabricSettings
@@ -36,8 +37,35 @@ class ApiTls:
 
 
 def _tls_unless_insecure(value: ApiTls | None, info: ValidationInfo) -> ApiTls | None:
-    if value is None and not info.data.get("insecure", False):
+    insecure = info.data.get("insecure", True)  # absent: its own problem is reported
+    if value is None and not insecure:
         raise problem("needs tls: {cert, key, client_ca} (mutual TLS), or insecure: true for development", value=None)
+    if value is not None and insecure:
+        raise problem("is set together with insecure: true; insecure would silently win: choose one", value="tls")
+    return value
+
+
+def is_loopback(address: Address) -> bool:
+    """A unix socket, or a TCP listener on a loopback address."""
+    if address.kind == "unix":
+        return True
+    host = address.target.rpartition(":")[0].strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _insecure_only_on_loopback(value: bool, info: ValidationInfo) -> bool:
+    if value:
+        exposed = [str(a) for a in info.data.get("listen", ()) if not is_loopback(a)]
+        if exposed:
+            raise problem(
+                f"with a non-loopback listener ({', '.join(exposed)}) would make anyone who reaches it an operator",
+                value=True,
+            )
     return value
 
 
@@ -45,8 +73,9 @@ def _tls_unless_insecure(value: ApiTls | None, info: ValidationInfo) -> ApiTls |
 class ApiSettings:
     listen: Annotated[tuple[ListenAddress, ...], CommaList, Field(min_length=1)] = (parse_address(DEFAULT_ADDRESS),)
     """API listeners: ``unix:///path.sock`` (reachable from every network namespace of the host) or ``HOST:PORT``"""
-    insecure: bool = False
-    """plaintext, no client authentication, every caller is an operator (development only)"""
+    insecure: Annotated[bool, AfterValidator(_insecure_only_on_loopback)] = False
+    """plaintext, no client authentication, every caller is an operator (development only; unix sockets and
+    loopback TCP listeners only, never with ``tls``)"""
     tls: Annotated[ApiTls | None, AfterValidator(_tls_unless_insecure), Field(validate_default=True)] = None
     """mutual TLS on every listener; a client certificate's common name is the caller's identity"""
     operators: Annotated[tuple[Annotated[str, Field(min_length=1)], ...], CommaList] = ("fabricctl",)

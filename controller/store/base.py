@@ -64,4 +64,9 @@ class Store(Protocol):
         """Returns once the mutation is durable; raises StoreError."""
         ...
 
+    async def barrier(self) -> None:
+        """Returns once every mutation committed before it is durable (an
+        answer that repeats an earlier one must not run ahead of its write)."""
+        ...
+
     def close(self) -> None: ...

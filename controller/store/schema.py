@@ -57,6 +57,10 @@ MIGRATIONS: list[str] = [
     """
     DROP TABLE switch_applied;
     """,
+    # 2 -> 3: the CNI network name an attachment was made through (scopes GC)
+    """
+    ALTER TABLE attachments ADD COLUMN cni_network TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 VERSION = len(MIGRATIONS)

@@ -2,9 +2,10 @@
 
 One writer thread owns the connection and commits in groups: every mutation
 waiting when a transaction starts goes into it, and all of them are durable
-when COMMIT returns (one fsync for many attaches). A lock file beside the
-database (``<db>.lock``, flock) makes a second fabricd on the same store
-refuse to start; the kernel releases it when the holder dies, even by kill -9.
+when COMMIT returns (one fsync for many attaches). An flock on the
+database file itself makes a second fabricd on the same store refuse to
+start, however the path to it is spelled (symlinks, hard links); the kernel
+releases it when the holder dies, even by kill -9.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import os
 import queue
 import sqlite3
 import threading
-import time
 from pathlib import Path
 
 from controller.store.base import Mutation, Snapshot, StoreError, StoreLockedError
@@ -49,7 +49,8 @@ class SqliteStore:
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._writer = threading.Thread(target=self._write_loop, name="fabricd-store", daemon=True)
         self._writer.start()
-        self.commit_seconds: list[float] = []  # drained by the metrics collector
+        #: the future of the last mutation queued (what a barrier waits for)
+        self._tail: asyncio.Future[None] | None = None
 
     @property
     def location(self) -> str:
@@ -58,19 +59,29 @@ class SqliteStore:
     # ------------------------------------------------------------ locking
 
     def _lock(self) -> int:
-        lock_path = f"{self._path}.lock"
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        """Lock the database file itself (its inode): the same database
+        reached through a symlink, another directory or a hard link is the
+        same lock. SQLite's own locks are fcntl locks, which flock does not
+        touch. The holder's pid goes into ``<resolved path>.lock``."""
+        try:
+            fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as e:
+            raise StoreError(f"store {self._path}: cannot be opened: {e.strerror}") from None
+        info = Path(f"{os.path.realpath(self._path)}.lock")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
             os.close(fd)
+            try:
+                holder = info.read_text().strip() or "unknown"
+            except OSError:
+                holder = "unknown"
             raise StoreLockedError(
                 f"store {self._path} is in use by another fabricd (pid {holder}): "
                 "two controllers must never program the same switches from one store"
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        with contextlib.suppress(OSError):
+            info.write_text(f"{os.getpid()}\n")
         return fd
 
     def _unlock(self) -> None:
@@ -133,6 +144,7 @@ class SqliteStore:
                         container_id=r[6],
                         node=NodeName(r[7]),
                         nic=NicName(r[8]),
+                        cni_network=r[15],
                     ),
                     vni=Vni(r[9]),
                     placement=Placement(SwitchName(r[10]), PortName(r[11])) if r[10] is not None else None,
@@ -143,7 +155,8 @@ class SqliteStore:
             )
             for r in db.execute(
                 "SELECT pod_namespace, pod_name, pod_uid, net_namespace, net_name, interface, container_id,"
-                " node, nic, vni, switch, port, vlan, conflict, created FROM attachments ORDER BY 1, 2, 3, 4, 5, 6"
+                " node, nic, vni, switch, port, vlan, conflict, created, cni_network"
+                " FROM attachments ORDER BY 1, 2, 3, 4, 5, 6"
             )
         )
         allocations = tuple(
@@ -156,11 +169,19 @@ class SqliteStore:
 
     async def commit(self, mutation: Mutation) -> None:
         if not mutation:
+            await self.barrier()
             return
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
+        self._tail = fut
         self._queue.put((mutation, fut, loop))
         await fut
+
+    async def barrier(self) -> None:
+        # groups commit in queue order: the last write queued settles last
+        tail = self._tail
+        if tail is not None:
+            await asyncio.shield(tail)
 
     def _write_loop(self) -> None:
         while True:
@@ -183,7 +204,6 @@ class SqliteStore:
                 return
 
     def _write_batch(self, batch: list[tuple[Mutation, asyncio.Future[None], asyncio.AbstractEventLoop]]) -> None:
-        t0 = time.perf_counter()
         error: BaseException | None = None
         try:
             self._db.execute("BEGIN IMMEDIATE")
@@ -196,7 +216,6 @@ class SqliteStore:
                 raise
         except sqlite3.Error as e:
             error = StoreError(f"store {self._path}: write failed: {e}")
-        self.commit_seconds.append(time.perf_counter() - t0)
         for _, fut, loop in batch:
             loop.call_soon_threadsafe(_settle, fut, error)
 
@@ -254,8 +273,8 @@ def _apply(db: sqlite3.Connection, m: Mutation) -> None:
         p = placed.placement
         db.execute(
             "INSERT OR REPLACE INTO attachments (pod_namespace, pod_name, pod_uid, net_namespace, net_name,"
-            " interface, container_id, node, nic, vni, switch, port, vlan, conflict, created)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " interface, container_id, node, nic, vni, switch, port, vlan, conflict, created, cni_network)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 a.id.pod_namespace,
                 a.id.pod_name,
@@ -272,6 +291,7 @@ def _apply(db: sqlite3.Connection, m: Mutation) -> None:
                 placed.vlan,
                 placed.conflict,
                 created,
+                a.cni_network,
             ),
         )
     for switch, vni in m.delete_allocations:

@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from proto.fabric.v1 import NODE_ORGANIZATION, OPERATOR_ORGANIZATION
+
 VALID_DAYS = 365
 
 
@@ -37,10 +39,15 @@ class CertKey:
         return f"CertKey(subject={identity(self.cert_pem)!r}, key_pem=***)"
 
 
-def _name(common_name: str) -> x509.Name:
+LAB_ORGANIZATION = "fabric-lab"
+#: client roles and the organisation fabricd reads them from (proto/fabric/v1)
+ROLES = {"node": NODE_ORGANIZATION, "operator": OPERATOR_ORGANIZATION, "switch-client": LAB_ORGANIZATION}
+
+
+def _name(common_name: str, organization: str = LAB_ORGANIZATION) -> x509.Name:
     return x509.Name(
         [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "fabric-lab"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
             x509.NameAttribute(NameOID.COMMON_NAME, common_name),
         ]
     )
@@ -96,6 +103,8 @@ def _issue(
     usage: x509.ObjectIdentifier,
     sans: Sequence[x509.GeneralName],
     valid: tuple[datetime.datetime, datetime.datetime] | None = None,
+    *,
+    organization: str = LAB_ORGANIZATION,
 ) -> CertKey:
     ca_cert = x509.load_pem_x509_certificate(ca.cert_pem)
     ca_key = serialization.load_pem_private_key(ca.key_pem, password=None)
@@ -105,7 +114,7 @@ def _issue(
     ca_ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
     cert = (
         x509.CertificateBuilder()
-        .subject_name(_name(name))
+        .subject_name(_name(name, organization))
         .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
@@ -150,10 +159,14 @@ def issue_server_cert(
     return _issue(ca, name, ExtendedKeyUsageOID.SERVER_AUTH, sans, valid)
 
 
-def issue_client_cert(ca: CertKey, name: str, *, valid: Validity | None = None) -> CertKey:
-    """A TLS client certificate whose identity is ``name`` (subject CN and
-    SAN DNS name), e.g. ``fabricd`` or a Kubernetes node name."""
-    return _issue(ca, name, ExtendedKeyUsageOID.CLIENT_AUTH, [x509.DNSName(name)], valid)
+def issue_client_cert(ca: CertKey, name: str, *, role: str = "switch-client", valid: Validity | None = None) -> CertKey:
+    """A TLS client certificate whose identity is ``name`` (subject CN and SAN
+    DNS name) in a role: ``node`` (a Kubernetes node, O=fabricd:nodes),
+    ``operator`` (O=fabricd:operators), or ``switch-client`` (fabricd towards
+    the lab's switches)."""
+    if role not in ROLES:
+        raise ValueError(f"client role {role!r} is not one of {', '.join(ROLES)}")
+    return _issue(ca, name, ExtendedKeyUsageOID.CLIENT_AUTH, [x509.DNSName(name)], valid, organization=ROLES[role])
 
 
 def identity(cert_pem: bytes) -> str:

@@ -81,6 +81,7 @@ def load_ca(state_dir: Path) -> CertKey:
     return CertKey(cert_pem=(pki / "ca.crt").read_bytes(), key_pem=(pki / "ca.key").read_bytes())
 
 
-def write_client_cert(state_dir: Path, ca: CertKey, name: str) -> tuple[Path, Path]:
-    """``pki/client-<name>.crt`` and ``.key`` (0600), identity ``name``."""
-    return write_pair(state_dir / PKI_DIR, f"client-{name}", issue_client_cert(ca, name))
+def write_client_cert(state_dir: Path, ca: CertKey, name: str, *, role: str = "switch-client") -> tuple[Path, Path]:
+    """``pki/client-<name>.crt`` and ``.key`` (0600), identity ``name`` in
+    ``role`` (``node``, ``operator``, ``switch-client``)."""
+    return write_pair(state_dir / PKI_DIR, f"client-{name}", issue_client_cert(ca, name, role=role))

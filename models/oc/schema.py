@@ -58,7 +58,7 @@ MODULE_AT: dict[SchemaPath, str] = {
 }
 
 _PREFIXED = re.compile(r"^[A-Za-z_][\w.-]*:")
-_IDENTITY = re.compile(r"^[a-z][a-z0-9-]*[a-z0-9]:([A-Z][A-Z0-9_]*)$")
+_IDENTITY = re.compile(r"[a-z][a-z0-9-]*[a-z0-9]:([A-Z][A-Z0-9_]*)")
 
 
 def list_keys(schema: SchemaPath) -> tuple[tuple[str, KeyType], ...] | None:
@@ -74,7 +74,7 @@ def strip_module(name: str) -> str:
 def canonical_identity(value: str) -> str:
     """``openconfig-bgp-types:L2VPN_EVPN`` -> ``L2VPN_EVPN``; other strings
     (IPv6 addresses, interface names) are returned unchanged."""
-    m = _IDENTITY.match(value)
+    m = _IDENTITY.fullmatch(value)
     return m.group(1) if m else value
 
 

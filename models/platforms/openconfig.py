@@ -39,7 +39,7 @@ from models.settings import FabricSettings
 PREFIX = "fabricd-vni-"
 CONNECTION_POINT = "fabricd-vxlan"
 ENDPOINT = "vtep"
-_NAME_RE = re.compile(rf"^{PREFIX}([1-9][0-9]*)$")
+_NAME_RE = re.compile(rf"{PREFIX}([1-9][0-9]*)")
 
 NI = parse("/network-instances")
 DEFAULT = parse("/network-instances/network-instance[name=default]")
@@ -56,7 +56,7 @@ def ni_name(vni: int) -> str:
 
 
 def vni_of_name(name: object) -> int | None:
-    m = _NAME_RE.match(name) if isinstance(name, str) else None
+    m = _NAME_RE.fullmatch(name) if isinstance(name, str) else None
     return int(m.group(1)) if m else None
 
 

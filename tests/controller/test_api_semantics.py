@@ -193,3 +193,111 @@ async def test_a_second_fabricd_on_the_same_store_refuses_to_start(tmp_path):
     finally:
         first.close()
     SqliteStore(db).close()  # released: a new one may start
+
+
+@pytest.mark.parametrize("how", ["symlinked-directory", "symlinked-file", "hard-link"])
+def test_the_store_lock_holds_the_database_however_it_is_reached(tmp_path, how):
+    real = tmp_path / "data"
+    real.mkdir()
+    db = real / "fabricd.db"
+    first = SqliteStore(db)
+    try:
+        if how == "symlinked-directory":
+            (tmp_path / "elsewhere").symlink_to(real)
+            other = tmp_path / "elsewhere" / "fabricd.db"
+        elif how == "symlinked-file":
+            other = tmp_path / "alias.db"
+            other.symlink_to(db)
+        else:
+            other = tmp_path / "linked.db"
+            os.link(db, other)
+        with pytest.raises(StoreLockedError, match="in use by another fabricd") as e:
+            SqliteStore(other)
+        if how != "hard-link":  # the holder's pid sits beside the resolved path
+            assert f"(pid {os.getpid()})" in str(e.value)
+    finally:
+        first.close()
+
+
+async def test_a_detach_during_an_attach_in_flight_answers_aborted_and_leaks_nothing(api):
+    """The runtime's normal sequence when ADD times out: DEL follows while the
+    Attach still waits for its leaf."""
+    fab, stub = api
+    fab.host["sw1"].faults.delay(3.0, methods=["Set"], count=1)
+    attach = asyncio.ensure_future(stub.Attach(attach_req(), timeout=30))
+    await eventually(lambda: fab.service.state.attachments, what="attach placed")
+    removed = await stub.Detach(fabric_pb2.DetachRequest(id=attach_req().id, container_id="c1"), timeout=10)
+    assert removed.removed
+    code, details = await code_of(attach)
+    assert code == grpc.StatusCode.ABORTED, details
+    assert "was detached while waiting for leaf sw1" in details
+    worker = fab.service.fleet.get("sw1")
+    await eventually(lambda: worker.status().in_sync and not worker.status().pending, what="leaf converged")
+    assert not fab.service.state.attachments and not fab.service.ctx.created
+    assert not worker._changes._needs  # no generation entry left behind
+
+
+async def test_a_network_named_by_vni_resolves_for_the_namespaces_that_may_use_it(api):
+    fab, stub = api  # blue (1111) and green (2222) in namespace default, not shared
+    by_vni = fabric_pb2.NetworkRef(vni=1111)
+    req = attach_req()
+    req.id.network.CopyFrom(by_vni)
+    att = await stub.Attach(req, timeout=30)
+    assert (att.id.network.namespace, att.id.network.name, att.vni) == ("default", "blue", 1111)
+    check = fabric_pb2.CheckRequest(id=req.id, container_id="c1")
+    assert (await stub.Check(check, timeout=10)).state == fabric_pb2.ATTACHMENT_STATE_READY
+    other = attach_req("pod-x", namespace="other")
+    other.id.network.CopyFrom(by_vni)
+    code, details = await code_of(stub.Attach(other, timeout=30))
+    assert code == grpc.StatusCode.FAILED_PRECONDITION
+    assert details == "no network with VNI 1111 that pod namespace 'other' may use"
+    unknown = attach_req("pod-y")
+    unknown.id.network.CopyFrom(fabric_pb2.NetworkRef(vni=4242))
+    code, details = await code_of(stub.Attach(unknown, timeout=30))
+    assert (code, details) == (
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "no network with VNI 4242 that pod namespace 'default' may use",
+    )
+    both = attach_req("pod-z")
+    both.id.network.vni = 1111
+    assert (await code_of(stub.Attach(both, timeout=30)))[0] == grpc.StatusCode.INVALID_ARGUMENT
+    removed = await stub.Detach(fabric_pb2.DetachRequest(id=req.id, container_id="c1"), timeout=10)
+    assert removed.removed and not fab.service.state.attachments
+
+
+async def test_garbage_collection_is_scoped_to_its_cni_network(api):
+    """Two NADs (CNI network names) of one fabric network: the GC of one
+    never collects the other's pods."""
+    fab, stub = api
+    a = attach_req("pod-a", container="ca")
+    a.cni_network = "blue-a"
+    b = attach_req("pod-b", container="cb")
+    b.cni_network = "blue-b"
+    await stub.Attach(a, timeout=30)
+    await stub.Attach(b, timeout=30)
+    gc = fabric_pb2.GarbageCollectRequest(node="server1", network=net_ref("blue"), cni_network="blue-a")
+    removed = await stub.GarbageCollect(gc, timeout=10)
+    assert [r.pod_name for r in removed.removed] == ["pod-a"]
+    assert [p.attachment.id.pod_name for p in fab.service.state.attachments.values()] == ["pod-b"]
+    left = await stub.GetAttachment(fabric_pb2.GetAttachmentRequest(id=b.id), timeout=10)
+    assert left.cni_network == "blue-b"
+
+
+async def test_one_node_cannot_take_every_vlan(tmp_path):
+    async with (
+        lab_fabric(tmp_path, fabric={"max_attachments_per_node": 2}) as fab,
+        fab.controller(),
+        fab.channel() as ch,
+    ):
+        stub = fabric_pb2_grpc.FabricStub(ch)
+        await create_networks(stub, ("blue", 1111), ("green", 2222), ("red", 3333))
+        await stub.Attach(attach_req("p1", "blue"), timeout=30)
+        await stub.Attach(attach_req("p2", "green"), timeout=30)
+        await stub.Attach(attach_req("p2", "green"), timeout=30)  # a replay is not a new one
+        code, details = await code_of(stub.Attach(attach_req("p3", "red"), timeout=30))
+        assert code == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert details == (
+            "node server1 holds 2 attachments, the most one node may hold (fabric.max_attachments_per_node)"
+        )
+        other = await stub.Attach(attach_req("p3", "red", node="server2"), timeout=30)  # other nodes unaffected
+        assert other.state == fabric_pb2.ATTACHMENT_STATE_READY

@@ -160,3 +160,39 @@ def test_the_json_schema_is_current_and_refuses_unknown_keys():
     doc = schema()
     assert doc["additionalProperties"] is False
     assert doc["$defs"]["MetricsSettings"]["additionalProperties"] is False
+
+
+@pytest.mark.parametrize(
+    ("api", "expected"),
+    [
+        (
+            {"insecure": True, "tls": {"cert": "c.pem", "key": "k.pem", "client_ca": "ca.pem"}},
+            "api.tls: 'tls' is set together with insecure: true; insecure would silently win: choose one",
+        ),
+        (
+            {"insecure": True, "listen": ["127.0.0.1:50051", "0.0.0.0:50051"]},
+            "api.insecure: True with a non-loopback listener (0.0.0.0:50051) would make anyone who reaches it an "
+            "operator",
+        ),
+        (
+            {"insecure": True, "listen": ["[::]:50051"]},
+            "api.insecure: True with a non-loopback listener ([::]:50051) would make anyone who reaches it an operator",
+        ),
+    ],
+    ids=["with-tls", "any-ipv4", "any-ipv6"],
+)
+def test_insecure_mode_is_refused_where_it_would_expose_the_api(api, expected):
+    with pytest.raises(ValidationError) as e:
+        parse_settings({"api": api})
+    assert expected in [str(p) for p in e.value.problems]
+
+
+def test_insecure_mode_on_loopback_and_unix_sockets_is_allowed():
+    s = parse_settings({"api": {"insecure": True, "listen": ["unix:///tmp/x.sock", "127.0.0.1:0", "[::1]:0"]}})
+    assert s.api.insecure
+
+
+def test_the_command_line_cannot_make_a_tls_file_insecure(tmp_path):
+    """--insecure (FABRICD_API_INSECURE) over a settings file with tls: refused, not silently plaintext."""
+    with pytest.raises(ValidationError, match="insecure would silently win"):
+        load_settings(ROOT / "deploy" / "fabricd.example.yml", env={"FABRICD_API_INSECURE": "true"})

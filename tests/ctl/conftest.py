@@ -90,11 +90,11 @@ def pki(short_tmp: Path) -> Pki:
     ca = create_ca("fabricd test CA")
     ca_file, _ = write_pair(d, "ca", ca)
     cert, key = write_pair(d, "server", issue_server_cert(ca, "fabricd"))
-    for name in ("fabricctl", "server1"):
-        write_pair(d, name, issue_client_cert(ca, name))
+    for name, role in (("fabricctl", "operator"), ("server1", "node")):
+        write_pair(d, name, issue_client_cert(ca, name, role=role))
     other = create_ca("another CA")
     write_pair(d, "other-ca", other)
-    write_pair(d, "rogue", issue_client_cert(other, "fabricctl"))
+    write_pair(d, "rogue", issue_client_cert(other, "fabricctl", role="operator"))
     return Pki(dir=d, ca=ca_file, server_cert=cert, server_key=key)
 
 

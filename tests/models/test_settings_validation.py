@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from models.errors import ValidationError
 from models.ids import NicName, NodeName, Vni
@@ -72,3 +74,45 @@ def test_port_name_errors():
         profile("eos")
     with pytest.raises(UnknownPlatformError, match=r"'linux' is not a switch platform fabricd configures"):
         renderer("linux")
+
+
+@pytest.mark.parametrize("suffix", ["\n", "\r\n", "\t", "\x00", " ", "\u2028"])
+def test_a_name_with_a_trailing_control_character_is_refused(suffix):
+    """`$` matched before a final newline: `green\\n` was taken as a look-alike of `green`."""
+    net = Network(namespace="default", name="green" + suffix, vni=Vni(2222))
+    assert [p.field for p in network_problems(net)] == ["network.name"]
+    aid = AttachmentId(
+        pod_namespace="default" + suffix,
+        pod_name="pod" + suffix,
+        pod_uid="uid" + suffix,
+        network=NetworkKey("default", "green"),
+        interface="net1" + suffix,
+    )
+    att = Attachment(
+        id=aid, container_id="c1" + suffix, node=NodeName("server1" + suffix), nic=NicName("eth1" + suffix)
+    )
+    fields = {p.field for p in attachment_problems(att)}
+    assert fields == {"id.pod_namespace", "id.pod_name", "id.pod_uid", "id.interface", "container_id", "node", "nic"}
+
+
+@given(st.text(min_size=1, max_size=40).filter(lambda t: any(not c.isprintable() or c.isspace() for c in t)))
+def test_no_name_with_a_control_character_or_space_is_ever_accepted(text):
+    net = Network(namespace=text, name=text, vni=Vni(1))
+    assert {p.field for p in network_problems(net)} >= {"network.name", "network.namespace"}
+    aid = AttachmentId(pod_namespace=text, pod_name=text, pod_uid=text, network=NetworkKey("a", "b"), interface=text)
+    att = Attachment(id=aid, container_id=text, node=NodeName(text), nic=NicName(text))
+    assert {p.field for p in attachment_problems(att)} >= {
+        "id.pod_namespace",
+        "id.pod_name",
+        "id.pod_uid",
+        "id.interface",
+        "container_id",
+        "node",
+        "nic",
+    }
+
+
+def test_a_problem_never_repeats_a_huge_value():
+    net = Network(namespace="default", name="x" * 8_000_000, vni=Vni(1))
+    (problem,) = network_problems(net)
+    assert len(str(problem)) < 200 and "(8000000 characters)" in str(problem)

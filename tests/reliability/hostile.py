@@ -61,9 +61,41 @@ def garbage(i: int) -> gnmi_pb2.Notification:
     )
 
 
+def unique_neighbour(i: int) -> gnmi_pb2.Notification:
+    """A complete, well-formed LLDP neighbour, never seen before (``i``)."""
+    prefix = gnmi_pb2.Path(
+        elem=[
+            gnmi_pb2.PathElem(name="lldp"),
+            gnmi_pb2.PathElem(name="interfaces"),
+            gnmi_pb2.PathElem(name="interface", key={"name": f"ethernet-1/{i % 2000 + 1}"}),
+            gnmi_pb2.PathElem(name="neighbors"),
+            gnmi_pb2.PathElem(name="neighbor", key={"id": f"n{i}"}),
+            gnmi_pb2.PathElem(name="state"),
+        ]
+    )
+    leaves = {
+        "system-name": f"host{i}",
+        "port-id": "eth1",
+        "port-id-type": "INTERFACE_NAME",
+        "chassis-id": f"02:00:00:{i >> 16 & 255:02x}:{i >> 8 & 255:02x}:{i & 255:02x}",
+    }
+    return gnmi_pb2.Notification(
+        prefix=prefix,
+        update=[
+            gnmi_pb2.Update(path=gnmi_pb2.Path(elem=[gnmi_pb2.PathElem(name=k)]), val=gnmi_pb2.TypedValue(string_val=v))
+            for k, v in leaves.items()
+        ],
+    )
+
+
 class Hostile(gnmi_pb2_grpc.gNMIServicer):
-    def __init__(self) -> None:
+    """``neighbours``: instead of garbage, that many unique well-formed LLDP
+    neighbours (a switch that wants fabricd to hold them all)."""
+
+    def __init__(self, *, neighbours: int = 0) -> None:
         self.subscribes = 0
+        self.neighbours = neighbours
+        self.sent = 0
 
     async def Capabilities(self, request, context):
         return gnmi_pb2.CapabilityResponse(supported_encodings=[gnmi_pb2.JSON_IETF], gNMI_version="0.8.0")
@@ -78,6 +110,15 @@ class Hostile(gnmi_pb2_grpc.gNMIServicer):
         self.subscribes += 1
         with contextlib.suppress(StopAsyncIteration):
             await request_iterator.__anext__()
+        if self.neighbours:
+            for i in range(self.neighbours):
+                yield gnmi_pb2.SubscribeResponse(update=unique_neighbour(i))
+                self.sent = i + 1
+                if i % 500 == 0:
+                    await asyncio.sleep(0)
+            yield gnmi_pb2.SubscribeResponse(sync_response=True)
+            await asyncio.sleep(3600)
+            return
         for i in range(FLOOD):
             yield gnmi_pb2.SubscribeResponse(update=garbage(i))
             if i == 100:
@@ -87,9 +128,9 @@ class Hostile(gnmi_pb2_grpc.gNMIServicer):
         await asyncio.sleep(3600)
 
 
-async def start_hostile() -> tuple[grpc.aio.Server, Hostile, str]:
+async def start_hostile(*, neighbours: int = 0) -> tuple[grpc.aio.Server, Hostile, str]:
     server = grpc.aio.server()
-    servicer = Hostile()
+    servicer = Hostile(neighbours=neighbours)
     gnmi_pb2_grpc.add_gNMIServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()

@@ -60,3 +60,36 @@ async def test_a_hostile_switch_cannot_crash_or_stall_fabricd(tmp_path):
                 assert st.daemon.service.fatal.done() is False
     finally:
         await server.stop(None)
+
+
+async def test_a_switch_streaming_50k_unique_neighbours_is_held_to_the_bounds(tmp_path):
+    """The LLDP table of a switch is bounded (ports, neighbours per port,
+    value sizes); what exceeds it is dropped and counted; the API answers
+    while the flood goes on."""
+    from topology.lldp_state import MAX_PER_PORT, MAX_PORTS
+
+    server, hostile, address = await start_hostile(neighbours=50_000)
+    try:
+        async with lab_fabric(tmp_path, topology={"mode": "merged"}) as fab:
+            inv = yaml.safe_load((tmp_path / "inventory.yml").read_text())
+            inv["switches"]["evil"] = {"address": address, "platform": "openconfig", "role": "spine", "plaintext": True}
+            (tmp_path / "inventory.yml").write_text(yaml.safe_dump(inv))
+            async with fab.controller() as st, fab.channel() as ch:
+                stub = fabric_pb2_grpc.FabricStub(ch)
+                discovery = st.daemon.discovery
+                await eventually(lambda: "evil" in discovery.synced, within=120, what="the whole flood read")
+                assert hostile.sent == 50_000
+                held = sum(len(port) for port in discovery.state.neighbors.get("evil", {}).values())
+                assert held == MAX_PORTS * MAX_PER_PORT
+                dropped = sum(
+                    s.value
+                    for m in st.service.metrics.lldp_dropped.collect()
+                    for s in m.samples
+                    if s.name.endswith("_total") and s.labels["switch"] == "evil"
+                )
+                assert dropped == 50_000 - held
+                await create_networks(stub, ("blue", 1111))
+                att = await stub.Attach(attach_req(), timeout=30)
+                assert att.state == fabric_pb2.ATTACHMENT_STATE_READY
+    finally:
+        await server.stop(None)

@@ -40,8 +40,13 @@ def write(tmp, name: str, ck: CertKey) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def pki() -> Pki:
     ca = create_ca("fabricd API CA")
-    clients = {n: issue_client_cert(ca, n) for n in ("server1", "server2", "fabricctl")}
-    clients["expired"] = issue_client_cert(ca, "server1", valid=EXPIRED)
+    clients = {n: issue_client_cert(ca, n, role="node") for n in ("server1", "server2")}
+    clients["fabricctl"] = issue_client_cert(ca, "fabricctl", role="operator")
+    clients["expired"] = issue_client_cert(ca, "server1", role="node", valid=EXPIRED)
+    # a node named like an operator is still a node; an operator not listed is nobody
+    clients["node-named-fabricctl"] = issue_client_cert(ca, "fabricctl", role="node")
+    clients["unlisted-operator"] = issue_client_cert(ca, "mallory", role="operator")
+    clients["no-role"] = issue_client_cert(ca, "server1", role="switch-client")
     return Pki(ca=ca, other_ca=create_ca("someone else"), clients=clients)
 
 
@@ -200,3 +205,86 @@ async def test_switch_tls_refusals(tmp_path, case, needle):
             sws = await eventually(refused, what="sw1 refused, sw2 fine")
             assert needle.lower() in sws["sw1"].last_error.lower(), sws["sw1"].last_error
             assert not st.service.fleet.get("sw1").status().known
+
+
+async def refused(call) -> tuple[grpc.StatusCode, str]:
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await call
+    return err.value.code(), err.value.details() or ""
+
+
+async def test_every_method_across_two_nodes(tmp_path, pki):
+    """Pod UIDs are not secrets: a node that knows another node's attachment
+    id can neither move, detach, check, read nor collect it, and learns
+    nothing from the answers (the same as for an id that does not exist)."""
+    async with tls_fabric(tmp_path, pki) as (fab, st):
+        async with channel(st, pki, "fabricctl") as ch:
+            op = fabric_pb2_grpc.FabricStub(ch)
+            await op.CreateNetwork(
+                fabric_pb2.CreateNetworkRequest(network=fabric_pb2.Network(name="blue", namespace="default", vni=1111)),
+                timeout=10,
+            )
+        a = attach_req("pod-a", container="ca", node="server1", nic="eth1")
+        b = attach_req("pod-b", container="cb", node="server2", nic="eth1")
+        async with channel(st, pki, "server1") as c1, channel(st, pki, "server2") as c2:
+            s1, s2 = fabric_pb2_grpc.FabricStub(c1), fabric_pb2_grpc.FabricStub(c2)
+            placed_a = await s1.Attach(a, timeout=30)
+            await s2.Attach(b, timeout=30)
+            # server2 replays server1's id for its own NIC: refused, server1's VLAN stays on sw1
+            hijack = fabric_pb2.AttachRequest(id=a.id, container_id="evil", node="server2", nic="eth1")
+            assert (await refused(s2.Attach(hijack, timeout=30)))[0] == grpc.StatusCode.PERMISSION_DENIED
+            assert (await refused(s2.Attach(a, timeout=30)))[0] == grpc.StatusCode.PERMISSION_DENIED
+            # every other method answers as for an id that does not exist
+            ghost = attach_req("ghost", container="cg", node="server2").id
+            removed = await s2.Detach(fabric_pb2.DetachRequest(id=a.id, container_id="ca"), timeout=10)
+            assert not removed.removed
+            code, details = await refused(s2.GetAttachment(fabric_pb2.GetAttachmentRequest(id=a.id), timeout=10))
+            ghost_code, ghost_details = await refused(
+                s2.GetAttachment(fabric_pb2.GetAttachmentRequest(id=ghost), timeout=10)
+            )
+            assert code == ghost_code == grpc.StatusCode.NOT_FOUND
+            assert details.replace("pod-a", "P") == ghost_details.replace("ghost", "P")  # word for word
+            code, _ = await refused(s2.Check(fabric_pb2.CheckRequest(id=a.id, container_id="ca"), timeout=10))
+            assert code == grpc.StatusCode.NOT_FOUND
+            listed = await s2.ListAttachments(fabric_pb2.ListAttachmentsRequest(node="server1"), timeout=10)
+            assert [x.id.pod_name for x in listed.attachments] == ["pod-b"]  # its own only
+            blue = fabric_pb2.NetworkRef(namespace="default", name="blue")
+            gc_other = fabric_pb2.GarbageCollectRequest(node="server1", network=blue)
+            assert (await refused(s2.GarbageCollect(gc_other, timeout=10)))[0] == grpc.StatusCode.PERMISSION_DENIED
+            gc_own = await s2.GarbageCollect(fabric_pb2.GarbageCollectRequest(node="server2", network=blue), timeout=10)
+            assert [x.pod_name for x in gc_own.removed] == ["pod-b"]
+            # server1's attachment is untouched, and server1 still owns it
+            mine = await s1.GetAttachment(fabric_pb2.GetAttachmentRequest(id=a.id), timeout=10)
+            assert (mine.node, mine.switch, mine.port, mine.vlan) == (
+                "server1",
+                placed_a.switch,
+                placed_a.port,
+                placed_a.vlan,
+            )
+            assert (await s1.Check(fabric_pb2.CheckRequest(id=a.id, container_id="ca"), timeout=10)).state == (
+                fabric_pb2.ATTACHMENT_STATE_READY
+            )
+            assert (await s1.Detach(fabric_pb2.DetachRequest(id=a.id, container_id="ca"), timeout=10)).removed
+        counted = sum(
+            s.value for m in st.service.metrics.authz_denied.collect() for s in m.samples if s.name.endswith("_total")
+        )
+        assert counted >= 6  # every refusal is counted, the hidden ones too
+        del fab
+
+
+@pytest.mark.parametrize(
+    ("who", "code"),
+    [
+        ("node-named-fabricctl", grpc.StatusCode.PERMISSION_DENIED),  # a node, whatever its name
+        ("unlisted-operator", grpc.StatusCode.UNAUTHENTICATED),
+        ("no-role", grpc.StatusCode.UNAUTHENTICATED),
+    ],
+)
+async def test_operators_and_nodes_are_told_apart_by_the_certificate(tmp_path, pki, who, code):
+    async with tls_fabric(tmp_path, pki) as (_fab, st), channel(st, pki, who) as ch:
+        stub = fabric_pb2_grpc.FabricStub(ch)
+        net = fabric_pb2.Network(name="x", namespace="default", vni=9)
+        got, details = await refused(stub.CreateNetwork(fabric_pb2.CreateNetworkRequest(network=net), timeout=10))
+        assert got == code, details
+        if code == grpc.StatusCode.UNAUTHENTICATED:
+            assert "fabricd:" in details or "api.operators" in details

@@ -262,3 +262,38 @@ def test_an_update_then_its_delete_returns_to_the_previous_snapshot(upd):
     )
     assert state == base
     assert snap(state, 1.0, previous=before) is before
+
+
+def test_a_flood_of_unique_neighbours_is_bounded_and_every_event_costs_the_same():
+    """A hostile switch streaming 50,000 unique neighbours: the table stays
+    within its bounds, what is dropped is counted, and the work of one event
+    (neighbour entries touched) is the same at 5,000 as at 50,000."""
+    from topology.lldp_state import MAX_PER_PORT, MAX_PORTS
+
+    state = LldpState()
+    values = {"system-name": "evil", "port-id": "eth1", "port-id-type": "INTERFACE_NAME", "chassis-id": "x"}
+    work = []
+    for i in range(50_000):
+        before = state.work
+        state.apply(
+            NeighborUpdate(
+                switch=SW1, local_port=PortName(f"ethernet-1/{i % 2000 + 1}"), neighbor_id=str(i), values=values, at=1.0
+            )
+        )
+        work.append(state.work - before)
+    assert max(work[:5000]) == max(work[45_000:]) == 1
+    held = sum(len(port) for port in state.neighbors[SW1].values())
+    assert held == MAX_PORTS * MAX_PER_PORT
+    drops = state.take_drops()
+    assert set(drops) == {(SW1, "too-many-ports"), (SW1, "too-many-neighbours")}
+    assert sum(drops.values()) == 50_000 - held
+    assert len(state.records(2.0)) == held
+
+
+def test_oversized_values_are_dropped_and_counted():
+    state = LldpState()
+    key = {"switch": SW1, "local_port": PortName("ethernet-1/1"), "neighbor_id": "1"}
+    state.apply(NeighborUpdate(**key, values={"system-name": "x" * 10_000, "port-id": "eth1"}, at=1.0))
+    state.apply(NeighborUpdate(**{**key, "neighbor_id": "n" * 1000}, values={"port-id": "eth1"}, at=1.0))
+    assert SW1 not in state.neighbors
+    assert state.take_drops() == {(SW1, "value-too-long"): 1, (SW1, "key-too-long"): 1}

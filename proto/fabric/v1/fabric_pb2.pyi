@@ -55,12 +55,14 @@ class Network(_message.Message):
     def __init__(self, name: _Optional[str] = ..., namespace: _Optional[str] = ..., vni: _Optional[int] = ..., shared: _Optional[bool] = ..., mtu: _Optional[int] = ..., description: _Optional[str] = ..., evi: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attachment_count: _Optional[int] = ...) -> None: ...
 
 class NetworkRef(_message.Message):
-    __slots__ = ("namespace", "name")
+    __slots__ = ("namespace", "name", "vni")
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    VNI_FIELD_NUMBER: _ClassVar[int]
     namespace: str
     name: str
-    def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+    vni: int
+    def __init__(self, namespace: _Optional[str] = ..., name: _Optional[str] = ..., vni: _Optional[int] = ...) -> None: ...
 
 class CreateNetworkRequest(_message.Message):
     __slots__ = ("network",)
@@ -135,7 +137,7 @@ class AttachmentId(_message.Message):
     def __init__(self, pod_namespace: _Optional[str] = ..., pod_name: _Optional[str] = ..., pod_uid: _Optional[str] = ..., network: _Optional[_Union[NetworkRef, _Mapping]] = ..., interface: _Optional[str] = ...) -> None: ...
 
 class Attachment(_message.Message):
-    __slots__ = ("id", "container_id", "node", "nic", "vlan", "switch", "port", "vni", "state", "reason", "create_time", "update_time")
+    __slots__ = ("id", "container_id", "node", "nic", "vlan", "switch", "port", "vni", "state", "reason", "create_time", "update_time", "cni_network")
     ID_FIELD_NUMBER: _ClassVar[int]
     CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
     NODE_FIELD_NUMBER: _ClassVar[int]
@@ -148,6 +150,7 @@ class Attachment(_message.Message):
     REASON_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    CNI_NETWORK_FIELD_NUMBER: _ClassVar[int]
     id: AttachmentId
     container_id: str
     node: str
@@ -160,19 +163,22 @@ class Attachment(_message.Message):
     reason: str
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[_Union[AttachmentId, _Mapping]] = ..., container_id: _Optional[str] = ..., node: _Optional[str] = ..., nic: _Optional[str] = ..., vlan: _Optional[int] = ..., switch: _Optional[str] = ..., port: _Optional[str] = ..., vni: _Optional[int] = ..., state: _Optional[_Union[AttachmentState, str]] = ..., reason: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    cni_network: str
+    def __init__(self, id: _Optional[_Union[AttachmentId, _Mapping]] = ..., container_id: _Optional[str] = ..., node: _Optional[str] = ..., nic: _Optional[str] = ..., vlan: _Optional[int] = ..., switch: _Optional[str] = ..., port: _Optional[str] = ..., vni: _Optional[int] = ..., state: _Optional[_Union[AttachmentState, str]] = ..., reason: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cni_network: _Optional[str] = ...) -> None: ...
 
 class AttachRequest(_message.Message):
-    __slots__ = ("id", "container_id", "node", "nic")
+    __slots__ = ("id", "container_id", "node", "nic", "cni_network")
     ID_FIELD_NUMBER: _ClassVar[int]
     CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
     NODE_FIELD_NUMBER: _ClassVar[int]
     NIC_FIELD_NUMBER: _ClassVar[int]
+    CNI_NETWORK_FIELD_NUMBER: _ClassVar[int]
     id: AttachmentId
     container_id: str
     node: str
     nic: str
-    def __init__(self, id: _Optional[_Union[AttachmentId, _Mapping]] = ..., container_id: _Optional[str] = ..., node: _Optional[str] = ..., nic: _Optional[str] = ...) -> None: ...
+    cni_network: str
+    def __init__(self, id: _Optional[_Union[AttachmentId, _Mapping]] = ..., container_id: _Optional[str] = ..., node: _Optional[str] = ..., nic: _Optional[str] = ..., cni_network: _Optional[str] = ...) -> None: ...
 
 class DetachRequest(_message.Message):
     __slots__ = ("id", "container_id")
@@ -229,14 +235,16 @@ class ValidAttachment(_message.Message):
     def __init__(self, container_id: _Optional[str] = ..., interface: _Optional[str] = ...) -> None: ...
 
 class GarbageCollectRequest(_message.Message):
-    __slots__ = ("node", "network", "valid")
+    __slots__ = ("node", "network", "valid", "cni_network")
     NODE_FIELD_NUMBER: _ClassVar[int]
     NETWORK_FIELD_NUMBER: _ClassVar[int]
     VALID_FIELD_NUMBER: _ClassVar[int]
+    CNI_NETWORK_FIELD_NUMBER: _ClassVar[int]
     node: str
     network: NetworkRef
     valid: _containers.RepeatedCompositeFieldContainer[ValidAttachment]
-    def __init__(self, node: _Optional[str] = ..., network: _Optional[_Union[NetworkRef, _Mapping]] = ..., valid: _Optional[_Iterable[_Union[ValidAttachment, _Mapping]]] = ...) -> None: ...
+    cni_network: str
+    def __init__(self, node: _Optional[str] = ..., network: _Optional[_Union[NetworkRef, _Mapping]] = ..., valid: _Optional[_Iterable[_Union[ValidAttachment, _Mapping]]] = ..., cni_network: _Optional[str] = ...) -> None: ...
 
 class GarbageCollectResponse(_message.Message):
     __slots__ = ("removed",)

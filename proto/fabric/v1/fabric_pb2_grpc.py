@@ -159,10 +159,16 @@ class FabricServicer:
         same identity and container ID; a new container ID for the same identity
         replaces the old one. NOT_FOUND when the network, node or NIC is unknown
         (the message says which). FAILED_PRECONDITION when the NIC's placement
-        conflicts (e.g. it moved to a leaf where its VLAN is taken).
-        RESOURCE_EXHAUSTED when the leaf's VLAN pool is exhausted. UNAVAILABLE
-        when the leaf did not confirm before the deadline: the attachment is kept
-        and keeps converging; call again to wait for it.
+        conflicts (e.g. it moved to a leaf where its VLAN is taken), or when the
+        network is given by VNI and no network with that VNI may be used from the
+        pod's namespace. PERMISSION_DENIED when the id belongs to another node.
+        RESOURCE_EXHAUSTED when the leaf's VLAN pool is exhausted or the node
+        holds the most attachments it may (fabric.max_attachments_per_node).
+        UNAVAILABLE when the leaf did not confirm before the deadline: the
+        attachment is kept and keeps converging; call again to wait for it.
+        ABORTED when a Detach (or an Attach with a newer container ID) of the
+        same id came in while this Attach waited for the leaf. Every answer,
+        also to a repeated Attach, reflects only what is durable.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -202,7 +208,9 @@ class FabricServicer:
 
     def GarbageCollect(self, request, context):
         """For CNI GC: removes the attachments of `node` on `network` that are not
-        in `valid`. Other networks and nodes are never touched.
+        in `valid`, and with `cni_network` only those attached through that CNI
+        network name (two NADs of one fabric network never collect each other's).
+        Other networks and nodes are never touched.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
