@@ -19,6 +19,7 @@ BENCHMARKS = {
     "attach-latency": ("bench.attach", "run_latency"),
     "attach-throughput": ("bench.attach", "run_throughput"),
     "discovery": ("bench.discovery", "run"),
+    "lldp-flood": ("bench.lldpflood", "run"),
     "emulators": ("bench.emulators", "run"),
     "labup": ("bench.labup", "run"),  # root: fabric-lab up on the Linux dataplane to a converged underlay
     "render": ("bench.render", "run"),

@@ -78,6 +78,12 @@ class Metrics:
             ["switch", "reason"],
             registry=r,
         )
+        self.lldp_throttled = Counter(
+            "fabric_lldp_throttled_seconds",
+            "Time an LLDP stream was held back because its switch streamed beyond topology.lldp_rate",
+            ["switch"],
+            registry=r,
+        )
         self.api_requests = Counter(
             "fabric_api_requests",
             "Unary API requests answered, per method and gRPC status code",

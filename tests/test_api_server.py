@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -91,3 +93,37 @@ def test_parse_address(text, kind, target):
 def test_parse_address_errors_name_the_problem(text, needle):
     with pytest.raises(AddressError, match=needle):
         parse_address(text)
+
+
+def test_docs_api_md_lists_every_request_bound():
+    from controller.api.limits import docs
+    from tests.golden_util import check_text
+
+    check_text(Path(__file__).resolve().parents[1] / "docs" / "api.md", docs())
+
+
+async def test_a_10000_character_pod_name_is_refused_at_once_and_never_echoed(tmp_path):
+    """It came back as RESOURCE_EXHAUSTED from gRPC's metadata limit (the
+    plugin read "no VLAN left") with a 40 KB log line."""
+    from tests.stack import settings, stack
+
+    async with stack(settings(tmp_path)) as st, grpc.aio.insecure_channel(st.address) as ch:
+        stub = fabric_pb2_grpc.FabricStub(ch)
+        req = fabric_pb2.AttachRequest(
+            id=fabric_pb2.AttachmentId(
+                pod_namespace="default",
+                pod_name="p" * 10_000,
+                pod_uid="u1",
+                network=fabric_pb2.NetworkRef(namespace="default", name="blue"),
+                interface="net1",
+            ),
+            container_id="c1",
+            node="server1",
+            nic="eth1",
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await stub.Attach(req, timeout=10)
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        details = err.value.details()
+        assert details.startswith("id.pod_name: 'ppp") and "(10000 characters) is longer than 253" in details
+        assert len(details) < 200

@@ -131,7 +131,17 @@ class LldpState:
     the size of the table; what exceeds the bounds is dropped and counted
     (:meth:`take_drops`)."""
 
-    __slots__ = ("_drops", "hold_time", "max_per_port", "max_ports", "max_value", "neighbors", "sessions", "work")
+    __slots__ = (
+        "_drops",
+        "hold_time",
+        "max_per_port",
+        "max_ports",
+        "max_value",
+        "neighbors",
+        "sessions",
+        "version",
+        "work",
+    )
 
     def __init__(
         self,
@@ -151,6 +161,9 @@ class LldpState:
         self.sessions: dict[SwitchName, Session] = {}
         #: neighbour entries touched by events so far (tests hold it flat per event)
         self.work = 0
+        #: grows with every change the records can show (a refresh of the same
+        #: values, or a dropped update, leaves it: no topology rebuild needed)
+        self.version = 0
         self._drops: Counter[tuple[SwitchName, str]] = Counter()
 
     def copy(self) -> LldpState:
@@ -172,9 +185,12 @@ class LldpState:
         sw = event.switch
         if isinstance(event, NeighborUpdate):
             self._update(event)
-        elif isinstance(event, NeighborDelete):
+            return self
+        if isinstance(event, NeighborDelete):
             self._delete(event)
-        elif isinstance(event, SessionUp):
+            return self
+        self.version += 1  # session events change staleness and resync state
+        if isinstance(event, SessionUp):
             for port in self.neighbors.get(sw, {}).values():
                 for nid, n in port.items():
                     port[nid] = dataclasses.replace(n, confirmed=False)
@@ -225,7 +241,10 @@ class LldpState:
             return
         if old is not None:
             values = {**dict(old.values), **values}
-        port[nid] = Neighbor(values=tuple(sorted(values.items())), last_seen=event.at)
+        new = Neighbor(values=tuple(sorted(values.items())), last_seen=event.at)
+        if old is None or old.values != new.values:
+            self.version += 1
+        port[nid] = new
 
     def _delete(self, event: NeighborDelete) -> None:
         table = self.neighbors.get(event.switch)
@@ -238,9 +257,11 @@ class LldpState:
                 continue
             if event.neighbor_id is None:
                 self.work += len(port)
+                self.version += 1
                 del table[port_name]
             elif event.neighbor_id in port:
                 self.work += 1
+                self.version += 1
                 del port[event.neighbor_id]
                 if not port:
                     del table[port_name]

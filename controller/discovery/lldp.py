@@ -47,6 +47,30 @@ LLDP_PATH = parse("/lldp/interfaces/interface/neighbors/neighbor/state")
 DEBOUNCE = 0.1
 MAX_DELAY = 2.0
 SAMPLE_INTERVAL_NS = 10_000_000_000
+#: notifications of one stream handled before other tasks get the loop
+YIELD_EVERY = 32
+
+
+class Throttle:
+    """A token bucket: ``take()`` returns how long to wait before the next
+    one. What one switch may make fabricd decode is a burst (a whole first
+    dump of a big switch) then a steady rate (``topology.lldp_burst``,
+    ``topology.lldp_rate``); beyond it the stream is read more slowly (gRPC
+    flow control holds the switch back), so a switch that streams without end
+    cannot take the event loop that serves the API."""
+
+    def __init__(self, burst: int, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.burst, self.rate, self._clock = burst, rate, clock
+        self.tokens = float(burst)
+        self._last = clock()
+
+    def take(self) -> float:
+        now = self._clock()
+        self.tokens = min(self.burst, self.tokens + (now - self._last) * self.rate)
+        self._last = now
+        self.tokens -= 1.0
+        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
 
 Rebuild = Callable[[LldpState, float], TopologySnapshot]
 Publish = Callable[[TopologySnapshot], None]
@@ -162,10 +186,12 @@ class Discovery:
     def _apply(self, events: Iterable[LldpEvent]) -> None:
         events = list(events)
         if events:
+            before = self.state.version
             self.state.apply_all(events)
             for (switch, reason), count in self.state.take_drops().items():
                 self.metrics.lldp_dropped.labels(switch, reason).inc(count)
-            self._changed.set()
+            if self.state.version != before:  # dropped updates and refreshes change no record
+                self._changed.set()
 
     async def _rebuild_loop(self) -> None:
         while True:
@@ -201,13 +227,28 @@ class _Stream:
         self.log = discovery.log.bind(switch=cfg.name)
         self.mode = gnmi_pb2.ON_CHANGE
         self.up = False
+        self.throttled = False
 
     async def run(self) -> None:
         d, cfg = self.d, self.cfg
         session = d._session_factory(cfg, d.settings.gnmi)
         self.up = False
+        t = d.settings.topology
+        throttle = Throttle(t.lldp_burst, t.lldp_rate)
         try:
+            received = 0
             async for resp in session.subscribe([LLDP_PATH], mode=self.mode):
+                received += 1
+                wait = throttle.take()
+                if wait > 0:
+                    if not self.throttled:
+                        self.throttled = True
+                        self.log.warning("lldp.stream.throttled", rate=t.lldp_rate, burst=t.lldp_burst)
+                    d.metrics.lldp_throttled.labels(cfg.name).inc(wait)
+                    await asyncio.sleep(wait)
+                elif received % YIELD_EVERY == 0:
+                    # a switch streaming without pause must not hold the loop that serves the API
+                    await asyncio.sleep(0)
                 now = time.time()
                 if not self.up:
                     self.up = True

@@ -100,6 +100,11 @@ class TopologySettings:
     """which source wins when static and LLDP disagree (reported either way)"""
     hold_time: Duration = 60.0
     """how long a lost switch's links are kept before they go stale"""
+    lldp_burst: Annotated[int, Field(ge=100, le=1_000_000)] = 4000
+    """LLDP notifications of one switch decoded at once (a whole first dump); beyond it ``lldp_rate``"""
+    lldp_rate: Annotated[float, Field(gt=0, le=1_000_000)] = 400.0
+    """LLDP notifications per second one switch may make fabricd decode, steady (a switch streaming without end is
+    read more slowly, so it cannot take the loop that serves the API)"""
     identity: IdentityMap = dataclasses.field(default_factory=IdentityMap)
     """how LLDP system names and port ids map to Kubernetes nodes and NICs (docs/topology.md)"""
 

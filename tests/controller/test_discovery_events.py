@@ -72,3 +72,17 @@ def test_deletes_at_each_level():
 def test_other_paths_are_ignored():
     n = gnmi_pb2.Notification(update=[update("/interfaces/interface[name=e]/state/oper-status", string_val="UP")])
     assert events_of("sw1", n, 0.0) == []
+
+
+def test_the_lldp_throttle_allows_a_burst_then_a_steady_rate():
+    from controller.discovery.lldp import Throttle
+
+    now = [0.0]
+    t = Throttle(burst=100, rate=10.0, clock=lambda: now[0])
+    assert all(t.take() == 0.0 for _ in range(100))  # a whole first dump at once
+    assert t.take() == 0.1  # then one per 1/rate seconds
+    now[0] += 0.1
+    assert t.take() == 0.1
+    now[0] += 60.0  # a quiet minute refills the burst, never beyond it
+    assert sum(1 for _ in range(100) if t.take() == 0.0) == 100
+    assert t.take() > 0

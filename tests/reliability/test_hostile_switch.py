@@ -10,9 +10,9 @@ import time
 import pytest
 import yaml
 
+from labs.emulator.hostile import start_hostile
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
 from tests.controller.fabric import attach_req, create_networks, eventually, lab_fabric, ni
-from tests.reliability.hostile import start_hostile
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +70,9 @@ async def test_a_switch_streaming_50k_unique_neighbours_is_held_to_the_bounds(tm
 
     server, hostile, address = await start_hostile(neighbours=50_000)
     try:
-        async with lab_fabric(tmp_path, topology={"mode": "merged"}) as fab:
+        # the read rate is raised so that 50,000 take seconds, not the minutes the default allows
+        topology = {"mode": "merged", "lldp_rate": 1_000_000, "lldp_burst": 1_000_000}
+        async with lab_fabric(tmp_path, topology=topology) as fab:
             inv = yaml.safe_load((tmp_path / "inventory.yml").read_text())
             inv["switches"]["evil"] = {"address": address, "platform": "openconfig", "role": "spine", "plaintext": True}
             (tmp_path / "inventory.yml").write_text(yaml.safe_dump(inv))

@@ -1,11 +1,14 @@
 """A hostile gNMI target: answers with malformed data (wrong types, invalid
-JSON, huge paths, bogus deletes) and floods subscriptions (bounded)."""
+JSON, huge paths, bogus deletes) and floods subscriptions (bounded), or
+streams unique well-formed LLDP neighbours (a count, or until stopped). The
+reliability tests and the ``lldp-flood`` benchmark point fabricd at it."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 from pygnmi.spec.v080 import gnmi_pb2, gnmi_pb2_grpc
@@ -90,33 +93,37 @@ def unique_neighbour(i: int) -> gnmi_pb2.Notification:
 
 class Hostile(gnmi_pb2_grpc.gNMIServicer):
     """``neighbours``: instead of garbage, that many unique well-formed LLDP
-    neighbours (a switch that wants fabricd to hold them all)."""
+    neighbours (a switch that wants fabricd to hold them all); -1: without
+    end, until the server stops."""
 
     def __init__(self, *, neighbours: int = 0) -> None:
         self.subscribes = 0
         self.neighbours = neighbours
         self.sent = 0
 
-    async def Capabilities(self, request, context):
+    async def Capabilities(self, request: Any, context: Any) -> gnmi_pb2.CapabilityResponse:
         return gnmi_pb2.CapabilityResponse(supported_encodings=[gnmi_pb2.JSON_IETF], gNMI_version="0.8.0")
 
-    async def Get(self, request, context):
+    async def Get(self, request: Any, context: Any) -> gnmi_pb2.GetResponse:
         return gnmi_pb2.GetResponse(notification=[garbage(i) for i in range(12)])
 
-    async def Set(self, request, context):
+    async def Set(self, request: Any, context: Any) -> gnmi_pb2.SetResponse:
         return gnmi_pb2.SetResponse()
 
-    async def Subscribe(self, request_iterator, context) -> AsyncIterator[gnmi_pb2.SubscribeResponse]:
+    async def Subscribe(self, request_iterator: Any, context: Any) -> AsyncIterator[gnmi_pb2.SubscribeResponse]:
         self.subscribes += 1
         with contextlib.suppress(StopAsyncIteration):
             await request_iterator.__anext__()
         if self.neighbours:
-            for i in range(self.neighbours):
+            i = 0
+            while self.neighbours < 0 or i < self.neighbours:
                 yield gnmi_pb2.SubscribeResponse(update=unique_neighbour(i))
-                self.sent = i + 1
+                i += 1
+                self.sent = i
+                if i == self.neighbours or (self.neighbours < 0 and i == 1000):
+                    yield gnmi_pb2.SubscribeResponse(sync_response=True)
                 if i % 500 == 0:
                     await asyncio.sleep(0)
-            yield gnmi_pb2.SubscribeResponse(sync_response=True)
             await asyncio.sleep(3600)
             return
         for i in range(FLOOD):
@@ -129,6 +136,7 @@ class Hostile(gnmi_pb2_grpc.gNMIServicer):
 
 
 async def start_hostile(*, neighbours: int = 0) -> tuple[grpc.aio.Server, Hostile, str]:
+    """A hostile target on 127.0.0.1 (plaintext): (server, servicer, address)."""
     server = grpc.aio.server()
     servicer = Hostile(neighbours=neighbours)
     gnmi_pb2_grpc.add_gNMIServicer_to_server(servicer, server)
