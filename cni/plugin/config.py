@@ -301,6 +301,7 @@ def parse_netconf(data: bytes, env: CniEnv) -> NetConf:
     1 (cniVersion) or 7 (naming every bad field)."""
     doc = decode(data)
     version = versions.require_supported(doc.get("cniVersion"))
+    versions.require_command(env.command, version)
     problems: list[str] = []
     name = _str(doc, "name", problems, required=True)
     if name is not None and not _NETWORK_NAME.match(name):

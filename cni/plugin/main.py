@@ -22,7 +22,7 @@ from cni.plugin.versions import ADVERTISED, SPEC_VERSION
 SUPPORTED_VERSIONS = ADVERTISED
 
 USAGE = """\
-fabric-cni: CNI plugin for fabricd (spec 1.1.0; accepts 0.4.0, 1.0.0, 1.1.0).
+fabric-cni: CNI plugin for fabricd (spec 1.1.0; accepts 0.1.0 to 1.1.0).
 
 It is run by a container runtime or Multus, not by hand:
   CNI_COMMAND=VERSION fabric-cni            prints the supported versions

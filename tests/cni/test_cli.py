@@ -59,12 +59,15 @@ def error_of(p: subprocess.CompletedProcess, code: int) -> dict:
 def test_version():
     p = run({"CNI_COMMAND": "VERSION"})
     assert p.returncode == 0
-    assert json.loads(p.stdout) == {"cniVersion": "1.1.0", "supportedVersions": ["0.4.0", "1.0.0", "1.1.0"]}
+    assert json.loads(p.stdout) == {
+        "cniVersion": "1.1.0",
+        "supportedVersions": ["0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"],
+    }
 
 
 def test_1_incompatible_version(tmp_path):
-    doc = error_of(run(ENV, json.dumps({**CONF, "cniVersion": "0.3.1"}), tmp_path), errors.INCOMPATIBLE_VERSION)
-    assert "0.3.1" in doc["msg"] and "0.4.0, 1.0.0, 1.1.0" in doc["msg"]
+    doc = error_of(run(ENV, json.dumps({**CONF, "cniVersion": "0.5.0"}), tmp_path), errors.INCOMPATIBLE_VERSION)
+    assert "0.5.0" in doc["msg"] and "0.1.0, 0.2.0, 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0" in doc["msg"]
 
 
 def test_4_invalid_environment_names_the_variables(tmp_path):
@@ -93,9 +96,14 @@ def test_5_a_state_directory_that_cannot_be_used(tmp_path):
 
 
 def test_an_error_answers_in_the_config_version(tmp_path):
-    # the controller of CONF does not exist: try again later, said in 1.0.0
-    doc = error_of(run({**ENV, "CNI_COMMAND": "STATUS"}, json.dumps({**CONF, "cniVersion": "1.0.0"}), tmp_path), 50)
-    assert doc["cniVersion"] == "1.0.0" and "/nonexistent/fabricd.sock" in doc["msg"]
+    # the controller of CONF does not exist: try again later, said in 0.3.1
+    doc = error_of(run(ENV, json.dumps({**CONF, "cniVersion": "0.3.1"}), tmp_path), errors.TRY_AGAIN)
+    assert doc["cniVersion"] == "0.3.1" and "/nonexistent/fabricd.sock" in doc["msg"]
+
+
+def test_1_check_of_a_031_config_as_the_reference_plugins_answer(tmp_path):
+    doc = error_of(run({**ENV, "CNI_COMMAND": "CHECK"}, json.dumps({**CONF, "cniVersion": "0.3.1"}), tmp_path), 1)
+    assert doc["msg"].startswith("config version does not allow CHECK")
 
 
 def test_100_internal_error_is_a_cni_error_not_a_traceback(tmp_path):

@@ -159,15 +159,16 @@ def test_gc_reads_the_valid_attachments():
     assert e.code == errors.INVALID_CONFIG and "cni.dev/valid-attachments is required for GC" in e.msg
 
 
-@pytest.mark.parametrize("version", ["0.4.0", "1.0.0", "1.1.0"])
+@pytest.mark.parametrize("version", ["0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"])
 def test_accepted_versions(version):
+    """Item 19: every version the reference plugins accept."""
     assert parse_netconf(json.dumps(nad_config(cniVersion=version)).encode(), env_of()).cni_version == version
 
 
-@pytest.mark.parametrize("version", ["0.3.1", "1.2.0", "2", None, 1])
+@pytest.mark.parametrize("version", ["0.5.0", "1.2.0", "2", None, 1])
 def test_other_versions_are_incompatible(version):
     e = code_of(parse_netconf, json.dumps(nad_config(cniVersion=version)).encode(), env_of())
-    assert e.code == errors.INCOMPATIBLE_VERSION and "0.4.0, 1.0.0, 1.1.0" in e.msg
+    assert e.code == errors.INCOMPATIBLE_VERSION and "0.1.0, 0.2.0, 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0" in e.msg
 
 
 @pytest.mark.parametrize("data", [b"", b"{", b"\xff\xfe", b"[1, 2]", b'"conf"', b"null"])
