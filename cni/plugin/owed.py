@@ -7,13 +7,15 @@ fabricd (ADD, DEL, GC or STATUS; runtimes call STATUS every few seconds)
 sends it, holding the node's lock so that a new ADD of the same pod
 interface cannot be overtaken; an ADD of the same pod interface drops what
 was owed for it. GC is the backstop: fabricd removes every attachment of
-the node on the network that the runtime no longer lists.
+the node on the network (and CNI network name) that the runtime no longer
+lists.
 """
 
 from __future__ import annotations
 
 import time
 
+from cni.plugin.config import NetRef
 from cni.plugin.context import Run
 from cni.plugin.controller import AttachmentRef
 from cni.plugin.errors import CniError
@@ -23,15 +25,17 @@ FLUSH_MAX = 16  # Detach calls per run
 FLUSH_TIMEOUT_S = 2.0
 
 
-def owe_detach(run: Run, ref: AttachmentRef, container_id: str) -> None:
+def owe_detach(run: Run, ref: AttachmentRef, container_id: str, *, vni: int = 0) -> None:
     with run.store.locked() as st:
         st.pending.append(
             PendingDetach(
-                controller=run.conf.controller,
+                controller=run.node_conf.controller,
                 pod_namespace=ref.pod_namespace,
                 pod_name=ref.pod_name,
                 pod_uid=ref.pod_uid,
-                network=ref.network,
+                network="" if ref.network.by_vni else str(ref.network),
+                vni=ref.network.vni or vni,
+                cni_network=run.conf.name,
                 ifname=ref.ifname,
                 container_id=container_id,
                 since=time.time(),
@@ -39,24 +43,26 @@ def owe_detach(run: Run, ref: AttachmentRef, container_id: str) -> None:
         )
 
 
+def _ref(p: PendingDetach) -> AttachmentRef:
+    network = NetRef.parse(p.network) if p.network else NetRef(vni=p.vni)
+    return AttachmentRef(
+        pod_namespace=p.pod_namespace, pod_name=p.pod_name, pod_uid=p.pod_uid, network=network, ifname=p.ifname
+    )
+
+
 def flush_pending(run: Run) -> int:
     """Send the Detach calls owed to this run's fabricd; how many went."""
-    if not any(p.controller == run.conf.controller for p in run.store.read().pending):
+    controller = run.node_conf.controller
+    if not any(p.controller == controller for p in run.store.read().pending):
         return 0
     sent = 0
     with run.store.locked() as st:
         keep = []
         for p in st.pending:
-            if p.controller != run.conf.controller or sent >= FLUSH_MAX:
+            if p.controller != controller or sent >= FLUSH_MAX:
                 keep.append(p)
                 continue
-            ref = AttachmentRef(
-                pod_namespace=p.pod_namespace,
-                pod_name=p.pod_name,
-                pod_uid=p.pod_uid,
-                network=p.network,
-                ifname=p.ifname,
-            )
+            ref = _ref(p)
             try:
                 run.controller().detach(ref, container_id=p.container_id, timeout=FLUSH_TIMEOUT_S)
             except CniError as e:

@@ -1,6 +1,11 @@
 """Fixtures of the plugin tests: a real fabricd on the seed lab's emulators
 (dataplane none) listening on a unix socket that the nodes' namespaces
-reach, and nodes with the userspace tagger (tests/cni/nodebed.py)."""
+reach, and nodes with the userspace tagger (tests/cni/nodebed.py).
+
+This fabricd runs with ``api.insecure`` (every caller an operator): these
+tests are about the plugin, not about who may call. The nodes' own
+identities (mTLS, node certificates) run in the lab: tests/e2e/test_libcni.py
+and the seed scenario."""
 
 from __future__ import annotations
 
@@ -32,12 +37,9 @@ class Api:
     async def nad(self, network: str, uplink: str = "eth1", **extra: Any) -> dict[str, Any]:
         """The CNI config RenderNAD gives for ``network`` as Multus hands it
         over for a pod asking for address 10.99.0.9/24 (``extra`` keys added)."""
-        r = await self.stub.RenderNAD(
-            fabric_pb2.RenderNADRequest(network=net_ref(network), uplink=uplink, controller=f"unix://{self.socket}"),
-            timeout=10,
-        )
+        r = await self.stub.RenderNAD(fabric_pb2.RenderNADRequest(network=net_ref(network), uplink=uplink), timeout=10)
         conf = json.loads(r.cni_config)
-        return {**conf, "attachTimeout": 20, "runtimeConfig": {"ips": ["10.99.0.9/24"]}, **extra}
+        return {**conf, "runtimeConfig": {"ips": ["10.99.0.9/24"]}, **extra}
 
     async def attachments(self, **filters: Any) -> list[Any]:
         r = await self.stub.ListAttachments(fabric_pb2.ListAttachmentsRequest(**filters), timeout=10)
@@ -90,8 +92,12 @@ async def api(fabric):
 
 
 @pytest.fixture
-def bed():
+def bed(request):
+    """The nodes; their node files name the test's ``fabric`` when it has one
+    (else the test sets ``bed.controller``)."""
     if os.geteuid() != 0:
         pytest.fail("the plugin's e2e tests need root (network namespaces, the tagger, macvlan)")
     with node_bed() as b:
+        if "fabric" in request.fixturenames:
+            b.controller = f"unix://{request.getfixturevalue('fabric').socket}"
         yield b
