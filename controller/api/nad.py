@@ -49,6 +49,18 @@ def cni_config(net: Network, *, uplink: str, ipam_json: str, mtu: int) -> dict[s
     return conf
 
 
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (the CNI config) as literal blocks, as NADs are written by hand."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
 def manifest(net: Network, config: dict[str, Any], *, namespace: str) -> str:
     doc = {
         "apiVersion": "k8s.cni.cncf.io/v1",
@@ -60,4 +72,4 @@ def manifest(net: Network, config: dict[str, Any], *, namespace: str) -> str:
         },
         "spec": {"config": json.dumps(config, indent=2)},
     }
-    return yaml.safe_dump(doc, sort_keys=False)
+    return yaml.dump(doc, Dumper=_Dumper, sort_keys=False)
