@@ -26,6 +26,15 @@ from tests.cni.nodebed import node_bed
 from tests.controller.fabric import Fabric, create_networks, eventually, lab_fabric, net_ref, trunk
 
 NETWORKS = (("blue", 1111), ("green", 2222), ("red", 3333))
+#: the founding notes' NAD (a VNI, as a string), as Multus hands it over for a pod asking for 10.11.0.1/24
+VNI_ONLY = {
+    "cniVersion": "0.3.0",
+    "name": "blue-by-vni",
+    "type": "fabric-cni",
+    "VNI": "1111",
+    "ipam": {"type": "static"},
+    "runtimeConfig": {"ips": ["10.11.0.1/24"]},
+}
 
 
 @dataclasses.dataclass

@@ -23,6 +23,7 @@ from cni.plugin.errors import CniError
 from controller.api.nad import cni_config
 from models.ids import Vni
 from models.intent import Network
+from tests.cni.conftest import VNI_ONLY
 from tests.golden_util import GOLDEN, check_text
 
 ADD_ENV = {
@@ -40,17 +41,6 @@ def nad_config(**over) -> dict:
     net = Network(namespace="default", name="blue", vni=Vni(1111))
     conf = cni_config(net, uplink="eth1", ipam_json="", mtu=1500)
     return {**conf, "runtimeConfig": {"ips": ["10.11.0.1/24"]}, **over}
-
-
-#: the founding notes' NAD, as Multus hands it over for a pod asking for 10.11.0.1/24
-VNI_ONLY = {
-    "cniVersion": "0.3.0",
-    "name": "blue-by-vni",
-    "type": "fabric-cni",
-    "VNI": "1111",
-    "ipam": {"type": "static"},
-    "runtimeConfig": {"ips": ["10.11.0.1/24"]},
-}
 
 
 def env_of(**over) -> CniEnv:

@@ -11,6 +11,7 @@ import pytest
 
 from cni.plugin import errors
 from labs.dataplane import testbed
+from tests.cni.conftest import VNI_ONLY
 from tests.cni.nodebed import capture
 from tests.controller.fabric import eventually
 
@@ -210,14 +211,7 @@ async def test_the_founding_notes_vni_only_nad(api, bed):
     """Item 20: {"cniVersion": "0.3.0", "type": "fabric-cni", "VNI": "1111"}: fabricd resolves the VNI
     for the pod's namespace; the node records the network it resolved to, so DEL needs no lookup; the
     node's default uplink carries it (the NAD names none)."""
-    conf = {
-        "cniVersion": "0.3.0",
-        "name": "blue-by-vni",
-        "type": "fabric-cni",
-        "VNI": "1111",
-        "ipam": {"type": "static"},
-        "runtimeConfig": {"ips": ["10.11.0.1/24"]},
-    }
+    conf = VNI_ONLY
     pod = bed.pod("n")
     res = (await bed.cni("server1", "ADD", conf, netns=pod)).ok().json
     assert res["cniVersion"] == "0.3.0"
