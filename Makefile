@@ -5,13 +5,13 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: deps test check lint format typecheck layers pytest proto golden demo demo-down bench clean
+.PHONY: deps test check lint format typecheck layers cnitool pytest proto golden demo demo-down bench clean
 
 deps:
 	@scripts/install-deps.sh $(VENV)
 
 ## test: install what is needed, then every check and the whole test suite
-test: deps check pytest
+test: deps check cnitool pytest
 
 check: lint typecheck layers
 
@@ -28,6 +28,11 @@ typecheck:
 
 layers:
 	$(BIN)/lint-imports
+
+## cnitool: libcni's cnitool (tools/cnitool/go.mod) built from the Go module proxy into
+## ~/.cache/fabricd/ (once per version); fabric-cni's libcni tests drive the plugin with it
+cnitool:
+	@scripts/build-cnitool.sh >/dev/null
 
 pytest:
 	$(BIN)/pytest $(PYTEST_ARGS)

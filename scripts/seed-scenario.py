@@ -7,9 +7,12 @@
 
 up: `fabric-lab up labs/seed.clab.yml` (Linux dataplane: namespaces, lldpd,
 FRR, the emulators), fabricd as its own process on the lab's unix socket
-(SQLite store, metrics on --metrics), networks blue/green/red and their NADs
+with mutual TLS (SQLite store, metrics on --metrics; the lab CA issues its
+certificate, fabricctl's operator certificate and one certificate and
+fabric-cni node file per node), networks blue/green/red and their NADs
 with fabricctl, pods on server1..3 with `fabric-lab pod create` (fabric-cni
-as Multus runs it); then `check`. Everything keeps running.
+as Multus runs it, each node with its own identity); then `check`.
+Everything keeps running.
 
 check: the ping matrix between the pods, and a capture on the spine showing
 the ICMP inside VXLAN VNI 1111. Exit 1 when something is not as expected.
@@ -52,10 +55,11 @@ def _state(args: argparse.Namespace) -> LabState | None:
 def up(args: argparse.Namespace) -> int:
     state = runner.up(LAB, state_dir=args.state_dir, dataplane="linux", progress=say)
     fabricd_proc.start(state, metrics=args.metrics)
-    say(f"fabricd serving on {fabricd_proc.address(state)} (log {fabricd_proc.directory(state) / 'fabricd.log'})")
-    scenario.setup(state, fabricd_proc.address(state), progress=say)
+    log = fabricd_proc.directory(state) / "fabricd.log"
+    say(f"fabricd serving on {fabricd_proc.address(state)} with mutual TLS (log {log})")
+    scenario.setup(state, progress=say)
     picture = Path(state.state_dir) / "seed-topology.png"
-    scenario.fabricctl(fabricd_proc.address(state), "topology", "-o", "png", "--out", str(picture))
+    scenario.fabricctl(state, "topology", "-o", "png", "--out", str(picture))
     say(f"the topology as fabricd sees it (LLDP + port map): {picture}")
     return check_state(state, args)
 
@@ -69,15 +73,17 @@ def check_state(state: LabState, args: argparse.Namespace) -> int:
     vni_ok = "vni 1111" in seen and "ICMP echo request" in seen
     say("")
     say(f"spine1 sees pod-a -> pod-b (blue) inside VXLAN VNI 1111: {'yes' if vni_ok else 'NO'}")
-    server = fabricd_proc.address(state)
     sdir = state.state_dir
     bin_ = Path(sys.executable).parent
+    env = " ".join(f"{k}={v}" for k, v in fabricd_proc.ctl_env(state).items())
     say(f"""
-The lab keeps running. Look around (the tools are in {bin_}):
-  {bin_}/fabricctl --server {server} attachment list
-  {bin_}/fabricctl --server {server} switch list
-  {bin_}/fabricctl --server {server} plan
-  {bin_}/fabricctl --server {server} topology -o png --out /tmp/seed-topology.png
+The lab keeps running. Look around (the tools are in {bin_}); fabricctl
+needs the lab operator's certificate (fabricd runs with mutual TLS):
+  export {env}
+  {bin_}/fabricctl attachment list
+  {bin_}/fabricctl switch list
+  {bin_}/fabricctl plan
+  {bin_}/fabricctl topology -o png --out /tmp/seed-topology.png
   {bin_}/fabric-lab pod list seed{_sd(args)}
   {bin_}/fabric-lab pod exec seed{_sd(args)} pod-a -- ping -c 3 10.11.0.2
   {bin_}/fabric-lab exec seed{_sd(args)} server1 -- ip -d link

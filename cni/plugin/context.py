@@ -1,15 +1,15 @@
-"""One plugin run: its environment, config, node, state and the things it
-talks to (fabricd, the VLAN backend), made when first needed."""
+"""One plugin run: its environment, the network's config, the node's
+settings, its records and the things it talks to (fabricd, the VLAN
+backend), made when first needed."""
 
 from __future__ import annotations
 
 import dataclasses
-import os
-import re
 from typing import TYPE_CHECKING
 
 from cni.plugin.config import CniEnv, NetConf
 from cni.plugin.errors import INVALID_CONFIG, TRY_AGAIN, VLAN_BACKEND, CniError
+from cni.plugin.nodeconf import ENV_TAGGER_SOCKET, NodeConf
 from cni.plugin.records import NodeStore
 from cni.vlan.backend import VlanBackend, backend_for
 from cni.vlan.client import TaggerVlanBackend
@@ -20,25 +20,9 @@ if TYPE_CHECKING:
     from cni.plugin.controller import Controller
 
 TAGGER_HINT = (
-    "fabric-cni takes the tagger's socket from vlanBackend.taggerSocket in the network configuration, "
-    "else from $FABRIC_CNI_TAGGER_SOCKET on the node"
+    "fabric-cni takes the tagger's socket from vlanBackend.taggerSocket in the node file, "
+    f"else from ${ENV_TAGGER_SOCKET} on the node"
 )
-_NODE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-
-
-def node_name(conf: NetConf) -> str:
-    """The config's ``node``, else the host name of this UTS namespace
-    (lower case, as kubelet names its node)."""
-    if conf.node:
-        return conf.node
-    name = os.uname().nodename.lower()
-    if not _NODE.match(name):
-        raise CniError(
-            INVALID_CONFIG,
-            f"node: not in the config, and this host's name {name!r} is not a Kubernetes node name: "
-            'set "node" in the network configuration',
-        )
-    return name
 
 
 def vlan_error(e: VlanError) -> CniError:
@@ -50,29 +34,51 @@ def vlan_error(e: VlanError) -> CniError:
 @dataclasses.dataclass
 class Run:
     env: CniEnv
-    conf: NetConf
-    node: str
+    conf: NetConf  # the network's
+    node_conf: NodeConf  # the node's
     store: NodeStore
     timings: dict[str, float] = dataclasses.field(default_factory=dict)
     notes: list[str] = dataclasses.field(default_factory=list)  # what the run log says besides the outcome
     _controller: Controller | None = None
 
     @staticmethod
-    def make(env: CniEnv, conf: NetConf, timings: dict[str, float] | None = None) -> Run:
-        node = node_name(conf)
-        return Run(
+    def make(env: CniEnv, conf: NetConf, node_conf: NodeConf, timings: dict[str, float] | None = None) -> Run:
+        run = Run(
             env=env,
             conf=conf,
-            node=node,
-            store=NodeStore(conf.state_dir, node),
+            node_conf=node_conf,
+            store=NodeStore(node_conf.state_dir, node_conf.node),
             timings=timings if timings is not None else {},
         )
+        if conf.ignored_node_keys:
+            run.notes.append(
+                f"ignored the node's settings in the network configuration: {', '.join(conf.ignored_node_keys)}"
+            )
+        return run
+
+    @property
+    def node(self) -> str:
+        return self.node_conf.node
+
+    @property
+    def uplink(self) -> str:
+        """The NIC of this pod interface: the NAD's (or the pod's cni-args),
+        else the node file's default; CniError 7 when neither names one."""
+        uplink = self.conf.uplink or self.node_conf.uplink
+        if uplink is None:
+            where = self.node_conf.file or "the node file (none here)"
+            raise CniError(
+                INVALID_CONFIG,
+                f"uplink: the network configuration names none, and neither does {where}: set the node's "
+                '"uplink", or "uplink" in the NetworkAttachmentDefinition',
+            )
+        return uplink
 
     def controller(self) -> Controller:
         if self._controller is None:
             from cni.plugin.controller import Controller
 
-            self._controller = Controller(self.conf, timings=self.timings)
+            self._controller = Controller(self.node_conf, timings=self.timings)
         return self._controller
 
     def close(self) -> None:
@@ -81,13 +87,14 @@ class Run:
             self._controller = None
 
     def backend(self) -> VlanBackend:
-        """The VLAN backend of the config (``auto``: the kernel's 802.1Q,
-        else the tagger at ``taggerSocket``)."""
+        """The node's VLAN backend (``auto``: the kernel's 802.1Q, else the
+        tagger at ``taggerSocket``)."""
+        nc = self.node_conf
         try:
-            return backend_for(self.conf.vlan_mode, self.conf.tagger_socket)  # type: ignore[arg-type]
+            return backend_for(nc.vlan_mode, nc.tagger_socket)  # type: ignore[arg-type]
         except VlanError as e:
             err = vlan_error(e)
-            if self.conf.vlan_mode != "kernel" and not e.temporary:
+            if nc.vlan_mode != "kernel" and not e.temporary:
                 err = CniError(err.code, f"{err.msg}. {TAGGER_HINT}")
             raise err from None
 
@@ -95,10 +102,10 @@ class Run:
         """The backend that made a recorded sub-interface (to release it)."""
         if kind == "kernel":
             return KernelVlanBackend()
-        if self.conf.tagger_socket is None:
+        if self.node_conf.tagger_socket is None:
             raise CniError(
                 VLAN_BACKEND,
                 "a VLAN sub-interface of this node came from the userspace tagger, but no tagger socket is "
-                "configured (vlanBackend.taggerSocket or $FABRIC_CNI_TAGGER_SOCKET)",
+                f"configured (vlanBackend.taggerSocket in the node file, or ${ENV_TAGGER_SOCKET})",
             )
-        return TaggerVlanBackend(self.conf.tagger_socket)
+        return TaggerVlanBackend(self.node_conf.tagger_socket)

@@ -11,8 +11,14 @@ gRPC                                                  CNI error
 UNAVAILABLE, DEADLINE_EXCEEDED, CANCELLED, ABORTED     11 try again later
 NOT_FOUND, INVALID_ARGUMENT, FAILED_PRECONDITION, ...  101 refused by fabricd
 UNAUTHENTICATED, PERMISSION_DENIED                     102 not authorized
-RESOURCE_EXHAUSTED                                     103 no VLAN left on the leaf
+RESOURCE_EXHAUSTED                                     103 no VLAN left on the leaf,
+                                                      or the node's quota reached
 ====================================================  ==========================
+
+ABORTED is fabricd saying that a Detach of the same pod interface came in
+while the Attach waited for its leaf: the runtime retries the ADD or goes
+on with its DEL. The channel's address and TLS files are the node's
+(:mod:`cni.plugin.nodeconf`), never a network configuration's.
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from cni.plugin.config import NetConf, Pod
+from cni.plugin.config import NetRef, Pod
 from cni.plugin.errors import CONTROLLER_REFUSED, NOT_AUTHORIZED, TRY_AGAIN, VLANS_EXHAUSTED, CniError
+from cni.plugin.nodeconf import NodeConf
 
 CALL_TIMEOUT_S = 10.0
 HEALTH_SERVICE = "fabric.v1.Fabric"
@@ -35,6 +42,7 @@ class Attached:
     switch: str
     port: str
     vni: int
+    network: NetRef  # as fabricd resolved it (NAMESPACE/NAME, also for a VNI reference)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,11 +52,11 @@ class AttachmentRef:
     pod_namespace: str
     pod_name: str
     pod_uid: str
-    network: str  # NAMESPACE/NAME
+    network: NetRef  # NAMESPACE/NAME, or a VNI fabricd resolves for the pod's namespace
     ifname: str
 
     @staticmethod
-    def of(pod: Pod, network: str, ifname: str) -> AttachmentRef:
+    def of(pod: Pod, network: NetRef, ifname: str) -> AttachmentRef:
         return AttachmentRef(
             pod_namespace=pod.namespace, pod_name=pod.name, pod_uid=pod.uid, network=network, ifname=ifname
         )
@@ -60,7 +68,7 @@ class AttachmentRef:
 class Controller:
     """One channel to fabricd for the life of a plugin run."""
 
-    def __init__(self, conf: NetConf, *, timings: dict[str, float] | None = None) -> None:
+    def __init__(self, conf: NodeConf, *, timings: dict[str, float] | None = None) -> None:
         import grpc
 
         from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
@@ -94,15 +102,23 @@ class Controller:
 
     # ------------------------------------------------------------ requests
 
+    def _net(self, net: NetRef) -> Any:
+        if net.by_vni:
+            return self._pb.NetworkRef(vni=net.vni)
+        return self._pb.NetworkRef(namespace=net.namespace, name=net.name)
+
     def _id(self, ref: AttachmentRef) -> Any:
-        ns, name = ref.network.split("/", 1)
         return self._pb.AttachmentId(
             pod_namespace=ref.pod_namespace,
             pod_name=ref.pod_name,
             pod_uid=ref.pod_uid,
-            network=self._pb.NetworkRef(namespace=ns, name=name),
+            network=self._net(ref.network),
             interface=ref.ifname,
         )
+
+    def _attached(self, a: Any) -> Attached:
+        net = NetRef(namespace=a.id.network.namespace, name=a.id.network.name)
+        return Attached(vlan=a.vlan, switch=a.switch, port=a.port, vni=a.vni, network=net)
 
     def _call(self, what: str, method: Any, request: Any, timeout: float) -> Any:
         try:
@@ -110,14 +126,20 @@ class Controller:
         except self._grpc.RpcError as e:
             raise self.translate(e, what) from None
 
-    def attach(self, ref: AttachmentRef, *, container_id: str, node: str, nic: str, timeout: float) -> Attached:
-        req = self._pb.AttachRequest(id=self._id(ref), container_id=container_id, node=node, nic=nic)
+    def attach(
+        self, ref: AttachmentRef, *, container_id: str, node: str, nic: str, cni_network: str, timeout: float
+    ) -> Attached:
+        req = self._pb.AttachRequest(
+            id=self._id(ref), container_id=container_id, node=node, nic=nic, cni_network=cni_network
+        )
         self.timings["attach_sent"] = time.time()
         a = self._call(f"Attach {ref} on {node}/{nic}", self.stub.Attach, req, timeout)
         self.timings["attach_answered"] = time.time()
         if not 1 <= a.vlan <= 4094:
             raise CniError(CONTROLLER_REFUSED, f"fabricd answered Attach {ref} without a usable VLAN ({a.vlan})")
-        return Attached(vlan=a.vlan, switch=a.switch, port=a.port, vni=a.vni)
+        if not (a.id.network.namespace and a.id.network.name):
+            raise CniError(CONTROLLER_REFUSED, f"fabricd answered Attach {ref} without its network's name")
+        return self._attached(a)
 
     def detach(self, ref: AttachmentRef, *, container_id: str, timeout: float = CALL_TIMEOUT_S) -> bool:
         req = self._pb.DetachRequest(id=self._id(ref), container_id=container_id)
@@ -125,19 +147,28 @@ class Controller:
 
     def check(self, ref: AttachmentRef, *, container_id: str, timeout: float = CALL_TIMEOUT_S) -> Attached:
         req = self._pb.CheckRequest(id=self._id(ref), container_id=container_id)
-        a = self._call(f"Check {ref}", self.stub.Check, req, timeout)
-        return Attached(vlan=a.vlan, switch=a.switch, port=a.port, vni=a.vni)
+        return self._attached(self._call(f"Check {ref}", self.stub.Check, req, timeout))
 
     def garbage_collect(
-        self, *, node: str, network: str, valid: Iterable[tuple[str, str]], timeout: float = CALL_TIMEOUT_S
+        self,
+        *,
+        node: str,
+        network: NetRef,
+        cni_network: str,
+        valid: Iterable[tuple[str, str]],
+        timeout: float = CALL_TIMEOUT_S,
     ) -> list[str]:
-        ns, name = network.split("/", 1)
+        """GarbageCollect of ``node``'s attachments on ``network`` made
+        through the CNI network ``cni_network`` (the NAD's config name): two
+        NADs of one fabric network never collect each other's pods."""
         req = self._pb.GarbageCollectRequest(
             node=node,
-            network=self._pb.NetworkRef(namespace=ns, name=name),
+            network=self._net(network),
+            cni_network=cni_network,
             valid=[self._pb.ValidAttachment(container_id=c, interface=i) for c, i in valid],
         )
-        resp = self._call(f"GarbageCollect {node} on {network}", self.stub.GarbageCollect, req, timeout)
+        what = f"GarbageCollect {node} on {network} ({cni_network})"
+        resp = self._call(what, self.stub.GarbageCollect, req, timeout)
         return [f"{r.pod_namespace}/{r.pod_name}:{r.interface}" for r in resp.removed]
 
     def serving(self, timeout: float = 5.0) -> tuple[bool, str]:
@@ -169,12 +200,12 @@ class Controller:
                 msg = f"{what}: fabricd at {self.address} did not answer in time: try again later"
             else:
                 msg = f"{what}: fabricd: {details or name}: try again later"
-            return CniError(TRY_AGAIN, msg)
+            return CniError(TRY_AGAIN, msg, status=name)
         if code in (sc.UNAUTHENTICATED, sc.PERMISSION_DENIED):
-            return CniError(NOT_AUTHORIZED, f"{what}: fabricd refused this node ({name}): {details}")
+            return CniError(NOT_AUTHORIZED, f"{what}: fabricd refused this node ({name}): {details}", status=name)
         if code == sc.RESOURCE_EXHAUSTED:
-            return CniError(VLANS_EXHAUSTED, f"{what}: {details}")
-        return CniError(CONTROLLER_REFUSED, f"{what}: fabricd answered {name}: {details}")
+            return CniError(VLANS_EXHAUSTED, f"{what}: {details}", status=name)
+        return CniError(CONTROLLER_REFUSED, f"{what}: fabricd answered {name}: {details}", status=name)
 
 
 def _unreachable(details: str) -> bool:

@@ -6,11 +6,14 @@ a non-zero exit (cni.plugin.main). The codes (cni/README.md, "Error codes")::
 
     CniError(code, msg, details)      .temporary: the runtime should try again
     |  spec codes
-    +-- 1   INCOMPATIBLE_VERSION      cniVersion not one of 0.4.0, 1.0.0, 1.1.0
+    +-- 1   INCOMPATIBLE_VERSION      cniVersion not one of 0.1.0 .. 1.1.0, or a
+    |                                 command its version lacks (CHECK < 0.4.0)
     +-- 4   INVALID_ENV               CNI_* variables missing or malformed (named)
-    +-- 5   IO_FAILURE                the node's state directory cannot be used
+    +-- 5   IO_FAILURE                the node's state directory or node file
+    |                                 cannot be used
     +-- 6   DECODE                    stdin is not a JSON object
-    +-- 7   INVALID_CONFIG            a field of the network config (named)
+    +-- 7   INVALID_CONFIG            a field of the network config or of the
+    |                                 node file (named; a node key in a NAD)
     +-- 11  TRY_AGAIN  (temporary)    controller unreachable, fabric not ready in
     |                                 time, tagger not answering, state locked
     +-- 50  NOT_AVAILABLE             STATUS: cannot serve ADD (controller down)
@@ -21,7 +24,8 @@ a non-zero exit (cni.plugin.main). The codes (cni/README.md, "Error codes")::
     +-- 101 CONTROLLER_REFUSED        fabricd said no (unknown network/node/NIC,
     |                                 placement conflict, bad request)
     +-- 102 NOT_AUTHORIZED            TLS identity refused, or its files unreadable
-    +-- 103 VLANS_EXHAUSTED           the leaf has no VLAN left
+    +-- 103 VLANS_EXHAUSTED           the leaf has no VLAN left, or the node
+    |                                 holds the most attachments it may
     +-- 104 VLAN_BACKEND              no VLAN sub-interface (no 802.1Q, no
     |                                 tagger, no such uplink)
     +-- 105 DELEGATE_FAILED           macvlan / IPAM plugin missing or failed
@@ -61,7 +65,7 @@ NAMES = {
     INTERNAL: "internal error",
     CONTROLLER_REFUSED: "refused by fabricd",
     NOT_AUTHORIZED: "not authorized by fabricd",
-    VLANS_EXHAUSTED: "no VLAN left on the leaf",
+    VLANS_EXHAUSTED: "fabricd's limit reached (no VLAN left on the leaf, or the node's attachment quota)",
     VLAN_BACKEND: "VLAN backend failure",
     DELEGATE_FAILED: "delegate plugin failed",
     CHECK_FAILED: "attachment not as expected",
@@ -70,13 +74,18 @@ NAMES = {
 
 class CniError(Exception):
     """A CNI error object: ``code``, ``msg`` (what happened and what to do),
-    ``details`` (more, optional)."""
+    ``details`` (more, optional). ``status``: the gRPC code's name when
+    fabricd answered it (never printed; callers decide by it).
+    ``cni_version``: the version of the config that was refused, when it got
+    that far (the answer is written in it)."""
 
-    def __init__(self, code: int, msg: str, details: str = "") -> None:
+    def __init__(self, code: int, msg: str, details: str = "", *, status: str = "") -> None:
         super().__init__(msg)
         self.code = code
         self.msg = msg
         self.details = details
+        self.status = status
+        self.cni_version = ""  # the config's version, once known: the one to answer in
 
     @property
     def temporary(self) -> bool:

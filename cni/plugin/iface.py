@@ -14,6 +14,7 @@ from typing import Any
 
 from cni.plugin import delegate, versions
 from cni.plugin.context import Run, vlan_error
+from cni.plugin.controller import Attached
 from cni.plugin.errors import CniError
 from cni.plugin.records import Record
 from cni.vlan import netlink
@@ -63,33 +64,36 @@ def with_prev(dconf: dict[str, Any], result: dict[str, Any] | None, version: str
     return out
 
 
-def take_subif(run: Run, key: str, vlan: int, backend: VlanBackend, version: str) -> Record:
+def take_subif(run: Run, key: str, attached: Attached, backend: VlanBackend, version: str) -> Record:
     """Under the node's lock: the sub-interface (ensured), this interface
-    counted among its users, the record of the ADD in progress."""
+    counted among its users, the record of the ADD in progress (with the
+    network as fabricd resolved it, so DEL, CHECK and GC need no VNI lookup)."""
     env, conf = run.env, run.conf
     pod = env.pod
     assert pod is not None
+    uplink, vlan = run.uplink, attached.vlan
     with run.store.locked() as st:
-        subif = backend.ensure(conf.uplink, vlan)
+        subif = backend.ensure(uplink, vlan)
         rec = Record(
             key=key,
             network=conf.name,
-            fabric_network=conf.network,
+            fabric_network=str(attached.network),
+            vni=attached.vni,
             container_id=env.container_id,
             ifname=env.ifname,
             netns=env.netns,
             pod_namespace=pod.namespace,
             pod_name=pod.name,
             pod_uid=pod.uid,
-            uplink=conf.uplink,
+            uplink=uplink,
             vlan=vlan,
             subif=subif,
             backend=backend.name,
-            controller=conf.controller,
+            controller=run.node_conf.controller,
             delegate=delegate_conf(run, version, subif),
             created=time.time(),
         )
-        st.add_user(parent=conf.uplink, vlan=vlan, ifname=subif, backend=backend.name, key=key)
+        st.add_user(parent=uplink, vlan=vlan, ifname=subif, backend=backend.name, key=key)
         st.attachments[key] = rec
     return rec
 

@@ -22,12 +22,15 @@ from cni.plugin.versions import ADVERTISED, SPEC_VERSION
 SUPPORTED_VERSIONS = ADVERTISED
 
 USAGE = """\
-fabric-cni: CNI plugin for fabricd (spec 1.1.0; accepts 0.4.0, 1.0.0, 1.1.0).
+fabric-cni: CNI plugin for fabricd (spec 1.1.0; accepts 0.1.0 to 1.1.0).
 
 It is run by a container runtime or Multus, not by hand:
   CNI_COMMAND=VERSION fabric-cni            prints the supported versions
   CNI_COMMAND=ADD|DEL|CHECK|GC|STATUS ...   network configuration on stdin
-Configuration, environment, error codes, state files: cni/README.md.
+The node's settings (controller, TLS files, node name, state directory,
+VLAN backend, default uplink) come from /etc/fabric-cni/node.json
+($FABRIC_CNI_NODE_CONFIG), never from the network configuration.
+Configuration, node file, environment, error codes, state files: cni/README.md.
 """
 
 
@@ -42,16 +45,23 @@ def error(code: int, msg: str, details: str = "") -> int:
 
 
 def prepare(environ: dict[str, str], stdin: bytes, timings: dict[str, float]) -> tuple[dict[str, object] | None, Any]:
-    """(VERSION's answer, None) or (None, the Run of another command). Raises CniError."""
+    """(VERSION's answer, None) or (None, the Run of another command): the
+    network's config from stdin, then the node's settings. Raises CniError."""
     from cni.plugin.config import parse_env, parse_netconf
 
     env = parse_env(environ)
     if env.command == "VERSION":
         return {"cniVersion": SPEC_VERSION, "supportedVersions": list(SUPPORTED_VERSIONS)}, None
     conf = parse_netconf(stdin, env)
+    from cni.plugin import nodeconf
     from cni.plugin.context import Run
 
-    return None, Run.make(env, conf, timings)
+    try:
+        node_conf = nodeconf.load(environ)
+    except CniError as e:
+        e.cni_version = conf.cni_version
+        raise
+    return None, Run.make(env, conf, node_conf, timings)
 
 
 def dispatch(r: Any) -> dict[str, object] | None:
@@ -114,8 +124,7 @@ def main(argv: list[str] | None = None) -> int:
             if r is not None:
                 r.close()
     except CniError as e:
-        version = r.conf.cni_version if r is not None else SPEC_VERSION
-        _emit(e.to_json(version))
+        _emit(e.to_json(e.cni_version or (r.conf.cni_version if r is not None else SPEC_VERSION)))
         _safe_log(r, {"error": e.code, "msg": e.msg}, timings, t0)
         return 1
     except BaseException as e:  # noqa: BLE001  # a bug, or ^C: still a CNI error, never a traceback

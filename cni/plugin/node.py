@@ -1,7 +1,10 @@
 """What concerns the node rather than one pod: GC and STATUS.
 
-GC takes down the pod interfaces the runtime no longer lists with the same
-steps as DEL (:mod:`.iface`) and lets fabricd remove their attachments;
+GC takes down the pod interfaces of its CNI network (the config's name) that
+the runtime no longer lists, with the same steps as DEL (:mod:`.iface`), and
+lets fabricd remove their attachments, scoped the same way (fabricd's
+GarbageCollect with ``cni_network``): two NADs of one fabric network never
+collect each other's pods;
 STATUS asks fabricd and the VLAN backend. Both send the Detach calls owed
 to fabricd (:mod:`.owed`).
 """
@@ -9,8 +12,10 @@ to fabricd (:mod:`.owed`).
 from __future__ import annotations
 
 from cni.plugin import iface, owed
+from cni.plugin.config import NetConf
 from cni.plugin.context import Run, vlan_error
 from cni.plugin.errors import NOT_AVAILABLE, NOT_AVAILABLE_LIMITED, CniError
+from cni.plugin.records import PendingDetach
 from cni.vlan.client import TaggerVlanBackend
 from cni.vlan.errors import VlanError
 
@@ -35,17 +40,27 @@ def gc(run: Run) -> None:
         except CniError as e:
             errors.append(e)
     try:
-        removed = run.controller().garbage_collect(node=run.node, network=conf.network, valid=sorted(valid))
+        removed = run.controller().garbage_collect(
+            node=run.node, network=conf.network, cni_network=conf.name, valid=sorted(valid)
+        )
         run.notes.append(f"fabricd removed {len(removed)}")
-        with run.store.locked() as st:
+        with run.store.locked() as st:  # what fabricd's GC removed is owed no more
             st.pending = [
-                p for p in st.pending if not (p.network == conf.network and (p.container_id, p.ifname) not in valid)
+                p for p in st.pending if not (_collected(p, conf) and (p.container_id, p.ifname) not in valid)
             ]
         owed.flush_pending(run)
     except CniError as e:
         errors.append(e)
     if errors:
         raise errors[0]
+
+
+def _collected(p: PendingDetach, conf: NetConf) -> bool:
+    """Whether fabricd's GC for this CNI network covers an owed Detach
+    (entries of older versions carry no CNI network name: their network decides)."""
+    if p.cni_network:
+        return p.cni_network == conf.name
+    return not conf.network.by_vni and p.network == str(conf.network)
 
 
 def status(run: Run) -> None:

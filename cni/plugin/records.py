@@ -4,7 +4,7 @@ each shared VLAN sub-interface, and Detach calls still owed to fabricd.
 One directory per node, because a lab runs several "nodes" on one host and
 the path is host-global::
 
-    <stateDir>/<node>/           0700; stateDir: config, $FABRIC_CNI_STATE_DIR, /run/fabric-cni
+    <stateDir>/<node>/           0700; stateDir: node file, $FABRIC_CNI_STATE_DIR, /run/fabric-cni
       lock                       flock(2): one plugin run at a time reads and changes state.json
       state.json                 NodeState, replaced atomically (write + rename)
       log.jsonl                  one JSON line per run; the previous MiB in log.jsonl.1
@@ -48,7 +48,7 @@ class Record:
 
     key: str
     network: str  # the CNI network name
-    fabric_network: str  # NAMESPACE/NAME at fabricd
+    fabric_network: str  # NAMESPACE/NAME at fabricd (as it resolved a VNI reference)
     container_id: str
     ifname: str
     netns: str
@@ -63,6 +63,7 @@ class Record:
     delegate: dict[str, Any]  # the delegate's config as sent for ADD
     result: dict[str, Any] | None = None  # the delegate's result (1.1.0 shape); None while ADD runs
     created: float = 0.0
+    vni: int = 0  # the network's VNI (0 in records of older versions)
 
 
 @dataclasses.dataclass(slots=True, kw_only=True)
@@ -80,10 +81,12 @@ class PendingDetach:
     pod_namespace: str
     pod_name: str
     pod_uid: str
-    network: str  # NAMESPACE/NAME
+    network: str  # NAMESPACE/NAME; "" when known only by its VNI (a DEL without a record)
     ifname: str
     container_id: str
     since: float
+    vni: int = 0
+    cni_network: str = ""  # the CNI network name it was attached through ("" in older records)
 
 
 def record_key(network: str, container_id: str, ifname: str) -> str:
@@ -121,11 +124,14 @@ class NodeState:
         del self.vlans[vk]
         return use
 
-    def drop_pending(self, *, pod_uid: str, network: str, ifname: str) -> None:
-        """A new ADD of this pod interface supersedes Detach calls owed for it."""
-        self.pending = [
-            p for p in self.pending if not (p.pod_uid == pod_uid and p.network == network and p.ifname == ifname)
-        ]
+    def drop_pending(self, *, pod_uid: str, ifname: str, network: str = "", vni: int = 0) -> None:
+        """A new ADD of this pod interface on the network ``NAMESPACE/NAME``
+        (or the network of ``vni``) supersedes Detach calls owed for it."""
+
+        def same(p: PendingDetach) -> bool:
+            return bool((network and p.network == network) or (vni and p.vni == vni))
+
+        self.pending = [p for p in self.pending if not (p.pod_uid == pod_uid and p.ifname == ifname and same(p))]
 
     def to_json(self) -> str:
         doc = {

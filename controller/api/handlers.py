@@ -82,10 +82,9 @@ def _aid_pb(aid: AttachmentId) -> fabric_pb2.AttachmentId:
 
 
 class FabricApi(fabric_pb2_grpc.FabricServicer):
-    def __init__(self, service: FabricService, *, advertised: str = "") -> None:
+    def __init__(self, service: FabricService) -> None:
         self.service = service
         self.settings = service.settings
-        self.advertised = advertised or str(self.settings.api.listen[0])
 
     # -------------------------------------------------------------- plumbing
 
@@ -216,12 +215,7 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
 
             net = self.service.networks.get(_key(request.network))
             conf = cni_config(
-                net,
-                uplink=request.uplink or "eth1",
-                controller=request.controller or self.advertised,
-                ipam_json=request.ipam_json,
-                mtu=self.settings.fabric.default_mtu,
-                tls=not self.settings.api.insecure,
+                net, uplink=request.uplink, ipam_json=request.ipam_json, mtu=self.settings.fabric.default_mtu
             )
             text = manifest(net, conf, namespace=request.nad_namespace or net.namespace)
             return fabric_pb2.RenderNADResponse(manifest=text, cni_config=json.dumps(conf, indent=2))

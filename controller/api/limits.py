@@ -34,7 +34,6 @@ STRING_CAPS = {
     "nic": 15,
     "uplink": 15,
     "container_id": 256,
-    "controller": 256,
     "description": 255,
     "kinds": 32,
     "cni_network": 253,

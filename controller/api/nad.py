@@ -1,15 +1,18 @@
 """NetworkAttachmentDefinition manifests for fabric networks (what RenderNAD returns).
 
-The CNI configuration inside is what ``fabric-cni`` reads (see cni/README.md)::
+The CNI configuration inside is what ``fabric-cni`` reads (see cni/README.md),
+and only what is the network's::
 
     {"cniVersion": "1.1.0", "name": "blue", "type": "fabric-cni",
-     "network": "default/blue", "uplink": "eth1", "mtu": 1500,
-     "controller": "unix:///run/fabricd/api.sock",
+     "network": "default/blue", "mtu": 1500,
      "ipam": {"type": "static"},
      "capabilities": {"ips": true, "mac": true}}
 
-With a TLS API it also names the node's client certificate files
-(``tls: {ca, cert, key}``), which the node's provisioning puts in place.
+``uplink`` (the node NIC) only when asked for: without it each node's
+default uplink applies. Everything that is the node's (fabricd's address,
+the node's TLS files, its name, state directory and VLAN backend) lives in
+fabric-cni's node file (``/etc/fabric-cni/node.json``), never in a NAD: a
+NAD is written by tenants, and fabric-cni refuses one that names those.
 ``capabilities`` makes Multus pass a pod annotation's ``ips`` and ``mac`` as
 ``runtimeConfig`` (what the static IPAM and macvlan plugins read).
 """
@@ -25,10 +28,9 @@ from models.errors import Problem, ValidationError
 from models.intent import Network
 
 CNI_VERSION = "1.1.0"
-TLS_FILES = {"ca": "/etc/fabric-cni/ca.pem", "cert": "/etc/fabric-cni/node.pem", "key": "/etc/fabric-cni/node-key.pem"}
 
 
-def cni_config(net: Network, *, uplink: str, controller: str, ipam_json: str, mtu: int, tls: bool) -> dict[str, Any]:
+def cni_config(net: Network, *, uplink: str, ipam_json: str, mtu: int) -> dict[str, Any]:
     try:
         ipam = json.loads(ipam_json) if ipam_json else {"type": "static"}
     except json.JSONDecodeError as e:
@@ -40,15 +42,23 @@ def cni_config(net: Network, *, uplink: str, controller: str, ipam_json: str, mt
         "name": net.name,
         "type": "fabric-cni",
         "network": f"{net.namespace}/{net.name}",
-        "uplink": uplink,
-        "mtu": net.mtu or mtu,
-        "controller": controller,
-        "ipam": ipam,
-        "capabilities": {"ips": True, "mac": True},
     }
-    if tls:
-        conf["tls"] = dict(TLS_FILES)
+    if uplink:
+        conf["uplink"] = uplink
+    conf |= {"mtu": net.mtu or mtu, "ipam": ipam, "capabilities": {"ips": True, "mac": True}}
     return conf
+
+
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (the CNI config) as literal blocks, as NADs are written by hand."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
 
 
 def manifest(net: Network, config: dict[str, Any], *, namespace: str) -> str:
@@ -62,4 +72,4 @@ def manifest(net: Network, config: dict[str, Any], *, namespace: str) -> str:
         },
         "spec": {"config": json.dumps(config, indent=2)},
     }
-    return yaml.safe_dump(doc, sort_keys=False)
+    return yaml.dump(doc, Dumper=_Dumper, sort_keys=False)

@@ -34,6 +34,7 @@ def attachment_dict(a: Any) -> dict[str, Any]:
         "pod_uid": i.pod_uid,
         "interface": i.interface,
         "network": f"{i.network.namespace}/{i.network.name}",
+        "cni_network": a.cni_network,
         "container_id": a.container_id,
         "node": a.node,
         "nic": a.nic,

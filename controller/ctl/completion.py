@@ -25,6 +25,8 @@ def _walk(parser: argparse.ArgumentParser, path: str, out: dict[str, dict[str, o
                 commands.append(name)
                 _walk(sub, f"{path}_{name}", out)
             continue
+        if action.help == argparse.SUPPRESS:
+            continue  # hidden: kept only to refuse it with an explanation
         if not action.option_strings:
             words += [str(c) for c in action.choices or ()]  # a positional with choices
             continue

@@ -116,8 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     nad = leaf(sub, "nad", "print the NetworkAttachmentDefinition (Multus) of a network")
     nad.add_argument("name", metavar="NETWORK", help="NAME or NAMESPACE/NAME")
     _network_ns(nad)
-    nad.add_argument("--uplink", metavar="IFACE", help="node NIC the pods use (default eth1)")
-    nad.add_argument("--controller", metavar="ADDR", help="fabricd address for the plugin (default: fabricd's)")
+    nad.add_argument("--uplink", metavar="IFACE", help="node NIC the pods use (default: each node's default uplink)")
+    nad.add_argument("--controller", help=argparse.SUPPRESS)  # gone: refused with an explanation
     nad.add_argument("--ipam", metavar="JSON", help='IPAM configuration (default {"type":"static"})')
     nad.add_argument("--nad-namespace", metavar="NS", help="namespace of the NAD (default: the network's)")
 

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from controller.ctl.context import Context
-from controller.ctl.errors import NOT_FOUND, OK, CtlError
+from controller.ctl.errors import NOT_FOUND, OK, USAGE, CtlError
 from controller.ctl.output import dump, emit, table, ts
 
 HEADER = ("NAMESPACE", "NAME", "VNI", "EVI", "SHARED", "MTU", "ATTACHMENTS", "CREATED", "DESCRIPTION")
@@ -102,15 +102,21 @@ def nad(ctx: Context) -> int:
     from proto.fabric.v1 import fabric_pb2
 
     a = ctx.args
+    if a.controller is not None:
+        raise CtlError(
+            "nad: --controller is gone: a NetworkAttachmentDefinition carries only what is the network's; "
+            "fabricd's address is each node's setting, in fabric-cni's node file (/etc/fabric-cni/node.json, "
+            "cni/README.md)",
+            USAGE,
+        )
     if a.ipam:
         try:
             json.loads(a.ipam)
         except json.JSONDecodeError as e:
-            raise CtlError(f"--ipam: not JSON: {e.msg}", 2) from None
+            raise CtlError(f"--ipam: not JSON: {e.msg}", USAGE) from None
     req = fabric_pb2.RenderNADRequest(
         network=ctx.network_ref(a.name, a.namespace),
         uplink=a.uplink or "",
-        controller=a.controller or "",
         ipam_json=a.ipam or "",
         nad_namespace=a.nad_namespace or "",
     )

@@ -12,6 +12,7 @@ lives in the lab's state directory, one directory per node::
       lldpd.conf, .sock, .log
       frr/                switches: frr.conf, vty sockets, zserv.api, logs (owner frr)
       vlan.sock, vlan.log the VLAN tagger of the node, when one runs
+      fabric-cni/         nodes: fabric-cni's node file and the node's certificate (labs.run.identities)
 
 Unix socket paths must fit ``sun_path`` (107 bytes): :func:`node_records`
 refuses a state directory too deep for them.

@@ -12,11 +12,13 @@ runtime sets them. When one network fails, the ones before it and the
 failed one get their DEL (as Multus does) and nothing is left. ``delete``
 runs DEL in reverse order with each ADD's result as ``prevResult``.
 
-The node side comes from the lab: the plugin's state directory is
-``STATE_DIR/cni`` (``$FABRIC_CNI_STATE_DIR``), and where the kernel has no
-802.1Q the node's VLAN tagger is started on first use and its socket given
-as ``$FABRIC_CNI_TAGGER_SOCKET``. What each pod got is in
-``STATE_DIR/pods/<namespace>.<name>.json``.
+The node side comes from the lab, as from a node's installer: fabric-cni
+runs with ``$FABRIC_CNI_NODE_CONFIG`` naming the node's own node file
+(fabricd's address, the node's certificate, its name, the state directory
+``STATE_DIR/cni``, its VLAN tagger, its default uplink), which the lab's
+fabricd writes when it starts (:mod:`labs.run.identities`); where the
+kernel has no 802.1Q the node's VLAN tagger is started on first use. What
+each pod got is in ``STATE_DIR/pods/<namespace>.<name>.json``.
 """
 
 from __future__ import annotations
@@ -40,10 +42,10 @@ from labs.dataplane.resources import netns_resource
 from labs.dataplane.spawn import in_node
 from labs.errors import LabNotRunning, LabRunError, LabStateError
 from labs.pods.manifest import Attachment, PodSpec, attachments, load_nads, load_pod
+from labs.run.identities import node_file
 from labs.run.statefile import LabState, NodeRecord, read_state, write_state
 
 PODS_DIR = "pods"
-CNI_STATE_DIR = "cni"
 NADS_DIR = "nads"
 SYSTEM_CNI_PATH = "/usr/lib/cni"
 PLUGIN_TIMEOUT_S = 120.0
@@ -178,6 +180,17 @@ def _plugin(kind: str, path: Sequence[str]) -> str:
     raise LabRunError(f"the CNI plugin {kind!r} is not in CNI_PATH {':'.join(path)}")
 
 
+def node_conf(sdir: Path, node: str) -> Path:
+    """The node's fabric-cni node file; LabRunError when nobody wrote it."""
+    path = node_file(sdir, node)
+    if not path.is_file():
+        raise LabRunError(
+            f"node {node} has no fabric-cni node file ({path}): the lab's fabricd writes one per node when it "
+            "starts (scripts/seed-scenario.py up); with a fabricd of your own, write it as cni/README.md says"
+        )
+    return path
+
+
 def run_plugin(
     sdir: Path,
     node: NodeRecord,
@@ -200,10 +213,8 @@ def run_plugin(
         CNI_IFNAME=ifname,
         CNI_ARGS=cni_args,
         CNI_PATH=":".join(path),
-        FABRIC_CNI_STATE_DIR=str(sdir / CNI_STATE_DIR),
+        FABRIC_CNI_NODE_CONFIG=str(node_conf(sdir, node.name)),
     )
-    if node.vlan_socket:
-        env["FABRIC_CNI_TAGGER_SOCKET"] = node.vlan_socket
     what = f"{Path(exe).name} {command} {ifname} on {node.name}"
     try:
         p = subprocess.run(
@@ -245,16 +256,31 @@ def _node(state: LabState, name: str | None, pod: PodSpec) -> NodeRecord:
     return n
 
 
+def ensure_node(sdir: Path, name: str) -> NodeRecord:
+    """The node ready for its CNI plugin: its VLAN tagger running when the
+    lab uses taggers (a node's installer runs it; the lab starts it on the
+    node's first use)."""
+    with _locked(sdir):
+        state = running_linux(sdir)
+        return _ensure_tagger(state, name)[1]
+
+
+def _ensure_tagger(state: LabState, name: str) -> tuple[LabState, NodeRecord]:
+    node = state.node(name)
+    assert node is not None, name
+    if state.vlan_backend == "tagger" and node.vlan_socket is None:
+        state = vlan.start_taggers(state, [node])
+    current = state.node(name)
+    assert current is not None
+    return state, current
+
+
 def _prepare(sdir: Path, node: NodeRecord, ns_name: str, sysctls: Sequence[tuple[str, str]]) -> NodeRecord:
     """Under the lab's lock: the node's tagger (when the lab uses taggers)
     and the pod's namespace (recorded before it is made) with its sysctls."""
     with _locked(sdir):
-        state = running_linux(sdir)
-        if state.vlan_backend == "tagger" and node.vlan_socket is None:
-            state = vlan.start_taggers(state, [node])
+        state, current = _ensure_tagger(running_linux(sdir), node.name)
         write_state(dataclasses.replace(state, resources=(*state.resources, netns_resource(ns_name))))
-        current = state.node(node.name)
-        assert current is not None
     netns.delete_netns(ns_name)  # a leftover of a crashed create
     run(["ip", "netns", "add", ns_name])
     run(["ip", "-n", ns_name, "link", "set", "lo", "up"])
@@ -291,6 +317,7 @@ def create(
         raise LabRunError(f"pod {pod.ref} exists: `fabric-lab pod delete` it first")
     sandbox = secrets.token_hex(32)
     plan = attachments(pod, load_nads(nads or sdir / NADS_DIR), sandbox)  # every NAD found before anything
+    node_conf(sdir, n.name)  # the node was installed
     ns_name = pod_netns(state, pod.namespace, pod.name)
     rec = PodRecord(namespace=pod.namespace, name=pod.name, uid=pod.uid, node=n.name, netns=ns_name, sandbox=sandbox)
     n = _prepare(sdir, n, ns_name, pod.sysctls)

@@ -1,8 +1,9 @@
 """The seed scenario on a running Linux seed lab with fabricd: networks blue
-(VNI 1111), green (2222) and red (3333) created with ``fabricctl``, their
-NADs rendered (``fabricctl nad``) into the lab's ``nads/``, pods on
-server1..3 created with ``fabric-lab pod`` (fabric-cni, as Multus would),
-and the ping matrix between them.
+(VNI 1111), green (2222) and red (3333) created with ``fabricctl`` (as the
+lab's operator, over mutual TLS), their NADs rendered (``fabricctl nad``)
+into the lab's ``nads/``, pods on server1..3 created with ``fabric-lab pod``
+(fabric-cni, as Multus would, with each node's own identity), and the ping
+matrix between them.
 
 The uplinks put same-network pods behind different leaves (server N has
 ``eth1`` on sw1 and ``eth2`` on sw2); red shares blue's subnet, so isolation
@@ -24,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +35,7 @@ import yaml
 
 from labs.errors import LabRunError
 from labs.pods import runtime
+from labs.run import fabricd_proc
 from labs.run.statefile import LabState
 
 NETWORKS = (("blue", 1111), ("green", 2222), ("red", 3333))
@@ -55,7 +56,7 @@ Progress = Callable[[str], None]
 class PodNet:
     network: str  # blue, green, red
     address: str
-    uplink: str | None = None  # None: the NAD's (eth1)
+    uplink: str | None = None  # None: the node's default uplink (eth1)
 
     @property
     def nad(self) -> str:
@@ -126,22 +127,22 @@ def endpoints(scenario: Iterable[ScenarioPod] = PODS) -> list[Endpoint]:
 # ----------------------------------------------------------------- fabricctl
 
 
-def fabricctl(server: str, *args: str) -> str:
-    exe = str(Path(sys.executable).parent / "fabricctl")
-    p = subprocess.run([exe, "--server", server, *args], capture_output=True, text=True, timeout=60, check=False)
+def fabricctl(state: LabState, *args: str) -> str:
+    """fabricctl's output as the lab's operator; LabRunError when it fails."""
+    p = fabricd_proc.fabricctl(state, *args)
     if p.returncode != 0:
         raise LabRunError(f"fabricctl {' '.join(args)}: {(p.stderr or p.stdout).strip()}")
     return p.stdout
 
 
-def setup(state: LabState, server: str, *, progress: Progress = print) -> list[runtime.PodRecord]:
-    """Networks, NADs (``STATE_DIR/nads``) and the scenario's pods."""
+def setup(state: LabState, *, progress: Progress = print) -> list[runtime.PodRecord]:
+    """Networks, NADs (``STATE_DIR/nads``, only what a NAD may carry) and the scenario's pods."""
     sdir = Path(state.state_dir)
     nads = sdir / runtime.NADS_DIR
     nads.mkdir(exist_ok=True)
     for name, vni in NETWORKS:
-        fabricctl(server, "network", "create", name, "--vni", str(vni), "-n", NAMESPACE)
-        doc = json.loads(fabricctl(server, "-o", "json", "nad", f"{NAMESPACE}/{name}", "--controller", server))
+        fabricctl(state, "network", "create", name, "--vni", str(vni), "-n", NAMESPACE)
+        doc = json.loads(fabricctl(state, "-o", "json", "nad", f"{NAMESPACE}/{name}"))
         doc["metadata"]["name"] = f"{name}-network"  # what the pods select
         (nads / f"{name}-network.yml").write_text(yaml.safe_dump(doc, sort_keys=False))
         progress(f"network {name} (VNI {vni}) and NAD {name}-network")

@@ -8,5 +8,6 @@
 * :mod:`.material` and :mod:`.certs` - per-run password and lab PKI;
 * :mod:`.inventory` - what fabricd consumes from a lab (inventory, port map);
 * :mod:`.fault` - fault verbs through the emulator host's admin service;
-* :mod:`.fabricd_proc` - fabricd as a process of a running lab.
+* :mod:`.fabricd_proc` - fabricd as a process of a running lab (mutual TLS);
+  :mod:`.identities` - its certificates and the nodes' fabric-cni files.
 """

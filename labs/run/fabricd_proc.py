@@ -7,11 +7,18 @@ store ``fabricd.db``; metrics on ``metrics``), its log, and its process
 record ``fabricd.json`` (pid + start time: :mod:`labs.run.procs`), by which
 :func:`stop` stops exactly that process. fabricd is started with the
 console script, as an operator would; this module never imports it.
+
+The API runs with mutual TLS, as the set-up users copy should: the lab
+issues fabricd's certificate, fabricctl's operator certificate and one
+node certificate per node, and writes each node's fabric-cni node file
+(:mod:`labs.run.identities`). :func:`ctl_env` is fabricctl's environment
+for the operator.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -21,7 +28,7 @@ import yaml
 
 from labs.errors import LabRunError
 from labs.files.topofile import load_lab
-from labs.run import procs
+from labs.run import identities, procs
 from labs.run.inventory import inventory, portmap, to_yaml
 from labs.run.statefile import LabState
 
@@ -50,14 +57,28 @@ def running(state: LabState) -> procs.ProcessRecord | None:
     return rec if procs.alive(rec) else None
 
 
-def healthy(state: LabState) -> bool:
-    p = subprocess.run(
-        [_bin("fabricctl"), "--server", address(state), "--timeout", "2", "health"],
-        capture_output=True,
-        timeout=30,
-        check=False,
+def ctl_env(state: LabState) -> dict[str, str]:
+    """fabricctl's environment as the lab's operator (FABRICCTL_*)."""
+    pki = identities.api_pki(state.state_dir)
+    return {
+        "FABRICCTL_SERVER": address(state),
+        "FABRICCTL_CA": str(pki.ca),
+        "FABRICCTL_CERT": str(pki.operator_cert),
+        "FABRICCTL_KEY": str(pki.operator_key),
+        "FABRICCTL_SERVER_NAME": identities.SERVER_NAME,
+    }
+
+
+def fabricctl(state: LabState, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``fabricctl ARGS`` as the lab's operator."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FABRICCTL_")} | ctl_env(state)
+    return subprocess.run(
+        [_bin("fabricctl"), *args], capture_output=True, text=True, timeout=timeout, env=env, check=False
     )
-    return p.returncode == 0
+
+
+def healthy(state: LabState) -> bool:
+    return fabricctl(state, "--timeout", "2", "health", timeout=30).returncode == 0
 
 
 def start(state: LabState, *, metrics: str = "127.0.0.1:9464", timeout: float = 60.0) -> procs.ProcessRecord:
@@ -68,11 +89,17 @@ def start(state: LabState, *, metrics: str = "127.0.0.1:9464", timeout: float = 
         return existing
     d = directory(state)
     d.mkdir(mode=0o700, exist_ok=True)
+    pki = identities.issue(state, controller=address(state))
     header = f"lab {state.lab}, written by labs.run.fabricd_proc"
     (d / "inventory.yml").write_text(to_yaml(inventory(state), header=header))
     (d / "portmap.yml").write_text(to_yaml(portmap(load_lab(state.lab_file)), header=header))
     settings = {
-        "api": {"listen": [address(state)], "insecure": True, "attach_timeout": "10s"},
+        "api": {
+            "listen": [address(state)],
+            "tls": {"cert": str(pki.server_cert), "key": str(pki.server_key), "client_ca": str(pki.ca)},
+            "operators": [identities.OPERATOR],
+            "attach_timeout": "10s",
+        },
         "store": {"path": str(d / "fabricd.db")},
         "inventory": str(d / "inventory.yml"),
         "port_map": str(d / "portmap.yml"),

@@ -13,14 +13,16 @@ that, also after a crash or a half-finished ``up``. The directory::
       gnmi-password                the per-run gNMI password (0600)
       pki/ca.crt, ca.key           the lab CA
       pki/<switch>.crt, .key       switch server certificates
-      pki/client-<name>.crt, .key  client certificates (fabricd, nodes)
+      pki/client-<name>.crt, .key  client certificates (fabricd to switches, fabricctl, nodes)
+      pki/fabricd-api.crt, .key    the lab fabricd's API certificate (labs.run.identities)
 
 ``processes`` are stopped first (by pid, checked against their start time),
 then ``resources`` in reverse order of creation by the handler registered for
 their ``kind`` (:mod:`labs.run.teardown`); the Linux dataplane's kinds (network
 namespaces, UTS namespace mounts, FRR's temporary directories) are in
 :mod:`labs.dataplane.resources`. A Linux lab adds ``n/<node>/`` per node (UTS
-namespace file, daemon configs, sockets, logs: :mod:`labs.dataplane.names`).
+namespace file, daemon configs, sockets, logs: :mod:`labs.dataplane.names`;
+fabric-cni's node file in ``n/<node>/fabric-cni/``: :mod:`labs.run.identities`).
 """
 
 from __future__ import annotations

@@ -1,6 +1,11 @@
 """Fixtures of the plugin tests: a real fabricd on the seed lab's emulators
 (dataplane none) listening on a unix socket that the nodes' namespaces
-reach, and nodes with the userspace tagger (tests/cni/nodebed.py)."""
+reach, and nodes with the userspace tagger (tests/cni/nodebed.py).
+
+This fabricd runs with ``api.insecure`` (every caller an operator): these
+tests are about the plugin, not about who may call. The nodes' own
+identities (mTLS, node certificates) run in the lab: tests/e2e/test_libcni.py
+and the seed scenario."""
 
 from __future__ import annotations
 
@@ -21,6 +26,15 @@ from tests.cni.nodebed import node_bed
 from tests.controller.fabric import Fabric, create_networks, eventually, lab_fabric, net_ref, trunk
 
 NETWORKS = (("blue", 1111), ("green", 2222), ("red", 3333))
+#: the founding notes' NAD (a VNI, as a string), as Multus hands it over for a pod asking for 10.11.0.1/24
+VNI_ONLY = {
+    "cniVersion": "0.3.0",
+    "name": "blue-by-vni",
+    "type": "fabric-cni",
+    "VNI": "1111",
+    "ipam": {"type": "static"},
+    "runtimeConfig": {"ips": ["10.11.0.1/24"]},
+}
 
 
 @dataclasses.dataclass
@@ -32,12 +46,9 @@ class Api:
     async def nad(self, network: str, uplink: str = "eth1", **extra: Any) -> dict[str, Any]:
         """The CNI config RenderNAD gives for ``network`` as Multus hands it
         over for a pod asking for address 10.99.0.9/24 (``extra`` keys added)."""
-        r = await self.stub.RenderNAD(
-            fabric_pb2.RenderNADRequest(network=net_ref(network), uplink=uplink, controller=f"unix://{self.socket}"),
-            timeout=10,
-        )
+        r = await self.stub.RenderNAD(fabric_pb2.RenderNADRequest(network=net_ref(network), uplink=uplink), timeout=10)
         conf = json.loads(r.cni_config)
-        return {**conf, "attachTimeout": 20, "runtimeConfig": {"ips": ["10.99.0.9/24"]}, **extra}
+        return {**conf, "runtimeConfig": {"ips": ["10.99.0.9/24"]}, **extra}
 
     async def attachments(self, **filters: Any) -> list[Any]:
         r = await self.stub.ListAttachments(fabric_pb2.ListAttachmentsRequest(**filters), timeout=10)
@@ -90,8 +101,12 @@ async def api(fabric):
 
 
 @pytest.fixture
-def bed():
+def bed(request):
+    """The nodes; their node files name the test's ``fabric`` when it has one
+    (else the test sets ``bed.controller``)."""
     if os.geteuid() != 0:
         pytest.fail("the plugin's e2e tests need root (network namespaces, the tagger, macvlan)")
     with node_bed() as b:
+        if "fabric" in request.fixturenames:
+            b.controller = f"unix://{request.getfixturevalue('fabric').socket}"
         yield b

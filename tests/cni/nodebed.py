@@ -4,7 +4,9 @@ in a "wire" namespace standing in for the leaves, the userspace 802.1Q
 tagger in the node and in the wire (this kernel has no 802.1Q), and pods as
 network namespaces. ``fabric-cni`` runs inside the node's network namespace
 and a UTS namespace whose host name is the node's, exactly as a runtime on
-that node would run it.
+that node would run it, with the node's settings in a node file of its own
+(``$FABRIC_CNI_NODE_CONFIG``: fabricd's address, the state directory, the
+node's tagger, the default uplink ``eth1``), as the node's installer writes it.
 
 Host-global names carry ``fdv<pid>-`` (swept by :mod:`labs.dataplane.testbed`
 when that pid is gone); sockets, state and logs live in a short directory
@@ -72,10 +74,25 @@ class Bed:
     wire_tagger: TaggerProcess
     nodes: dict[str, Node]
     namespaces: list[str]
+    controller: str = ""  # fabricd's address, for the node files
 
     @property
     def state_dir(self) -> Path:
         return self.dir / "cni"
+
+    def node_file(self, node: str, **over: Any) -> Path:
+        """Write ``node``'s node file (``over``: keys changed, None drops one); its path."""
+        doc: dict[str, Any] = {
+            "controller": self.controller or "unix:///nonexistent/fabricd.sock",
+            "stateDir": str(self.state_dir),
+            "vlanBackend": {"taggerSocket": self.nodes[node].tagger.socket},
+            "uplink": "eth1",
+            "attachTimeout": 20,
+        }
+        doc.update(over)
+        path = self.dir / f"{node}.node.json"
+        path.write_text(json.dumps({k: v for k, v in doc.items() if v is not None}))
+        return path
 
     def peer(self, node: str, nic: str) -> str:
         """The wire-side name of ``node``'s ``nic`` (``s1e1``)."""
@@ -118,8 +135,10 @@ class Bed:
         pod: tuple[str, str, str] | None = ("default", "pod-a", "uid-a"),
         env: dict[str, str] | None = None,
         hostname: str | None = None,
+        node_conf: dict[str, Any] | None = None,
     ) -> CniAnswer:
-        """Run fabric-cni in ``node`` like its runtime would."""
+        """Run fabric-cni in ``node`` like its runtime would (``node_conf``:
+        keys of the node file changed for this run)."""
         n = self.nodes[node]
         full = {k: v for k, v in os.environ.items() if not k.startswith(("CNI_", "FABRIC_CNI_"))}
         full.update(
@@ -128,8 +147,7 @@ class Bed:
             CNI_NETNS=netns,
             CNI_IFNAME=ifname,
             CNI_PATH=CNI_PATH,
-            FABRIC_CNI_STATE_DIR=str(self.state_dir),
-            FABRIC_CNI_TAGGER_SOCKET=n.tagger.socket,
+            FABRIC_CNI_NODE_CONFIG=str(self.node_file(node, **(node_conf or {}))),
         )
         if pod is not None:
             ns, name, uid = pod

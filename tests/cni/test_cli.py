@@ -24,10 +24,10 @@ CONF = {
     "type": "fabric-cni",
     "network": "default/blue",
     "uplink": "eth1",
-    "controller": "unix:///nonexistent/fabricd.sock",
     "ipam": {"type": "static"},
     "runtimeConfig": {"ips": ["10.11.0.1/24"]},
 }
+NODE = {"controller": "unix:///nonexistent/fabricd.sock", "node": "server1"}
 ENV = {
     "CNI_COMMAND": "ADD",
     "CNI_CONTAINERID": "c1",
@@ -38,11 +38,18 @@ ENV = {
 }
 
 
-def run(env: dict[str, str], stdin: bytes | str = b"", tmp: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    env: dict[str, str], stdin: bytes | str = b"", tmp: Path | None = None, node: dict | None = None
+) -> subprocess.CompletedProcess[str]:
+    """fabric-cni with ``env``; with ``tmp`` as the state directory ($FABRIC_CNI_STATE_DIR) and a node
+    file ``node`` (default NODE) beside it."""
     full = {k: v for k, v in os.environ.items() if not k.startswith(("CNI_", "FABRIC_CNI_"))}
-    full.update(env)
     if tmp is not None:
         full["FABRIC_CNI_STATE_DIR"] = str(tmp)
+        node_file = tmp.parent / f"{tmp.name}-node.json"
+        node_file.write_text(json.dumps(NODE if node is None else node))
+        full["FABRIC_CNI_NODE_CONFIG"] = str(node_file)
+    full.update(env)
     data = stdin.encode() if isinstance(stdin, str) else stdin
     return subprocess.run([FABRIC_CNI], input=data, env=full, capture_output=True, timeout=60, check=False)  # type: ignore[call-overload]
 
@@ -59,12 +66,39 @@ def error_of(p: subprocess.CompletedProcess, code: int) -> dict:
 def test_version():
     p = run({"CNI_COMMAND": "VERSION"})
     assert p.returncode == 0
-    assert json.loads(p.stdout) == {"cniVersion": "1.1.0", "supportedVersions": ["0.4.0", "1.0.0", "1.1.0"]}
+    assert json.loads(p.stdout) == {
+        "cniVersion": "1.1.0",
+        "supportedVersions": ["0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"],
+    }
 
 
 def test_1_incompatible_version(tmp_path):
-    doc = error_of(run(ENV, json.dumps({**CONF, "cniVersion": "0.3.1"}), tmp_path), errors.INCOMPATIBLE_VERSION)
-    assert "0.3.1" in doc["msg"] and "0.4.0, 1.0.0, 1.1.0" in doc["msg"]
+    doc = error_of(run(ENV, json.dumps({**CONF, "cniVersion": "0.5.0"}), tmp_path), errors.INCOMPATIBLE_VERSION)
+    assert "0.5.0" in doc["msg"] and "0.1.0, 0.2.0, 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0" in doc["msg"]
+
+
+def test_1_check_of_a_031_config_as_the_reference_plugins_answer(tmp_path):
+    doc = error_of(
+        run({**ENV, "CNI_COMMAND": "CHECK"}, json.dumps({**CONF, "cniVersion": "0.3.1"}), tmp_path),
+        errors.INCOMPATIBLE_VERSION,
+    )
+    assert doc["msg"].startswith("config version does not allow CHECK") and doc["cniVersion"] == "0.3.1"
+
+
+def test_7_a_nad_naming_the_controller_is_refused_and_makes_nothing(tmp_path):
+    """Item 2: the plugin (root) never goes where a NAD says, nor creates a directory there."""
+    evil = tmp_path / "evil"
+    conf = {**CONF, "controller": "unix:///tmp/evil.sock", "stateDir": str(evil), "node": "server2"}
+    doc = error_of(run(ENV, json.dumps(conf), tmp_path / "state"), errors.INVALID_CONFIG)
+    assert doc["msg"].startswith("invalid network configuration: controller, node, stateDir: the node's settings")
+    assert "node file (/etc/fabric-cni/node.json, or $FABRIC_CNI_NODE_CONFIG)" in doc["msg"]
+    assert not evil.exists() and not (tmp_path / "state").exists()
+
+
+def test_7_a_bad_node_file_is_named(tmp_path):
+    doc = error_of(run(ENV, json.dumps(CONF), tmp_path / "state", node={"contoller": "x"}), errors.INVALID_CONFIG)
+    assert doc["msg"].startswith(f"node configuration {tmp_path / 'state-node.json'}: contoller: is not a setting")
+    assert "did you mean 'controller'?" in doc["msg"] and doc["cniVersion"] == "1.1.0"
 
 
 def test_4_invalid_environment_names_the_variables(tmp_path):
@@ -93,9 +127,11 @@ def test_5_a_state_directory_that_cannot_be_used(tmp_path):
 
 
 def test_an_error_answers_in_the_config_version(tmp_path):
-    # the controller of CONF does not exist: try again later, said in 1.0.0
-    doc = error_of(run({**ENV, "CNI_COMMAND": "STATUS"}, json.dumps({**CONF, "cniVersion": "1.0.0"}), tmp_path), 50)
-    assert doc["cniVersion"] == "1.0.0" and "/nonexistent/fabricd.sock" in doc["msg"]
+    # the node's controller does not exist: try again later, said in 0.3.1
+    doc = error_of(run(ENV, json.dumps({**CONF, "cniVersion": "0.3.1"}), tmp_path), errors.TRY_AGAIN)
+    assert doc["cniVersion"] == "0.3.1" and "/nonexistent/fabricd.sock" in doc["msg"]
+    doc = error_of(run({**ENV, "CNI_COMMAND": "STATUS"}, json.dumps(CONF), tmp_path), errors.NOT_AVAILABLE)
+    assert doc["cniVersion"] == "1.1.0" and "/nonexistent/fabricd.sock" in doc["msg"]
 
 
 def test_100_internal_error_is_a_cni_error_not_a_traceback(tmp_path):

@@ -50,6 +50,38 @@ async def test_gc_per_network(api, bed):
     assert [u["users"] for u in bed.node_state("server1")["vlans"].values()] == [["blue/c1/net1"]]
 
 
+async def test_gc_is_scoped_by_the_cni_network_name(api, bed):
+    """Item 11: two NADs of different names for one fabric network; GC of one
+    (with nothing valid) never detaches the other's pods, here or at fabricd."""
+    one, two = await api.nad("blue", name="blue-one"), await api.nad("blue", name="blue-two")
+    pods = {c: bed.pod(c) for c in ("c1", "c2")}
+    for i, (c, p) in enumerate(pods.items(), start=1):
+        who = ("default", f"pod-{c}", f"uid-{c}")
+        conf = one if c == "c1" else two
+        (await bed.cni("server1", "ADD", with_ips(conf, f"10.11.0.{i}/24"), netns=p, container=c, pod=who)).ok()
+    atts = await api.attachments()
+    assert sorted((a.cni_network, a.container_id) for a in atts) == [("blue-one", "c1"), ("blue-two", "c2")]
+
+    (await bed.cni("server1", "GC", gc_conf(one), container="", ifname="", pod=None)).ok()
+    assert [(a.cni_network, a.container_id) for a in await api.attachments()] == [("blue-two", "c2")]
+    assert sorted(bed.node_state("server1")["attachments"]) == ["blue-two/c2/net1"]
+    assert "net1" in bed.links(pods["c2"].rsplit("/", 1)[1])
+    (await bed.cni("server1", "GC", gc_conf(two, ("c2", "net1")), container="", ifname="", pod=None)).ok()
+    assert [a.container_id for a in await api.attachments()] == ["c2"]
+
+
+async def test_the_node_name_comes_from_the_environment_before_the_host_name(api, bed):
+    """Item 21: kubelet's --hostname-override: the host name is not the node's name."""
+    conf = with_ips(await api.nad("blue"), "10.11.0.1/24")
+    pod = bed.pod("h")
+    env = {"K8S_NODE_NAME": "server1"}
+    (await bed.cni("server1", "ADD", conf, netns=pod, hostname="ip-10-0-0-7.example", env=env)).ok()
+    [att] = await api.attachments()
+    assert att.node == "server1"
+    (await bed.cni("server1", "DEL", conf, netns=pod, hostname="ip-10-0-0-7.example", env=env)).ok()
+    assert await api.attachments() == []
+
+
 async def test_status_up_down_and_limited(fabric, bed):
     async with fabric.up() as api:
         conf = await api.nad("blue")
@@ -138,14 +170,17 @@ async def test_101_refused_unknown_network_and_nic(api, bed):
 
 
 async def test_102_unreadable_node_credentials(api, bed):
-    conf = {**await api.nad("blue"), "tls": {"ca": "/nonexistent/ca.pem"}}
-    doc = (await bed.cni("server1", "ADD", conf, netns=bed.pod("e"))).error(errors.NOT_AUTHORIZED)
+    conf = await api.nad("blue")
+    doc = (
+        await bed.cni("server1", "ADD", conf, netns=bed.pod("e"), node_conf={"tls": {"ca": "/nonexistent/ca.pem"}})
+    ).error(errors.NOT_AUTHORIZED)
     assert "tls.ca /nonexistent/ca.pem: cannot read" in doc["msg"]
 
 
 async def test_103_no_vlan_left_on_the_leaf(tmp_path, bed):
     pools = {"switch_pools": {"sw1": {"ranges": ["200-200"]}}}
     async with unix_fabric(tmp_path, fabric=pools) as f, f.up() as api:
+        bed.controller = f"unix://{f.socket}"
         pod = bed.pod("p")
         (await bed.cni("server1", "ADD", with_ips(await api.nad("blue"), "10.11.0.1/24"), netns=pod)).ok()
         green = with_ips(await api.nad("green"), "10.22.0.1/24")
@@ -155,13 +190,13 @@ async def test_103_no_vlan_left_on_the_leaf(tmp_path, bed):
 
 async def test_104_no_vlan_backend_and_nothing_half_applied(api, bed):
     conf = await api.nad("blue")
-    doc = (await bed.cni("server1", "ADD", conf, netns=bed.pod("e"), env={"FABRIC_CNI_TAGGER_SOCKET": ""})).error(
+    doc = (await bed.cni("server1", "ADD", conf, netns=bed.pod("e"), node_conf={"vlanBackend": None})).error(
         errors.VLAN_BACKEND
     )
-    assert "no 802.1Q" in doc["msg"] and "$FABRIC_CNI_TAGGER_SOCKET" in doc["msg"]
-    doc = (await bed.cni("server1", "ADD", {**conf, "vlanBackend": {"mode": "kernel"}}, netns=bed.pod("f"))).error(
-        errors.VLAN_BACKEND
-    )
+    assert "no 802.1Q" in doc["msg"] and "vlanBackend.taggerSocket in the node file" in doc["msg"]
+    doc = (
+        await bed.cni("server1", "ADD", conf, netns=bed.pod("f"), node_conf={"vlanBackend": {"mode": "kernel"}})
+    ).error(errors.VLAN_BACKEND)
     assert "CONFIG_VLAN_8021Q" in doc["msg"]
     assert await api.attachments() == []  # the Attach was undone
     assert bed.node_state("server1").get("attachments", {}) == {}

@@ -5,10 +5,13 @@ plugins (root)."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
+from cni.plugin import errors
 from labs.dataplane import testbed
+from tests.cni.conftest import VNI_ONLY
 from tests.cni.nodebed import capture
 from tests.controller.fabric import eventually
 
@@ -201,4 +204,69 @@ async def test_a_040_config_chained_after_a_prev_result(api, bed):
     assert res["dns"] == {"nameservers": ["10.96.0.10"]}
     (await bed.cni("server1", "CHECK", {**conf, "prevResult": res}, netns=pod)).ok()
     (await bed.cni("server1", "DEL", {**conf, "prevResult": res}, netns=pod)).ok()
+    assert await api.attachments() == []
+
+
+async def test_the_founding_notes_vni_only_nad(api, bed):
+    """Item 20: {"cniVersion": "0.3.0", "type": "fabric-cni", "VNI": "1111"}: fabricd resolves the VNI
+    for the pod's namespace; the node records the network it resolved to, so DEL needs no lookup; the
+    node's default uplink carries it (the NAD names none)."""
+    conf = VNI_ONLY
+    pod = bed.pod("n")
+    res = (await bed.cni("server1", "ADD", conf, netns=pod)).ok().json
+    assert res["cniVersion"] == "0.3.0"
+    assert res["ips"] == [{"version": "4", "interface": 0, "address": "10.11.0.1/24"}]
+    [att] = await api.attachments()
+    assert (att.id.network.namespace, att.id.network.name, att.nic, att.cni_network) == (
+        "default",
+        "blue",
+        "eth1",
+        "blue-by-vni",
+    )
+    [rec] = bed.node_state("server1")["attachments"].values()
+    assert (rec["fabric_network"], rec["vni"]) == ("default/blue", 1111)
+
+    # CHECK is not defined for 0.3.0: answered as the reference plugins answer it
+    doc = (await bed.cni("server1", "CHECK", conf, netns=pod)).error(errors.INCOMPATIBLE_VERSION)
+    assert doc["msg"].startswith("config version does not allow CHECK")
+
+    # a pod namespace that may not use the network with that VNI: fabricd says so, nothing is made
+    other = ("other", "pod-o", "uid-o")
+    doc = (await bed.cni("server1", "ADD", conf, netns=bed.pod("o"), container="c9", pod=other)).error(
+        errors.CONTROLLER_REFUSED
+    )
+    assert (
+        "FAILED_PRECONDITION" in doc["msg"]
+        and "no network with VNI 1111 that pod namespace 'other' may use" in doc["msg"]
+    )
+    assert len(await api.attachments()) == 1
+
+    (await bed.cni("server1", "DEL", conf, netns=pod)).ok()
+    assert await api.attachments() == [] and bed.node_state("server1")["attachments"] == {}
+
+    # DEL without a record (the node lost it): the VNI reference again, fabricd resolves it
+    (await bed.cni("server1", "ADD", conf, netns=pod, container="c2")).ok()
+    st = bed.state_dir / "server1" / "state.json"
+    doc = json.loads(st.read_text())
+    doc["attachments"], doc["vlans"] = {}, {}
+    st.write_text(json.dumps(doc))
+    (await bed.cni("server1", "DEL", conf, netns=pod, container="c2")).ok()
+    assert await api.attachments() == []
+    (await bed.cni("server1", "DEL", conf, netns=pod, container="c3", pod=other)).ok()  # nothing anywhere: OK
+
+
+@pytest.mark.parametrize("version", ["0.2.0", "0.3.1"])
+async def test_older_configs_get_their_versions_result(api, bed, version):
+    """Item 19: a 0.2.0 config gets {"ip4": ...}, a 0.3.1 one ips with their version."""
+    conf = with_ips(await api.nad("blue", cniVersion=version), "10.11.0.1/24")
+    pod = bed.pod("w")
+    res = (await bed.cni("server1", "ADD", conf, netns=pod)).ok().json
+    if version == "0.2.0":
+        assert res == {"cniVersion": "0.2.0", "ip4": {"ip": "10.11.0.1/24"}, "dns": {}}
+    else:
+        assert res["cniVersion"] == "0.3.1" and res["ips"] == [
+            {"version": "4", "interface": 0, "address": "10.11.0.1/24"}
+        ]
+        assert [i["name"] for i in res["interfaces"]] == ["net1"]
+    (await bed.cni("server1", "DEL", conf, netns=pod)).ok()
     assert await api.attachments() == []

@@ -1,5 +1,6 @@
-"""Spec versions: choosing one with a delegate, converting results, chaining
-after a prevResult. Golden files: tests/golden/cni/results/."""
+"""Spec versions: choosing one with a delegate, converting results into the
+shape of every version from 0.1.0 to 1.1.0, chaining after a prevResult.
+Golden files, one per case and version: tests/golden/cni/results/<case>/<version>.json."""
 
 from __future__ import annotations
 
@@ -49,19 +50,48 @@ def test_parse_and_choose():
 
 
 def test_require_supported():
-    assert versions.require_supported("0.4.0") == "0.4.0"
-    with pytest.raises(CniError, match=r"'0\.3\.1' is not supported"):
-        versions.require_supported("0.3.1")
+    assert versions.require_supported("0.3.1") == "0.3.1"
+    with pytest.raises(CniError, match=r"'0\.5\.0' is not supported"):
+        versions.require_supported("0.5.0")
+    versions.require_command("CHECK", "0.4.0")
+    with pytest.raises(CniError, match="config version does not allow CHECK"):
+        versions.require_command("CHECK", "0.3.1")
 
 
-@pytest.mark.parametrize("case", ["macvlan-100", "rich-110"])
-def test_results_in_every_version(case):
-    result = {"macvlan-100": MACVLAN_100, "rich-110": RICH_110}[case]
-    kept = versions.normalize(result)
-    out = {v: versions.result_for(kept, v) for v in versions.SUPPORTED}
-    assert all(ip.get("version") in ("4", "6") for ip in out["0.4.0"]["ips"])
-    assert all("version" not in ip for v in ("1.0.0", "1.1.0") for ip in out[v]["ips"])
-    check_json(GOLDEN / "cni" / "results" / f"{case}.json", out)
+CASES = {"macvlan-100": MACVLAN_100, "rich-110": RICH_110}
+
+
+@pytest.mark.parametrize("version", versions.SUPPORTED)
+@pytest.mark.parametrize("case", CASES)
+def test_results_in_every_version(case, version):
+    """Item 19: each version's own result shape (libcni's types 020, 040, 100)."""
+    out = versions.result_for(versions.normalize(CASES[case]), version)
+    assert out["cniVersion"] == version
+    if version in ("0.1.0", "0.2.0"):
+        assert set(out) == {"cniVersion", "ip4", "ip6", "dns"} - ({"ip6"} if case == "rich-110" else set())
+        assert set(out["ip4"]) <= {"ip", "gateway", "routes"}
+    elif version in ("0.3.0", "0.3.1", "0.4.0"):
+        assert all(ip["version"] in ("4", "6") and ip["interface"] == 0 for ip in out["ips"])
+        assert all(set(i) <= {"name", "mac", "sandbox"} for i in out["interfaces"])
+    else:
+        assert all("version" not in ip for ip in out["ips"])
+    check_json(GOLDEN / "cni" / "results" / case / f"{version}.json", out)
+
+
+def test_a_020_result_needs_an_address():
+    no_ip = {"interfaces": [{"name": "net1"}], "ips": [], "dns": {}}
+    with pytest.raises(versions.NoAddress):
+        versions.result_for(no_ip, "0.2.0")
+    assert versions.result_for(no_ip, "0.3.0")["ips"] == []
+
+
+def test_a_020_result_reads_back():
+    old = versions.result_for(versions.normalize(MACVLAN_100), "0.2.0")
+    assert versions.normalize(old) == {
+        "ips": [{"address": "10.10.0.11/24", "gateway": "10.10.0.1"}, {"address": "fd00:10::11/64"}],
+        "routes": [{"dst": "10.99.0.0/16", "gw": "10.10.0.1"}],
+        "dns": {},
+    }
 
 
 def test_round_trip_through_040_keeps_the_result():

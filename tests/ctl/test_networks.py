@@ -95,10 +95,16 @@ async def test_nad_prints_the_manifest(api):
     conf = json.loads(nad["spec"]["config"])
     assert conf["type"] == "fabric-cni" and conf["uplink"] == "eth2" and conf["network"] == "default/blue"
     assert conf["ipam"] == {"type": "host-local", "subnet": "10.1.0.0/24"}
-    assert conf["controller"] == api.server  # fabricd's own listener by default
+    assert not {"controller", "tls", "node", "stateDir", "vlanBackend", "attachTimeout"} & set(conf)  # the node's
 
-    r = await api.ctl("-o", "json", "nad", "default/blue", "--controller", "10.0.0.1:50051", "--nad-namespace", "pods")
+    r = await api.ctl("-o", "json", "nad", "default/blue", "--nad-namespace", "pods")
     assert r.code == 0
     nad = r.json()
     assert nad["metadata"]["namespace"] == "pods"
-    assert json.loads(nad["spec"]["config"])["controller"] == "10.0.0.1:50051"
+    assert "uplink" not in json.loads(nad["spec"]["config"])  # each node's default uplink
+
+
+async def test_nad_controller_is_gone_with_an_explanation(api):
+    r = await api.ctl("nad", "blue", "--controller", "10.0.0.1:50051")
+    assert r.code == errors.USAGE and "fabricd's address is each node's setting" in r.err
+    assert "--controller" not in (await api.ctl("nad", "--help")).out

@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from labs.pods import runtime, scenario
 from labs.run import runner
-from labs.run.fabricd_proc import address
 from tests.e2e import helpers as h
 
 pytestmark = pytest.mark.e2e
@@ -32,7 +32,7 @@ def script(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def attachments(state) -> list[dict]:
-    return json.loads(scenario.fabricctl(address(state), "-o", "json", "attachment", "list"))
+    return json.loads(scenario.fabricctl(state, "-o", "json", "attachment", "list"))
 
 
 def fabric_lab(state, *args: str) -> subprocess.CompletedProcess[str]:
@@ -52,12 +52,18 @@ def test_the_seed_scenario(e2e_root):
     state = runner.status("seed", state_dir=sdir)
     try:
         assert up.returncode == 0, up.stdout + up.stderr
+        assert "with mutual TLS" in up.stdout and "export FABRICCTL_SERVER=" in up.stdout
         assert "spine1 sees pod-a -> pod-b (blue) inside VXLAN VNI 1111: yes" in up.stdout
         assert "NOT AS EXPECTED" not in up.stdout
         matrix = up.stdout[up.stdout.index("ping matrix") :].split("\n\n")[0]
         cells = "\n".join(matrix.splitlines()[2:]).split()
         assert (cells.count("ok"), cells.count("--"), len(matrix.splitlines())) == (6, 20, 8), matrix
         assert state is not None
+
+        # the NADs carry only what is the network's; each node's settings are in its node file
+        for f in (sdir / runtime.NADS_DIR).glob("*.yml"):
+            conf = json.loads(yaml.safe_load(f.read_text())["spec"]["config"])
+            assert set(conf) <= {"cniVersion", "name", "type", "network", "uplink", "mtu", "ipam", "capabilities"}
 
         # fabricd placed each pod interface behind the leaf of its uplink
         atts = {(a["pod_name"], a["interface"]): a for a in attachments(state)}

@@ -21,7 +21,7 @@ from models.intent import Network
 
 def write_nad(d: Path, name: str, vni: int, *, nad_name: str | None = None, **over) -> None:
     net = Network(namespace="default", name=name, vni=Vni(vni))
-    conf = {**cni_config(net, uplink="eth1", controller="unix:///s.sock", ipam_json="", mtu=1500, tls=False), **over}
+    conf = {**cni_config(net, uplink="eth1", ipam_json="", mtu=1500), **over}
     doc = yaml.safe_load(manifest(net, conf, namespace="default"))
     doc["metadata"]["name"] = nad_name or name
     (d / f"{doc['metadata']['name']}.yml").write_text(yaml.safe_dump(doc))

@@ -62,7 +62,7 @@ requests = {
     ),
     "GetNetwork": st.builds(fabric_pb2.GetNetworkRequest, network=net_ref),
     "DeleteNetwork": st.builds(fabric_pb2.DeleteNetworkRequest, network=net_ref),
-    "RenderNAD": st.builds(fabric_pb2.RenderNADRequest, network=net_ref, uplink=text, controller=text, ipam_json=text),
+    "RenderNAD": st.builds(fabric_pb2.RenderNADRequest, network=net_ref, uplink=text, ipam_json=text),
     "Attach": st.builds(fabric_pb2.AttachRequest, id=att_id, container_id=text, node=text, nic=text, cni_network=text),
     "Detach": st.builds(fabric_pb2.DetachRequest, id=att_id, container_id=text),
     "GetAttachment": st.builds(fabric_pb2.GetAttachmentRequest, id=att_id),

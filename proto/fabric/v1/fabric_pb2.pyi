@@ -101,18 +101,16 @@ class DeleteNetworkResponse(_message.Message):
     def __init__(self, deleted: _Optional[bool] = ...) -> None: ...
 
 class RenderNADRequest(_message.Message):
-    __slots__ = ("network", "uplink", "controller", "ipam_json", "nad_namespace")
+    __slots__ = ("network", "uplink", "ipam_json", "nad_namespace")
     NETWORK_FIELD_NUMBER: _ClassVar[int]
     UPLINK_FIELD_NUMBER: _ClassVar[int]
-    CONTROLLER_FIELD_NUMBER: _ClassVar[int]
     IPAM_JSON_FIELD_NUMBER: _ClassVar[int]
     NAD_NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     network: NetworkRef
     uplink: str
-    controller: str
     ipam_json: str
     nad_namespace: str
-    def __init__(self, network: _Optional[_Union[NetworkRef, _Mapping]] = ..., uplink: _Optional[str] = ..., controller: _Optional[str] = ..., ipam_json: _Optional[str] = ..., nad_namespace: _Optional[str] = ...) -> None: ...
+    def __init__(self, network: _Optional[_Union[NetworkRef, _Mapping]] = ..., uplink: _Optional[str] = ..., ipam_json: _Optional[str] = ..., nad_namespace: _Optional[str] = ...) -> None: ...
 
 class RenderNADResponse(_message.Message):
     __slots__ = ("manifest", "cni_config")

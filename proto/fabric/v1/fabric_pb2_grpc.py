@@ -147,7 +147,9 @@ class FabricServicer:
 
     def RenderNAD(self, request, context):
         """The NetworkAttachmentDefinition manifest (Multus) selecting this network,
-        with the fabric-cni configuration inside. NOT_FOUND for an unknown network.
+        with the fabric-cni configuration inside: only what is the network's
+        (network, uplink when asked for, mtu, ipam, capabilities). NOT_FOUND for
+        an unknown network.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
