@@ -121,10 +121,23 @@ def _measure(address: str, tmp: Path, node_ns: str, tagger_socket: str, rounds: 
         nad = stub.RenderNAD(
             fabric_pb2.RenderNADRequest(network=fabric_pb2.NetworkRef(namespace="default", name="blue")), timeout=30
         )
-    conf = {**json.loads(nad.cni_config), "node": "server1", "runtimeConfig": {"ips": ["10.11.0.1/24"]}}
+    conf = {**json.loads(nad.cni_config), "runtimeConfig": {"ips": ["10.11.0.1/24"]}}
     state_dir = tmp / "cni"
+    # the node's settings, as the node's installer writes them (a NAD may not carry them)
+    node_file = tmp / "node.json"
+    node_file.write_text(
+        json.dumps(
+            {
+                "controller": address,
+                "node": "server1",
+                "stateDir": str(state_dir),
+                "vlanBackend": {"taggerSocket": tagger_socket},
+                "uplink": "eth1",
+            }
+        )
+    )
     base = {k: v for k, v in os.environ.items() if not k.startswith(("CNI_", "FABRIC_CNI_"))}
-    base.update(CNI_PATH="/usr/lib/cni", FABRIC_CNI_STATE_DIR=str(state_dir), FABRIC_CNI_TAGGER_SOCKET=tagger_socket)
+    base.update(CNI_PATH="/usr/lib/cni", FABRIC_CNI_NODE_CONFIG=str(node_file))
     log = state_dir / "server1" / "log.jsonl"
     to_main, to_attach, attach, add_total, del_total, version, bare = [], [], [], [], [], [], []
     for i in range(rounds + 1):  # the first round warms caches and is not counted
