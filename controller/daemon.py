@@ -43,6 +43,12 @@ def _inventory(settings: Settings) -> Inventory:
         register_secret(s.password)
         if s.tls is not None and s.tls.key_pem:
             register_key(s.tls.key_pem)
+        if s.tls is not None and s.tls.skip_verify:
+            log.warning(
+                "inventory.tls_skip_verify",
+                switch=s.name,
+                message="tls.skip_verify: true: fabricd will not verify this switch's certificate (labs only)",
+            )
     return inv
 
 

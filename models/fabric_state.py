@@ -23,7 +23,7 @@ from models.errors import (
 )
 from models.ids import Evi, NicName, NodeName, PortName, SwitchName, VlanId, Vni
 from models.intent import Attachment, AttachmentId, Network, NetworkKey, Placement
-from models.platforms.base import ObjectKey, Segment, port_key, vni_key
+from models.platforms.base import ObjectKey, Segment, port_key, port_vni_key, vni_key
 from models.settings import FabricSettings
 
 Dirty = dict[SwitchName, set[ObjectKey]]
@@ -57,7 +57,7 @@ class DetachResult:
 class LeafIntent:
     """What one leaf must carry: VNIs with their VLANs, VLANs per port."""
 
-    __slots__ = ("_port_vlans", "port_vnis", "switch", "vlans", "vni_refs")
+    __slots__ = ("_port_vlans", "_vni_ports", "port_vnis", "switch", "vlans", "vni_refs")
 
     def __init__(self, switch: SwitchName, vlans: LeafVlans) -> None:
         self.switch = switch
@@ -66,11 +66,13 @@ class LeafIntent:
         self.port_vnis: dict[PortName, dict[Vni, int]] = {}
         #: port -> its VLANs (a VNI's VLAN is fixed while the VNI is on the leaf)
         self._port_vlans: dict[PortName, set[VlanId]] = {}
+        #: VNI -> the ports carrying it
+        self._vni_ports: dict[Vni, set[PortName]] = {}
 
     def add(self, vni: Vni, port: PortName, *, prefer: VlanId | None = None) -> tuple[VlanId, set[ObjectKey]]:
         """One more attachment of ``vni`` on ``port``: its VLAN and the keys
-        whose rendering changed (the VNI when it is new on the leaf, the port
-        when the VNI is new on it)."""
+        whose rendering changed (when the VNI is new on the port: the port,
+        the (port, VNI) and the VNI, whose objects may list its ports)."""
         vlan = self.vlans.allocate(vni, prefer=prefer)  # raises before anything changes
         changed: set[ObjectKey] = set()
         refs = self.vni_refs.get(vni, 0)
@@ -79,8 +81,9 @@ class LeafIntent:
         self.vni_refs[vni] = refs + 1
         on_port = self.port_vnis.setdefault(port, {})
         if not on_port.get(vni):
-            changed.add(port_key(port))
+            changed.update((port_key(port), port_vni_key(port, vni), vni_key(vni)))
             self._port_vlans.setdefault(port, set()).add(vlan)
+            self._vni_ports.setdefault(vni, set()).add(port)
         on_port[vni] = on_port.get(vni, 0) + 1
         return vlan, changed
 
@@ -90,10 +93,15 @@ class LeafIntent:
         on_port = self.port_vnis.get(port, {})
         if on_port.get(vni, 0) <= 1:
             on_port.pop(vni, None)
-            changed.add(port_key(port))
+            changed.update((port_key(port), port_vni_key(port, vni), vni_key(vni)))
             vlan = self.vlans.vlan_of(vni)
             if vlan is not None:
                 self._port_vlans.get(port, set()).discard(vlan)
+            ports = self._vni_ports.get(vni)
+            if ports is not None:
+                ports.discard(port)
+                if not ports:
+                    del self._vni_ports[vni]
             if not on_port:
                 self.port_vnis.pop(port, None)
                 self._port_vlans.pop(port, None)
@@ -110,6 +118,9 @@ class LeafIntent:
 
     def port_vlans(self, port: PortName) -> frozenset[VlanId]:
         return frozenset(self._port_vlans.get(port, ()))
+
+    def vni_ports(self, vni: Vni) -> frozenset[PortName]:
+        return frozenset(self._vni_ports.get(vni, ()))
 
     def vnis(self) -> set[Vni]:
         """VNIs the leaf carries or is releasing."""
@@ -294,7 +305,7 @@ class FabricState:
         evi = self.evis.evi_of(vni)
         if vlan is None or net is None or evi is None:
             return None
-        return Segment(vni=vni, vlan=vlan, evi=evi, network=net.key)
+        return Segment(vni=vni, vlan=vlan, evi=evi, network=net.key, ports=leaf.vni_ports(vni))
 
     def leaves_carrying(self, vni: Vni) -> set[SwitchName]:
         return {s for s, leaf in self.leaves.items() if vni in leaf.vni_refs}

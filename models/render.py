@@ -18,7 +18,18 @@ from models.ids import NicName, NodeName, PortName, SwitchName, Vni
 from models.intent import Attachment, Network, Placement
 from models.oc.path import Path
 from models.oc.tree import Tree
-from models.platforms.base import BASE, FabricVlans, LeafInfo, ObjectKey, PortInput, port_key, vni_key
+from models.platforms.base import (
+    BASE,
+    FabricVlans,
+    LeafInfo,
+    ObjectKey,
+    PortInput,
+    PortRender,
+    VlanInput,
+    port_key,
+    port_vni_key,
+    vni_key,
+)
 from models.platforms.registry import renderer
 from models.settings import FabricSettings
 
@@ -35,7 +46,8 @@ class PortResolver(Protocol):
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Rendered:
     desired: KeyedObjects
-    #: keys fabricd must leave alone, with the reason (e.g. a foreign access port)
+    #: keys fabricd must leave alone, with the reason (e.g. a foreign access
+    #: port); a VLAN a port refused is reported under its (port, VNI) key
     conflicts: dict[ObjectKey, str]
 
 
@@ -47,9 +59,26 @@ def render_keys(
     device_vlans: Collection[int] = frozenset(),
 ) -> Rendered:
     r = renderer(leaf.platform)
+    per_vlan = r.profile.vlan_objects
     settings = state.settings
     intent = state.leaves.get(leaf.name)
     ours = FabricVlans(allocated=intent.vlans.in_use() if intent else {}, device=device_vlans)
+    vlan_renders: dict[tuple[PortName, Vni], PortRender] = {}  # each (port, VNI) once per call
+
+    def port_vlan(name: PortName, vni: Vni) -> PortRender:
+        out = vlan_renders.get((name, vni))
+        if out is None:
+            vlan = intent.vlans.vlan_of(vni) if intent else None
+            inp = VlanInput(
+                port=name,
+                vlan=vlan or 0,
+                wanted=intent is not None and vni in intent.port_vnis.get(name, ()),
+                current=current.get(port_vni_key(name, vni), {}),
+                port_current=current.get(port_key(name), {}),
+            )
+            out = vlan_renders[(name, vni)] = r.port_vlan(leaf, inp, settings)
+        return out
+
     desired: KeyedObjects = {}
     conflicts: dict[ObjectKey, str] = {}
     for key in keys:
@@ -57,12 +86,23 @@ def render_keys(
             desired[key] = r.base(leaf, settings)
         elif key.kind == "vni":
             seg = state.segment(leaf.name, Vni(key.vni))
-            desired[key] = r.segment(leaf, seg, settings) if seg else {}
+            if seg is None:
+                desired[key] = {}
+            elif r.profile.vni_lists_ports:
+                desired[key] = r.segment(leaf, seg, settings, {p: port_vlan(p, seg.vni) for p in seg.ports})
+            else:
+                desired[key] = r.segment(leaf, seg, settings)
+        elif key.vni:  # one VNI on one port
+            if per_vlan:
+                out = port_vlan(PortName(key.port), Vni(key.vni))
+                desired[key] = out.objects
+                if out.conflict:
+                    conflicts[key] = out.conflict
         else:
-            port = PortName(key.port)
+            name = PortName(key.port)
             inp = PortInput(
-                port=port,
-                vlans=intent.port_vlans(port) if intent else frozenset(),
+                port=name,
+                vlans=intent.port_vlans(name) if intent else frozenset(),
                 current=current.get(key, {}),
                 fabric_vlans=ours,
             )
@@ -73,13 +113,18 @@ def render_keys(
     return Rendered(desired=desired, conflicts=conflicts)
 
 
-def all_keys(state: FabricState, switch: SwitchName, current: Iterable[ObjectKey] = ()) -> set[ObjectKey]:
-    """Every key of a leaf: base, VNIs and ports of the intent and of the device."""
+def all_keys(
+    state: FabricState, switch: SwitchName, current: Iterable[ObjectKey] = (), *, per_vlan: bool = False
+) -> set[ObjectKey]:
+    """Every key of a leaf: base, VNIs and ports of the intent and of the
+    device; with ``per_vlan`` (the profile's ``vlan_objects``) every (port, VNI)."""
     keys = {BASE, *current}
     leaf = state.leaves.get(switch)
     if leaf is not None:
         keys.update(vni_key(v) for v in leaf.vnis())
         keys.update(port_key(p) for p in leaf.port_vnis)
+        if per_vlan:
+            keys.update(port_vni_key(p, v) for p, vnis in leaf.port_vnis.items() for v in vnis)
     return keys
 
 
@@ -114,7 +159,8 @@ def render(
         state.attach(att, Placement(switch, port))
     out: dict[SwitchName, Tree] = {}
     for leaf in leaves:
-        rendered = render_keys(state, leaf, all_keys(state, leaf.name), {})
+        per_vlan = renderer(leaf.platform).profile.vlan_objects
+        rendered = render_keys(state, leaf, all_keys(state, leaf.name, per_vlan=per_vlan), {})
         tree = Tree()
         for ops in plan_keys(leaf, rendered, {}).values():
             apply(tree, ops)

@@ -40,6 +40,18 @@ class ThirdParty:
         )
 
 
+SRL_YANG = ThirdParty(
+    what="Nokia's SR Linux 25.3.1 YANG models",
+    relative="yang/srlinux-25.3.1",
+    env="FABRIC_SRL_YANG",
+    source=(
+        "tag v25.3.1 of github.com/nokia/srlinux-yang-models (its srl_nokia/, ietf/, iana/ and openconfig/), "
+        "with the 7220 IXR-D2L feature list of github.com/srl-labs/yang-browser "
+        "(static/releases/v25.3.1/platform_features/7220-IXR-D2L.json, one feature a line) "
+        "as platform-features/7220-IXR-D2L.txt"
+    ),
+)
+
 CLAB_SCHEMA = ThirdParty(
     what="containerlab's topology schema",
     relative="schemas/clab.schema.json",
@@ -49,8 +61,9 @@ CLAB_SCHEMA = ThirdParty(
 
 
 def require(item: ThirdParty) -> Path:
-    """The file's path; skips the calling test (or fixture) if it is absent."""
+    """The file's (or directory's) path; skips the calling test (or fixture)
+    if it is absent."""
     path = item.path()
-    if not path.is_file():
+    if not path.exists():
         pytest.skip(item.absent_reason())
     return path

@@ -1,8 +1,11 @@
 """Discovery: LLDP read from every switch over gNMI keeps the topology true.
 
 Per switch a supervised task subscribes (STREAM, ON_CHANGE; SAMPLE when the
-switch refuses ON_CHANGE) to ``/lldp/interfaces/interface/neighbors/neighbor/state``
-and turns notifications into events of the pure reducer
+switch refuses ON_CHANGE) to the LLDP neighbour state of its platform (profile
+data, :class:`models.platforms.profile.LldpPaths`: OpenConfig's
+``/lldp/interfaces/interface/neighbors/neighbor/state``, SR Linux's
+``/system/lldp/interface[name=*]/neighbor[id=*]``) and turns notifications
+into events of the pure reducer
 :class:`topology.LldpState`: neighbour updates and deletes, session up/down,
 ``sync_response``. A rebuild loop turns the reducer's records into a new
 topology snapshot (debounced, and again when a lost switch's hold time ends)
@@ -32,6 +35,8 @@ from controller.supervise import Tasks
 from models.errors import FabricError
 from models.ids import PortName, SwitchName
 from models.oc.path import Path, parse
+from models.platforms import profile
+from models.platforms.profile import LldpPaths
 from topology import (
     LldpState,
     NeighborDelete,
@@ -43,7 +48,6 @@ from topology import (
 )
 from topology.lldp_state import Forget, LldpEvent
 
-LLDP_PATH = parse("/lldp/interfaces/interface/neighbors/neighbor/state")
 DEBOUNCE = 0.1
 MAX_DELAY = 2.0
 SAMPLE_INTERVAL_NS = 10_000_000_000
@@ -76,12 +80,14 @@ Rebuild = Callable[[LldpState, float], TopologySnapshot]
 Publish = Callable[[TopologySnapshot], None]
 
 
-def events_of(switch: SwitchName, notification: gnmi_pb2.Notification, at: float) -> list[LldpEvent]:
-    """LLDP state notifications -> reducer events (grouped per neighbour)."""
+def events_of(switch: SwitchName, notification: gnmi_pb2.Notification, at: float, lldp: LldpPaths) -> list[LldpEvent]:
+    """LLDP state notifications -> reducer events (grouped per neighbour);
+    ``lldp`` says where the switch's platform keeps them."""
     updates: dict[tuple[str, str], dict[str, str]] = {}
     out: list[LldpEvent] = []
+    rename = lldp.leaves
     for kind, path, value in notification_items(notification):
-        where = _locate(path)
+        where = _locate(path, lldp)
         if where is None:
             continue
         port, nid, leaf = where
@@ -97,31 +103,42 @@ def events_of(switch: SwitchName, notification: gnmi_pb2.Notification, at: float
         elif port and nid and leaf and value is not None:
             if isinstance(value, dict):  # a container value: its leaves
                 vals = value.get("state", value) if isinstance(value.get("state", value), dict) else value
-                updates.setdefault((port, nid), {}).update({k: str(v) for k, v in vals.items()})
+                updates.setdefault((port, nid), {}).update({rename.get(k, k): str(v) for k, v in vals.items()})
             else:
-                updates.setdefault((port, nid), {})[leaf] = str(value)
+                updates.setdefault((port, nid), {})[rename.get(leaf, leaf)] = str(value)
+        elif port and not nid and isinstance(value, dict):  # a port's neighbour list at once
+            name, key = lldp.neighbor
+            entries = next((v for k, v in value.items() if k == name or k.endswith(":" + name)), None)
+            for entry in entries if isinstance(entries, list) else ():
+                if isinstance(entry, dict) and entry.get(key) is not None:
+                    vals = entry.get("state", entry) if isinstance(entry.get("state"), dict) else entry
+                    leaves = {rename.get(k, k): str(v) for k, v in vals.items()}
+                    updates.setdefault((port, str(entry[key])), {}).update(leaves)
     for (port, nid), values in updates.items():
         out.append(NeighborUpdate(switch=switch, local_port=PortName(port), neighbor_id=nid, values=values, at=at))
     return out
 
 
-def _locate(path: Path) -> tuple[str, str, str] | None:
-    """(local port, neighbour id, leaf) of an LLDP path; '' where the path
-    stops above that level."""
+def _locate(path: Path, lldp: LldpPaths) -> tuple[str, str, str] | None:
+    """(local port, neighbour id, leaf) of an LLDP path below ``lldp.root``;
+    '' where the path stops above that level; None for other paths."""
     names = path.schema
-    if not names or names[0] != "lldp":
+    root = lldp.root
+    if not names:
         return None
-    port = nid = leaf = ""
-    for i, e in enumerate(path.elems):
-        if e.name == "interface" and i >= 1:
-            port = e.key_map.get("name", "")
-        elif e.name == "neighbor":
-            nid = e.key_map.get("id", "")
-    if nid:
-        tail = [e.name for e in path.elems]
-        idx = tail.index("neighbor")
-        rest = tail[idx + 1 :]
-        leaf = rest[-1] if rest else "state"
+    if len(names) <= len(root):
+        return ("", "", "") if names == root[: len(names)] else None
+    if names[: len(root)] != root or names[len(root)] != lldp.port[0]:
+        return None
+    elems = path.elems
+    port = elems[len(root)].key_map.get(lldp.port[1], "")
+    nid = leaf = ""
+    for i in range(len(root) + 1, len(elems)):
+        if elems[i].name == lldp.neighbor[0]:
+            nid = elems[i].key_map.get(lldp.neighbor[1], "")
+            rest = names[i + 1 :]
+            leaf = rest[-1] if rest else "state"
+            break
     return port, nid, leaf
 
 
@@ -156,9 +173,13 @@ class Discovery:
         self._tasks.loop("rebuild", self._rebuild_loop)
 
     def _start(self, cfg: SwitchConfig) -> None:
+        lldp = profile(cfg.platform).lldp
+        if lldp is None:
+            self.log.warning("lldp.unsupported", switch=cfg.name, platform=cfg.platform)
+            return
         s = self.settings.reconcile
         tasks = Tasks("lldp", self.metrics, backoff_initial=s.backoff_initial, backoff_max=s.backoff_max)
-        stream = _Stream(self, cfg)
+        stream = _Stream(self, cfg, lldp)
         tasks.loop(cfg.name, stream.run, on_failure=stream.failed)
         self._streams[cfg.name] = (cfg, tasks)
 
@@ -221,9 +242,11 @@ class _Stream:
     """The LLDP subscription of one switch (one run of :meth:`run` is one
     stream; the discovery's supervisor restarts it with backoff)."""
 
-    def __init__(self, discovery: Discovery, cfg: SwitchConfig) -> None:
+    def __init__(self, discovery: Discovery, cfg: SwitchConfig, lldp: LldpPaths) -> None:
         self.d = discovery
         self.cfg = cfg
+        self.lldp = lldp
+        self.path = parse(lldp.subscribe)
         self.log = discovery.log.bind(switch=cfg.name)
         self.mode = gnmi_pb2.ON_CHANGE
         self.up = False
@@ -237,7 +260,7 @@ class _Stream:
         throttle = Throttle(t.lldp_burst, t.lldp_rate)
         try:
             received = 0
-            async for resp in session.subscribe([LLDP_PATH], mode=self.mode):
+            async for resp in session.subscribe([self.path], mode=self.mode):
                 received += 1
                 wait = throttle.take()
                 if wait > 0:
@@ -260,7 +283,7 @@ class _Stream:
                     d.synced.add(cfg.name)
                 elif resp.HasField("update"):
                     try:
-                        evs = events_of(cfg.name, resp.update, now)
+                        evs = events_of(cfg.name, resp.update, now, self.lldp)
                     except (MalformedValue, ValueError) as e:
                         d.malformed += 1
                         if d.malformed % 1000 == 1:

@@ -1,4 +1,9 @@
-"""Conversions between fabricd's typed paths/values and gNMI messages."""
+"""Conversions between fabricd's typed paths/values and gNMI messages.
+
+Path element names from a switch may carry their YANG module
+(``srl_nokia-interfaces:interface``, as SR Linux sends them): they are read
+without it, here, once; fabricd's own paths carry none.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from pygnmi.spec.v080 import gnmi_pb2
 
 from models.diff import SetOps
 from models.oc.path import Elem, Path
+from models.oc.schema import strip_module
 
 Json = Any
 
@@ -29,7 +35,7 @@ def from_pb(path: gnmi_pb2.Path, prefix: gnmi_pb2.Path | None = None) -> Path:
             continue
         origin = origin or p.origin
         if p.elem:
-            elems.extend(Elem.of(e.name, dict(e.key)) for e in p.elem)
+            elems.extend(Elem.of(strip_module(e.name), dict(e.key)) for e in p.elem)
         elif p.element:  # deprecated string form
             elems.extend(Path.parse("/" + "/".join(p.element)).elems)
     return Path(tuple(elems), origin)
@@ -40,12 +46,19 @@ def prefixes(path: gnmi_pb2.Path) -> Iterator[str]:
     shortest first, without building typed paths (a hot path: telemetry)."""
     text = ""
     for e in path.elem:
+        name = elem_name(e)
         if e.key:
             keys = e.key
-            text += "/" + e.name + "".join(f"[{k}={_escape(keys[k])}]" for k in sorted(keys))
+            text += "/" + name + "".join(f"[{k}={_escape(keys[k])}]" for k in sorted(keys))
         else:
-            text += "/" + e.name
+            text += "/" + name
         yield text
+
+
+def elem_name(elem: gnmi_pb2.PathElem) -> str:
+    """A proto path element's name without its module."""
+    name: str = elem.name
+    return strip_module(name) if ":" in name else name
 
 
 def _escape(value: str) -> str:

@@ -1,9 +1,13 @@
 """One gNMI session to one switch (grpc.aio + pygnmi's stubs).
 
 Every unary call has a deadline; TLS verifies the switch against the
-configured CA (optionally with a client certificate); username/password go in
-the metadata of every RPC; HTTP/2 keepalives detect a dead switch. gRPC errors
-are translated here, once, into the classes of :mod:`controller.gnmi.errors`.
+configured CA (optionally with a client certificate; see
+:mod:`controller.gnmi.channels` for ``tls.skip_verify``); username/password go
+in the metadata of every RPC; HTTP/2 keepalives detect a dead switch. Paths
+go out as the platform renders them: native paths carry no origin; values are
+JSON_IETF. gRPC errors are translated here, once, into the classes of
+:mod:`controller.gnmi.errors`; a Set the switch refuses (SR Linux: a failed
+commit, with its reason) is a :class:`SwitchRejected` naming that reason.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 import grpc
 from pygnmi.spec.v080 import gnmi_pb2, gnmi_pb2_grpc
 
+from controller.gnmi.channels import CHANNELS, ChannelKey
 from controller.gnmi.convert import MalformedValue, notification_items, set_request, to_pb
 from controller.gnmi.errors import GnmiError, SwitchMalformed, SwitchUnavailable, classify
 from controller.settings.inventory import SwitchConfig
@@ -41,67 +46,13 @@ def tls_hint(details: str) -> str:
     return next((hint for needle, hint in _TLS_HINTS if needle.lower() in low), "")
 
 
-def _options(cfg: SwitchConfig, s: GnmiSettings) -> list[tuple[str, Any]]:
-    opts: list[tuple[str, Any]] = [
-        ("grpc.keepalive_time_ms", int(s.keepalive * 1000)),
-        ("grpc.keepalive_timeout_ms", int(max(1.0, s.keepalive / 2) * 1000)),
-        # pings only while calls are open (the drift and LLDP streams always are)
-        ("grpc.keepalive_permit_without_calls", 0),
-        ("grpc.http2.max_pings_without_data", 0),
-        ("grpc.max_receive_message_length", s.max_message_bytes),
-        ("grpc.initial_reconnect_backoff_ms", 500),
-        ("grpc.max_reconnect_backoff_ms", 10_000),
-    ]
-    if cfg.tls and cfg.tls.server_name:
-        opts.append(("grpc.ssl_target_name_override", cfg.tls.server_name))
-    return opts
-
-
-def _new_channel(cfg: SwitchConfig, settings: GnmiSettings) -> grpc.aio.Channel:
-    options = _options(cfg, settings)
-    if cfg.tls:
-        creds = grpc.ssl_channel_credentials(
-            root_certificates=cfg.tls.ca_pem,
-            private_key=cfg.tls.key_pem,
-            certificate_chain=cfg.tls.cert_pem,
-        )
-        return grpc.aio.secure_channel(cfg.address, creds, options=options)
-    return grpc.aio.insecure_channel(cfg.address, options=options)
-
-
-class _Channels:
-    """One HTTP/2 connection per switch and connection settings, shared by the
-    sessions of its reconciler and of discovery (half the TLS handshakes and
-    connections of a big fabric); closed when the last session closes."""
-
-    def __init__(self) -> None:
-        self._open: dict[tuple[str, str], tuple[grpc.aio.Channel, int]] = {}
-
-    def acquire(self, cfg: SwitchConfig, settings: GnmiSettings) -> tuple[grpc.aio.Channel, tuple[str, str]]:
-        key = (cfg.name, cfg.session_key() + repr(settings))
-        channel, users = self._open.get(key) or (_new_channel(cfg, settings), 0)
-        self._open[key] = (channel, users + 1)
-        return channel, key
-
-    async def release(self, key: tuple[str, str]) -> None:
-        channel, users = self._open[key]
-        if users > 1:
-            self._open[key] = (channel, users - 1)
-            return
-        del self._open[key]
-        await channel.close(grace=None)
-
-
-CHANNELS = _Channels()
-
-
 class GnmiSession:
     def __init__(self, cfg: SwitchConfig, settings: GnmiSettings) -> None:
         self.cfg = cfg
         self.settings = settings
-        self.channel, self._channel_key = CHANNELS.acquire(cfg, settings)
+        self._channel_key: ChannelKey | None = None
+        self._stub: gnmi_pb2_grpc.gNMIStub | None = None
         self._closed = False
-        self.stub = gnmi_pb2_grpc.gNMIStub(self.channel)
         self.metadata: tuple[tuple[str, str], ...] = (
             (("username", cfg.username), ("password", cfg.password)) if cfg.username else ()
         )
@@ -114,9 +65,19 @@ class GnmiSession:
             hint = "the switch closed the connection during TLS set-up: does it require a client certificate?"
         return classify(self.cfg.name, method, e.code().name, f"{hint}: {details}" if hint else details)
 
+    async def _connected(self) -> gnmi_pb2_grpc.gNMIStub:
+        """The stub on the switch's shared channel (opened on first use)."""
+        if self._closed:
+            raise SwitchUnavailable(self.cfg.name, "connect", "CANCELLED", "the session is closed")
+        if self._stub is None:
+            channel, self._channel_key = await CHANNELS.acquire(self.cfg, self.settings)
+            self._stub = gnmi_pb2_grpc.gNMIStub(channel)
+        return self._stub
+
     async def capabilities(self) -> gnmi_pb2.CapabilityResponse:
+        stub = await self._connected()
         try:
-            return await self.stub.Capabilities(
+            return await stub.Capabilities(
                 gnmi_pb2.CapabilityRequest(), timeout=self.settings.connect_timeout, metadata=self.metadata
             )
         except grpc.aio.AioRpcError as e:
@@ -126,8 +87,9 @@ class GnmiSession:
         self, paths: Sequence[Path], *, datatype: int = gnmi_pb2.GetRequest.CONFIG
     ) -> list[tuple[str, Path, Json]]:
         req = gnmi_pb2.GetRequest(path=[to_pb(p) for p in paths], type=datatype, encoding=gnmi_pb2.JSON_IETF)
+        stub = await self._connected()
         try:
-            resp = await self.stub.Get(req, timeout=self.settings.timeout, metadata=self.metadata)
+            resp = await stub.Get(req, timeout=self.settings.timeout, metadata=self.metadata)
         except grpc.aio.AioRpcError as e:
             raise self._error("Get", e) from None
         try:
@@ -136,10 +98,9 @@ class GnmiSession:
             raise SwitchMalformed(self.cfg.name, "Get", "DATA_LOSS", f"malformed response: {e}") from None
 
     async def set(self, ops: SetOps, *, deadline: float | None = None) -> gnmi_pb2.SetResponse:
+        stub = await self._connected()
         try:
-            return await self.stub.Set(
-                set_request(ops), timeout=deadline or self.settings.timeout, metadata=self.metadata
-            )
+            return await stub.Set(set_request(ops), timeout=deadline or self.settings.timeout, metadata=self.metadata)
         except grpc.aio.AioRpcError as e:
             raise self._error("Set", e) from None
 
@@ -167,7 +128,8 @@ class GnmiSession:
             yield request
             await done.wait()  # keep our side open: half-closing could end the stream
 
-        call = self.stub.Subscribe(requests(), metadata=self.metadata)
+        stub = await self._connected()
+        call = stub.Subscribe(requests(), metadata=self.metadata)
         try:
             async for resp in call:
                 yield resp
@@ -181,4 +143,5 @@ class GnmiSession:
     async def close(self) -> None:
         if not self._closed:
             self._closed = True
-            await CHANNELS.release(self._channel_key)
+            if self._channel_key is not None:
+                await CHANNELS.release(self._channel_key)

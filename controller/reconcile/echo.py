@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from controller.gnmi.convert import MalformedValue, from_pb, prefixes, untyped
+from controller.gnmi.convert import MalformedValue, elem_name, from_pb, prefixes, untyped
 from models.diff import SetOps
 from models.oc.path import Path
 from models.oc.tree import canonical
@@ -106,9 +106,10 @@ def _walk(node: Any, elems: Any) -> tuple[bool, Any]:
     for e in elems:
         if not isinstance(node, dict):
             return False, None
-        child = node.get(e.name)
+        name = elem_name(e)
+        child = node.get(name)
         if child is None:
-            child = next((v for k, v in node.items() if k.endswith(":" + e.name)), None)
+            child = next((v for k, v in node.items() if k.endswith(":" + name)), None)
         if child is None:
             return False, None
         if e.key:

@@ -51,7 +51,7 @@ from models.fabric_state import FabricState
 from models.ids import SwitchName, Vni
 from models.oc.path import Path
 from models.oc.tree import Tree, TreeError
-from models.platforms.base import ObjectKey, port_key, vni_key
+from models.platforms.base import ObjectKey, port_key, port_vni_key, vni_key
 from models.platforms.registry import renderer
 from models.render import all_keys, plan_keys, render_keys
 
@@ -79,6 +79,7 @@ class SwitchWorker:
         self.leaf = cfg.leaf_info
         self.host = host
         self._renderer = renderer(cfg.platform)
+        self._per_vlan = self._renderer.profile.vlan_objects
         self.log = get_logger("reconciler", switch=cfg.name)
         self._session_factory = session_factory
         self._session = SessionState.CONNECTING
@@ -125,10 +126,10 @@ class SwitchWorker:
 
     def attachment_status(self, owner: Hashable, port: str, vni: Vni) -> AttachmentStatus:
         """What state an attachment on ``port`` for ``vni`` is in here."""
-        pkey = port_key(port)
-        if pkey in self._conflicts:
-            return AttachmentStatus(state=AttachmentState.CONFLICT, reason=self._conflicts[pkey])
-        for key in (pkey, vni_key(vni)):
+        for key in (port_key(port), port_vni_key(port, vni)):
+            if key in self._conflicts:
+                return AttachmentStatus(state=AttachmentState.CONFLICT, reason=self._conflicts[key])
+        for key in (port_key(port), port_vni_key(port, vni), vni_key(vni)):
             if key in self._failed:
                 why = f"{self.name} rejected the configuration: {self._failed[key]}"
                 return AttachmentStatus(state=AttachmentState.PENDING, reason=why)
@@ -144,20 +145,23 @@ class SwitchWorker:
         """What a full pass would send now (None while the switch state is unknown)."""
         if not self._known:
             return None
-        per_key = self._render(all_keys(self.host.state, self.name, self._current), self._current)
+        per_key = self._render(self._all_keys(self._current), self._current)
         return _joined(per_key)
 
     # ----------------------------------------------------------- changes
 
     def mark(self, keys: Iterable[ObjectKey]) -> None:
-        """The desired state of these keys changed."""
+        """The desired state of these keys changed (the (port, VNI) keys only
+        on platforms with per-VLAN port objects)."""
+        if not self._per_vlan:
+            keys = [k for k in keys if not (k.kind == "port" and k.vni)]
         self._changes.mark(keys)
         self._wake.set()
 
     def track(self, owner: Hashable, port: str, vni: Vni) -> int:
         """Remember the generation that carries an attachment's objects (its
         port and its VNI); returns it, for :meth:`wait`."""
-        return self._changes.track(owner, (port_key(port), vni_key(vni)))
+        return self._changes.track(owner, (port_key(port), port_vni_key(port, vni), vni_key(vni)))
 
     def forget(self, owner: Hashable) -> None:
         self._changes.forget(owner)
@@ -299,6 +303,9 @@ class SwitchWorker:
         settings = self.host.settings.fabric
         return self._renderer.extract(tree, settings), set(self._renderer.vlans_on_device(tree))
 
+    def _all_keys(self, current: KeyedObjects) -> set[ObjectKey]:
+        return all_keys(self.host.state, self.name, current, per_vlan=self._per_vlan)
+
     def _render(self, keys: Iterable[ObjectKey], current: KeyedObjects) -> dict[ObjectKey, SetOps]:
         rendered = render_keys(self.host.state, self.leaf, keys, current, self._device_vlans)
         self._conflicts.update(rendered.conflicts)
@@ -315,7 +322,7 @@ class SwitchWorker:
         self._known = True
         pending, generation = self._changes.take_all()
         try:
-            per_key = self._render(all_keys(self.host.state, self.name, current) | pending, current)
+            per_key = self._render(self._all_keys(current) | pending, current)
             drifted = [k for k in per_key if k not in pending] if reason in ("verify", "periodic") else []
             if drifted:
                 self.host.metrics.drift_events.labels(self.name).inc(len(drifted))

@@ -5,8 +5,8 @@ YAML (``fabric-lab inventory`` writes one; every key in docs/settings.md)::
     version: 1
     switches:
       sw1:
-        address: 127.0.0.1:57401        # gNMI target HOST:PORT
-        platform: openconfig
+        address: 127.0.0.1:57401        # gNMI target HOST:PORT (HOST: the platform's port, srlinux 57400)
+        platform: openconfig            # openconfig | srlinux
         role: leaf                      # leaf | spine (spines are not configured)
         asn: 65001                      # day-0 underlay, read only
         router_id: 10.0.0.11            # VTEP address (explicit RDs use it)
@@ -14,6 +14,7 @@ YAML (``fabric-lab inventory`` writes one; every key in docs/settings.md)::
         plaintext: false                # true only in labs: no TLS at all
         tls:
           ca_file: /path/ca.pem         # verifies the switch
+          # skip_verify: true           # instead of ca_file: no verification (labs; logged as a warning)
           server_name: sw1              # name in the switch certificate
           client_cert_file: /path/client.pem   # optional client certificate (mTLS)
           client_key_file: /path/client.key
@@ -42,9 +43,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, WithJsonSchema
 
-from controller.settings.fields import FilePath, HostPort
+from controller.settings.fields import FilePath
 from models.configfile import problem, section, validate
 from models.errors import Problem, UnknownPlatformError, ValidationError
 from models.ids import SwitchName
@@ -54,13 +55,19 @@ from models.platforms.base import LeafInfo
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class SwitchTls:
-    ca_pem: bytes
+    #: the CA that verifies the switch; None only with ``skip_verify``
+    ca_pem: bytes | None
     server_name: str = ""
     cert_pem: bytes | None = None
     key_pem: bytes | None = None
+    #: the inventory said ``skip_verify: true``: the switch is not verified
+    skip_verify: bool = False
 
     def __repr__(self) -> str:
-        return f"SwitchTls(server_name={self.server_name!r}, client_cert={self.cert_pem is not None})"
+        return (
+            f"SwitchTls(server_name={self.server_name!r}, client_cert={self.cert_pem is not None}, "
+            f"skip_verify={self.skip_verify})"
+        )
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,9 +103,9 @@ class SwitchConfig:
         for part in (self.name, self.address, self.platform, self.username, self.password):
             h.update(part.encode() + b"\0")
         if self.tls:
-            for pem in (self.tls.ca_pem, self.tls.cert_pem or b"", self.tls.key_pem or b""):
+            for pem in (self.tls.ca_pem or b"", self.tls.cert_pem or b"", self.tls.key_pem or b""):
                 h.update(hashlib.sha256(pem).digest())
-            h.update(self.tls.server_name.encode())
+            h.update(self.tls.server_name.encode() + (b"\0skip-verify" if self.tls.skip_verify else b""))
         return h.hexdigest()[:16]
 
 
@@ -138,14 +145,35 @@ def _leaf_needs_router_id(value: str, info: ValidationInfo) -> str:
 
 def _tls_unless_plaintext(value: object, info: ValidationInfo) -> object:
     if value is None and not info.data.get("plaintext", False):
-        raise problem("needs `ca_file:` (or set `plaintext: true`, labs only)", value=None)
+        raise problem("needs `ca_file:` (or `skip_verify: true` or `plaintext: true`, labs only)", value=None)
     return value
+
+
+def _address(value: object) -> str:
+    """``HOST:PORT``, or ``HOST`` alone (the platform's gNMI port)."""
+    text = str(value).strip()
+    if not text or text.startswith(":"):
+        raise problem("is not HOST or HOST:PORT (port 0..65535)")
+    if ":" not in text or (text.startswith("[") and text.endswith("]")):
+        return text
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or int(port) > 65535 or (":" in host and not host.endswith("]")):
+        raise problem("is not HOST or HOST:PORT (port 0..65535; an IPv6 address in brackets)")
+    return text
+
+
+def _has_port(address: str) -> bool:
+    return ":" in address and not address.endswith("]")
 
 
 @section
 class TlsEntry:
-    ca_file: FilePath
-    """the CA that signs the switch's certificate"""
+    ca_file: FilePath | None = None
+    """the CA that signs the switch's certificate (for SR Linux in containerlab: the lab CA containerlab writes into
+    the lab's directory)"""
+    skip_verify: bool = False
+    """``true`` instead of ``ca_file``: the switch's certificate is taken as presented, not verified (labs only;
+    refused unless stated, logged as a warning on every connection)"""
     server_name: str = ""
     """the name in the switch's certificate, when it is not the address's host"""
     client_cert_file: FilePath | None = None
@@ -156,6 +184,16 @@ class TlsEntry:
     def __post_init__(self) -> None:
         if (self.client_cert_file is None) != (self.client_key_file is None):
             raise problem("needs both for a client certificate", value="client_cert_file/client_key_file")
+        if self.ca_file is None and not self.skip_verify:
+            raise problem(
+                "is required to verify the switch (or `skip_verify: true`, which does not verify it)",
+                field="ca_file",
+                value=None,
+            )
+        if self.ca_file is not None and self.skip_verify:
+            raise problem(
+                "does not go with `ca_file` (which verifies the switch): keep one", field="skip_verify", value=True
+            )
 
 
 @section
@@ -172,10 +210,16 @@ class CredentialsEntry:
 
 @section
 class SwitchEntry:
-    address: HostPort
-    """the gNMI target ``HOST:PORT``"""
-    platform: Annotated[str, AfterValidator(_platform), Field(json_schema_extra={"examples": ["openconfig"]})]
-    """the platform module that renders and reads this switch"""
+    address: Annotated[
+        str,
+        BeforeValidator(_address),
+        WithJsonSchema({"type": "string", "examples": ["127.0.0.1:57401", "clab-seed-srl-sw1"]}),
+    ]
+    """the gNMI target ``HOST:PORT``; ``HOST`` alone uses the platform's gNMI port (``srlinux``: 57400)"""
+    platform: Annotated[
+        str, AfterValidator(_platform), Field(json_schema_extra={"examples": ["openconfig", "srlinux"]})
+    ]
+    """the platform module that renders and reads this switch (``openconfig``, ``srlinux``)"""
     role: Literal["leaf", "spine"]
     """leaves are configured; spines are discovered only"""
     name: str = ""
@@ -255,11 +299,18 @@ def _config(name: SwitchName, e: SwitchEntry, field: str, out: list[Problem]) ->
         ca = _read(t.ca_file, f"{field}.tls.ca_file", out)
         cert = _read(t.client_cert_file, f"{field}.tls.client_cert_file", out)
         key = _read(t.client_key_file, f"{field}.tls.client_key_file", out)
-        if ca is not None:
-            tls = SwitchTls(ca_pem=ca, server_name=t.server_name, cert_pem=cert, key_pem=key)
+        if ca is not None or t.skip_verify:
+            tls = SwitchTls(ca_pem=ca, server_name=t.server_name, cert_pem=cert, key_pem=key, skip_verify=t.skip_verify)
+    address = e.address
+    if not _has_port(address):
+        port = profile(e.platform).gnmi_port
+        if port:
+            address = f"{address}:{port}"
+        else:
+            out.append(Problem(f"{field}.address", address, f"names no port and platform {e.platform} has no default"))
     return SwitchConfig(
         name=name,
-        address=e.address,
+        address=address,
         platform=e.platform,
         role=e.role,
         asn=e.asn,

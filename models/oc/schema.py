@@ -1,9 +1,11 @@
-"""What fabricd knows of the OpenConfig schema: list keys, module boundaries.
+"""What fabricd knows of the schemas it speaks: list keys, module boundaries.
 
-Only the subset fabricd reads or writes (interfaces and switched-vlan,
-network-instances with VLANs, EVPN instances, VXLAN connection points and BGP
-afi-safis, LLDP neighbour state). A JSON array of objects at a schema path
-not listed here cannot be indexed and is an error: extend the table.
+Only the subset fabricd reads or writes: of OpenConfig (interfaces and
+switched-vlan, network-instances with VLANs, EVPN instances, VXLAN connection
+points and BGP afi-safis, LLDP neighbour state), and of each native platform
+schema (:mod:`models.oc.srlinux_schema`), whose top-level names differ from
+OpenConfig's. A JSON array of objects at a schema path not listed here cannot
+be indexed and is an error: extend the table.
 
 Schema paths are element names without module prefixes or keys, e.g.
 ``("network-instances", "network-instance", "vlans", "vlan")``.
@@ -14,6 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from models.oc import srlinux_schema
+
 SchemaPath = tuple[str, ...]
 KeyType = Callable[[str], object]
 
@@ -22,8 +26,8 @@ _CP = (*_NI, "connection-points", "connection-point")
 _EP = (*_CP, "endpoints", "endpoint")
 _BGP = (*_NI, "protocols", "protocol", "bgp")
 
-#: list schema path -> ((key name, key type), ...)
-LIST_KEYS: dict[SchemaPath, tuple[tuple[str, KeyType], ...]] = {
+#: OpenConfig: list schema path -> ((key name, key type), ...)
+OPENCONFIG_LIST_KEYS: dict[SchemaPath, tuple[tuple[str, KeyType], ...]] = {
     ("interfaces", "interface"): (("name", str),),
     ("interfaces", "interface", "subinterfaces", "subinterface"): (("index", int),),
     ("interfaces", "interface", "subinterfaces", "subinterface", "ipv4", "addresses", "address"): (("ip", str),),
@@ -46,9 +50,10 @@ LIST_KEYS: dict[SchemaPath, tuple[tuple[str, KeyType], ...]] = {
     ("lldp", "interfaces", "interface", "neighbors", "neighbor"): (("id", str),),
 }
 
-#: schema path -> module that defines the node there (JSON_IETF qualifies the
-#: member name with it: at the top level and where a module augments another)
-MODULE_AT: dict[SchemaPath, str] = {
+#: OpenConfig: schema path -> module that defines the node there (JSON_IETF
+#: qualifies the member name with it: at the top level and where a module
+#: augments another)
+OPENCONFIG_MODULE_AT: dict[SchemaPath, str] = {
     ("interfaces",): "openconfig-interfaces",
     ("interfaces", "interface", "ethernet"): "openconfig-if-ethernet",
     ("interfaces", "interface", "ethernet", "switched-vlan"): "openconfig-vlan",
@@ -56,6 +61,10 @@ MODULE_AT: dict[SchemaPath, str] = {
     ("network-instances",): "openconfig-network-instance",
     ("lldp",): "openconfig-lldp",
 }
+
+#: every schema's lists and module boundaries (their top-level names differ)
+LIST_KEYS = {**OPENCONFIG_LIST_KEYS, **srlinux_schema.LIST_KEYS}
+MODULE_AT = {**OPENCONFIG_MODULE_AT, **srlinux_schema.MODULE_AT}
 
 _PREFIXED = re.compile(r"^[A-Za-z_][\w.-]*:")
 _IDENTITY = re.compile(r"[a-z][a-z0-9-]*[a-z0-9]:([A-Z][A-Z0-9_]*)")

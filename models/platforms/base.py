@@ -4,22 +4,30 @@ fabricd's desired configuration of a leaf is a set of *owned objects*: gNMI
 paths it writes with ``replace`` and removes with ``delete``, grouped by
 :class:`ObjectKey` so that one attachment re-renders only what it touches:
 
-* ``BASE``          - per-leaf overlay objects (VTEP endpoint, EVPN address family),
-* ``vni_key(V)``    - everything VNI V needs on the leaf (VLAN, VNI map, MAC-VRF),
-* ``port_key(P)``   - the VLANs on edge port P.
+* ``BASE``                 - per-leaf overlay objects (VTEP endpoint, EVPN address family),
+* ``vni_key(V)``           - everything VNI V needs on the leaf (VLAN, VNI map, MAC-VRF),
+* ``port_key(P)``          - edge port P's own objects (its VLANs, its mode),
+* ``port_vni_key(P, V)``   - VNI V's objects on port P, for platforms whose
+  profile says ``vlan_objects`` (an SR Linux subinterface per VLAN).
 
 A platform profile (:mod:`models.platforms.profile`) is the data; a renderer
-is the module for what data cannot say. Native platforms (SR Linux native
-YANG, EOS augments) implement the same protocol: SR Linux would render a VNI
-as a mac-vrf network-instance, a tunnel-interface and a bridged subinterface
-per port (so its port objects are per (port, VLAN)); EOS as OpenConfig VLANs
-and switched-vlan plus the arista-vxlan and arista-evpn augments.
+is the module for what data cannot say (docs/platforms.md). ``openconfig``
+renders VLANs, a VNI map and an L2VSI per VNI, and a trunk per port. SR Linux
+(``srlinux``) renders a port's VLAN tagging, one bridged subinterface per
+(port, VNI), and per VNI a vxlan-interface and a mac-vrf that *lists its
+ports' subinterfaces*: a VNI's objects depend on its ports, so its profile
+says ``vni_lists_ports`` and :func:`models.render.render_keys` hands
+``segment`` the renders of the VNI's (port, VNI) keys. A (port, VNI) the port
+cannot take (someone else's subinterface holds its index or VLAN) reports a
+conflict under its own key; the port's other VNIs are unaffected.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Collection, Iterable, Mapping
+from types import MappingProxyType
 from typing import Any, Literal, Protocol
 
 from models.ids import Evi, PortName, SwitchName, VlanId, Vni
@@ -33,6 +41,21 @@ Json = Any
 #: owned objects: path -> JSON_IETF value (written with replace)
 Objects = Mapping[Path, Json]
 
+#: every platform names fabricd's per-VNI objects ``fabricd-vni-<VNI>``
+VNI_PREFIX = "fabricd-vni-"
+_VNI_NAME = re.compile(rf"{VNI_PREFIX}([1-9][0-9]*)")
+
+
+def vni_name(vni: int) -> str:
+    """The name of VNI ``vni``'s objects (a network-instance, a VLAN)."""
+    return f"{VNI_PREFIX}{vni}"
+
+
+def vni_of_name(name: object) -> int | None:
+    """The VNI a fabricd name carries, or None for any other name."""
+    m = _VNI_NAME.fullmatch(name) if isinstance(name, str) else None
+    return int(m.group(1)) if m else None
+
 
 @dataclasses.dataclass(frozen=True, slots=True, order=True)
 class ObjectKey:
@@ -41,6 +64,8 @@ class ObjectKey:
     port: str = ""
 
     def __str__(self) -> str:
+        if self.kind == "port" and self.vni:
+            return f"port {self.port} vni {self.vni}"
         return {"base": "base", "vni": f"vni {self.vni}", "port": f"port {self.port}"}[self.kind]
 
 
@@ -53,6 +78,11 @@ def vni_key(vni: int) -> ObjectKey:
 
 def port_key(port: str) -> ObjectKey:
     return ObjectKey("port", port=port)
+
+
+def port_vni_key(port: str, vni: int) -> ObjectKey:
+    """One VNI on one port (``vlan_objects`` platforms)."""
+    return ObjectKey("port", vni=vni, port=port)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,6 +105,8 @@ class Segment:
     vlan: VlanId
     evi: Evi
     network: NetworkKey
+    #: the leaf's edge ports carrying the VNI
+    ports: frozenset[PortName] = frozenset()
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,11 +139,31 @@ class PortInput:
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class VlanInput:
+    """One VNI on one port (``vlan_objects`` platforms)."""
+
+    port: PortName
+    #: the VNI's VLAN on the leaf (0: none allocated)
+    vlan: int
+    #: the intent puts the VNI on the port
+    wanted: bool
+    #: this (port, VNI)'s objects on the device
+    current: Objects
+    #: the port's own objects on the device, owned or not (see ``port``)
+    port_current: Objects
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class PortRender:
+    """A port's (or a (port, VNI)'s) objects."""
+
     objects: dict[Path, Json]
-    #: non-empty when the port cannot take fabricd's VLANs (configured by
-    #: someone else); objects then leave the port as it is
+    #: non-empty when the port (the (port, VNI)) cannot take fabricd's VLANs
+    #: (configured by someone else); objects then leave it as it is
     conflict: str = ""
+
+
+NO_PORTS: Mapping[PortName, PortRender] = MappingProxyType({})
 
 
 class Renderer(Protocol):
@@ -119,9 +171,20 @@ class Renderer(Protocol):
 
     def base(self, leaf: LeafInfo, settings: FabricSettings) -> dict[Path, Json]: ...
 
-    def segment(self, leaf: LeafInfo, seg: Segment, settings: FabricSettings) -> dict[Path, Json]: ...
+    def segment(
+        self, leaf: LeafInfo, seg: Segment, settings: FabricSettings, ports: Mapping[PortName, PortRender] = NO_PORTS
+    ) -> dict[Path, Json]:
+        """The VNI's objects; ``ports`` holds the renders of the VNI's
+        (port, VNI) keys on ``seg.ports`` when the profile says
+        ``vni_lists_ports``."""
+        ...
 
     def port(self, leaf: LeafInfo, inp: PortInput, settings: FabricSettings) -> PortRender: ...
+
+    def port_vlan(self, leaf: LeafInfo, inp: VlanInput, settings: FabricSettings) -> PortRender:
+        """One VNI's objects on one port; called only when the profile says
+        ``vlan_objects``."""
+        ...
 
     def read_paths(self) -> tuple[Path, ...]:
         """Subtrees to read (Get) to see every owned object and port."""

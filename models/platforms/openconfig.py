@@ -15,31 +15,35 @@ Owned objects, all written with replace at exactly these paths:
 
 from __future__ import annotations
 
-import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 
+from models.ids import PortName
 from models.oc.path import Elem, Path, parse
 from models.oc.schema import canonical_identity, strip_module
 from models.oc.tree import KeyedList, Tree, canonical, to_json
 from models.platforms.base import (
     BASE,
+    NO_PORTS,
+    VNI_PREFIX,
     Json,
     LeafInfo,
     ObjectKey,
     PortInput,
     PortRender,
     Segment,
+    VlanInput,
     port_key,
     vni_key,
+    vni_name,
+    vni_of_name,
 )
 from models.platforms.profile import OPENCONFIG, PlatformProfile
 from models.settings import FabricSettings
 
-PREFIX = "fabricd-vni-"
+PREFIX = VNI_PREFIX
 CONNECTION_POINT = "fabricd-vxlan"
 ENDPOINT = "vtep"
-_NAME_RE = re.compile(rf"{PREFIX}([1-9][0-9]*)")
 
 NI = parse("/network-instances")
 DEFAULT = parse("/network-instances/network-instance[name=default]")
@@ -49,15 +53,6 @@ LEVNIS = EP / Elem("vxlan") / Elem("local-endpoint-vnis")
 BGP = DEFAULT / "protocols/protocol[identifier=BGP][name=BGP]/bgp"
 EVPN_AF = BGP / "global/afi-safis/afi-safi[afi-safi-name=L2VPN_EVPN]/config"
 INTERFACES = parse("/interfaces")
-
-
-def ni_name(vni: int) -> str:
-    return f"{PREFIX}{vni}"
-
-
-def vni_of_name(name: object) -> int | None:
-    m = _NAME_RE.fullmatch(name) if isinstance(name, str) else None
-    return int(m.group(1)) if m else None
 
 
 def switched_vlan(port: str) -> Path:
@@ -73,7 +68,7 @@ def levni_path(vni: int) -> Path:
 
 
 def macvrf_path(vni: int) -> Path:
-    return NI / Elem.of("network-instance", {"name": ni_name(vni)})
+    return NI / Elem.of("network-instance", {"name": vni_name(vni)})
 
 
 def expand_vlans(values: Collection[object]) -> list[int]:
@@ -107,11 +102,14 @@ class OpenConfigRenderer:
             EVPN_AF: {"afi-safi-name": "openconfig-bgp-types:L2VPN_EVPN", "enabled": True},
         }
 
-    def segment(self, leaf: LeafInfo, seg: Segment, settings: FabricSettings) -> dict[Path, Json]:
+    def segment(
+        self, leaf: LeafInfo, seg: Segment, settings: FabricSettings, ports: Mapping[PortName, PortRender] = NO_PORTS
+    ) -> dict[Path, Json]:
+        del ports  # VLANs are leaf-wide: a VNI's objects name no port
         rt = f"{settings.evpn.asn}:{seg.vni}"
         rd = f"{leaf.router_id}:{seg.evi}" if settings.evpn.route_distinguisher == "explicit" else "AUTO"
         evi = str(seg.evi)
-        name = ni_name(seg.vni)
+        name = vni_name(seg.vni)
         return {
             vlan_path(seg.vlan): {
                 "vlan-id": seg.vlan,
@@ -194,15 +192,18 @@ class OpenConfigRenderer:
             return PortRender(objects={path: {"config": {"interface-mode": "ACCESS", "access-vlan": park}}})
         return PortRender(objects={})
 
+    def port_vlan(self, leaf: LeafInfo, inp: VlanInput, settings: FabricSettings) -> PortRender:
+        del leaf, inp, settings  # a port's VLANs are one trunk list: no per-VLAN objects
+        return PortRender(objects={})
+
     # -- reading the device
 
     def read_paths(self) -> tuple[Path, ...]:
         return (NI, INTERFACES)
 
     def watch_paths(self) -> tuple[Path, ...]:
-        # only the subtrees owned objects live in: interface state churn
-        # (counters, oper-status) is none of the drift watch's business
-        return (NI, INTERFACES / Elem("interface") / Elem("ethernet") / Elem("switched-vlan"))
+        # the profile's data: only the subtrees owned objects live in
+        return tuple(parse(p) for p in self.profile.drift_paths)
 
     def vlans_on_device(self, tree: Tree) -> dict[int, int]:
         out: dict[int, int] = {}

@@ -8,8 +8,9 @@ from models.errors import UnknownPlatformError
 from models.platforms.base import Renderer
 from models.platforms.openconfig import RENDERER as OPENCONFIG
 from models.platforms.profile import PROFILES
+from models.platforms.srlinux import RENDERER as SRLINUX
 
-RENDERERS: MappingProxyType[str, Renderer] = MappingProxyType({"openconfig": OPENCONFIG})
+RENDERERS: MappingProxyType[str, Renderer] = MappingProxyType({"openconfig": OPENCONFIG, "srlinux": SRLINUX})
 
 
 def renderer(platform: str) -> Renderer:

@@ -142,13 +142,53 @@ def test_a_misspelled_inventory_key_is_refused_naming_it(tmp_path, entry, expect
 def test_inventory_problems_are_named(tmp_path):
     doc = {
         "switches": {
-            "sw1": {"address": "nowhere", "platform": "eos", "role": "leaf", "credentials": {"password": "x"}},
+            "sw1": {"address": "nowhere:port", "platform": "eos", "role": "leaf", "credentials": {"password": "x"}},
             "sw2": {"address": "127.0.0.1:1", "platform": "openconfig", "role": "spine", "tls": {}},
+            "sw3": {
+                "address": "sw3",
+                "platform": "srlinux",
+                "role": "spine",
+                "tls": {"ca_file": "ca.pem", "skip_verify": True},
+            },
         }
     }
     with pytest.raises(ValidationError) as e:
         parse_inventory(doc, base=tmp_path, source="inv.yml")
     check_text(GOLDEN / "errors" / "inventory.txt", "\n".join(str(p) for p in e.value.problems) + "\n")
+
+
+def test_an_address_without_port_takes_the_platforms_gnmi_port(tmp_path):
+    doc = {
+        "switches": {
+            "leaf1": {"address": "clab-srl-leaf1", "platform": "srlinux", "role": "spine", "plaintext": True},
+            "leaf2": {"address": "[fd00::2]", "platform": "srlinux", "role": "spine", "plaintext": True},
+            "sw1": {"address": "sw1:57401", "platform": "openconfig", "role": "spine", "plaintext": True},
+        }
+    }
+    inv = parse_inventory(doc, base=tmp_path, source="inv.yml").by_name()
+    addresses = [inv[n].address for n in ("leaf1", "leaf2", "sw1")]
+    assert addresses == ["clab-srl-leaf1:57400", "[fd00::2]:57400", "sw1:57401"]
+    doc["switches"]["sw1"]["address"] = "sw1"
+    with pytest.raises(ValidationError, match=r"sw1\.address: 'sw1' names no port and platform openconfig has no"):
+        parse_inventory(doc, base=tmp_path, source="inv.yml")
+
+
+def test_skip_verify_is_refused_unless_stated(tmp_path):
+    """No CA and no ``skip_verify: true``: refused. Stated: the switch's
+    certificate will not be verified (and its session key says so)."""
+    entry = {"address": "leaf1", "platform": "srlinux", "role": "leaf", "router_id": "10.0.0.1", "tls": {}}
+    with pytest.raises(ValidationError, match=r"tls\.ca_file: None is required to verify the switch"):
+        parse_inventory({"switches": {"leaf1": entry}}, base=tmp_path)
+    entry["tls"] = {"skip_verify": "yes please"}
+    with pytest.raises(ValidationError, match="skip_verify"):
+        parse_inventory({"switches": {"leaf1": entry}}, base=tmp_path)
+    entry["tls"] = {"skip_verify": True}
+    sw = parse_inventory({"switches": {"leaf1": entry}}, base=tmp_path).switches[0]
+    assert sw.tls is not None and sw.tls.skip_verify and sw.tls.ca_pem is None
+    (tmp_path / "ca.pem").write_bytes(b"CA")
+    entry["tls"] = {"ca_file": "ca.pem"}
+    verified = parse_inventory({"switches": {"leaf1": entry}}, base=tmp_path).switches[0]
+    assert verified.session_key() != sw.session_key()
 
 
 def test_docs_settings_md_is_generated_from_the_settings():

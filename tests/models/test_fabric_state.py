@@ -8,7 +8,7 @@ from models.errors import AlreadyExistsError, NotFoundError, PoolExhaustedError,
 from models.fabric_state import FabricState
 from models.ids import NicName, NodeName, PortName, SwitchName, VlanId, Vni
 from models.intent import Attachment, AttachmentId, Network, Placement
-from models.platforms.base import port_key, vni_key
+from models.platforms.base import port_key, port_vni_key, vni_key
 from models.settings import FabricSettings, VlanPool, VlanRange
 
 SW1, SW2 = SwitchName("sw1"), SwitchName("sw2")
@@ -45,7 +45,7 @@ def test_create_network_idempotent_and_conflicts(state):
 def test_attach_allocates_and_marks_one_leaf_dirty(state):
     r = state.attach(att(), Placement(SW1, P1))
     assert r.placed.vlan == 100
-    assert r.dirty == {SW1: {vni_key(1111), port_key(P1)}}
+    assert r.dirty == {SW1: {vni_key(1111), port_key(P1), port_vni_key(P1, 1111)}}
     assert not r.replay
 
 
@@ -67,12 +67,17 @@ def test_stale_container_detach_is_a_noop(state):
 
 
 def test_only_keys_whose_rendering_changes_are_dirty(state):
-    assert state.attach(att(pod="a"), Placement(SW1, P1)).dirty == {SW1: {vni_key(1111), port_key(P1)}}
+    def on(port):  # the VNI on a port: the port, the (port, VNI), the VNI (an SR Linux mac-vrf lists its ports)
+        return {port_key(port), port_vni_key(port, 1111), vni_key(1111)}
+
+    assert state.attach(att(pod="a"), Placement(SW1, P1)).dirty == {SW1: on(P1)}
     assert state.attach(att(pod="b"), Placement(SW1, P1)).dirty == {}  # same VNI, same port: nothing to render
-    assert state.attach(att(pod="c"), Placement(SW1, P2)).dirty == {SW1: {port_key(P2)}}
+    assert state.attach(att(pod="c"), Placement(SW1, P2)).dirty == {SW1: on(P2)}
+    assert state.segment(SW1, Vni(1111)).ports == {P1, P2}
     assert state.detach(att(pod="b").id).dirty == {}
-    assert state.detach(att(pod="c").id).dirty == {SW1: {port_key(P2)}}
-    assert state.detach(att(pod="a").id).dirty == {SW1: {vni_key(1111), port_key(P1)}}
+    assert state.detach(att(pod="c").id).dirty == {SW1: on(P2)}
+    assert state.segment(SW1, Vni(1111)).ports == {P1}
+    assert state.detach(att(pod="a").id).dirty == {SW1: on(P1)}
 
 
 def test_last_detach_releases_the_vlan_until_confirmed(state):
@@ -81,7 +86,7 @@ def test_last_detach_releases_the_vlan_until_confirmed(state):
     state.detach(att(pod="a").id)
     assert state.segment(SW1, Vni(1111)) is not None
     r = state.detach(att(pod="b").id)
-    assert r.dirty == {SW1: {vni_key(1111), port_key(P2)}}
+    assert r.dirty == {SW1: {vni_key(1111), port_key(P2), port_vni_key(P2, 1111)}}
     assert state.segment(SW1, Vni(1111)) is None
     assert state.leaves[SW1].vlans.is_releasing(Vni(1111))
     state.attach(att(pod="c", net=GREEN), Placement(SW1, P1))
@@ -118,7 +123,8 @@ def test_nic_move_keeps_vlan_or_conflicts(state):
     state.attach(att(), Placement(SW1, P1))
     moved, dirty = state.move_nic(NodeName("server1"), NicName("eth1"), Placement(SW1, P2))
     assert moved[0].placement == Placement(SW1, P2) and moved[0].vlan == 100
-    assert dirty == {SW1: {port_key(P1), port_key(P2)}}  # the VNI stays on the leaf: only the ports change
+    # the VNI stays on the leaf: its ports change (and so its port list)
+    assert dirty == {SW1: {port_key(P1), port_key(P2), port_vni_key(P1, 1111), port_vni_key(P2, 1111), vni_key(1111)}}
     # sw2 already uses VLAN 100 for green: blue cannot follow the NIC there
     state.attach(att(pod="g", net=GREEN, node="server2"), Placement(SW2, P1))
     moved, _ = state.move_nic(NodeName("server1"), NicName("eth1"), Placement(SW2, P2))

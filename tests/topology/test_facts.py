@@ -11,7 +11,7 @@ from topology.facts import ChassisIdType, PortIdType, Role, SwitchFacts
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"platform": "junos"}, "unknown platform 'junos' \\(known: linux, openconfig\\)"),
+        ({"platform": "junos"}, "unknown platform 'junos' \\(known: linux, openconfig, srlinux\\)"),
         ({"role": "border"}, "role 'border' is not one of leaf, spine"),
         ({"router_id": "10.0.0.300"}, "router_id '10.0.0.300' is not an IP address"),
         ({"vtep_address": "vtep1"}, "vtep_address 'vtep1' is not an IP address"),
