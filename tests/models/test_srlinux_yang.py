@@ -14,7 +14,7 @@ import pytest
 from models.oc.path import parse
 from models.platforms.profile import SRLINUX
 from tests.golden_util import GOLDEN, check_text
-from tests.models import srl_yang
+from tests.models import srl_yang, yang_text
 
 MUST = GOLDEN / "srlinux" / "must"
 
@@ -32,7 +32,16 @@ RULES = {
     "R10": "ip-mtu not allowed with type bridged or type local-mirror-dest",
     "R11": "vlan-tagging and aggregate-id can not be configured together",
     "R12": "tpid and aggregate-id can not be configured together",
+    "R13": "One of the address families must be enabled.",
+    "R14": "One of the address families must be enabled.",
+    "R15": "One of the address families must be enabled.",
+    "R16": "mode should not be disabled to set leading-only to true.",
+    "R17": "mode should not be disabled if ignore-peer-as has to be true.",
 }
+
+
+#: where a rule fires, when its message alone does not tell (R13-R15 share one)
+RULE_AT = {"R13": "bgp/admin-state", "R14": "bgp/group[", "R15": "bgp/neighbor["}
 
 
 def rule(name: str) -> str:
@@ -56,6 +65,7 @@ def test_a_restated_rule_still_rejects_what_it_exists_for(name):
     verdict = srl_yang.validate(MUST / name)
     assert not verdict.ok, f"{name} was accepted"
     assert RULES[rule(name)] in verdict.errors.splitlines()[0], verdict.errors
+    assert RULE_AT.get(rule(name), "") in verdict.errors.splitlines()[0], verdict.errors
 
 
 @pytest.mark.parametrize("name", ACCEPTED)
@@ -99,21 +109,11 @@ def _blocks(text: str) -> list[str]:
 
 
 def _musts(block: str, kind: str) -> list[tuple[str, str]]:
-    """(expression, error-message) of the musts of one ``deviate`` kind."""
+    """(expression, error-message) of the musts of one ``deviate`` kind, as
+    YANG reads the strings (a multi-line one loses its indentation)."""
     m = re.search(rf"deviate {kind} \{{(.*?)\n    \}}", block, re.S)
     assert m, f"no deviate {kind} in {block[:80]}"
-    body = m.group(1)
-    found = re.findall(r"must (['\"])(.*?)\1\s*(?:;|\{\s*error-message \"(.*?)\";)", body, re.S)
-    return [(expr, message) for _, expr, message in found]
-
-
-def nokia_messages(root: Path, expression: str) -> set[str]:
-    """The error-messages Nokia gives that expression, wherever it is."""
-    out: set[str] = set()
-    pattern = re.compile(r"must (['\"])" + re.escape(expression) + r"\1\s*\{\s*error-message \"(.*?)\";", re.S)
-    for yang in (root / "srl_nokia" / "models").rglob("*.yang"):
-        out.update(m.group(2) for m in pattern.finditer(yang.read_text()))
-    return out
+    return [(expression, message or "") for expression, message in yang_text.musts(m.group(1))]
 
 
 def test_the_module_restates_and_never_deletes():
@@ -124,6 +124,7 @@ def test_the_module_restates_and_never_deletes():
     text = srl_yang.DEVIATIONS.read_text()
     assert "not-supported" not in text and "deviate replace" not in text
     blocks = _blocks(text)
+    nokia = yang_text.nokia_musts(root)
     restated = 0
     for block in blocks:
         assert block.count("deviate ") == 2, block[:80]
@@ -131,7 +132,7 @@ def test_the_module_restates_and_never_deletes():
         assert len(deleted) == len(added), block[:80]
         originals: set[str] = set()
         for expression, _ in deleted:
-            messages = nokia_messages(root, expression)
+            messages = nokia.get(expression)
             assert messages, f"{expression!r} is not one of Nokia's must expressions"
             originals |= messages
         assert {message for _, message in added} <= originals, block[:80]
@@ -157,10 +158,16 @@ def _schema_tree() -> dict[str, dict]:
         if line.lstrip().startswith("augment "):
             in_augment = True  # the tree printed the augments in place already
             continue
-        m = re.search(r"\+--(rw|ro) (\S+)", line)
-        if not m or in_augment:
+        if in_augment or "+--" not in line:
             continue
         depth = (line.index("+--") - 2) // 3
+        if re.search(r"\+--(?:rw |ro |:)\(", line):  # a choice or a case: its nodes are its parent's
+            del stack[depth + 1 :]
+            stack.append(stack[depth])
+            continue
+        m = re.search(r"\+--(rw|ro) (\S+)", line)
+        if not m:
+            continue
         name = m.group(2).split(":")[-1].rstrip("*?!")
         del stack[depth + 1 :]
         node = stack[depth].setdefault(name, {"rw": m.group(1) == "rw", "children": {}})
