@@ -1,9 +1,11 @@
 """Lab -> one :class:`labs.files.spec.SwitchSpec` per switch (pure).
 
-The day-0 configuration is the underlay of docs/openconfig-profile.md
-("Day-0"): every linked port (ethernetCsmacd, enabled, MTU 9216, a
-description naming the peer), ``loopback0`` with the router-id /32, the
-default network-instance with BGP (global AS and router-id, IPV4_UNICAST).
+The day-0 configuration is the platform's: on ``openconfig`` the underlay of
+docs/openconfig-profile.md ("Day-0"): every linked port (ethernetCsmacd,
+enabled, MTU 9216, a description naming the peer), ``loopback0`` with the
+router-id /32, the default network-instance with BGP (global AS and
+router-id, IPV4_UNICAST); on ``srlinux`` the native day-0 of
+:mod:`labs.files.srl_day0`.
 The LLDP neighbours come from the links: on each switch port, the peer node
 as system name, the peer port's LLDP name as port id (through the platform
 profile) and a chassis id derived from the peer's name (:func:`chassis_mac`).
@@ -15,6 +17,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
+from labs.files import srl_day0
 from labs.files.lab import Lab, LabNode
 from labs.files.spec import Credentials, Dataplane, LinuxSwitchSpec, LldpNeighborSpec, ServerTls, SwitchSpec
 from models.platforms import profile
@@ -42,6 +45,8 @@ def system_description(node: LabNode) -> str:
 
 def day0(lab: Lab, switch: LabNode) -> dict[str, Any]:
     """The switch's startup configuration, JSON_IETF from the root."""
+    if switch.platform == "srlinux":
+        return srl_day0.day0(lab, switch)
     if switch.asn is None or switch.router_id is None:
         raise ValueError(f"{switch.name} is not a switch with an ASN and a router-id")
     plat = profile(switch.platform)

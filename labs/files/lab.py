@@ -28,6 +28,11 @@ class LabNode:
     platform: str
     asn: int | None = None  # switches only: underlay BGP ASN
     router_id: ipaddress.IPv4Address | None = None  # switches only: loopback0 /32, the VTEP
+    #: what real containerlab would run: the image, the kind's ``type`` (SR
+    #: Linux: the chassis) and the startup-config file (relative to the lab file)
+    image: str | None = None
+    type: str | None = None
+    startup_config: str | None = None
 
     @property
     def is_switch(self) -> bool:

@@ -1,7 +1,10 @@
 """Load a containerlab topology file plus its sidecar into a :class:`~labs.files.lab.Lab`.
 
-A lab is containerlab YAML (``labs/<lab>.clab.yml``) whose nodes are all
-``kind: linux`` and carry fabricd's facts as labels:
+A lab is containerlab YAML (``labs/<lab>.clab.yml``) whose nodes are
+``kind: linux`` (servers, and switches of the ``openconfig`` platform, which
+no vendor kind runs) or ``kind: nokia_srlinux`` (switches of the ``srlinux``
+platform: real SR Linux under containerlab, the emulator under
+``fabric-lab``), and carry fabricd's facts as labels:
 
 ====================  ====================================================
 label                 value
@@ -13,8 +16,8 @@ label                 value
 ``fabricd.router-id`` switches: IPv4 loopback0 address, the VTEP address
 ====================  ====================================================
 
-Kind and labels are inherited like containerlab does (node over group over
-``kinds.<kind>`` over ``defaults``). The optional sidecar
+Kind, labels, ``image``, ``type`` and ``startup-config`` are inherited like
+containerlab does (node over group over ``kinds.<kind>`` over ``defaults``). The optional sidecar
 ``<lab>.fabric.yml`` is :mod:`labs.files.sidecar`. Every port name goes
 through the node's platform profile. Malformed input raises one
 :class:`labs.errors.LabFileError` naming the file, the field and the value.
@@ -48,6 +51,8 @@ LABELS = (LABEL_ROLE, LABEL_PLATFORM, LABEL_ASN, LABEL_ROUTER_ID)
 #: the platform of servers; every other profile is a switch platform
 NODE_PLATFORM = "linux"
 DEFAULT_SWITCH_PLATFORM = "openconfig"
+#: containerlab kinds fabric-lab runs -> the platform their switches are
+KINDS = {"linux": DEFAULT_SWITCH_PLATFORM, "nokia_srlinux": "srlinux"}
 
 
 def sidecar_path(clab_file: Path | str) -> Path:
@@ -131,12 +136,14 @@ def _nodes(f: Fields, topo: Mapping[str, Any]) -> dict[str, LabNode]:
         node = f.mapping(value or {}, field)
         group = groups.get(node["group"], {}) if isinstance(node.get("group"), str) else {}
         kind = node.get("kind") or group.get("kind") or defaults.get("kind")
-        if kind != "linux":
+        if kind not in KINDS:
             raise f.error(
                 join(field, "kind"),
-                f"{kind!r} is not supported: fabric-lab runs kind: linux nodes labelled fabricd.role",
+                f"{kind!r} is not supported: fabric-lab runs kind: linux and kind: nokia_srlinux nodes "
+                "labelled fabricd.role",
             )
         labels: dict[str, Any] = {}
+        facts: dict[str, Any] = {}
         for layer, lfield in (
             (defaults, "topology.defaults"),
             (kinds.get(kind) or {}, f"topology.kinds.{kind}"),
@@ -144,7 +151,14 @@ def _nodes(f: Fields, topo: Mapping[str, Any]) -> dict[str, LabNode]:
             (node, field),
         ):
             labels.update(f.mapping(layer.get("labels") or {}, join(lfield, "labels")))
-        nodes[str(name)] = _node(f, str(name), kind, labels, join(field, "labels"))
+            facts.update({k: layer[k] for k in ("image", "type", "startup-config") if layer.get(k) is not None})
+        lab_node = _node(f, str(name), kind, labels, join(field, "labels"))
+        nodes[str(name)] = dataclasses.replace(
+            lab_node,
+            image=_opt_str(f, facts.get("image"), join(field, "image")),
+            type=_opt_str(f, facts.get("type"), join(field, "type")),
+            startup_config=_opt_str(f, facts.get("startup-config"), join(field, "startup-config")),
+        )
         rid = nodes[str(name)].router_id
         if rid is not None:
             if rid in router_ids:
@@ -156,6 +170,10 @@ def _nodes(f: Fields, topo: Mapping[str, Any]) -> dict[str, LabNode]:
     return nodes
 
 
+def _opt_str(f: Fields, value: Any, field: str) -> str | None:
+    return None if value is None else f.string(value, field)
+
+
 def _node(f: Fields, name: str, kind: str, labels: Mapping[str, Any], field: str) -> LabNode:
     for key in labels:
         if str(key).startswith("fabricd.") and key not in LABELS:
@@ -165,9 +183,12 @@ def _node(f: Fields, name: str, kind: str, labels: Mapping[str, Any], field: str
     role = cast(Role, f.choice(labels[LABEL_ROLE], join(field, LABEL_ROLE), ROLES))
     is_switch = role != "node"
     pfield = join(field, LABEL_PLATFORM)
-    platform = str(labels.get(LABEL_PLATFORM, DEFAULT_SWITCH_PLATFORM if is_switch else NODE_PLATFORM))
+    platform = str(labels.get(LABEL_PLATFORM, KINDS[kind] if is_switch else NODE_PLATFORM))
     if platform not in PROFILES:
         raise f.error(pfield, f"unknown platform {platform!r} (known: {', '.join(sorted(PROFILES))})")
+    if kind != "linux" and (not is_switch or platform != KINDS[kind]):
+        what = f"a {role} of platform {platform!r}" if is_switch else "a node (server)"
+        raise f.error(pfield, f"kind {kind} runs platform {KINDS[kind]!r} switches, not {what}")
     if is_switch and platform == NODE_PLATFORM:
         raise f.error(pfield, f"{platform!r} is the server platform; a {role} needs a switch platform")
     if not is_switch and platform != NODE_PLATFORM:

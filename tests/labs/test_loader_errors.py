@@ -87,7 +87,17 @@ CASES: dict[str, tuple[str, str | None]] = {
     "missing-topology": (clab(lambda d: d.pop("topology")), None),
     "missing-nodes": (clab(lambda d: d["topology"].pop("nodes")), None),
     "empty-nodes": (clab(lambda d: d["topology"].update(nodes={})), None),
-    "vendor-kind": (clab(lambda d: nodes(d)["sw1"].update(kind="nokia_srlinux")), None),
+    "vendor-kind": (clab(lambda d: nodes(d)["sw1"].update(kind="arista_ceos")), None),
+    "srlinux-kind-of-another-platform": (
+        clab(
+            lambda d: (
+                nodes(d)["sw1"].update(kind="nokia_srlinux"),
+                labels(d, "sw1").update({"fabricd.platform": "openconfig"}),
+            )
+        ),
+        None,
+    ),
+    "srlinux-kind-as-a-server": (clab(lambda d: nodes(d)["server1"].update(kind="nokia_srlinux")), None),
     "missing-role": (clab(lambda d: labels(d, "sw1").pop("fabricd.role")), None),
     "unknown-role": (clab(lambda d: labels(d, "sw1").update({"fabricd.role": "router"})), None),
     "unknown-platform": (clab(lambda d: labels(d, "sw1").update({"fabricd.platform": "eos"})), None),
