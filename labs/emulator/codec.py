@@ -2,7 +2,9 @@
 
 Paths: ``prefix + path`` joined, module prefixes stripped from element names,
 key values canonical (identity prefixes dropped, as in the tree). Origin may
-be empty or ``openconfig``. Values in: JSON_IETF and JSON (objects or
+be one the platform accepts (empty or ``openconfig``; SR Linux's native paths:
+empty). Paths out carry the module on an element where it changes when the
+platform's answers do (SR Linux: ``srl_nokia-interfaces:interface``). Values in: JSON_IETF and JSON (objects or
 scalars), scalar TypedValues and ``leaflist_val``. Values out: JSON text for
 Get, scalar TypedValues (leaf-lists as ``leaflist_val``) for Subscribe.
 """
@@ -16,13 +18,13 @@ from pygnmi.spec.v080 import gnmi_pb2
 
 from labs.emulator.errors import InvalidRequest, Unsupported
 from models.oc.path import Elem, Path
-from models.oc.schema import key_string, strip_module
+from models.oc.schema import MODULE_AT, key_string, strip_module
 
 Json = Any
 ORIGINS = frozenset({"", "openconfig"})
 
 
-def join(prefix: Any, path: Any) -> Path:
+def join(prefix: Any, path: Any, origins: frozenset[str] = ORIGINS) -> Path:
     """``prefix`` + ``path`` (gnmi_pb2.Path, prefix may be None) as a Path."""
     origin = ""
     elems: list[Elem] = []
@@ -40,8 +42,9 @@ def join(prefix: Any, path: Any) -> Path:
                 raise InvalidRequest(f"{text(prefix, path)}: a path element has no name")
             keys = {k: v if v == "*" else key_string(v) for k, v in e.key.items()}
             elems.append(Elem.of(strip_module(e.name), keys))
-    if origin not in ORIGINS:
-        raise Unsupported(f"origin {origin!r} is not supported (use no origin or 'openconfig')")
+    if origin not in origins:
+        known = " or ".join(repr(o) if o else "no origin" for o in sorted(origins))
+        raise Unsupported(f"origin {origin!r} is not supported (use {known})")
     return Path(tuple(elems))
 
 
@@ -54,8 +57,18 @@ def text(prefix: Any, path: Any) -> str:
     return "/" + "/".join(parts)
 
 
-def to_proto(path: Path) -> Any:
-    return gnmi_pb2.Path(elem=[gnmi_pb2.PathElem(name=e.name, key=dict(e.keys)) for e in path.elems])
+def to_proto(path: Path, *, qualify: bool = False, base: Path | None = None) -> Any:
+    """A path as a proto; with ``qualify``, each element whose module differs
+    from its parent's carries it (``base``: where a relative path starts)."""
+    if not qualify:
+        return gnmi_pb2.Path(elem=[gnmi_pb2.PathElem(name=e.name, key=dict(e.keys)) for e in path.elems])
+    at = base.schema if base is not None else ()
+    elems = []
+    for e in path.elems:
+        at = (*at, e.name)
+        module = MODULE_AT.get(at)
+        elems.append(gnmi_pb2.PathElem(name=f"{module}:{e.name}" if module else e.name, key=dict(e.keys)))
+    return gnmi_pb2.Path(elem=elems)
 
 
 # ----------------------------------------------------------------- values in

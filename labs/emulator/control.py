@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING
 import grpc
 
 from labs.emulator.faults import Delay, FailRpcs, methods_of
-from labs.emulator.opstate import lldp_interface, lldp_interface_op, neighbor_op
+from labs.emulator.opstate import spec_leaves
 from labs.emulator.txn import Op
 from labs.files.spec import LldpNeighborSpec
-from models.oc.path import Elem
 
 if TYPE_CHECKING:
     from labs.emulator.emulator import Emulator
@@ -90,15 +89,15 @@ class FaultControl:
         """Remove the LLDP neighbours seen on a port (all of them, or the one
         with ``chassis_id``); subscribers see deletes. Returns how many."""
         ds = self._emu.datastore
-        keys = {"id": chassis_id} if chassis_id is not None else {}
-        found = [p for p, _ in ds.state.find(lldp_interface(port) / "neighbors" / Elem.of("neighbor", keys))]
+        found = [p for p, _ in ds.state.find(self._emu.state_model.neighbors_at(port, chassis_id))]
         ds.write_state([Op(kind="delete", path=p) for p in found])
         log.info("%s: fault: removed %d LLDP neighbours on %s", self._emu.name, len(found), port)
         return len(found)
 
     def add_lldp_neighbor(self, neighbor: LldpNeighborSpec) -> None:
         """Add (or replace) an LLDP neighbour; subscribers see updates."""
-        self._emu.datastore.write_state([lldp_interface_op(neighbor.local_port), neighbor_op(neighbor)])
+        state = self._emu.state_model
+        self._emu.datastore.write_state(state.neighbor_ops(neighbor.local_port, spec_leaves(neighbor)))
 
     def restore_lldp_neighbors(self, port: str | None = None) -> int:
         """Re-add the neighbours the dataplane knows (on one port or all): the

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from labs.emulator.errors import SpecError
-from labs.emulator.opstate import interface_names, interface_state_op, lldp_interface_op, lldp_ops, neighbor_op
+from labs.emulator.opstate import OPENCONFIG_STATE, spec_leaves
+from labs.emulator.platform import StateModel
 from labs.emulator.txn import Change, Op
 from labs.files.spec import SwitchSpec
 from models.oc.tree import Tree
@@ -41,25 +42,21 @@ class Dataplane(Protocol):
 
 class MemoryDataplane:
     """``dataplane: none``: LLDP neighbours from the spec, interface state
-    from the config."""
+    from the config, in the platform's state model."""
 
-    def __init__(self, spec: SwitchSpec) -> None:
+    def __init__(self, spec: SwitchSpec, state: StateModel = OPENCONFIG_STATE) -> None:
         self._spec = spec
+        self._state = state
 
     async def start(self, config: Tree, sink: StateSink) -> None:
-        names = list(dict.fromkeys([*self._spec.ports, *interface_names(config)]))
-        ops = lldp_ops(self._spec.ports, self._spec.lldp)
-        ops.extend(interface_state_op(config, n) for n in names)
+        ops = self._state.start_ops(self._spec.ports, config)
+        ops += [op for n in self._spec.lldp for op in self._state.neighbor_ops(n.local_port, spec_leaves(n))]
         sink.write_state(ops)
 
     async def applied(self, change: Change, config: Tree, sink: StateSink) -> None:
-        touched: dict[str, None] = {}
-        for path in [p for p, _ in change.updates] + list(change.deletes):
-            e = path.elems
-            if len(e) >= 2 and e[0].name == "interfaces" and e[1].name == "interface":
-                touched[e[1].key_map.get("name", "")] = None
+        touched = self._state.touched_interfaces([p for p, _ in change.updates] + list(change.deletes))
         if touched:
-            sink.write_state([interface_state_op(config, n) for n in touched])
+            sink.write_state(self._state.interface_ops(config, touched))
 
     async def stop(self) -> None:
         return None
@@ -67,15 +64,15 @@ class MemoryDataplane:
     def restore_lldp(self, port: str | None, sink: StateSink) -> int:
         ns = [n for n in self._spec.lldp if port is None or n.local_port == port]
         if ns:
-            sink.write_state([op for n in ns for op in (lldp_interface_op(n.local_port), neighbor_op(n))])
+            sink.write_state([op for n in ns for op in self._state.neighbor_ops(n.local_port, spec_leaves(n))])
         return len(ns)
 
 
-def make_dataplane(spec: SwitchSpec) -> Dataplane:
+def make_dataplane(spec: SwitchSpec, state: StateModel = OPENCONFIG_STATE) -> Dataplane:
     if spec.dataplane == "none":
-        return MemoryDataplane(spec)
+        return MemoryDataplane(spec, state)
     if spec.dataplane == "linux":
         from labs.emulator.linux.dataplane import LinuxDataplane
 
-        return LinuxDataplane(spec)
+        return LinuxDataplane(spec, state=state)
     raise SpecError(f"{spec.name}: dataplane {spec.dataplane!r} is not one of none, linux")

@@ -19,9 +19,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
 from labs.emulator.errors import ConfigRejected
-from labs.emulator.rules import check_rules
 from labs.emulator.txn import Applied, Change, Op, apply_all, leaf_items
-from labs.emulator.validate import check_op, check_written
+from labs.emulator.validate import OPENCONFIG, Validation
 from models.oc.path import Path
 from models.oc.tree import Tree, TreeError
 
@@ -47,9 +46,12 @@ class FeedSubscriber:
 
 
 class Datastore:
-    def __init__(self, config: Tree) -> None:
+    """``validation``: the platform's schema and rules (OpenConfig unless given)."""
+
+    def __init__(self, config: Tree, validation: Validation = OPENCONFIG) -> None:
         self.config = config
         self.state = Tree()
+        self.validation = validation
         self._subscribers: set[FeedSubscriber] = set()
 
     # -- validation and commits
@@ -58,7 +60,8 @@ class Datastore:
         """Apply ops to the live config and check the result; on a problem
         roll back and raise ConfigRejected naming every problem. The caller
         commits or rolls back before it awaits anything."""
-        problems = [p for op in ops for p in check_op(op)]
+        v = self.validation
+        problems = [p for op in ops for p in v.check_op(op)]
         if problems:
             raise ConfigRejected(problems)
         try:
@@ -66,7 +69,7 @@ class Datastore:
         except TreeError as err:
             raise ConfigRejected([str(err)]) from None
         anchors = applied.anchors
-        problems = check_written(self.config, anchors) + check_rules(self.config.root, anchors)
+        problems = v.check_written(self.config, anchors) + v.rules(self.config.root, anchors)
         if problems:
             applied.rollback()
             raise ConfigRejected(problems)

@@ -10,6 +10,7 @@ driven through :attr:`Emulator.faults` (:mod:`labs.emulator.control`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +23,8 @@ from labs.emulator.dataplane import Dataplane, make_dataplane
 from labs.emulator.datastore import Datastore
 from labs.emulator.errors import ConfigRejected, Rebooting, SpecError
 from labs.emulator.faults import Counters, Faults
-from labs.emulator.fullcheck import check_full, documents
 from labs.emulator.gnmi_service import GnmiService
+from labs.emulator.platform import platform
 from labs.emulator.speccheck import check_spec, server_credentials
 from labs.emulator.txn import Change, Op
 from labs.files.spec import SwitchSpec
@@ -53,16 +54,20 @@ class Emulator:
     def __init__(self, spec: SwitchSpec, *, dataplane: Dataplane | None = None) -> None:
         self.spec = spec
         self.name = spec.name
-        self.datastore = Datastore(check_spec(spec))  # fails early, before any port is taken
+        config = check_spec(spec)  # fails early, before any port is taken
+        self.platform = platform(spec.platform)
+        self.datastore = Datastore(config, self.platform.validation(spec.ports))
+        self.state_model = self.platform.state(spec.ports)
         self.rules = Faults()
         self.faults = FaultControl(self)
         self.streams: set[Stream] = set()
         self.address = ""
-        self._dataplane = dataplane or make_dataplane(spec)
+        self._dataplane = dataplane or make_dataplane(spec, self.state_model)
         self._credentials = server_credentials(spec)
         self._server: grpc.aio.Server | None = None
         self._set_lock = asyncio.Lock()
         self._rebooting = False
+        self._ticker: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         return f"<Emulator {self.name} {self.address or 'stopped'}>"
@@ -71,13 +76,35 @@ class Emulator:
 
     async def start(self) -> None:
         await self._dataplane.start(self.datastore.config, self.datastore)
+        self._start_ticker()
         await self._listen(self.spec.listen, retry=0.0)
 
     async def stop(self, grace: float | None = 0.5) -> None:
         server, self._server = self._server, None
         if server is not None:
             await server.stop(grace)
+        await self._stop_ticker()
         await self._dataplane.stop()
+
+    # -- counters that move (platforms whose state model has them)
+
+    def _start_ticker(self) -> None:
+        if self.state_model.tick_s > 0 and self._ticker is None:
+            self._ticker = asyncio.create_task(self._tick(self.state_model.tick_s), name=f"{self.name} counters")
+
+    async def _stop_ticker(self) -> None:
+        task, self._ticker = self._ticker, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _tick(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            ops = self.state_model.tick(self.datastore.state, interval)
+            if ops:
+                self.datastore.write_state(ops)
 
     async def _listen(self, bind: str, *, retry: float) -> None:
         loop = asyncio.get_running_loop()
@@ -128,13 +155,13 @@ class Emulator:
             return change
 
     async def _check_full(self, ops: Sequence[Op]) -> None:
-        ds = self.datastore
+        ds, full = self.datastore, self.platform.full
         applied = ds.prepare(ops)
         try:
-            docs = documents(ds.config, applied.anchors)
+            docs = full.documents(ds.config, applied.anchors)
         finally:
             applied.rollback()  # readers never see an unchecked config while we wait
-        problems = await asyncio.to_thread(check_full, docs)
+        problems = await asyncio.to_thread(full.check, docs)
         if problems:
             raise ConfigRejected(problems)
 
@@ -178,6 +205,7 @@ class Emulator:
             async with self._set_lock:
                 self.datastore.reset(Tree.from_json(self.spec.day0))
             await self._dataplane.start(self.datastore.config, self.datastore)
+            self._start_ticker()
             await asyncio.sleep(down)
             await self._listen(bind, retry=BIND_RETRY_S)
         finally:

@@ -89,3 +89,17 @@ def _reason(err: Exception) -> str:
         except ValueError:
             pass
     return f"{type(err).__name__}: {text}"
+
+
+class OpenconfigFullCheck:
+    """``validate: full`` of the ``openconfig`` profile (the bindings ship
+    with the project's Python dependencies: never missing)."""
+
+    def missing(self) -> str | None:
+        return None
+
+    def documents(self, config: Tree, anchors: Iterable[Path]) -> dict[str, Any]:
+        return documents(config, anchors)
+
+    def check(self, docs: dict[str, Any]) -> list[str]:
+        return check_full(docs)

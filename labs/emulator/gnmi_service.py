@@ -35,18 +35,6 @@ if TYPE_CHECKING:
     from labs.emulator.emulator import Emulator
 
 GNMI_VERSION = "0.8.0"
-ORGANIZATION = "OpenConfig working group"
-#: model -> revision of the bindings the emulator's checks follow (oc-config-validate 2.10)
-MODELS = {
-    "openconfig-interfaces": "2024-12-05",
-    "openconfig-if-ethernet": "2025-11-20",
-    "openconfig-if-ip": "2025-06-20",
-    "openconfig-vlan": "2023-02-07",
-    "openconfig-network-instance": "2025-03-26",
-    "openconfig-evpn": "2024-08-14",
-    "openconfig-bgp": "2025-04-18",
-    "openconfig-lldp": "2026-01-14",
-}
 ENCODINGS = (gnmi_pb2.Encoding.JSON_IETF, gnmi_pb2.Encoding.JSON)
 _VIEWS: dict[int, View] = {
     gnmi_pb2.GetRequest.DataType.ALL: "all",
@@ -76,9 +64,10 @@ class GnmiService(gnmi_pb2_grpc.gNMIServicer):
             await self._emu.admit("Capabilities", context)
         except EmulatorError as err:
             await abort(context, err)
+        plat = self._emu.platform
         return gnmi_pb2.CapabilityResponse(
             supported_models=[
-                gnmi_pb2.ModelData(name=n, organization=ORGANIZATION, version=v) for n, v in MODELS.items()
+                gnmi_pb2.ModelData(name=n, organization=plat.organization, version=v) for n, v in plat.models.items()
             ],
             supported_encodings=list(ENCODINGS),
             gNMI_version=GNMI_VERSION,
@@ -99,22 +88,27 @@ class GnmiService(gnmi_pb2_grpc.gNMIServicer):
         if request.type not in _VIEWS:
             raise InvalidRequest(f"Get type {request.type} is not one of ALL, CONFIG, STATE, OPERATIONAL")
         view = _VIEWS[request.type]
+        plat = self._emu.platform
         prefix = request.prefix if request.HasField("prefix") else None
-        base = codec.join(prefix, None)
+        base = codec.join(prefix, None, plat.origins)
         relative = prefix is not None and not base.has_wildcards
         out_prefix = request.prefix if relative else gnmi_pb2.Path(target=prefix.target if prefix else "")
         qualify = encoding == gnmi_pb2.Encoding.JSON_IETF
         ts = time.time_ns()
         notifications = []
         for p in list(request.path) or [gnmi_pb2.Path()]:
-            full = codec.join(prefix, p)
+            full = codec.join(prefix, p, plat.origins)
             found = self._emu.datastore.find(full, view)
             if not found and is_exact(full):
                 kind = gnmi_pb2.GetRequest.DataType.Name(request.type)
                 raise PathNotFound(f"{full}: no data (Get type {kind})")
             updates = [
                 gnmi_pb2.Update(
-                    path=codec.to_proto(Path(path.elems[len(base.elems) :]) if relative else path),
+                    path=codec.to_proto(
+                        Path(path.elems[len(base.elems) :]) if relative else path,
+                        qualify=plat.qualify_paths,
+                        base=base if relative else None,
+                    ),
                     val=codec.json_value(to_json(node, path.schema, qualify=qualify), encoding),
                 )
                 for path, node in found.items()
@@ -125,7 +119,7 @@ class GnmiService(gnmi_pb2_grpc.gNMIServicer):
     async def Set(self, request: Any, context: Any) -> Any:
         try:
             await self._emu.admit("Set", context)
-            ops, results = _decode_set(request)
+            ops, results = _decode_set(request, self._emu.platform.origins)
             change = await self._emu.apply_set(ops)
         except EmulatorError as err:
             await abort(context, err)
@@ -138,7 +132,7 @@ class GnmiService(gnmi_pb2_grpc.gNMIServicer):
         await Stream(self._emu, context).run(request_iterator)
 
 
-def _decode_set(request: Any) -> tuple[list[Op], list[Any]]:
+def _decode_set(request: Any, origins: frozenset[str]) -> tuple[list[Op], list[Any]]:
     """Ops in gNMI order (delete, replace, update) and their UpdateResults;
     every malformed path or value is named in one ConfigRejected."""
     prefix = request.prefix if request.HasField("prefix") else None
@@ -148,7 +142,7 @@ def _decode_set(request: Any) -> tuple[list[Op], list[Any]]:
     R = gnmi_pb2.UpdateResult.Operation
     for path in request.delete:
         try:
-            ops.append(Op(kind="delete", path=codec.join(prefix, path)))
+            ops.append(Op(kind="delete", path=codec.join(prefix, path, origins)))
         except InvalidRequest as err:
             problems.append(str(err))
         results.append(gnmi_pb2.UpdateResult(path=path, op=R.DELETE))
@@ -159,7 +153,7 @@ def _decode_set(request: Any) -> tuple[list[Op], list[Any]]:
     for kind, updates, op in groups:
         for u in updates:
             try:
-                full = codec.join(prefix, u.path)
+                full = codec.join(prefix, u.path, origins)
                 ops.append(Op(kind=kind, path=full, value=codec.value_in(u.val, str(full))))
             except InvalidRequest as err:
                 problems.append(str(err))

@@ -321,10 +321,11 @@ def child(node: Node, name: str) -> Node | None:
     return None
 
 
-def lookup(path: Path) -> Node | None:
-    """The schema node at a path, ``None`` below a wildcard; raises SchemaMiss
-    naming the first element that is not in the schema."""
-    node: Node = ROOT
+def lookup(path: Path, root: Container = ROOT, state_members: frozenset[str] = STATE_MEMBERS) -> Node | None:
+    """The schema node at a path (in ``root``, the OpenConfig subset unless
+    another platform's), ``None`` below a wildcard; raises SchemaMiss naming
+    the first element that is not in the schema."""
+    node: Node = root
     for i, elem in enumerate(path.elems):
         if elem.name in ("*", "..."):
             return None
@@ -335,7 +336,7 @@ def lookup(path: Path) -> Node | None:
         if nxt is None:
             reason = (
                 "state data (config false) cannot be written"
-                if elem.name in STATE_MEMBERS
+                if elem.name in state_members
                 else "not in the supported schema"
             )
             raise SchemaMiss(here, reason)

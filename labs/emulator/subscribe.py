@@ -72,7 +72,7 @@ def _seconds(ns: int) -> float:
     return max(MIN_INTERVAL, ns / 1e9)
 
 
-def parse_request(sl: Any) -> Request:
+def parse_request(sl: Any, origins: frozenset[str] = codec.ORIGINS) -> Request:
     if sl.mode not in (SL.STREAM, SL.ONCE, SL.POLL):
         raise InvalidRequest(f"SubscriptionList mode {sl.mode} is not STREAM, ONCE or POLL")
     if sl.encoding not in _ENCODINGS:
@@ -85,7 +85,7 @@ def parse_request(sl: Any) -> Request:
         sample = s.mode == gnmi_pb2.SubscriptionMode.SAMPLE
         subs.append(
             Sub(
-                path=codec.join(prefix, s.path),
+                path=codec.join(prefix, s.path, origins),
                 sample=sample,
                 interval=_seconds(s.sample_interval),
                 heartbeat=_seconds(s.heartbeat_interval) if s.heartbeat_interval else None,
@@ -129,7 +129,7 @@ class Stream:
                 return
             if not first.HasField("subscribe"):
                 raise InvalidRequest("the first SubscribeRequest must carry a SubscriptionList")
-            self._req = req = parse_request(first.subscribe)
+            self._req = req = parse_request(first.subscribe, emu.platform.origins)
         except EmulatorError as err:
             await abort(ctx, err)
         emu.streams.add(self)
@@ -252,15 +252,17 @@ class Stream:
             return []
         target = self._req.target if self._req else ""
         prefix = gnmi_pb2.Path(target=target) if target else None
+        qualify = self._emu.platform.qualify_paths
         out = []
         for i in range(0, max(len(updates), 1), CHUNK):
             n = gnmi_pb2.Notification(
                 timestamp=ts,
                 prefix=prefix,
                 update=[
-                    gnmi_pb2.Update(path=codec.to_proto(p), val=codec.scalar(v)) for p, v in updates[i : i + CHUNK]
+                    gnmi_pb2.Update(path=codec.to_proto(p, qualify=qualify), val=codec.scalar(v))
+                    for p, v in updates[i : i + CHUNK]
                 ],
-                delete=[codec.to_proto(p) for p in deletes] if i == 0 else [],
+                delete=[codec.to_proto(p, qualify=qualify) for p in deletes] if i == 0 else [],
             )
             out.append(gnmi_pb2.SubscribeResponse(update=n))
         return out

@@ -26,10 +26,13 @@ class LeafType(Protocol):
 class Str:
     pattern: str | None = None
     what: str = "a string"
+    length: tuple[int, int] | None = None  # (min, max) characters
 
     def check(self, value: Json) -> str | None:
         if not isinstance(value, str):
             return f"{value!r} is not a string"
+        if self.length is not None and not self.length[0] <= len(value) <= self.length[1]:
+            return f"{value!r} is not {self.length[0]}..{self.length[1]} characters long"
         if self.pattern is not None and not re.fullmatch(self.pattern, value):
             return f"{value!r} is not {self.what}"
         return None
@@ -72,6 +75,9 @@ class Enum:
 class Identity:
     module: str
     values: tuple[str, ...]
+    #: accepted without its module prefix: RFC 7951 allows that only when the
+    #: identity is defined in the leaf's own module (False: the prefix is required)
+    bare: bool = True
 
     def check(self, value: Json) -> str | None:
         if not isinstance(value, str):
@@ -79,6 +85,10 @@ class Identity:
         prefix, sep, name = value.rpartition(":")
         if sep and prefix != self.module:
             return f"{value!r}: {name} is an identity of {self.module}, not of {prefix}"
+        if not sep and not self.bare:
+            return (
+                f"{value!r} needs its module: {self.module}:{value} (the identity is of another module than the leaf)"
+            )
         if name not in self.values:
             return f"{value!r} is not one of {', '.join(self.values)} ({self.module})"
         return None

@@ -1,6 +1,8 @@
 """Fast validation of a Set: the op paths before anything changes, then what
-the Set wrote (the subtrees under its anchors) against the declared schema.
-The semantic rules over the whole result live in :mod:`labs.emulator.rules`.
+the Set wrote (the subtrees under its anchors) against the declared schema
+of the switch's platform (:class:`Validation`: the OpenConfig subset of
+:mod:`labs.emulator.schema` with the rules of :mod:`labs.emulator.rules`, or
+SR Linux's native subset, :mod:`labs.emulator.srlinux`).
 
 Every problem is a string ``"<path>: <what is wrong, naming the value>"``;
 callers collect them all and reject the Set once.
@@ -8,22 +10,47 @@ callers collect them all and reject the Set once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from labs.emulator.schema import STATE_MEMBERS, Container, Leaf, LeafList, ListNode, Node, SchemaMiss, lookup
+from labs.emulator import schema as oc_schema
+from labs.emulator.rules import check_rules
+from labs.emulator.schema import Container, Leaf, LeafList, ListNode, Node, SchemaMiss, lookup
 from labs.emulator.txn import Op
 from models.oc.path import Elem, Path
 from models.oc.schema import key_string
 from models.oc.tree import KeyedList, Tree
 
+#: the semantic rules over a whole configuration: (root, the Set's anchors or
+#: None for everything) -> problems
+Rules = Callable[[dict[str, Any], "Iterable[Path] | None"], list[str]]
 
-def check_op(op: Op) -> list[str]:
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Validation:
+    """What a platform's datastore checks a Set against."""
+
+    schema: Container
+    state_members: frozenset[str]
+    rules: Rules
+
+    def check_op(self, op: Op) -> list[str]:
+        return check_op(op, self)
+
+    def check_written(self, tree: Tree, anchors: Iterable[Path]) -> list[str]:
+        return check_written(tree, anchors, self)
+
+
+OPENCONFIG = Validation(schema=oc_schema.ROOT, state_members=oc_schema.STATE_MEMBERS, rules=check_rules)
+
+
+def check_op(op: Op, v: Validation = OPENCONFIG) -> list[str]:
     """Problems with an op's path alone (before anything is applied)."""
     if op.kind != "delete" and op.path.has_wildcards:
         return [f"{op.path}: wildcards are only allowed in delete paths"]
     try:
-        lookup(op.path)
+        lookup(op.path, v.schema, v.state_members)
     except SchemaMiss as miss:
         return [f"{miss.at}: {miss.reason}"]
     elems = op.path.elems
@@ -32,26 +59,26 @@ def check_op(op: Op) -> list[str]:
     return []
 
 
-def check_written(tree: Tree, anchors: Iterable[Path]) -> list[str]:
+def check_written(tree: Tree, anchors: Iterable[Path], v: Validation = OPENCONFIG) -> list[str]:
     """Schema problems in the subtrees under ``anchors`` of the result."""
     out: list[str] = []
     for anchor in anchors:
         node = tree.get(anchor)
         if node is None:
             continue
-        _enclosing_entry(tree, anchor, out)
-        schema = lookup(anchor)
+        _enclosing_entry(tree, anchor, out, v)
+        schema = lookup(anchor, v.schema, v.state_members)
         if schema is not None:
-            _walk(schema, node, anchor, out)
+            _walk(schema, node, anchor, out, v.state_members)
     return out
 
 
-def _enclosing_entry(tree: Tree, anchor: Path, out: list[str]) -> None:
+def _enclosing_entry(tree: Tree, anchor: Path, out: list[str], v: Validation) -> None:
     """A write inside a list entry must keep the entry's key leaves equal to its key."""
     for i in range(len(anchor.elems) - 1, 0, -1):
         if anchor.elems[i - 1].keys:
             entry_path = Path(anchor.elems[:i])
-            schema = lookup(entry_path)
+            schema = lookup(entry_path, v.schema, v.state_members)
             entry = tree.get(entry_path)
             if isinstance(schema, ListNode) and isinstance(entry, dict):
                 _entry_keys(schema, entry, entry_path, out)
@@ -70,7 +97,7 @@ def _entry_keys(schema: ListNode, entry: dict[str, Any], at: Path, out: list[str
                 out.append(f"{at}/{where}{k}: {v!r} differs from the list key {k}={want.get(k)}")
 
 
-def _walk(schema: Node, value: Any, at: Path, out: list[str]) -> None:
+def _walk(schema: Node, value: Any, at: Path, out: list[str], state: frozenset[str]) -> None:
     if isinstance(schema, Leaf):
         if isinstance(value, dict | list):
             out.append(f"{at}: expected a leaf value, got {_kind(value)}")
@@ -88,39 +115,35 @@ def _walk(schema: Node, value: Any, at: Path, out: list[str]) -> None:
                 out.append(f"{at}: {reason}")
     elif isinstance(schema, ListNode):
         if at.elems and at.elems[-1].keys:
-            _entry(schema, value, at, out)
+            _entry(schema, value, at, out, state)
         elif isinstance(value, KeyedList):
             name = at.elems[-1].name
             for kt, entry in value.items():
                 elem = Elem.of(name, dict(zip(schema.keys, kt, strict=True)))
-                _entry(schema, entry, Path((*at.elems[:-1], elem)), out)
+                _entry(schema, entry, Path((*at.elems[:-1], elem)), out, state)
         elif value != []:
             out.append(f"{at}: expected a list (a JSON array of objects), got {_kind(value)}")
     else:
-        _container(schema, value, at, out)
+        _container(schema, value, at, out, state)
 
 
-def _entry(schema: ListNode, entry: Any, at: Path, out: list[str]) -> None:
+def _entry(schema: ListNode, entry: Any, at: Path, out: list[str], state: frozenset[str]) -> None:
     if isinstance(entry, dict) and not isinstance(entry, KeyedList):
         _entry_keys(schema, entry, at, out)
-    _container(schema.entry, entry, at, out)
+    _container(schema.entry, entry, at, out, state)
 
 
-def _container(schema: Container, value: Any, at: Path, out: list[str]) -> None:
+def _container(schema: Container, value: Any, at: Path, out: list[str], state: frozenset[str]) -> None:
     if not isinstance(value, dict) or isinstance(value, KeyedList):
         out.append(f"{at}: expected a container (a JSON object), got {_kind(value)}")
         return
     for name, child in value.items():
         sub = schema.children.get(name)
         if sub is None:
-            reason = (
-                "state data (config false) cannot be written"
-                if name in STATE_MEMBERS
-                else "not in the supported schema"
-            )
+            reason = "state data (config false) cannot be written" if name in state else "not in the supported schema"
             out.append(f"{at / Elem(name)}: {reason}")
         else:
-            _walk(sub, child, at / Elem(name), out)
+            _walk(sub, child, at / Elem(name), out, state)
 
 
 def _kind(value: Any) -> str:

@@ -29,18 +29,19 @@ import json
 import logging
 import subprocess
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from labs.dataplane.cmd import arun
 from labs.emulator.errors import SpecError
 from labs.emulator.linux import frrvni, kernel, lldpmap
-from labs.emulator.linux.overlay import Overlay, overlay
+from labs.emulator.linux.overlay import Overlay
 from labs.emulator.linux.vlanports import VlanPortError, VlanPorts, vlan_ports
-from labs.emulator.opstate import interface_names, interface_state_op, lldp_interface_op
+from labs.emulator.opstate import OPENCONFIG_STATE
+from labs.emulator.platform import StateModel, platform
 from labs.emulator.txn import Change, Op
 from labs.errors import LabCommandError
 from labs.files.spec import SwitchSpec
-from models.oc.path import Elem, Path
+from models.oc.path import Path
 from models.oc.tree import Tree
 
 if TYPE_CHECKING:
@@ -51,26 +52,17 @@ log = logging.getLogger(__name__)
 LLDP_RESYNC_S = 10.0
 LLDP_SETTLE_S = 0.05  # after a watch event: let the rest of a burst arrive
 LLDP_RETRY_S = 1.0
-_NI_DEFAULT = Path.parse("/network-instances/network-instance[name=default]")
-
-
-def vni_state_path(cp: str, ep: str, vni: int) -> Path:
-    return (
-        _NI_DEFAULT
-        / "connection-points"
-        / Elem.of("connection-point", {"connection-point-id": cp})
-        / "endpoints"
-        / Elem.of("endpoint", {"endpoint-id": ep})
-        / "vxlan/endpoint-vnis"
-        / Elem.of("endpoint-vni", {"vni": vni})
-    )
 
 
 class LinuxDataplane:
-    def __init__(self, spec: SwitchSpec, *, vlan: VlanPorts | None = None) -> None:
+    def __init__(
+        self, spec: SwitchSpec, *, vlan: VlanPorts | None = None, state: StateModel = OPENCONFIG_STATE
+    ) -> None:
         if spec.linux is None:
             raise SpecError(f"{spec.name}: dataplane linux needs the switch's namespace (spec.linux)")
         self._spec = spec
+        self._platform = platform(spec.platform)
+        self._state = state
         self._lx = spec.linux
         self._name = spec.name
         self._to_linux = dict(spec.linux.ports)
@@ -92,30 +84,22 @@ class LinuxDataplane:
         self._stopping = False
         self._lldp = {}
         self._reported = {}
-        names = list(dict.fromkeys([*self._spec.ports, *interface_names(config)]))
-        ops = [Op(kind="replace", path=Path.parse("/lldp/state"), value={"enabled": True})]
-        ops += [lldp_interface_op(p) for p in self._spec.ports]
-        ops += [interface_state_op(config, n) for n in names]
-        sink.write_state(ops)
+        sink.write_state(self._state.start_ops(self._spec.ports, config))
         await self._refresh_lldp()
         self._lldp_task = asyncio.create_task(self._follow_lldp(), name=f"{self._name} lldp")
         await self.reconcile(config)
 
     async def applied(self, change: Change, config: Tree, sink: StateSink) -> None:
-        touched: dict[str, None] = {}
-        for path in [p for p, _ in change.updates] + list(change.deletes):
-            e = path.elems
-            if len(e) >= 2 and e[0].name == "interfaces" and e[1].name == "interface":
-                touched[e[1].key_map.get("name", "")] = None
+        touched = self._state.touched_interfaces([p for p, _ in change.updates] + list(change.deletes))
         if touched:
-            sink.write_state([interface_state_op(config, n) for n in touched])
+            sink.write_state(self._state.interface_ops(config, touched))
         await self.reconcile(config)
 
     def restore_lldp(self, port: str | None, sink: StateSink) -> int:
         """lldpd's neighbours as last read (on ``port`` or all) into state
         again; a fault's removal otherwise lasts until lldpd reports a change."""
         keys = [k for k in self._lldp if port is None or k[0] == port]
-        ops = lldpmap.diff({}, {k: self._lldp[k] for k in keys})
+        ops = lldpmap.diff({}, {k: self._lldp[k] for k in keys}, self._state)
         if ops:
             sink.write_state(ops)
         return len(keys)
@@ -138,7 +122,7 @@ class LinuxDataplane:
         errors: dict[int | None, list[str]] = {}
         want: Overlay | None = None
         try:
-            want = overlay(config, router_id=self._lx.router_id)
+            want = self._platform.overlay(config, self._lx.router_id)
             await self._kernel(want, errors)
             await self._frr(want, errors)
         except Exception as e:  # a dataplane bug must not fail the committed Set
@@ -165,11 +149,7 @@ class LinuxDataplane:
         except (LabCommandError, ValueError) as e:
             errors.setdefault(None, []).append(f"cannot read the links: {e}")
             return
-        bridges = kernel.desired_bridges(
-            {v.vni: (v.vlan, v.vtep) for v in want.vnis.values()},
-            {self._to_linux[p]: vlans for p, vlans in want.trunks.items() if p in self._to_linux},
-            {self._to_linux[p]: vlan for p, vlan in want.access.items() if p in self._to_linux},
-        )
+        bridges = self._bridges(want)
         steps = kernel.plan(
             bridges,
             links,
@@ -192,6 +172,26 @@ class LinuxDataplane:
                 log.exception("%s: dataplane: %s", self._name, kernel.describe([step])[0])
                 failed.add(step.vni)
                 errors.setdefault(step.vni, []).append(f"internal error: {type(e).__name__}: {e}")
+
+    def _bridges(self, want: Overlay) -> dict[int, kernel.Bridge]:
+        if want.members is None:  # openconfig: each VNI's VLAN on the trunk and access ports
+            return kernel.desired_bridges(
+                {v.vni: (v.vlan, v.vtep) for v in want.vnis.values()},
+                {self._to_linux[p]: vlans for p, vlans in want.trunks.items() if p in self._to_linux},
+                {self._to_linux[p]: vlan for p, vlan in want.access.items() if p in self._to_linux},
+            )
+        return {
+            vni: kernel.Bridge(
+                vni=vni,
+                vtep=w.vtep,
+                members=frozenset(
+                    kernel.Member(port=self._to_linux[p], vlan=vlan)
+                    for p, vlan in want.members.get(vni, ())
+                    if p in self._to_linux
+                ),
+            )
+            for vni, w in want.vnis.items()
+        }
 
     async def _do(self, step: kernel.Step) -> None:
         if isinstance(step, kernel.Ip):
@@ -241,18 +241,9 @@ class LinuxDataplane:
         ops: list[Op] = []
         now: dict[int, Path] = {}
         for vni, w in sorted(want.vnis.items()):
-            path = vni_state_path(w.connection_point, w.endpoint, vni)
+            path, value = self._platform.vni_report(w, general + errors.get(vni, []))
             now[vni] = path
-            msgs = general + errors.get(vni, [])
-            state: dict[str, Any] = {
-                "vni": vni,
-                "vni-type": "L2",
-                "bridge-domain": w.vlan,
-                "vni-state": "DOWN" if msgs else "UP",
-            }
-            if msgs:
-                state["dataplane-error"] = "; ".join(msgs)
-            ops.append(Op(kind="replace", path=path, value={"vni": vni, "state": state}))
+            ops.append(Op(kind="replace", path=path, value=value))
         for vni, path in self._reported.items():
             if now.get(vni) != path:
                 ops.append(Op(kind="delete", path=path))
@@ -270,7 +261,7 @@ class LinuxDataplane:
             log.warning("%s: cannot read lldpd's neighbours: %s", self._name, e)
             return
         new = lldpmap.neighbours(doc if isinstance(doc, dict) else {}, self._to_oc)
-        ops = lldpmap.diff(self._lldp, new)
+        ops = lldpmap.diff(self._lldp, new, self._state)
         self._lldp = new
         if ops and self._sink is not None:
             self._sink.write_state(ops)

@@ -1,10 +1,13 @@
-"""lldpd's neighbours as OpenConfig LLDP state (pure).
+"""lldpd's neighbours as the switch's LLDP state (pure).
 
 ``lldpcli -f json0 show neighbors`` (every list a list, names as fields) ->
-``/lldp/interfaces/interface[name]/neighbors/neighbor[id]/state`` with the
-local port translated from its Linux to its OpenConfig name and the id
-types mapped to OpenConfig's. The neighbour's ``id`` is its chassis id, as
-in the in-memory dataplane.
+neighbour leaves in OpenConfig's names with the local port translated from
+its Linux to the switch's name and the id types mapped to OpenConfig's (SR
+Linux's are the same); the platform's state model
+(:class:`labs.emulator.platform.StateModel`) puts them where the platform
+serves them (``/lldp/interfaces/interface[name]/neighbors/neighbor[id]/state``
+on openconfig, ``/system/lldp/interface[name]/neighbor[id]`` on srlinux).
+The neighbour's ``id`` is its chassis id, as in the in-memory dataplane.
 
 One translation is deliberate: lldpd cannot advertise an interface name
 holding a ``/``, so an emulated switch advertises ``ethernet-1/N`` with the
@@ -18,9 +21,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from labs.emulator.opstate import lldp_interface
+from labs.emulator.opstate import OPENCONFIG_STATE
+from labs.emulator.platform import StateModel
 from labs.emulator.txn import Op
-from models.oc.path import Elem, Path
+from models.oc.path import Path
 from models.platforms import PortNameError, profile
 
 #: lldpd's id subtype names -> OpenConfig's
@@ -88,15 +92,15 @@ def neighbours(doc: Mapping[str, Any], ports: Mapping[str, str]) -> Neighbours:
     return out
 
 
-def neighbor_path(port: str, chassis_id: str) -> Path:
-    return lldp_interface(port) / "neighbors" / Elem.of("neighbor", {"id": chassis_id})
+def neighbor_path(port: str, chassis_id: str, state: StateModel = OPENCONFIG_STATE) -> Path:
+    return state.neighbors_at(port, chassis_id)
 
 
-def diff(old: Neighbours, new: Neighbours) -> list[Op]:
+def diff(old: Neighbours, new: Neighbours, state: StateModel = OPENCONFIG_STATE) -> list[Op]:
     """Ops turning the reported ``old`` into ``new``: deletes of gone
-    neighbours, replaces of new or changed ones."""
-    ops = [Op(kind="delete", path=neighbor_path(*key)) for key in sorted(set(old) - set(new))]
-    for key, state in sorted(new.items()):
-        if old.get(key) != state:
-            ops.append(Op(kind="replace", path=neighbor_path(*key), value={"id": key[1], "state": state}))
+    neighbours, (re)writes of new or changed ones."""
+    ops = [Op(kind="delete", path=neighbor_path(*key, state)) for key in sorted(set(old) - set(new))]
+    for key, leaves in sorted(new.items()):
+        if old.get(key) != leaves:
+            ops.extend(state.neighbor_ops(key[0], leaves))
     return ops

@@ -22,10 +22,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from labs.emulator.types import Identity
+from models.oc.path import Elem, Path
 from models.oc.tree import KeyedList, Tree
 from models.platforms.openconfig import expand_vlans
 
 DEFAULT_NI = "default"
+_NI_DEFAULT = Path.parse("/network-instances/network-instance[name=default]")
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,7 +35,9 @@ class VniWant:
     vni: int
     vlan: int
     vtep: str
-    #: where the VNI is configured (its state goes beside it)
+    #: where the VNI is configured (its state goes beside it): the connection
+    #: point and endpoint on openconfig, the tunnel-interface and the
+    #: vxlan-interface's index on srlinux
     connection_point: str
     endpoint: str
 
@@ -56,6 +60,36 @@ class Overlay:
     macvrfs: Mapping[int, MacVrf]
     #: OpenConfig ports configured with enabled false
     disabled: frozenset[str]
+    #: VNI -> its bridge's members, (port, VLAN) or (port, None) for the port
+    #: itself, where the platform names them (srlinux: a mac-vrf's
+    #: subinterfaces); None: from ``trunks`` and ``access`` by each VNI's VLAN
+    members: Mapping[int, frozenset[tuple[str, int | None]]] | None = None
+
+
+def vni_state_path(cp: str, ep: str, vni: int) -> Path:
+    return (
+        _NI_DEFAULT
+        / "connection-points"
+        / Elem.of("connection-point", {"connection-point-id": cp})
+        / "endpoints"
+        / Elem.of("endpoint", {"endpoint-id": ep})
+        / "vxlan/endpoint-vnis"
+        / Elem.of("endpoint-vni", {"vni": vni})
+    )
+
+
+def vni_report(want: VniWant, errors: list[str]) -> tuple[Path, Any]:
+    """Where and how the Linux dataplane reports a VNI (OpenConfig: beside
+    its endpoint, ``vni-state`` UP or DOWN, the lab's ``dataplane-error``)."""
+    state: dict[str, Any] = {
+        "vni": want.vni,
+        "vni-type": "L2",
+        "bridge-domain": want.vlan,
+        "vni-state": "DOWN" if errors else "UP",
+    }
+    if errors:
+        state["dataplane-error"] = "; ".join(errors)
+    return vni_state_path(want.connection_point, want.endpoint, want.vni), {"vni": want.vni, "state": state}
 
 
 def _sub(node: Any, *names: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from labs.emulator.linux.lldpmap import diff, neighbours
+from labs.emulator.srlinux.state import SrlinuxState
 
 
 def iface(name, system, chassis, port_type, port_id, descr, ttl="20", chassis_type="mac"):
@@ -73,7 +74,26 @@ def test_diff_deletes_gone_and_replaces_new_or_changed():
     ops = diff(a, b)
     assert [(op.kind, str(op.path)) for op in ops] == [
         ("delete", "/lldp/interfaces/interface[name=ethernet-1/1]/neighbors/neighbor[id=aa:bb:cc:00:00:01]"),
+        ("update", "/lldp/interfaces/interface[name=ethernet-1/49]"),
         ("replace", "/lldp/interfaces/interface[name=ethernet-1/49]/neighbors/neighbor[id=aa:bb:cc:00:00:02]"),
     ]
-    assert ops[1].value["state"]["system-name"] == "spine1"
+    assert ops[2].value["state"]["system-name"] == "spine1"
     assert diff(b, b) == []
+
+
+def test_srlinux_neighbours_go_to_the_native_paths():
+    """The same lldpd neighbour, as an SR Linux reports it (no ttl, the
+    first and last message seen)."""
+    b = neighbours(doc(iface("e1-49", "spine1", "aa:bb:cc:00:00:02", "local", "ethernet-1/1", "e")), PORTS)
+    ops = diff({}, b, SrlinuxState())
+    assert [(op.kind, str(op.path)) for op in ops] == [
+        ("update", "/system/lldp/interface[name=ethernet-1/49]"),
+        ("replace", "/system/lldp/interface[name=ethernet-1/49]/neighbor[id=aa:bb:cc:00:00:02]"),
+    ]
+    leaves = ops[1].value
+    assert (leaves["system-name"], leaves["port-id"], leaves["port-id-type"]) == (
+        "spine1",
+        "ethernet-1/1",
+        "INTERFACE_NAME",
+    )
+    assert "ttl" not in leaves and leaves["first-message"] == leaves["last-update"]

@@ -173,10 +173,10 @@ def test_a_bad_day0_is_a_spec_error_naming_the_switch():
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"platform": "linux"}, "sw1: platform 'linux' is not emulated (only openconfig)"),
+        ({"platform": "linux"}, "sw1: platform 'linux' is not emulated (only openconfig, srlinux)"),
         (
             {"ports": ("ethernet-1/1", "e1-2", "eth0")},
-            "sw1: ports: 'e1-2' is not an OpenConfig name (use 'ethernet-1/2'); "
+            "sw1: ports: 'e1-2' is not the switch's name of the port (use 'ethernet-1/2'); "
             "ports: 'eth0' is not a port name of platform openconfig "
             "(e.g. 'e1-1' in containerlab, 'ethernet-1/1' in OpenConfig); "
             "lldp: neighbour 'server2' is on 'ethernet-1/2', not a port of the switch; "
