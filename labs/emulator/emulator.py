@@ -61,6 +61,8 @@ class Emulator:
         self.rules = Faults()
         self.faults = FaultControl(self)
         self.streams: set[Stream] = set()
+        #: leaf updates and deletes sent on Subscribe streams, all streams together
+        self.streamed = 0
         self.address = ""
         self._dataplane = dataplane or make_dataplane(spec, self.state_model)
         self._credentials = server_credentials(spec)

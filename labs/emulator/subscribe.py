@@ -250,6 +250,7 @@ class Stream:
     def _notifications(self, updates: list[tuple[Path, Json]], deletes: list[Path], ts: int) -> list[Any]:
         if not updates and not deletes:
             return []
+        self._emu.streamed += len(updates) + len(deletes)
         target = self._req.target if self._req else ""
         prefix = gnmi_pb2.Path(target=target) if target else None
         qualify = self._emu.platform.qualify_paths

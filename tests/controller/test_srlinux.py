@@ -1,10 +1,11 @@
-"""fabricd managing an SR Linux leaf end to end, against a real in-process
-gNMI target that speaks the native paths (:mod:`tests.controller.srl_target`:
-TLS, password, module-qualified paths, one commit per Set, Nokia's YANG on
-every commit when the models are present): LLDP discovery from the native
-state paths, attach, restart with no Set, drift reverted, conflicts with the
-user's subinterfaces, a refused commit reported per key, and detach leaving
-nothing fabricd owns."""
+"""fabricd managing an SR Linux leaf end to end, against the switch
+emulator's srlinux profile in process (TLS, password, module-qualified
+paths, one commit per Set checked by the box's rules, Nokia's YANG on every
+commit when the models are present, counters that never stop moving): LLDP
+discovery from the native state paths, attach, restart with no Set, drift
+reverted, a drift watch that hears nothing of the counters, conflicts with
+the user's subinterfaces, a refused commit reported per key, and detach
+leaving nothing fabricd owns."""
 
 from __future__ import annotations
 
@@ -18,12 +19,16 @@ import grpc
 import pytest
 import yaml
 
+from labs.emulator import Emulator, EmulatorHost
+from labs.emulator.srlinux.state import FRAMES_PER_TICK
+from labs.emulator.txn import Op
+from labs.files.spec import Credentials, LldpNeighborSpec, ServerTls, SwitchSpec
 from labs.run.certs import create_ca, issue_server_cert
+from models.oc.path import Path as GnmiPath
 from models.oc.tree import Tree
 from models.platforms.srlinux_objects import is_ours
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
 from tests.controller.fabric import FAST, attach_req, create_networks, eventually
-from tests.controller.srl_target import SrlTarget
 from tests.models import srl_yang
 from tests.stack import Stack, settings, stack
 from tests.thirdparty import SRL_YANG
@@ -101,21 +106,31 @@ def owned(config: Any) -> list[str]:
     return found
 
 
+def config(emu: Emulator, path: str) -> Any:
+    return emu.datastore.config.get(GnmiPath.parse(path))
+
+
 @contextlib.asynccontextmanager
-async def srl_fabric(tmp: Path, *, tls: str = "ca", **raw: Any) -> AsyncIterator[tuple[SrlTarget, Any]]:
+async def srl_fabric(tmp: Path, *, tls: str = "ca", **raw: Any) -> AsyncIterator[tuple[Emulator, Any]]:
     ca = create_ca("srl test CA")
     cert = issue_server_cert(ca, "leaf1")
-    async with SrlTarget.serve("leaf1", DAY0, username=USER, password=PASSWORD, tls=(cert.cert_pem, cert.key_pem)) as t:
-        for port, (chassis, system, port_id) in NEIGHBOURS.items():
-            t.set_neighbor(
-                port,
-                chassis,
-                system_name=system,
-                port_id=port_id,
-                port_id_type="INTERFACE_NAME",
-                chassis_id=chassis,
-                chassis_id_type="MAC_ADDRESS",
-            )
+    spec = SwitchSpec(
+        name="leaf1",
+        platform="srlinux",
+        role="leaf",
+        ports=("ethernet-1/1", "ethernet-1/2", "ethernet-1/3", "ethernet-1/49"),
+        day0=DAY0,
+        lldp=tuple(
+            LldpNeighborSpec(local_port=port, system_name=system, port_id=port_id, chassis_id=chassis)
+            for port, (chassis, system, port_id) in NEIGHBOURS.items()
+        ),
+        tls=ServerTls(cert_pem=cert.cert_pem, key_pem=cert.key_pem),
+        credentials=Credentials(username=USER, password=PASSWORD),
+        # Nokia's YANG on every commit where the models are: as strict as it gets
+        validate="full" if SRL_YANG.path().exists() else "fast",
+    )
+    async with EmulatorHost.start([spec]) as host:
+        t = host["leaf1"]
         (tmp / "ca.pem").write_bytes(ca.cert_pem)
         (tmp / "password").write_text(PASSWORD)
         entry: dict[str, Any] = {
@@ -142,12 +157,24 @@ def worker(st: Stack):
     return st.service.fleet.get("leaf1")
 
 
+#: what a tick of the emulator's counters adds to a port's in-octets
+MOVE = FRAMES_PER_TICK * 1500
+
+
+def _drift(st: Stack) -> float:
+    return float(st.service.metrics.drift_events.labels("leaf1")._value.get())
+
+
+def _octets(emu: Emulator) -> int:
+    return int(emu.datastore.state.get(GnmiPath.parse("/interface[name=ethernet-1/1]/statistics/in-octets")) or 0)
+
+
 async def test_an_srlinux_leaf_from_connect_to_detach(tmp_path):
     async with srl_fabric(tmp_path) as (target, s):
         async with stack(s) as st, grpc.aio.insecure_channel(st.address) as ch:
             stub = fabric_pb2_grpc.FabricStub(ch)
             await eventually(lambda: worker(st).status().known, what="connected and resynced")
-            assert target.counters.sets == 0  # day-0 and the user's objects: nothing of fabricd's to do
+            assert target.counters().set == 0  # day-0 and the user's objects: nothing of fabricd's to do
             await eventually(
                 lambda: (
                     {(e.port, e.node, e.nic) for e in st.service.topology.edge_links}
@@ -159,7 +186,7 @@ async def test_an_srlinux_leaf_from_connect_to_detach(tmp_path):
             a = await stub.Attach(attach_req("pod-a", node="server1", container="ca"), timeout=30)
             assert (a.switch, a.port, a.vlan) == ("leaf1", "ethernet-1/1", 100)
             assert a.state == fabric_pb2.ATTACHMENT_STATE_READY
-            members = target.get("/network-instance[name=fabricd-vni-1111]/interface")
+            members = config(target, "/network-instance[name=fabricd-vni-1111]/interface")
             assert [m["name"] for m in members.values()] == ["ethernet-1/1.100"]
 
             # blue's VLAN 100 on ethernet-1/2: the user's subinterface .100 holds that index
@@ -173,18 +200,25 @@ async def test_an_srlinux_leaf_from_connect_to_detach(tmp_path):
             if SRL_YANG.path().exists():
                 assert srl_yang.validate(target.config_json()).ok
 
-            # drift: the operator deletes fabricd's mac-vrf; the drift watch (config leaves) sees it
-            target.operator_delete("/network-instance[name=fabricd-vni-2222]")
-            await eventually(
-                lambda: target.get("/network-instance[name=fabricd-vni-2222]") is not None, what="reverted"
-            )
-            assert st.service.metrics.drift_events.labels("leaf1")._value.get() >= 1
+            # the counters move all the time; the drift watch, on configuration leaves, hears none of it
             await eventually(lambda: worker(st).status().in_sync, what="in sync")
-            sets = target.counters.sets
+            gets, streamed, drift = target.counters().get, target.streamed, _drift(st)
+            octets = _octets(target)
+            await eventually(lambda: _octets(target) >= octets + 3 * MOVE, what="the counters moving three times")
+            assert (target.counters().get, target.streamed, _drift(st)) == (gets, streamed, drift)
+
+            # drift: the operator deletes fabricd's mac-vrf; the drift watch (config leaves) sees it
+            target.datastore.set([Op(kind="delete", path=GnmiPath.parse("/network-instance[name=fabricd-vni-2222]"))])
+            await eventually(
+                lambda: config(target, "/network-instance[name=fabricd-vni-2222]") is not None, what="reverted"
+            )
+            assert _drift(st) >= 1
+            await eventually(lambda: worker(st).status().in_sync, what="in sync")
+            sets = target.counters().sets_committed
 
         async with stack(s) as st, grpc.aio.insecure_channel(st.address) as ch:
             await eventually(lambda: worker(st).status().in_sync, what="resynced after a restart")
-            assert target.counters.sets == sets  # a restart on the same store sends no Set
+            assert target.counters().sets_committed == sets  # a restart on the same store sends no Set
             stub = fabric_pb2_grpc.FabricStub(ch)
             for pod, container, net in (("pod-a", "ca", "blue"), ("pod-b", "cb", "blue"), ("pod-c", "cc", "green")):
                 req = fabric_pb2.DetachRequest(id=attach_req(pod, net).id, container_id=container)
@@ -192,7 +226,7 @@ async def test_an_srlinux_leaf_from_connect_to_detach(tmp_path):
             await eventually(lambda: not owned(target.config_json()), what="nothing of fabricd's left")
             assert canonical(target.config_json()) == canonical(DAY0)  # and nothing else touched
             await eventually(lambda: not st.service.state.leaves["leaf1"].vlans.allocations(), what="VLANs freed")
-    assert not target.counters.refused  # every commit passed the box's checks (and Nokia's YANG)
+    assert target.counters().sets_rejected == 0  # every commit passed the box's checks (and Nokia's YANG)
 
 
 async def test_a_refused_commit_is_reported_per_key(tmp_path):
@@ -212,7 +246,7 @@ async def test_a_refused_commit_is_reported_per_key(tmp_path):
         assert "interface ethernet-1/60 does not exist on this platform" in e.value.details()
         a = await stub.Attach(attach_req("pod-a", node="server1", container="ca"), timeout=30)
         assert a.state == fabric_pb2.ATTACHMENT_STATE_READY
-        assert target.get("/interface[name=ethernet-1/60]") is None
+        assert config(target, "/interface[name=ethernet-1/60]") is None
         assert worker(st).status().rejected >= 1
 
 
@@ -222,6 +256,6 @@ async def test_skip_verify_connects_to_a_switch_whose_ca_fabricd_lacks(tmp_path,
     caplog.set_level(logging.WARNING, logger="fabricd")
     async with srl_fabric(tmp_path, tls="skip-verify") as (target, s), stack(s) as st:
         await eventually(lambda: worker(st).status().known, what="connected without the CA")
-        assert target.counters.gets > 0
+        assert target.counters().get > 0
     said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("tls.verify.skipped" in m for m in said) and any("inventory.tls_skip_verify" in m for m in said)

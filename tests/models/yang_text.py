@@ -26,13 +26,14 @@ def _double(text: str, i: int) -> tuple[str, int]:
             j += 1
     lines = "".join(raw).split("\n")
     out = []
-    for k, line in enumerate(lines):
+    for k, raw_line in enumerate(lines):
+        text_line = raw_line
         if k:
             n = 0
-            while n < len(line) and n <= column and line[n] in " \t":
+            while n < len(raw_line) and n <= column and raw_line[n] in " \t":
                 n += 1
-            line = line[n:]
-        out.append(line.rstrip(" \t") if k < len(lines) - 1 else line)
+            text_line = raw_line[n:]
+        out.append(text_line.rstrip(" \t") if k < len(lines) - 1 else text_line)
     return "\n".join(out), j + 1
 
 

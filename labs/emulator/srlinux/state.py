@@ -40,7 +40,7 @@ from models.oc.tree import KeyedList, Tree
 #: seconds between two moves of the counters
 TICK_S = 0.5
 #: what a tick adds to a port's counters (a trickle of 1500-byte frames)
-_FRAMES = 7
+FRAMES_PER_TICK = 7
 _LLDP = Path((Elem("system"), Elem("lldp")))
 #: neighbour leaves SR Linux has (OpenConfig's ``ttl`` it has not)
 NEIGHBOR_LEAVES = (
@@ -156,7 +156,7 @@ class SrlinuxState:
 
     def tick(self, state: Tree, interval: float) -> list[Op]:
         """The counters after ``interval`` more seconds of traffic."""
-        n = max(1, round(interval / TICK_S)) * _FRAMES
+        n = max(1, round(interval / TICK_S)) * FRAMES_PER_TICK
         ops = []
         for (name,), entry in _entries(state.root, "interface").items():
             if entry.get("oper-state") != "up":
