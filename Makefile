@@ -4,6 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+## the lab of `make demo`: seed (openconfig switches) or seed-srl (Nokia SR Linux)
+LAB ?= seed
 
 .PHONY: deps test check lint format typecheck layers cnitool pytest proto golden demo demo-down bench clean
 
@@ -44,15 +46,16 @@ proto: deps
 ## golden: rewrite every golden file from the current code (review the diff!)
 golden: deps
 	FABRIC_REGEN_GOLDEN=1 $(BIN)/pytest -q -m "not e2e"
-	git status --short tests/golden
+	git status --short tests/golden labs
 
 ## demo: the seed scenario (lab + fabricd on SQLite + pods + ping matrix); keeps running
+## (LAB=seed-srl: the same on SR Linux switches)
 demo: deps
-	@scripts/demo.sh up
+	@scripts/demo.sh up $(LAB)
 
 ## demo-down: remove everything the demo created
 demo-down:
-	@scripts/demo.sh down
+	@scripts/demo.sh down $(LAB)
 
 bench: deps
 	$(PY) -m bench all

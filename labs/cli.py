@@ -201,6 +201,21 @@ def _linux_status(state: LabState) -> None:
         print(f"  {n.name}\t{n.role}\t{ns}\t{', '.join(daemons.get(n.name, [])) or '-'}")
 
 
+def _nature(state: LabState) -> None:
+    from labs.errors import LabFileError
+    from labs.files.topofile import load_lab
+    from labs.run.describe import describe
+
+    try:
+        lab = load_lab(state.lab_file)
+    except LabFileError as e:
+        print(f"  (what each node is: the lab file cannot be read: {e})")
+        return
+    print("  what each node is:")
+    for name in lab.nodes:
+        print(f"  {name}\t{describe(lab, name, dataplane=state.dataplane)}")
+
+
 def _exec(args: argparse.Namespace) -> int:
     from labs.dataplane.spawn import in_node
 
@@ -263,9 +278,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"  state {current.state_dir}, dataplane {current.dataplane}")
         for sw in current.switches:
             answer = "listening" if _listening(sw.address) else "NOT ANSWERING"
-            print(f"  {sw.name}\t{sw.role}\t{sw.address}\t{answer}")
+            print(f"  {sw.name}\t{sw.role}\t{sw.platform}\t{sw.address}\t{answer}")
         if current.nodes:
             _linux_status(current)
+        _nature(current)
         return EXIT_OK
     if args.command == "exec":
         return _exec(args)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make demo` / `make demo-down`: the seed scenario of the founding design on
-# this machine (root): the seed lab on its Linux dataplane (network
+# `make demo` / `make demo-down` (LAB=seed, the default, or LAB=seed-srl: the
+# same fabric on SR Linux switches): the seed scenario of the founding design
+# on this machine (root): the seed lab on its Linux dataplane (network
 # namespaces, lldpd, FRR BGP EVPN, the switch emulators), fabricd on its
 # embedded SQLite store, networks blue/green/red, pods attached through
 # fabric-cni as Multus would, the ping matrix. It keeps running until
@@ -8,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
+LAB=${2:-${LAB:-seed}}
 
 if [ "$(id -u)" != 0 ]; then
   echo "demo: the lab creates network namespaces: run as root" >&2
@@ -16,14 +18,14 @@ fi
 
 case "${1:-up}" in
   up)
-    "$VENV/bin/python" scripts/seed-scenario.py down >/dev/null 2>&1 || true  # a previous demo, if any
-    exec "$VENV/bin/python" scripts/seed-scenario.py up
+    "$VENV/bin/python" scripts/seed-scenario.py down --lab "$LAB" >/dev/null 2>&1 || true  # a previous demo, if any
+    exec "$VENV/bin/python" scripts/seed-scenario.py up --lab "$LAB"
     ;;
   down)
-    exec "$VENV/bin/python" scripts/seed-scenario.py down
+    exec "$VENV/bin/python" scripts/seed-scenario.py down --lab "$LAB"
     ;;
   *)
-    echo "usage: $0 up|down" >&2
+    echo "usage: $0 up|down [seed|seed-srl]" >&2
     exit 2
     ;;
 esac

@@ -1,18 +1,22 @@
 #!/usr/bin/env python3
 """The seed scenario end to end, the base of `make demo` (root).
 
-    scripts/seed-scenario.py up    [--state-dir DIR] [--metrics HOST:PORT]
-    scripts/seed-scenario.py check [--state-dir DIR]
-    scripts/seed-scenario.py down  [--state-dir DIR]
+    scripts/seed-scenario.py up    [--lab seed|seed-srl] [--state-dir DIR] [--metrics HOST:PORT]
+    scripts/seed-scenario.py check [--lab seed|seed-srl] [--state-dir DIR]
+    scripts/seed-scenario.py down  [--lab seed|seed-srl] [--state-dir DIR]
 
-up: `fabric-lab up labs/seed.clab.yml` (Linux dataplane: namespaces, lldpd,
+--lab: the seed fabric of the founding design on the openconfig platform
+(labs/seed.clab.yml, the default) or on Nokia SR Linux (labs/seed-srl.clab.yml,
+`make demo LAB=seed-srl`): the same wiring, networks, pods and matrix.
+
+up: `fabric-lab up labs/<lab>.clab.yml` (Linux dataplane: namespaces, lldpd,
 FRR, the emulators), fabricd as its own process on the lab's unix socket
 with mutual TLS (SQLite store, metrics on --metrics; the lab CA issues its
 certificate, fabricctl's operator certificate and one certificate and
 fabric-cni node file per node), networks blue/green/red and their NADs
 with fabricctl, pods on server1..3 with `fabric-lab pod create` (fabric-cni
-as Multus runs it, each node with its own identity); then `check`.
-Everything keeps running.
+as Multus runs it, each node with its own identity), `fabricctl switch list`
+(each switch's platform and session); then `check`. Everything keeps running.
 
 check: the ping matrix between the pods, and a capture on the spine showing
 the ICMP inside VXLAN VNI 1111. Exit 1 when something is not as expected.
@@ -21,8 +25,8 @@ down: delete the pods (DEL in reverse order: their VLANs leave the leaf
 ports), read the leaves back over gNMI until no VNI and no switched port is
 left (exit 1 if some is), stop fabricd, `fabric-lab down`.
 
-Scenario details: labs/pods/scenario.py. State: /run/fabric-lab/seed
-($FABRIC_LAB_STATE_DIR/seed, or --state-dir).
+Scenario details: labs/pods/scenario.py. State: /run/fabric-lab/<lab>
+($FABRIC_LAB_STATE_DIR/<lab>, or --state-dir).
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from labs.pods import scenario  # noqa: E402
 from labs.run import fabricd_proc, runner  # noqa: E402
 from labs.run.statefile import LabState  # noqa: E402
 
-LAB = ROOT / "labs" / "seed.clab.yml"
+LABS = ("seed", "seed-srl")
 LEFTOVER_DEADLINE_S = 30.0
 
 
@@ -49,18 +53,21 @@ def say(message: str) -> None:
 
 
 def _state(args: argparse.Namespace) -> LabState | None:
-    return runner.status("seed", state_dir=args.state_dir)
+    return runner.status(args.lab, state_dir=args.state_dir)
 
 
 def up(args: argparse.Namespace) -> int:
-    state = runner.up(LAB, state_dir=args.state_dir, dataplane="linux", progress=say)
+    lab = ROOT / "labs" / f"{args.lab}.clab.yml"
+    state = runner.up(lab, state_dir=args.state_dir, dataplane="linux", progress=say)
     fabricd_proc.start(state, metrics=args.metrics)
     log = fabricd_proc.directory(state) / "fabricd.log"
     say(f"fabricd serving on {fabricd_proc.address(state)} with mutual TLS (log {log})")
     scenario.setup(state, progress=say)
-    picture = Path(state.state_dir) / "seed-topology.png"
+    picture = Path(state.state_dir) / f"{args.lab}-topology.png"
     scenario.fabricctl(state, "topology", "-o", "png", "--out", str(picture))
     say(f"the topology as fabricd sees it (LLDP + port map): {picture}")
+    say("")
+    say(scenario.fabricctl(state, "switch", "list").rstrip())
     return check_state(state, args)
 
 
@@ -84,12 +91,13 @@ needs the lab operator's certificate (fabricd runs with mutual TLS):
   {bin_}/fabricctl switch list
   {bin_}/fabricctl plan
   {bin_}/fabricctl topology -o png --out /tmp/seed-topology.png
-  {bin_}/fabric-lab pod list seed{_sd(args)}
-  {bin_}/fabric-lab pod exec seed{_sd(args)} pod-a -- ping -c 3 10.11.0.2
-  {bin_}/fabric-lab exec seed{_sd(args)} server1 -- ip -d link
+  {bin_}/fabric-lab status {args.lab}{_sd(args)}
+  {bin_}/fabric-lab pod list {args.lab}{_sd(args)}
+  {bin_}/fabric-lab pod exec {args.lab}{_sd(args)} pod-a -- ping -c 3 10.11.0.2
+  {bin_}/fabric-lab exec {args.lab}{_sd(args)} server1 -- ip -d link
   metrics: http://{args.metrics}/metrics   health: http://{args.metrics}/readyz
   state: {sdir}
-Remove it all: make demo-down (scripts/seed-scenario.py down{_sd(args)})""")
+Remove it all: make demo-down{_lab(args)} (scripts/seed-scenario.py down --lab {args.lab}{_sd(args)})""")
     if matrix.unexpected or not vni_ok:
         for line in matrix.unexpected:
             say(f"NOT AS EXPECTED: {line}")
@@ -101,10 +109,14 @@ def _sd(args: argparse.Namespace) -> str:
     return f" --state-dir {args.state_dir}" if args.state_dir else ""
 
 
+def _lab(args: argparse.Namespace) -> str:
+    return f" LAB={args.lab}" if args.lab != "seed" else ""
+
+
 def check(args: argparse.Namespace) -> int:
     state = _state(args)
     if state is None:
-        say("the seed lab is not running: scripts/seed-scenario.py up")
+        say(f"the {args.lab} lab is not running: scripts/seed-scenario.py up --lab {args.lab}")
         return 3
     return check_state(state, args)
 
@@ -125,7 +137,7 @@ def down(args: argparse.Namespace) -> int:
         else:
             say("no VNI and no switched port left on the leaves (read back over gNMI)")
         fabricd_proc.stop(state)
-    runner.down("seed", state_dir=args.state_dir, progress=say)
+    runner.down(args.lab, state_dir=args.state_dir, progress=say)
     return code
 
 
@@ -134,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="seed-scenario.py", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     p.add_argument("command", choices=("up", "check", "down"))
+    p.add_argument("--lab", choices=LABS, default="seed", help="the seed fabric on openconfig or SR Linux switches")
     p.add_argument("--state-dir", metavar="DIR", help="the lab's state directory")
     p.add_argument("--metrics", metavar="HOST:PORT", default="127.0.0.1:9464", help="fabricd's metrics listener")
     args = p.parse_args(argv)

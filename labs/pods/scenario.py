@@ -135,12 +135,19 @@ def fabricctl(state: LabState, *args: str) -> str:
     return p.stdout
 
 
-def setup(state: LabState, *, progress: Progress = print) -> list[runtime.PodRecord]:
-    """Networks, NADs (``STATE_DIR/nads``, only what a NAD may carry) and the scenario's pods."""
+def setup(
+    state: LabState,
+    *,
+    progress: Progress = print,
+    networks: Iterable[tuple[str, int]] = NETWORKS,
+    pods: Iterable[ScenarioPod] = PODS,
+) -> list[runtime.PodRecord]:
+    """Networks, NADs (``STATE_DIR/nads``, only what a NAD may carry) and the
+    scenario's pods (the seed scenario's unless others are given)."""
     sdir = Path(state.state_dir)
     nads = sdir / runtime.NADS_DIR
     nads.mkdir(exist_ok=True)
-    for name, vni in NETWORKS:
+    for name, vni in networks:
         fabricctl(state, "network", "create", name, "--vni", str(vni), "-n", NAMESPACE)
         doc = json.loads(fabricctl(state, "-o", "json", "nad", f"{NAMESPACE}/{name}"))
         doc["metadata"]["name"] = f"{name}-network"  # what the pods select
@@ -149,18 +156,18 @@ def setup(state: LabState, *, progress: Progress = print) -> list[runtime.PodRec
     manifests = sdir / SCENARIO_DIR
     manifests.mkdir(exist_ok=True)
     out = []
-    for p in PODS:
+    for p in pods:
         f = manifests / f"{p.name}.yml"
         f.write_text(yaml.safe_dump(p.manifest(), sort_keys=False))
         out.append(runtime.create(sdir, f, progress=progress))
     return out
 
 
-def teardown(state: LabState, *, progress: Progress = print) -> None:
+def teardown(state: LabState, *, progress: Progress = print, pods: Iterable[ScenarioPod] = PODS) -> None:
     """Delete the scenario's pods (reverse order)."""
     sdir = Path(state.state_dir)
     present = {r.name for r in runtime.records(sdir)}
-    for p in reversed(PODS):
+    for p in reversed(list(pods)):
         if p.name in present:
             runtime.delete(sdir, f"{NAMESPACE}/{p.name}", progress=progress)
 
@@ -218,8 +225,8 @@ class Matrix:
         return "\n".join(lines)
 
 
-def ping_matrix(state: LabState) -> Matrix:
-    eps = endpoints()
+def ping_matrix(state: LabState, pods: Iterable[ScenarioPod] = PODS) -> Matrix:
+    eps = endpoints(pods)
     pairs = [(s, d) for s in eps for d in eps if s.pod != d.pod]
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda sd: _reaches(state, sd[0], sd[1], sd[0].network == sd[1].network), pairs))
@@ -250,9 +257,17 @@ def spine_capture(state: LabState, src: Endpoint, dst: Endpoint) -> str:
 
 # --------------------------------------------------------------- the switches
 
+#: per platform, the configuration subtrees where fabricd's objects live
+CONFIG_PATHS = {
+    "openconfig": ("/interfaces", "/network-instances"),
+    "srlinux": ("/interface", "/tunnel-interface", "/network-instance"),
+}
+
 
 def switch_config(state: LabState, switch: str) -> Any:
-    """The switch's /interfaces and /network-instances as read over gNMI (Get, config)."""
+    """The configuration subtrees fabricd writes to on the switch's platform
+    (openconfig: /interfaces, /network-instances; srlinux: /interface,
+    /tunnel-interface, /network-instance), read over gNMI (Get, config)."""
     from pygnmi.client import gNMIclient
 
     sw = next(s for s in state.switches if s.name == switch)
@@ -266,7 +281,7 @@ def switch_config(state: LabState, switch: str) -> Any:
         insecure=state.plaintext,
         timeout=30,
     ) as gc:
-        return gc.get(path=["/interfaces", "/network-instances"], encoding="json_ietf", datatype="config")
+        return gc.get(path=list(CONFIG_PATHS[sw.platform]), encoding="json_ietf", datatype="config")
 
 
 def _walk(node: Any, key: str = "") -> Iterable[tuple[str, Any]]:
@@ -283,7 +298,9 @@ def _walk(node: Any, key: str = "") -> Iterable[tuple[str, Any]]:
 
 def switch_leftovers(state: LabState) -> list[str]:
     """What pods left configured on the leaves, read back over gNMI: VNIs,
-    fabricd's MAC-VRFs, and server ports still switched (open to VLANs)."""
+    fabricd's MAC-VRFs, server ports still switched (open to VLANs) on
+    openconfig, and on SR Linux subinterfaces described ``fabricd`` and
+    ports still VLAN-tagged (the day-0 tags none)."""
     left = []
     for sw in (s for s in state.switches if s.role == "leaf"):
         found = set()
@@ -294,5 +311,9 @@ def switch_leftovers(state: LabState) -> list[str]:
                 found.add(f"{sw.name}: network instance {value}")
             elif key in ("interface-mode", "trunk-vlans", "access-vlan"):
                 found.add(f"{sw.name}: a port is still switched ({key} {value})")
+            elif key == "description" and value == "fabricd":
+                found.add(f"{sw.name}: a subinterface of fabricd's")
+            elif key == "vlan-tagging" and value is True:
+                found.add(f"{sw.name}: a port is still VLAN-tagged")
         left += sorted(found)
     return left
