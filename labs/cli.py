@@ -8,6 +8,7 @@ running (``status``, ``inventory``, ``client-cert``).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import socket
@@ -68,6 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
     pm = sub.add_parser("portmap", help="the static port map NODE/NIC: SWITCH/PORT of a topology file")
     pm.add_argument("lab", metavar="LAB", help="topology file")
     pm.add_argument("-o", "--output", metavar="FILE", help="write it to FILE instead of stdout")
+    ic = sub.add_parser(
+        "import-clab",
+        help="fabricd's inventory and port map of a lab containerlab deployed, from its topology-data.json",
+    )
+    ic.add_argument("topology_data", metavar="TOPOLOGY-DATA.json", help="clab-<lab>/topology-data.json")
+    ic.add_argument(
+        "--password-file", metavar="FILE", required=True, help="the switches' password (SR Linux: NokiaSrl1!)"
+    )
+    ic.add_argument("--username", default="admin", help="the switches' user (default: admin)")
+    ic.add_argument("-o", "--output", metavar="FILE", help="write the inventory to FILE instead of stdout")
+    ic.add_argument("--portmap", metavar="FILE", help="write the port map to FILE")
     cc = cmd("client-cert", "issue a client certificate from the running lab's CA")
     cc.add_argument("name", metavar="NAME", help="the certificate's identity (e.g. a node name)")
     cc.add_argument(
@@ -201,6 +213,28 @@ def _linux_status(state: LabState) -> None:
         print(f"  {n.name}\t{n.role}\t{ns}\t{', '.join(daemons.get(n.name, [])) or '-'}")
 
 
+def _import_clab(args: argparse.Namespace) -> int:
+    from labs.errors import LabFileError
+    from labs.files.clab_import import import_topology_data
+    from labs.run import inventory
+
+    source = Path(args.topology_data)
+    try:
+        doc = json.loads(source.read_text())
+    except (OSError, ValueError) as e:
+        raise LabFileError(source, "(file)", f"cannot read it as JSON: {e}") from None
+    inv, ports = import_topology_data(
+        doc, source=source.absolute(), password_file=Path(args.password_file).absolute(), username=args.username
+    )
+    lab = inv["lab"]
+    header = f"fabricd switch inventory of containerlab lab {lab} (fabric-lab import-clab {source})"
+    _write(inventory.to_yaml(inv, header=header), args.output)
+    if args.portmap:
+        header = f"static port map of containerlab lab {lab}: NODE/NIC: SWITCH/PORT (containerlab names)"
+        _write(inventory.to_yaml(ports, header=header), args.portmap)
+    return EXIT_OK
+
+
 def _nature(state: LabState) -> None:
     from labs.errors import LabFileError
     from labs.files.topofile import load_lab
@@ -301,6 +335,8 @@ def run(args: argparse.Namespace) -> int:
         header = f"static port map of lab {lab.name}: NODE/NIC: SWITCH/PORT (containerlab names)"
         _write(inventory.to_yaml(inventory.portmap(lab), header=header), args.output)
         return EXIT_OK
+    if args.command == "import-clab":
+        return _import_clab(args)
     if args.command == "client-cert":
         from labs.run.material import load_ca, write_client_cert
 

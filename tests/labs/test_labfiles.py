@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from labs.files.generate import generate
+from labs.files.topofile import load_lab
 from tests.labs.conftest import LABS
 from tests.thirdparty import CLAB_SCHEMA, require
 
@@ -23,12 +24,33 @@ def validator():
     return jsonschema.Draft7Validator(schema)
 
 
-@pytest.mark.parametrize("name", ["seed", "dc-2s4l"])
+@pytest.mark.parametrize("name", ["seed", "dc-2s4l", "seed-srl", "dc-2s4l-srl", "mixed"])
 def test_lab_file_is_valid_containerlab(validator, name):
     doc = yaml.safe_load((LABS / f"{name}.clab.yml").read_text())
     errors = [e.message for e in validator.iter_errors(doc)]
     assert errors == []
-    assert {n["kind"] for n in doc["topology"]["nodes"].values()} == {"linux"}
+    kinds = {n["kind"] for n in doc["topology"]["nodes"].values()}
+    assert kinds == ({"linux"} if name in ("seed", "dc-2s4l") else {"linux", "nokia_srlinux"})
+
+
+@pytest.mark.parametrize(("srl", "oc"), [("seed-srl", "seed"), ("dc-2s4l-srl", "dc-2s4l")])
+def test_the_sr_linux_labs_are_their_openconfig_twins_on_sr_linux(srl, oc):
+    """Same wiring, names, ASNs, router-ids and expectations; every switch a
+    pinned 25.3 SR Linux of containerlab's default type, with its startup-config."""
+    a, b = load_lab(LABS / f"{srl}.clab.yml"), load_lab(LABS / f"{oc}.clab.yml")
+    assert _links(a) == _links(b)
+    assert {n: (x.role, x.asn, x.router_id) for n, x in a.nodes.items()} == {
+        n: (x.role, x.asn, x.router_id) for n, x in b.nodes.items()
+    }
+    assert a.sidecar.expect == b.sidecar.expect
+    for sw in a.switches():
+        assert (sw.kind, sw.platform, sw.type, sw.image) == (
+            "nokia_srlinux",
+            "srlinux",
+            "ixr-d2l",  # containerlab's SRLinuxDefaultType, stated
+            "ghcr.io/nokia/srlinux:25.3.1",
+        )
+        assert (LABS / str(sw.startup_config)).is_file()
 
 
 def test_schema_rejects_a_key_containerlab_does_not_know(validator):
@@ -99,9 +121,9 @@ def test_switch_labels(seed, dc):
     assert seed.sidecar.evpn_asn == dc.sidecar.evpn_asn == 65000
 
 
-@pytest.mark.parametrize("name", ["seed", "dc"])
+@pytest.mark.parametrize("name", ["seed", "dc", "seed-srl", "dc-2s4l-srl", "mixed"])
 def test_lldp_expectations_cover_every_switch_port(request, name):
-    lab = request.getfixturevalue(name)
+    lab = request.getfixturevalue(name) if name in ("seed", "dc") else load_lab(LABS / f"{name}.clab.yml")
     want = set()
     for sw in lab.switches():
         for port in lab.ports(sw.name):

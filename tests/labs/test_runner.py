@@ -89,6 +89,10 @@ def test_up_status_inventory_down(standin_host, capsys):
     assert code == 0
     assert out.startswith(f"seed: running (emulator host pid {host.pid}")
     assert out.count("listening") == 3
+    # what each node really is, here and under containerlab
+    said = "sw1\there: the switch emulator, profile openconfig (in memory); containerlab: a Linux container"
+    assert f"{said}, no switch there" in out
+    assert "server1\there: no node (in-memory lab); containerlab: a Linux container (kind linux" in out
 
     code, inv_text, _ = fabric_lab(capsys, "inventory", SEED)
     assert code == 0
