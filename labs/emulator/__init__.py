@@ -4,6 +4,8 @@ benchmark runs against.
 
 Layout (small modules, pure where they can be):
 
+* :mod:`.platform`, :mod:`.platforms` - what differs between the platforms
+  the emulator plays (``openconfig``; ``srlinux``, :mod:`.srlinux`);
 * :mod:`.schema`, :mod:`.types` - the supported OpenConfig subset, as data;
 * :mod:`.txn` - Set transactions with an undo log, leaf-level changes;
 * :mod:`.validate`, :mod:`.rules`, :mod:`.fullcheck` - fast structural and
