@@ -5,13 +5,18 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: deps test check lint format typecheck layers cnitool pytest proto golden demo demo-down bench clean
+.PHONY: deps tools test check lint format typecheck layers pytest proto golden demo demo-down bench clean
 
 deps:
 	@scripts/install-deps.sh $(VENV)
 
+## tools: the third-party programs the tests run (kube-apiserver, kubectl, etcd, libcni's cnitool), built from
+## the Go module proxy into ~/.cache/fabricd/tools (FABRIC_TOOLS_CACHE), keyed by version; cold: ~15 minutes
+tools:
+	@python3 scripts/tools.py build
+
 ## test: install what is needed, then every check and the whole test suite
-test: deps check cnitool pytest
+test: deps check tools pytest
 
 check: lint typecheck layers
 
@@ -28,11 +33,6 @@ typecheck:
 
 layers:
 	$(BIN)/lint-imports
-
-## cnitool: libcni's cnitool (tools/cnitool/go.mod) built from the Go module proxy into
-## ~/.cache/fabricd/ (once per version); fabric-cni's libcni tests drive the plugin with it
-cnitool:
-	@scripts/build-cnitool.sh >/dev/null
 
 pytest:
 	$(BIN)/pytest $(PYTEST_ARGS)
