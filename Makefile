@@ -47,8 +47,9 @@ golden: deps
 	git status --short tests/golden
 
 ## demo: the seed scenario (lab + fabricd on SQLite + pods + ping matrix); keeps running
+## K8S=1: through a Kubernetes API server of its own (built by `make tools` from the tools cache, ~15 min cold)
 demo: deps
-	@scripts/demo.sh up
+	@K8S=$(K8S) scripts/demo.sh up
 
 ## demo-down: remove everything the demo created
 demo-down:

@@ -100,9 +100,21 @@ def _pod_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         c.add_argument("--state-dir", metavar="DIR", help="the lab's state directory")
         return c
 
-    pc = pcmd("create", "create a pod from its manifest on a node and attach its networks (ADD)")
-    pc.add_argument("manifest", metavar="POD.yaml", help="a Pod manifest with the Multus networks annotation")
+    pc = pcmd(
+        "create",
+        "create a pod from its manifest on a node and attach its networks (ADD); with --kubeconfig, play kubelet "
+        "and Multus for --node: every Pod the API server binds to it is created (ADD), and a deleted one gets its "
+        "DEL and is then deleted with grace 0 (runs until SIGTERM)",
+    )
+    pc.add_argument(
+        "manifest", metavar="POD.yaml", nargs="?", help="a Pod manifest with the Multus networks annotation"
+    )
     pc.add_argument("--node", metavar="NODE", help="the node (default: the manifest's spec.nodeName)")
+    pc.add_argument(
+        "--kubeconfig",
+        metavar="FILE",
+        help="follow the Pods bound to --node on this API server (NADs from the API server too)",
+    )
     pc.add_argument(
         "--nads", metavar="DIR", help="NetworkAttachmentDefinition manifests (default: STATE_DIR/nads; `fabricctl nad`)"
     )
@@ -119,7 +131,11 @@ def _pod(args: argparse.Namespace) -> int:
 
     _, st = _running(args)
     sdir = Path(st.state_dir)
+    if args.pod_command == "create" and args.kubeconfig:
+        return _kubelet(sdir, args)
     if args.pod_command == "create":
+        if not args.manifest:
+            raise LabFileError("(command line)", "POD.yaml", "is required without --kubeconfig")
         rec = runtime.create(sdir, args.manifest, node=args.node, nads=args.nads, progress=_progress)
         print(f"{rec.ref}\t{rec.node}\tnetns {rec.netns}")
         for ifname, nad, address in rec.addresses():
@@ -138,6 +154,24 @@ def _pod(args: argparse.Namespace) -> int:
     full = runtime.exec_argv(sdir, args.pod, argv or [os.environ.get("SHELL", "/bin/sh")])
     sys.stdout.flush()
     os.execvp(full[0], full)
+
+
+def _kubelet(sdir: Path, args: argparse.Namespace) -> int:
+    import signal
+
+    from labs.pods.kubeapi import KubeApi
+    from labs.pods.kubelet import Kubelet
+
+    if not args.node or args.manifest:
+        raise LabFileError("(command line)", "--kubeconfig", "takes --node NODE and no POD.yaml")
+    stopping: list[int] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda n, _f: stopping.append(n))
+    kubelet = Kubelet(sdir, KubeApi(args.kubeconfig), args.node, progress=_progress)
+    _progress(f"kubelet {args.node}: following the pods bound to it at {kubelet.api.server}")
+    kubelet.run(stop=lambda: bool(stopping))
+    _progress(f"kubelet {args.node}: stopped")
+    return EXIT_OK
 
 
 def _name(lab: str) -> str:

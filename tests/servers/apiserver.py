@@ -11,11 +11,9 @@ tokens are signed with a key of its own (TokenReview works)."""
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import dataclasses
 import json
-import secrets
 import signal
 import ssl
 import subprocess
@@ -27,10 +25,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from labs.run.certs import create_ca, issue_server_cert, write_pair
+from labs.run.kube import apiserver_argv, write_credentials
 from tests.servers.etcd import EtcdCluster, etcd_cluster
 from tests.servers.tools import free_port, tool
 
@@ -77,38 +74,6 @@ class ApiServer:
         return name
 
 
-def _sa_key(path: Path) -> tuple[Path, Path]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = path / "sa.key"
-    public = path / "sa.pub"
-    private.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    public.write_bytes(
-        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
-    return private, public
-
-
-def write_kubeconfig(path: Path, url: str, ca_pem: bytes, token: str, user: str = "admin") -> Path:
-    doc = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [
-            {
-                "name": "test",
-                "cluster": {"server": url, "certificate-authority-data": base64.b64encode(ca_pem).decode()},
-            }
-        ],
-        "users": [{"name": user, "user": {"token": token}}],
-        "contexts": [{"name": "test", "context": {"cluster": "test", "user": user}}],
-        "current-context": "test",
-    }
-    path.write_text(yaml.safe_dump(doc))
-    path.chmod(0o600)
-    return path
-
-
 def _wait_ready(url: str, token: str, ca_file: Path, proc: subprocess.Popen[bytes], log: Path, within: float) -> None:
     ctx = ssl.create_default_context(cafile=str(ca_file))
     deadline = time.monotonic() + within
@@ -134,38 +99,16 @@ def kube_apiserver(tmp: Path, *extra: str) -> Iterator[ApiServer]:
         ca = create_ca("kube-apiserver test CA")
         ca_file, _ = write_pair(tmp, "ca", ca)
         cert, key = write_pair(tmp, "apiserver", issue_server_cert(ca, "localhost", ips=("127.0.0.1",)))
-        token = secrets.token_hex(16)
-        (tmp / "tokens.csv").write_text(f'{token},admin,admin,"system:masters"\n')
-        sa_key, sa_pub = _sa_key(tmp)
         port = free_port()
         url = f"https://127.0.0.1:{port}"
+        token, kubeconfig = write_credentials(tmp, ca.cert_pem, url)
         log = tmp / "kube-apiserver.log"
-        argv = [
-            str(tool("kube-apiserver")),
-            f"--etcd-servers={','.join(etcd.endpoints)}",
-            "--bind-address=127.0.0.1",
-            "--advertise-address=127.0.0.1",
-            f"--secure-port={port}",
-            f"--tls-cert-file={cert}",
-            f"--tls-private-key-file={key}",
-            f"--client-ca-file={ca_file}",
-            f"--token-auth-file={tmp / 'tokens.csv'}",
-            "--service-account-issuer=https://kubernetes.default.svc",
-            f"--service-account-key-file={sa_pub}",
-            f"--service-account-signing-key-file={sa_key}",
-            "--service-cluster-ip-range=10.96.0.0/16",
-            "--authorization-mode=Node,RBAC",
-            # a bare API server: the endpoint reconciler would refuse the loopback address every 10 s, and
-            # no controller manager creates the `default` ServiceAccount the admission plugin wants
-            "--endpoint-reconciler-type=none",
-            "--disable-admission-plugins=ServiceAccount",
-            *extra,
-        ]
+        etcd_urls = ",".join(etcd.endpoints)
+        argv = [*apiserver_argv(etcd=etcd_urls, port=port, d=tmp, cert=cert, key=key, ca=ca_file), *extra]
         with log.open("ab") as fh:
             proc = subprocess.Popen(argv, stdout=fh, stderr=fh)
         try:
             _wait_ready(url, token, ca_file, proc, log, within=120)
-            kubeconfig = write_kubeconfig(tmp / "admin.kubeconfig", url, ca.cert_pem, token)
             yield ApiServer(url=url, token=token, ca_file=ca_file, kubeconfig=kubeconfig, log=log, etcd=etcd, proc=proc)
         finally:
             proc.send_signal(signal.SIGTERM)
