@@ -103,11 +103,14 @@ def _pod_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     pc = pcmd(
         "create",
         "create a pod from its manifest on a node and attach its networks (ADD); with --kubeconfig, play kubelet "
-        "and Multus for --node: every Pod the API server binds to it is created (ADD), and a deleted one gets its "
-        "DEL and is then deleted with grace 0 (runs until SIGTERM)",
+        "and Multus: the Pod (or '*': every Pod the API server binds to --node) is created (ADD) and followed; "
+        "deleted, it gets its DEL and is then deleted with grace 0 (one Pod: then it ends; '*': until SIGTERM)",
     )
     pc.add_argument(
-        "manifest", metavar="POD.yaml", nargs="?", help="a Pod manifest with the Multus networks annotation"
+        "manifest",
+        metavar="POD",
+        help="a Pod manifest (POD.yaml) with the Multus networks annotation; with --kubeconfig: the Pod "
+        "NAMESPACE/NAME on the API server, or '*' for every Pod bound to --node",
     )
     pc.add_argument("--node", metavar="NODE", help="the node (default: the manifest's spec.nodeName)")
     pc.add_argument(
@@ -134,8 +137,6 @@ def _pod(args: argparse.Namespace) -> int:
     if args.pod_command == "create" and args.kubeconfig:
         return _kubelet(sdir, args)
     if args.pod_command == "create":
-        if not args.manifest:
-            raise LabFileError("(command line)", "POD.yaml", "is required without --kubeconfig")
         rec = runtime.create(sdir, args.manifest, node=args.node, nads=args.nads, progress=_progress)
         print(f"{rec.ref}\t{rec.node}\tnetns {rec.netns}")
         for ifname, nad, address in rec.addresses():
@@ -162,15 +163,18 @@ def _kubelet(sdir: Path, args: argparse.Namespace) -> int:
     from labs.pods.kubeapi import KubeApi
     from labs.pods.kubelet import Kubelet
 
-    if not args.node or args.manifest:
-        raise LabFileError("(command line)", "--kubeconfig", "takes --node NODE and no POD.yaml")
+    only = None if args.manifest == "*" else args.manifest
+    if only is None and not args.node:
+        raise LabFileError("(command line)", "--node", "is required with --kubeconfig and '*'")
+    if only is not None and only.count("/") != 1:
+        raise LabFileError("(command line)", "POD", f"{only!r} is not NAMESPACE/NAME (or '*' with --node)")
     stopping: list[int] = []
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda n, _f: stopping.append(n))
-    kubelet = Kubelet(sdir, KubeApi(args.kubeconfig), args.node, progress=_progress)
-    _progress(f"kubelet {args.node}: following the pods bound to it at {kubelet.api.server}")
+    kubelet = Kubelet(sdir, KubeApi(args.kubeconfig), args.node, only=only, progress=_progress)
+    _progress(f"kubelet: following {only or 'the pods bound to ' + args.node} at {kubelet.api.server}")
     kubelet.run(stop=lambda: bool(stopping))
-    _progress(f"kubelet {args.node}: stopped")
+    _progress("kubelet: stopped")
     return EXIT_OK
 
 

@@ -127,17 +127,9 @@ class KubeClient:
     async def close(self) -> None:
         await self._api.close()
 
-    async def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        query: Iterable[tuple[str, str]] = (),
-        body: Any = None,
-        content_type: str = "application/json",
-        deadline: float | tuple[float, float] = 30.0,
-    ) -> Any:
-        resp = await self._send(method, path, query=query, body=body, content_type=content_type, deadline=deadline)
+    async def _call(self, method: str, path: str, **kw: Any) -> Any:
+        """One request (``_send``'s keywords), its JSON answer; errors translated."""
+        resp = await self._send(method, path, **kw)
         try:
             data = await resp.read()
         except (OSError, TimeoutError) as e:

@@ -82,6 +82,14 @@ class KubeApi:
         selector = urllib.parse.quote(f"spec.nodeName={node}")
         return list(self.call("GET", f"/api/v1/pods?fieldSelector={selector}").get("items") or [])
 
+    def pod(self, namespace: str, name: str) -> dict[str, Any] | None:
+        try:
+            return dict(self.call("GET", f"/api/v1/namespaces/{namespace}/pods/{name}"))
+        except KubeApiError as e:
+            if e.status == 404:
+                return None
+            raise
+
     def nad(self, namespace: str, name: str) -> dict[str, Any]:
         path = f"/apis/k8s.cni.cncf.io/v1/namespaces/{namespace}/network-attachment-definitions/{name}"
         return dict(self.call("GET", path))

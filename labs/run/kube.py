@@ -216,7 +216,7 @@ def start_kubelet(state: LabState, node: str) -> procs.ProcessRecord:
         return existing
     exe = str(Path(sys.executable).parent / "fabric-lab")
     argv = [exe, "pod", "create", state.lab, "--state-dir", state.state_dir,
-            "--kubeconfig", str(kubeconfig(state)), "--node", node]  # fmt: skip
+            "--kubeconfig", str(kubeconfig(state)), "--node", node, "*"]  # fmt: skip
     return _spawn(d, role, argv)
 
 

@@ -10,7 +10,6 @@ DEL ever, and the leaves are clean, read back over gNMI."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -23,18 +22,8 @@ from tests.e2e import helpers as h
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = str(ROOT / "scripts" / "seed-scenario.py")
-
-
-def script(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, SCRIPT, *args], capture_output=True, text=True, timeout=600, env=dict(os.environ), check=False
-    )
-
-
-def attachments(state) -> list[dict]:
-    return json.loads(scenario.fabricctl(state, "-o", "json", "attachment", "list"))
+script = h.seed_script
+attachments = h.attachments
 
 
 def reasons(state, kind: str, name: str) -> set[str]:
@@ -87,8 +76,32 @@ def test_the_seed_scenario_through_the_kubernetes_api(e2e_root):
         assert "pod-d" not in {a["pod_name"] for a in attachments(state)}
         h.wait_for("red off sw1", lambda: "sw1: VNI 3333" not in scenario.switch_leftovers(state))
 
-        # server3's kubelet stops (a dead node); its Node object is deleted: fabricd detaches pod-c with no DEL
+        # server3's kubelet stops (a dead node)
         assert kube.stop_kubelet(state, "server3")
+        # meanwhile one pod of server3 is followed alone (`pod create --kubeconfig NS/NAME`): ADD, then on
+        # deletion DEL and a delete with grace 0, and the follower ends by itself
+        pod_e = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "pod-e", "namespace": "default",
+                 "annotations": {"k8s.v1.cni.cncf.io/networks": json.dumps([{"name": "green-network",
+                                                                             "ips": ["10.22.0.5/24"]}])}},
+                 "spec": {"nodeName": "server3", "containers": [{"name": "c", "image": "none"}]}}  # fmt: skip
+        kube.apply(state, pod_e)
+        follower = subprocess.Popen(
+            [str(Path(sys.executable).parent / "fabric-lab"), "pod", "create", "seed", "--state-dir", state.state_dir,
+             "--kubeconfig", str(kube.kubeconfig(state)), "default/pod-e"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        try:
+            h.wait_for("pod-e attached", lambda: "pod-e" in {a["pod_name"] for a in attachments(state)})
+            kube.kubectl(state, "delete", "pod", "pod-e", "-n", "default", "--wait=false")
+            out, _ = follower.communicate(timeout=120)
+        finally:
+            follower.kill()
+        assert follower.returncode == 0, out
+        assert "default/pod-e: deleted (grace 0)" in out
+        assert not exists(state, "pod", "pod-e")
+        assert "pod-e" not in {a["pod_name"] for a in attachments(state)}
+
+        # the Node object of server3 is deleted: fabricd detaches pod-c with no DEL
         kube.kubectl(state, "delete", "node", "server3")
         h.wait_for("pod-c detached", lambda: "pod-c" not in {a["pod_name"] for a in attachments(state)})
         assert "pod-c" in {r.name for r in runtime.records(Path(state.state_dir))}  # no DEL ran on server3

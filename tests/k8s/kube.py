@@ -5,46 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from labs.pods.kubescenario import NAD_CRD, node_doc
 from tests.servers.apiserver import ApiServer
 
+__all__ = ["NAD_CRD", "NODES", "node_doc"]
+
 NODES = ("server1", "server2", "server3")
-
-NAD_CRD = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": "network-attachment-definitions.k8s.cni.cncf.io"},
-    "spec": {
-        "group": "k8s.cni.cncf.io",
-        "scope": "Namespaced",
-        "names": {
-            "plural": "network-attachment-definitions",
-            "singular": "network-attachment-definition",
-            "kind": "NetworkAttachmentDefinition",
-            "shortNames": ["net-attach-def"],
-        },
-        "versions": [
-            {
-                "name": "v1",
-                "served": True,
-                "storage": True,
-                "schema": {
-                    "openAPIV3Schema": {
-                        "type": "object",
-                        "properties": {"spec": {"type": "object", "properties": {"config": {"type": "string"}}}},
-                    }
-                },
-            }
-        ],
-    },
-}
-
-
-def node_doc(name: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Node",
-        "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name}},
-    }
 
 
 def nad_doc(namespace: str, name: str, config: dict[str, Any] | str) -> dict[str, Any]:

@@ -9,39 +9,11 @@ import time
 
 import pytest
 
+from labs.pods.kubescenario import NAD_CRD
 from tests.servers.apiserver import kube_apiserver
 from tests.servers.tools import versions
 
 pytestmark = pytest.mark.slow
-
-NAD_CRD = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": "network-attachment-definitions.k8s.cni.cncf.io"},
-    "spec": {
-        "group": "k8s.cni.cncf.io",
-        "scope": "Namespaced",
-        "names": {
-            "plural": "network-attachment-definitions",
-            "singular": "network-attachment-definition",
-            "kind": "NetworkAttachmentDefinition",
-            "shortNames": ["net-attach-def"],
-        },
-        "versions": [
-            {
-                "name": "v1",
-                "served": True,
-                "storage": True,
-                "schema": {
-                    "openAPIV3Schema": {
-                        "type": "object",
-                        "properties": {"spec": {"type": "object", "properties": {"config": {"type": "string"}}}},
-                    }
-                },
-            }
-        ],
-    },
-}
 
 
 def test_a_real_api_server_serves_nodes_pods_nads_and_tokens(tmp_path):
