@@ -7,13 +7,18 @@ PYTEST_ARGS ?=
 ## the lab of `make demo`: seed (openconfig switches) or seed-srl (Nokia SR Linux)
 LAB ?= seed
 
-.PHONY: deps test check lint format typecheck layers cnitool pytest proto golden demo demo-down bench clean
+.PHONY: deps tools test check lint format typecheck layers pytest proto golden demo demo-down bench clean
 
 deps:
 	@scripts/install-deps.sh $(VENV)
 
+## tools: the third-party programs the tests run (kube-apiserver, kubectl, etcd, libcni's cnitool), built from
+## the Go module proxy into ~/.cache/fabricd/tools (FABRIC_TOOLS_CACHE), keyed by version; cold: ~15 minutes
+tools:
+	@python3 scripts/tools.py build
+
 ## test: install what is needed, then every check and the whole test suite
-test: deps check cnitool pytest
+test: deps check tools pytest
 
 check: lint typecheck layers
 
@@ -31,11 +36,6 @@ typecheck:
 layers:
 	$(BIN)/lint-imports
 
-## cnitool: libcni's cnitool (tools/cnitool/go.mod) built from the Go module proxy into
-## ~/.cache/fabricd/ (once per version); fabric-cni's libcni tests drive the plugin with it
-cnitool:
-	@scripts/build-cnitool.sh >/dev/null
-
 pytest:
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -50,8 +50,9 @@ golden: deps
 
 ## demo: the seed scenario (lab + fabricd on SQLite + pods + ping matrix); keeps running
 ## (LAB=seed-srl: the same on SR Linux switches)
+## K8S=1: through a Kubernetes API server of its own (built by `make tools` from the tools cache, ~15 min cold)
 demo: deps
-	@scripts/demo.sh up $(LAB)
+	@K8S=$(K8S) scripts/demo.sh up $(LAB)
 
 ## demo-down: remove everything the demo created
 demo-down:

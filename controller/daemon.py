@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
+from collections.abc import Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
@@ -22,6 +24,7 @@ from controller.discovery import build as topo
 from controller.discovery.lldp import Discovery
 from controller.events import EventBus
 from controller.httpd import Health, MetricsServer
+from controller.kube.metrics import KubeMetrics
 from controller.log import get_logger, register_key, register_secret
 from controller.metrics import Metrics, StateCollector, gauge
 from controller.service.fabric import FabricService
@@ -70,6 +73,10 @@ class Daemon:
         self.health = Health()
         self.registry = CollectorRegistry()
         self.metrics = Metrics(self.registry)
+        self.kube_metrics = KubeMetrics(self.registry)
+        self.kube: Any = None  # controller.kube.KubeControllers while kubernetes.enabled
+        self.node_hostnames: dict[str, str] = {}
+        self._rebuild: Any = None  # discovery's topology rebuild (LLDP mode)
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
         GCCollector(registry=self.registry)
@@ -103,6 +110,12 @@ class Daemon:
             if settings.topology.mode != "static":
                 discovery = self._discovery(service, inventory, static)
                 discovery.start()
+            if settings.kubernetes.enabled:
+                from controller.kube.controller import controllers_for  # kubernetes_asyncio: only when on
+
+                self.kube = await controllers_for(
+                    settings.kubernetes, service, self.kube_metrics, on_nodes=self._on_nodes
+                )
             api = await start_server(FabricApi(service), settings.api.listen, tls=_tls(settings))
             self.api = api
             self.api_addresses = [str(a) for a in api.bound]
@@ -137,6 +150,8 @@ class Daemon:
             self.events.close()  # WatchEvents streams end now, not at the end of the grace
             if api is not None:
                 await api.stop(grace=5.0)  # NOT_SERVING, stop accepting; in-flight requests finish
+            if self.kube is not None:
+                await self.kube.stop()
             if self.discovery is not None:
                 await self.discovery.stop()
             if self.service is not None:
@@ -161,13 +176,27 @@ class Daemon:
                 static=self.static,
                 lldp=state.records(now),
                 previous=service.topology,
+                node_hostnames=self.node_hostnames,
             )
+
+        self._rebuild = rebuild
 
         discovery = Discovery(self.settings, inventory, self.metrics, rebuild=rebuild, publish=service.follow)
         names = {s.name for s in inventory.switches}
         service.set_discovering(lambda: not names <= discovery.synced)
         self.discovery = discovery
         return discovery
+
+    def _on_nodes(self, hostnames: Mapping[str, str]) -> None:
+        """Node objects changed what LLDP system names mean: rebuild the topology."""
+        self.node_hostnames = dict(hostnames)
+        log.info("identity.nodes", hostnames=",".join(f"{k}={v}" for k, v in sorted(hostnames.items())) or "-")
+        if self.discovery is None or self.service is None:
+            return
+        try:
+            self.service.follow(self._rebuild(self.discovery.state, time.time()))
+        except FabricError as e:
+            log.warning("topology.rebuild.failed", error=str(e))
 
     def _signals(self, loop: asyncio.AbstractEventLoop) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -185,7 +214,13 @@ class Daemon:
             inventory = _inventory(self.settings)
             facts = topo.switch_facts(inventory)
             static = topo.load_port_map(self.settings, facts)
-            topology = topo.build(self.settings, inventory, static=static, previous=self.service.topology)
+            topology = topo.build(
+                self.settings,
+                inventory,
+                static=static,
+                previous=self.service.topology,
+                node_hostnames=self.node_hostnames,
+            )
         except FabricError as e:
             log.error("reload.refused", error=str(e))
             return

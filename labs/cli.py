@@ -112,9 +112,24 @@ def _pod_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         c.add_argument("--state-dir", metavar="DIR", help="the lab's state directory")
         return c
 
-    pc = pcmd("create", "create a pod from its manifest on a node and attach its networks (ADD)")
-    pc.add_argument("manifest", metavar="POD.yaml", help="a Pod manifest with the Multus networks annotation")
+    pc = pcmd(
+        "create",
+        "create a pod from its manifest on a node and attach its networks (ADD); with --kubeconfig, play kubelet "
+        "and Multus: the Pod (or '*': every Pod the API server binds to --node) is created (ADD) and followed; "
+        "deleted, it gets its DEL and is then deleted with grace 0 (one Pod: then it ends; '*': until SIGTERM)",
+    )
+    pc.add_argument(
+        "manifest",
+        metavar="POD",
+        help="a Pod manifest (POD.yaml) with the Multus networks annotation; with --kubeconfig: the Pod "
+        "NAMESPACE/NAME on the API server, or '*' for every Pod bound to --node",
+    )
     pc.add_argument("--node", metavar="NODE", help="the node (default: the manifest's spec.nodeName)")
+    pc.add_argument(
+        "--kubeconfig",
+        metavar="FILE",
+        help="follow the Pods bound to --node on this API server (NADs from the API server too)",
+    )
     pc.add_argument(
         "--nads", metavar="DIR", help="NetworkAttachmentDefinition manifests (default: STATE_DIR/nads; `fabricctl nad`)"
     )
@@ -131,6 +146,8 @@ def _pod(args: argparse.Namespace) -> int:
 
     _, st = _running(args)
     sdir = Path(st.state_dir)
+    if args.pod_command == "create" and args.kubeconfig:
+        return _kubelet(sdir, args)
     if args.pod_command == "create":
         rec = runtime.create(sdir, args.manifest, node=args.node, nads=args.nads, progress=_progress)
         print(f"{rec.ref}\t{rec.node}\tnetns {rec.netns}")
@@ -150,6 +167,27 @@ def _pod(args: argparse.Namespace) -> int:
     full = runtime.exec_argv(sdir, args.pod, argv or [os.environ.get("SHELL", "/bin/sh")])
     sys.stdout.flush()
     os.execvp(full[0], full)
+
+
+def _kubelet(sdir: Path, args: argparse.Namespace) -> int:
+    import signal
+
+    from labs.pods.kubeapi import KubeApi
+    from labs.pods.kubelet import Kubelet
+
+    only = None if args.manifest == "*" else args.manifest
+    if only is None and not args.node:
+        raise LabFileError("(command line)", "--node", "is required with --kubeconfig and '*'")
+    if only is not None and only.count("/") != 1:
+        raise LabFileError("(command line)", "POD", f"{only!r} is not NAMESPACE/NAME (or '*' with --node)")
+    stopping: list[int] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda n, _f: stopping.append(n))
+    kubelet = Kubelet(sdir, KubeApi(args.kubeconfig), args.node, only=only, progress=_progress)
+    _progress(f"kubelet: following {only or 'the pods bound to ' + args.node} at {kubelet.api.server}")
+    kubelet.run(stop=lambda: bool(stopping))
+    _progress("kubelet: stopped")
+    return EXIT_OK
 
 
 def _name(lab: str) -> str:

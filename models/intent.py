@@ -6,6 +6,15 @@ import dataclasses
 
 from models.ids import NicName, NodeName, PortName, SwitchName, Vni
 
+#: the owner of a network created through the API (CreateNetwork, e.g. ``fabricctl network create``)
+OWNER_API = "api"
+NAD_OWNER_PREFIX = "kubernetes:"
+
+
+def nad_owner(namespace: str, name: str) -> str:
+    """The owner of a network created by the NetworkAttachmentDefinition ``namespace/name``."""
+    return f"{NAD_OWNER_PREFIX}{namespace}/{name}"
+
 
 @dataclasses.dataclass(frozen=True, slots=True, order=True)
 class NetworkKey:
@@ -32,6 +41,8 @@ class Network:
     #: 0 = the fabric default
     mtu: int = 0
     description: str = ""
+    #: who created it and alone may delete it: ``api`` or ``kubernetes:NS/NAD`` (:func:`nad_owner`)
+    owner: str = OWNER_API
 
     @property
     def key(self) -> NetworkKey:

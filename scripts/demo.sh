@@ -5,7 +5,9 @@
 # namespaces, lldpd, FRR BGP EVPN, the switch emulators), fabricd on its
 # embedded SQLite store, networks blue/green/red, pods attached through
 # fabric-cni as Multus would, the ping matrix. It keeps running until
-# `make demo-down`.
+# `make demo-down`. K8S=1: the same through a Kubernetes API server of its
+# own (kube-apiserver and etcd built by `make tools` into the tools cache):
+# NADs and pods with kubectl, a kubelet per node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -19,6 +21,11 @@ fi
 case "${1:-up}" in
   up)
     "$VENV/bin/python" scripts/seed-scenario.py down --lab "$LAB" >/dev/null 2>&1 || true  # a previous demo, if any
+    if [ -n "${K8S:-}" ]; then
+      # through the Kubernetes API: kube-apiserver and etcd come from the tools cache (make tools)
+      python3 scripts/tools.py build
+      exec "$VENV/bin/python" scripts/seed-scenario.py up --lab "$LAB" --k8s
+    fi
     exec "$VENV/bin/python" scripts/seed-scenario.py up --lab "$LAB"
     ;;
   down)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The seed scenario end to end, the base of `make demo` (root).
 
-    scripts/seed-scenario.py up    [--lab seed|seed-srl] [--state-dir DIR] [--metrics HOST:PORT]
+    scripts/seed-scenario.py up    [--lab seed|seed-srl] [--state-dir DIR] [--metrics HOST:PORT] [--k8s]
     scripts/seed-scenario.py check [--lab seed|seed-srl] [--state-dir DIR]
     scripts/seed-scenario.py down  [--lab seed|seed-srl] [--state-dir DIR]
 
@@ -17,6 +17,13 @@ fabric-cni node file per node), networks blue/green/red and their NADs
 with fabricctl, pods on server1..3 with `fabric-lab pod create` (fabric-cni
 as Multus runs it, each node with its own identity), `fabricctl switch list`
 (each switch's platform and session); then `check`. Everything keeps running.
+
+--k8s: the same through the Kubernetes API (labs/pods/kubescenario.py): a
+bare kube-apiserver with its etcd from the tools cache (`make tools` builds
+them), fabricd with kubernetes.enabled, the Node objects and a kubelet per
+node (`fabric-lab pod create --kubeconfig --node`), NADs and pods created
+with kubectl (blue bound to fabricctl's network, green and red created by
+their NADs inside the namespace's grant).
 
 check: the ping matrix between the pods, and a capture on the spine showing
 the ICMP inside VXLAN VNI 1111. Exit 1 when something is not as expected.
@@ -40,8 +47,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from labs.errors import LabError  # noqa: E402
-from labs.pods import scenario  # noqa: E402
-from labs.run import fabricd_proc, runner  # noqa: E402
+from labs.pods import kubescenario, scenario  # noqa: E402
+from labs.run import fabricd_proc, kube, runner  # noqa: E402
 from labs.run.statefile import LabState  # noqa: E402
 
 LABS = ("seed", "seed-srl")
@@ -59,10 +66,18 @@ def _state(args: argparse.Namespace) -> LabState | None:
 def up(args: argparse.Namespace) -> int:
     lab = ROOT / "labs" / f"{args.lab}.clab.yml"
     state = runner.up(lab, state_dir=args.state_dir, dataplane="linux", progress=say)
-    fabricd_proc.start(state, metrics=args.metrics)
+    settings = None
+    if args.k8s:
+        config = kube.start_apiserver(state)
+        say(f"kube-apiserver (tools build) with its etcd on loopback; kubeconfig {config}")
+        settings = kubescenario.kubernetes_settings(state)
+    fabricd_proc.start(state, metrics=args.metrics, kubernetes=settings)
     log = fabricd_proc.directory(state) / "fabricd.log"
     say(f"fabricd serving on {fabricd_proc.address(state)} with mutual TLS (log {log})")
-    scenario.setup(state, progress=say)
+    if args.k8s:
+        kubescenario.setup(state, progress=say)
+    else:
+        scenario.setup(state, progress=say)
     picture = Path(state.state_dir) / f"{args.lab}-topology.png"
     scenario.fabricctl(state, "topology", "-o", "png", "--out", str(picture))
     say(f"the topology as fabricd sees it (LLDP + port map): {picture}")
@@ -125,6 +140,8 @@ def down(args: argparse.Namespace) -> int:
     state = _state(args)
     code = 0
     if state is not None and fabricd_proc.running(state) is not None:
+        if kube.kubeconfig(state).exists():
+            kubescenario.teardown(state, progress=say)
         scenario.teardown(state, progress=say)
         deadline = time.monotonic() + LEFTOVER_DEADLINE_S
         left = scenario.switch_leftovers(state)
@@ -149,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lab", choices=LABS, default="seed", help="the seed fabric on openconfig or SR Linux switches")
     p.add_argument("--state-dir", metavar="DIR", help="the lab's state directory")
     p.add_argument("--metrics", metavar="HOST:PORT", default="127.0.0.1:9464", help="fabricd's metrics listener")
+    p.add_argument("--k8s", action="store_true", help="up: through a Kubernetes API server (make tools builds it)")
     args = p.parse_args(argv)
     try:
         return {"up": up, "check": check, "down": down}[args.command](args)

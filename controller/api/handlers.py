@@ -27,9 +27,9 @@ from controller.reconcile.status import AttachmentState, SessionState
 from controller.service.attachments import AttachmentView
 from controller.service.authz import Caller
 from controller.service.fabric import FabricService
-from models.errors import raise_if
+from models.errors import Problem, ValidationError, raise_if
 from models.ids import NicName, NodeName, Vni
-from models.intent import Attachment, AttachmentId, Network, NetworkKey
+from models.intent import OWNER_API, Attachment, AttachmentId, Network, NetworkKey
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
 
 T = TypeVar("T")
@@ -166,6 +166,7 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
             evi=self.service.state.evis.evi_of(net.vni) or 0,
             create_time=_ts(self.service.networks.created_at(net.key)),
             attachment_count=self.service.state.attachment_count(net.key),
+            owner=net.owner,
         )
 
     async def CreateNetwork(self, request: fabric_pb2.CreateNetworkRequest, context: Any) -> fabric_pb2.Network:
@@ -175,6 +176,14 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
         )
 
         async def run(caller: Caller) -> fabric_pb2.Network:
+            if n.owner not in ("", OWNER_API):
+                raise ValidationError(
+                    [
+                        Problem(
+                            "network.owner", n.owner, f"is output only: the API creates networks owned by {OWNER_API!r}"
+                        )
+                    ]
+                )
             created, _, _ = await self.service.networks.create(net, caller)
             return self._network_pb(created)
 
@@ -241,6 +250,7 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
             create_time=_ts(view.created),
             update_time=_ts(view.created),
             cni_network=a.cni_network,
+            pod_phase=view.pod_phase,
         )
 
     def _leaf_wait(self, context: Any) -> float:

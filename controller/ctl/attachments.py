@@ -16,7 +16,7 @@ from controller.ctl.errors import NOT_FOUND, OK, USAGE, CtlError
 from controller.ctl.output import dump, emit, table, ts
 
 FULL_ID = re.compile(r"(?P<ns>[^/()]+)/(?P<pod>[^/()]+)\((?P<uid>[^()]*)\):(?P<ifname>[^@]+)@(?P<net>.+/.+)")
-HEADER = ("POD", "INTERFACE", "NETWORK", "NODE/NIC", "SWITCH/PORT", "VLAN", "VNI", "STATE", "REASON")
+HEADER = ("POD", "PHASE", "INTERFACE", "NETWORK", "NODE/NIC", "SWITCH/PORT", "VLAN", "VNI", "STATE", "REASON")
 _STATES = {0: "unspecified", 1: "pending", 2: "ready", 3: "conflict"}
 
 
@@ -32,6 +32,7 @@ def attachment_dict(a: Any) -> dict[str, Any]:
         "pod_namespace": i.pod_namespace,
         "pod_name": i.pod_name,
         "pod_uid": i.pod_uid,
+        "pod_phase": a.pod_phase,
         "interface": i.interface,
         "network": f"{i.network.namespace}/{i.network.name}",
         "cni_network": a.cni_network,
@@ -53,6 +54,7 @@ def _row(d: dict[str, Any]) -> tuple[object, ...]:
     where = f"{d['switch']}/{d['port']}" if d["switch"] else ""
     return (
         f"{d['pod_namespace']}/{d['pod_name']}",
+        d["pod_phase"] or "-",
         d["interface"],
         d["network"],
         f"{d['node']}/{d['nic']}",

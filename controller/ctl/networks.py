@@ -9,7 +9,7 @@ from controller.ctl.context import Context
 from controller.ctl.errors import NOT_FOUND, OK, USAGE, CtlError
 from controller.ctl.output import dump, emit, table, ts
 
-HEADER = ("NAMESPACE", "NAME", "VNI", "EVI", "SHARED", "MTU", "ATTACHMENTS", "CREATED", "DESCRIPTION")
+HEADER = ("NAMESPACE", "NAME", "VNI", "EVI", "SHARED", "MTU", "ATTACHMENTS", "OWNER", "CREATED", "DESCRIPTION")
 
 
 def network_dict(n: Any) -> dict[str, Any]:
@@ -22,6 +22,7 @@ def network_dict(n: Any) -> dict[str, Any]:
         "mtu": n.mtu,
         "description": n.description,
         "attachment_count": n.attachment_count,
+        "owner": n.owner or "api",
         "create_time": ts(n.create_time.seconds, n.create_time.nanos),
     }
 
@@ -35,6 +36,7 @@ def _row(d: dict[str, Any]) -> tuple[object, ...]:
         "yes" if d["shared"] else "no",
         d["mtu"] or "default",
         d["attachment_count"],
+        d["owner"],
         d["create_time"] or "",
         d["description"],
     )

@@ -4,11 +4,13 @@ map and the source policy of the ``topology`` settings."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Iterable, Mapping
 
 from controller.settings.inventory import Inventory
 from controller.settings.model import Settings
 from models.errors import Problem, ValidationError
+from models.ids import NodeName
 from topology import (
     LldpRecord,
     Role,
@@ -51,13 +53,21 @@ def build(
     static: StaticPortMap | None,
     lldp: Iterable[LldpRecord] | None = None,
     previous: TopologySnapshot | None = None,
+    node_hostnames: Mapping[str, str] | None = None,
 ) -> TopologySnapshot:
+    """``node_hostnames``: LLDP system names of Kubernetes nodes (from the
+    Node objects); the settings' ``topology.identity.hostnames`` win."""
     t = settings.topology
+    identity = t.identity
+    if node_hostnames:
+        identity = dataclasses.replace(
+            identity, hostnames={**{k: NodeName(v) for k, v in node_hostnames.items()}, **identity.hostnames}
+        )
     return build_topology(
         switch_facts(inventory),
         lldp=lldp,
         static=static,
-        identity=t.identity,
+        identity=identity,
         policy=t.policy,
         previous=previous,
     )

@@ -40,6 +40,8 @@ class AttachmentView:
     state: AttachmentState
     reason: str
     created: float
+    #: the pod's phase from the Kubernetes API ("" unknown)
+    pod_phase: str = ""
 
 
 class Attachments:
@@ -52,8 +54,10 @@ class Attachments:
         aid = placed.attachment.id
         created = self._ctx.created.get(aid, 0.0)
 
+        phase = self._ctx.pods.phase(aid)
+
         def v(state: AttachmentState, reason: str = "") -> AttachmentView:
-            return AttachmentView(placed=placed, state=state, reason=reason, created=created)
+            return AttachmentView(placed=placed, state=state, reason=reason, created=created, pod_phase=phase)
 
         if placed.conflict or placed.placement is None:
             return v(AttachmentState.CONFLICT, placed.conflict)
@@ -144,6 +148,9 @@ class Attachments:
         if previous is not None and previous.attachment.node != att.node and not caller.operator:
             # pod UIDs are not secrets: an id alone never moves another node's attachment
             raise ctx.authz.deny("Attach", f"attachment {att.id} belongs to another node")
+        if not caller.operator:
+            # with Kubernetes on: the API confirms the pod, its UID, namespace and node (docs/security.md)
+            await ctx.pods.verify_attach(att, new=previous is None or previous.attachment != att)
         if previous is None or previous.attachment.node != att.node:
             limit = ctx.settings.fabric.max_attachments_per_node
             held = ctx.state.node_attachment_count(att.node)

@@ -11,6 +11,7 @@ from controller.metrics import Metrics
 from controller.reconcile.fleet import Fleet
 from controller.service.authz import Authorizer
 from controller.service.durable import Durable
+from controller.service.pods import NoPods, PodDirectory
 from controller.settings.model import Settings
 from models.fabric_state import FabricState
 from models.intent import AttachmentId, NetworkKey
@@ -33,3 +34,5 @@ class Context:
     created: dict[AttachmentId, float] = dataclasses.field(default_factory=dict)
     #: True while discovery has not heard from every switch (set by the daemon)
     discovering: Callable[[], bool] = lambda: False
+    #: what the Kubernetes API says about pods (set while the Kubernetes controllers run)
+    pods: PodDirectory = dataclasses.field(default_factory=NoPods)

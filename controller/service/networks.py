@@ -9,7 +9,7 @@ from controller.service.context import Context
 from controller.store import Mutation
 from models.errors import PreconditionError, Problem, ValidationError, raise_if
 from models.ids import Evi, Vni
-from models.intent import Network, NetworkKey
+from models.intent import OWNER_API, Network, NetworkKey
 from models.validation import network_problems
 
 
@@ -30,9 +30,20 @@ class Networks:
             ctx.events.publish("network", str(net.key), "created", vni=net.vni, evi=evi)
         return existing, evi, created
 
-    async def delete(self, key: NetworkKey, caller: Caller) -> bool:
+    async def delete(self, key: NetworkKey, caller: Caller, *, owner: str = OWNER_API) -> bool:
+        """Delete ``key`` if ``owner`` owns it: a network a NAD created goes
+        with its NAD, never through the API, and the Kubernetes controllers
+        never delete one the API created."""
         ctx = self._ctx
         ctx.authz.require_operator(caller, "DeleteNetwork")
+        existing = ctx.state.networks.get(key)
+        if existing is not None and existing.owner != owner:
+            how = (
+                "delete it with fabricctl network delete"
+                if existing.owner == OWNER_API
+                else "delete its NetworkAttachmentDefinition instead"
+            )
+            raise PreconditionError(f"network {key} is owned by {existing.owner!r}, not {owner!r}: {how}")
         net = ctx.state.delete_network(key)
         if net is None:
             return False

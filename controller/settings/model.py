@@ -19,6 +19,7 @@ from pydantic import AfterValidator, Field, ValidationInfo
 
 from controller.settings.address import Address, parse_address
 from controller.settings.fields import CommaList, Duration, FilePath, HostPort, ListenAddress
+from controller.settings.kube import KubernetesSettings
 from models.configfile import problem, section
 from models.settings import FabricSettings
 from proto.fabric.v1 import DEFAULT_ADDRESS
@@ -179,3 +180,5 @@ class Settings:
     """structured logs on stderr"""
     fabric: FabricSettings = dataclasses.field(default_factory=FabricSettings)
     """the overlay policy (EVPN, VLAN pools, ports)"""
+    kubernetes: KubernetesSettings = dataclasses.field(default_factory=KubernetesSettings)
+    """NetworkAttachmentDefinitions, Pods and Nodes from a Kubernetes API server (opt-in)"""

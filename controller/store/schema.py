@@ -61,6 +61,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE attachments ADD COLUMN cni_network TEXT NOT NULL DEFAULT '';
     """,
+    # 3 -> 4: who owns a network (the API, or the Kubernetes NetworkAttachmentDefinition that created it)
+    """
+    ALTER TABLE networks ADD COLUMN owner TEXT NOT NULL DEFAULT 'api';
+    """,
 ]
 
 VERSION = len(MIGRATIONS)

@@ -122,12 +122,20 @@ class SqliteStore:
         db = self._db
         networks = tuple(
             (
-                Network(namespace=r[0], name=r[1], vni=Vni(r[2]), shared=bool(r[4]), mtu=r[5], description=r[6]),
+                Network(
+                    namespace=r[0],
+                    name=r[1],
+                    vni=Vni(r[2]),
+                    shared=bool(r[4]),
+                    mtu=r[5],
+                    description=r[6],
+                    owner=r[8],
+                ),
                 Evi(r[3]),
                 r[7],
             )
             for r in db.execute(
-                "SELECT namespace, name, vni, evi, shared, mtu, description, created FROM networks ORDER BY 1, 2"
+                "SELECT namespace, name, vni, evi, shared, mtu, description, created, owner FROM networks ORDER BY 1, 2"
             )
         )
         attachments = tuple(
@@ -249,11 +257,11 @@ def _apply(db: sqlite3.Connection, m: Mutation) -> None:
         db.execute("DELETE FROM networks WHERE namespace = ? AND name = ?", (key.namespace, key.name))
     for net, evi, created in m.put_networks:
         db.execute(
-            "INSERT INTO networks (namespace, name, vni, evi, shared, mtu, description, created)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (namespace, name) DO UPDATE SET"
+            "INSERT INTO networks (namespace, name, vni, evi, shared, mtu, description, created, owner)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (namespace, name) DO UPDATE SET"
             " vni = excluded.vni, evi = excluded.evi, shared = excluded.shared, mtu = excluded.mtu,"
-            " description = excluded.description",
-            (net.namespace, net.name, net.vni, evi, int(net.shared), net.mtu, net.description, created),
+            " description = excluded.description, owner = excluded.owner",
+            (net.namespace, net.name, net.vni, evi, int(net.shared), net.mtu, net.description, created, net.owner),
         )
     for aid in m.delete_attachments:
         db.execute(

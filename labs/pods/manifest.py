@@ -91,7 +91,13 @@ def load_pod(path: Path | str) -> PodSpec:
     docs = _yaml_docs(path)
     if len(docs) != 1 or not isinstance(docs[0], dict) or docs[0].get("kind") != "Pod":
         raise LabFileError(path, "kind", "expected one Pod manifest (kind: Pod)")
-    doc = docs[0]
+    return parse_pod(docs[0], path)
+
+
+def parse_pod(doc: Mapping[str, Any], path: Path | str) -> PodSpec:
+    """A Pod object (a manifest, or as the API server returns it); ``path``
+    names where it came from in errors."""
+    path = Path(path)
     meta = doc.get("metadata")
     if not isinstance(meta, dict) or not isinstance(meta.get("name"), str) or not meta["name"]:
         raise LabFileError(path, "metadata.name", "is required")

@@ -31,7 +31,7 @@ import os
 import secrets
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,7 @@ from labs.dataplane.endpoint import LOCK_FILE
 from labs.dataplane.resources import netns_resource
 from labs.dataplane.spawn import in_node
 from labs.errors import LabNotRunning, LabRunError, LabStateError
-from labs.pods.manifest import Attachment, PodSpec, attachments, load_nads, load_pod
+from labs.pods.manifest import Attachment, Nad, PodSpec, attachments, load_nads, load_pod
 from labs.run.identities import node_file
 from labs.run.statefile import LabState, NodeRecord, read_state, write_state
 
@@ -310,13 +310,26 @@ def create(
     progress: Progress = _quiet,
 ) -> PodRecord:
     """Create the pod of ``manifest`` on ``node``; its record."""
-    state = running_linux(sdir)
     pod = load_pod(manifest)
+    return create_pod(sdir, pod, lambda: load_nads(nads or sdir / NADS_DIR), node=node, progress=progress)
+
+
+def create_pod(
+    sdir: Path,
+    pod: PodSpec,
+    nads: Callable[[], Mapping[str, Nad]],
+    *,
+    node: str | None = None,
+    progress: Progress = _quiet,
+) -> PodRecord:
+    """Create ``pod`` on ``node`` (else its ``spec.nodeName``) with the NADs
+    ``nads()`` gives (files, or the API server's); its record."""
+    state = running_linux(sdir)
     n = _node(state, node or pod.node, pod)
     if _record_path(sdir, pod.namespace, pod.name).exists():
         raise LabRunError(f"pod {pod.ref} exists: `fabric-lab pod delete` it first")
     sandbox = secrets.token_hex(32)
-    plan = attachments(pod, load_nads(nads or sdir / NADS_DIR), sandbox)  # every NAD found before anything
+    plan = attachments(pod, nads(), sandbox)  # every NAD found before anything
     node_conf(sdir, n.name)  # the node was installed
     ns_name = pod_netns(state, pod.namespace, pod.name)
     rec = PodRecord(namespace=pod.namespace, name=pod.name, uid=pod.uid, node=n.name, netns=ns_name, sandbox=sandbox)

@@ -22,7 +22,9 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -81,9 +83,16 @@ def healthy(state: LabState) -> bool:
     return fabricctl(state, "--timeout", "2", "health", timeout=30).returncode == 0
 
 
-def start(state: LabState, *, metrics: str = "127.0.0.1:9464", timeout: float = 60.0) -> procs.ProcessRecord:
+def start(
+    state: LabState,
+    *,
+    metrics: str = "127.0.0.1:9464",
+    timeout: float = 60.0,
+    kubernetes: Mapping[str, Any] | None = None,
+) -> procs.ProcessRecord:
     """Start fabricd for the lab (idempotent: a running one is kept) and
-    wait until it is SERVING."""
+    wait until it is SERVING; ``kubernetes``: its ``kubernetes`` settings
+    (the lab's API server, :mod:`labs.pods.kubescenario`)."""
     existing = running(state)
     if existing is not None:
         return existing
@@ -109,6 +118,8 @@ def start(state: LabState, *, metrics: str = "127.0.0.1:9464", timeout: float = 
         "log": {"level": "info", "format": "json"},
         "fabric": {"evpn": {"asn": state.evpn_asn}},
     }
+    if kubernetes is not None:
+        settings["kubernetes"] = dict(kubernetes)
     (d / "fabricd.yml").write_text(yaml.safe_dump(settings, sort_keys=False))
     argv = [_bin("fabricd"), "--config", str(d / "fabricd.yml")]
     log = d / "fabricd.log"

@@ -20,7 +20,7 @@ from typing import Any
 from labs.dataplane.resources import HANDLERS as LINUX_HANDLERS
 from labs.dataplane.resources import unmount_under
 from labs.errors import LabStateError
-from labs.run import procs
+from labs.run import kube, procs
 from labs.run.statefile import LabState, is_state_dir, read_state
 
 SPECS_FILE = "specs.json"
@@ -40,6 +40,8 @@ def teardown(
 ) -> list[str]:
     """Remove the lab in state directory ``path``; what was removed, as text."""
     done: list[str] = []
+    for rec in kube.stop_dir(path / kube.DIR):  # the lab's Kubernetes (kubelets first), if it has one
+        done.append(f"stopped {rec.role} (pid {rec.pid})")
     state: LabState | None
     try:
         state = read_state(path)

@@ -32,9 +32,9 @@ def test_a_wave1_store_migrates_and_keeps_every_row(tmp_path):
     finally:
         store.close()
 
-    assert {(n.key.namespace, n.key.name, n.vni, evi, n.shared) for n, evi, _ in snap.networks} == {
-        ("default", "blue", 1111, 1, True),
-        ("tenant-a", "red", 3333, 2, False),
+    assert {(n.key.namespace, n.key.name, n.vni, evi, n.shared, n.owner) for n, evi, _ in snap.networks} == {
+        ("default", "blue", 1111, 1, True, "api"),  # networks made before owners were recorded: the API's
+        ("tenant-a", "red", 3333, 2, False, "api"),
     }
     placed = {p.attachment.id.pod_name: p for p, _ in snap.attachments}
     assert placed["pod1"].placement is not None and placed["pod1"].placement.port == "ethernet-1/1"

@@ -63,8 +63,9 @@ async def test_attach_shows_ready_and_plan_has_nothing_to_do(seed):
     r = await api.ctl("attachment", "list")
     [row] = r.out.splitlines()[1:]
     cells = row.split()
-    assert cells[:8] == [
+    assert cells[:9] == [
         "default/pod-a",
+        "-",  # the pod's phase: no Kubernetes here
         "net1",
         "default/blue",
         "server1/eth1",

@@ -123,6 +123,7 @@ async def test_attachment_pending_while_the_leaf_is_away(offline):
     header, *rows = r.out.splitlines()
     assert header.split() == [
         "POD",
+        "PHASE",
         "INTERFACE",
         "NETWORK",
         "NODE/NIC",
@@ -133,8 +134,9 @@ async def test_attachment_pending_while_the_leaf_is_away(offline):
         "REASON",
     ]
     cells = rows[0].split()
-    assert cells[:5] == ["default/pod-a", "net1", "default/blue", "server1/eth1", "sw1/ethernet-1/1"]
-    assert cells[5].isdigit() and cells[6:8] == ["1111", "pending"]
+    # no Kubernetes: the phase is not known ("-")
+    assert cells[:6] == ["default/pod-a", "-", "net1", "default/blue", "server1/eth1", "sw1/ethernet-1/1"]
+    assert cells[6].isdigit() and cells[7:9] == ["1111", "pending"]
     assert "waiting for sw1" in rows[0]
 
     r = await offline.ctl("-o", "json", "attachment", "list", "--node", "server2")

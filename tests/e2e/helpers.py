@@ -10,6 +10,7 @@ import json
 import os
 import select
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -148,3 +149,25 @@ def leftovers(state: LabState) -> list[str]:
     if Path(state.state_dir).exists():
         left.append(f"state directory {state.state_dir}")
     return left
+
+
+SEED_SCRIPT = str(Path(__file__).resolve().parents[2] / "scripts" / "seed-scenario.py")
+
+
+def seed_script(*args: str) -> subprocess.CompletedProcess[str]:
+    """``scripts/seed-scenario.py ARGS`` (the base of `make demo`)."""
+    return subprocess.run(
+        [sys.executable, SEED_SCRIPT, *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=dict(os.environ),
+        check=False,
+    )
+
+
+def attachments(state: LabState) -> list[dict[str, Any]]:
+    """``fabricctl -o json attachment list`` as the lab's operator."""
+    from labs.pods import scenario
+
+    return list(json.loads(scenario.fabricctl(state, "-o", "json", "attachment", "list")))

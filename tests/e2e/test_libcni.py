@@ -1,5 +1,5 @@
 """fabric-cni driven by libcni (the library containerd and CRI-O use, through
-its reference command cnitool, built by `make cnitool`) in the Linux seed
+its reference command cnitool, built by `make tools`) in the Linux seed
 lab, whose fabricd runs with mutual TLS and a certificate per node.
 
 cnitool runs in server1 as a runtime would, with the NAD's config alone in
@@ -36,6 +36,7 @@ from labs.pods import runtime, scenario
 from labs.run import fabricd_proc, identities, runner
 from labs.run.statefile import LabState
 from tests.e2e import helpers as h
+from tests.servers.tools import tool
 
 pytestmark = pytest.mark.e2e
 
@@ -47,11 +48,7 @@ PEER = "10.11.0.2"  # pod-peer on server2, behind sw2, on blue (VNI 1111)
 
 @pytest.fixture(scope="module")
 def cnitool() -> str:
-    p = subprocess.run(
-        [str(ROOT / "scripts" / "build-cnitool.sh")], capture_output=True, text=True, timeout=900, check=False
-    )
-    assert p.returncode == 0, f"cannot build cnitool (make cnitool): {p.stderr}"
-    return p.stdout.strip().splitlines()[-1]
+    return str(tool("cnitool"))  # built by make tools
 
 
 @pytest.fixture(scope="module")

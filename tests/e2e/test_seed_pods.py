@@ -21,18 +21,8 @@ from tests.e2e import helpers as h
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = str(ROOT / "scripts" / "seed-scenario.py")
-
-
-def script(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, SCRIPT, *args], capture_output=True, text=True, timeout=600, env=dict(os.environ), check=False
-    )
-
-
-def attachments(state) -> list[dict]:
-    return json.loads(scenario.fabricctl(state, "-o", "json", "attachment", "list"))
+script = h.seed_script
+attachments = h.attachments
 
 
 def fabric_lab(state, *args: str) -> subprocess.CompletedProcess[str]:

@@ -33,7 +33,7 @@ SESSION_STATE_CONNECTED: SessionState
 SESSION_STATE_DISCONNECTED: SessionState
 
 class Network(_message.Message):
-    __slots__ = ("name", "namespace", "vni", "shared", "mtu", "description", "evi", "create_time", "attachment_count")
+    __slots__ = ("name", "namespace", "vni", "shared", "mtu", "description", "evi", "create_time", "attachment_count", "owner")
     NAME_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     VNI_FIELD_NUMBER: _ClassVar[int]
@@ -43,6 +43,7 @@ class Network(_message.Message):
     EVI_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     ATTACHMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
     name: str
     namespace: str
     vni: int
@@ -52,7 +53,8 @@ class Network(_message.Message):
     evi: int
     create_time: _timestamp_pb2.Timestamp
     attachment_count: int
-    def __init__(self, name: _Optional[str] = ..., namespace: _Optional[str] = ..., vni: _Optional[int] = ..., shared: _Optional[bool] = ..., mtu: _Optional[int] = ..., description: _Optional[str] = ..., evi: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attachment_count: _Optional[int] = ...) -> None: ...
+    owner: str
+    def __init__(self, name: _Optional[str] = ..., namespace: _Optional[str] = ..., vni: _Optional[int] = ..., shared: _Optional[bool] = ..., mtu: _Optional[int] = ..., description: _Optional[str] = ..., evi: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attachment_count: _Optional[int] = ..., owner: _Optional[str] = ...) -> None: ...
 
 class NetworkRef(_message.Message):
     __slots__ = ("namespace", "name", "vni")
@@ -135,7 +137,7 @@ class AttachmentId(_message.Message):
     def __init__(self, pod_namespace: _Optional[str] = ..., pod_name: _Optional[str] = ..., pod_uid: _Optional[str] = ..., network: _Optional[_Union[NetworkRef, _Mapping]] = ..., interface: _Optional[str] = ...) -> None: ...
 
 class Attachment(_message.Message):
-    __slots__ = ("id", "container_id", "node", "nic", "vlan", "switch", "port", "vni", "state", "reason", "create_time", "update_time", "cni_network")
+    __slots__ = ("id", "container_id", "node", "nic", "vlan", "switch", "port", "vni", "state", "reason", "create_time", "update_time", "cni_network", "pod_phase")
     ID_FIELD_NUMBER: _ClassVar[int]
     CONTAINER_ID_FIELD_NUMBER: _ClassVar[int]
     NODE_FIELD_NUMBER: _ClassVar[int]
@@ -149,6 +151,7 @@ class Attachment(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     CNI_NETWORK_FIELD_NUMBER: _ClassVar[int]
+    POD_PHASE_FIELD_NUMBER: _ClassVar[int]
     id: AttachmentId
     container_id: str
     node: str
@@ -162,7 +165,8 @@ class Attachment(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     cni_network: str
-    def __init__(self, id: _Optional[_Union[AttachmentId, _Mapping]] = ..., container_id: _Optional[str] = ..., node: _Optional[str] = ..., nic: _Optional[str] = ..., vlan: _Optional[int] = ..., switch: _Optional[str] = ..., port: _Optional[str] = ..., vni: _Optional[int] = ..., state: _Optional[_Union[AttachmentState, str]] = ..., reason: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cni_network: _Optional[str] = ...) -> None: ...
+    pod_phase: str
+    def __init__(self, id: _Optional[_Union[AttachmentId, _Mapping]] = ..., container_id: _Optional[str] = ..., node: _Optional[str] = ..., nic: _Optional[str] = ..., vlan: _Optional[int] = ..., switch: _Optional[str] = ..., port: _Optional[str] = ..., vni: _Optional[int] = ..., state: _Optional[_Union[AttachmentState, str]] = ..., reason: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cni_network: _Optional[str] = ..., pod_phase: _Optional[str] = ...) -> None: ...
 
 class AttachRequest(_message.Message):
     __slots__ = ("id", "container_id", "node", "nic", "cni_network")
