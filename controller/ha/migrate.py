@@ -46,6 +46,7 @@ async def migrate_sqlite(settings: Settings, path: Path) -> str:
         raise StoreError(f"etcd: {e}") from None
     finally:
         await client.close()
+
     def rows(snap: Snapshot) -> tuple[object, ...]:
         # loading marks an allocation no attachment uses as releasing: compare the VLANs themselves
         return snap.networks, snap.attachments, tuple((a.switch, a.vni, a.vlan) for a in snap.allocations)

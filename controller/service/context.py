@@ -33,3 +33,5 @@ class Context:
     created: dict[AttachmentId, float] = dataclasses.field(default_factory=dict)
     #: True while discovery has not heard from every switch (set by the daemon)
     discovering: Callable[[], bool] = lambda: False
+    #: set on an HA follower's service: why its attachments' leaf state is not known here
+    follower: str = ""

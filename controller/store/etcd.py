@@ -135,22 +135,22 @@ def snapshot_of(keys: k.Keys, rows: list[tuple[bytes, bytes]]) -> Snapshot:
     )
 
 
-def operations(keys: k.Keys, mutations: list[Mutation]) -> list[tuple[int, bytes, bytes | None]]:
+def operations(keys: k.Keys, mutations: list[Mutation], term: int = 0) -> list[tuple[int, bytes, bytes | None]]:
     """(part, key, value or None for a delete), the last operation on a key winning."""
     ops: dict[bytes, tuple[int, bytes | None]] = {}
     for m in mutations:
         for nkey in m.delete_networks:
             ops[keys.network(nkey)] = (_NET_DELETE, None)
         for net, evi, created in m.put_networks:
-            ops[keys.network(net.key)] = (_NET_PUT, k.network_value(net, evi, created))
+            ops[keys.network(net.key)] = (_NET_PUT, k.network_value(net, evi, created, term))
         for aid in m.delete_attachments:
             ops[keys.attachment(aid)] = (_ATTACH, None)
         for placed, created in m.put_attachments:
-            ops[keys.attachment(placed.attachment.id)] = (_ATTACH, k.attachment_value(placed, created))
+            ops[keys.attachment(placed.attachment.id)] = (_ATTACH, k.attachment_value(placed, created, term))
         for switch, vni in m.delete_allocations:
             ops[keys.vlan(switch, vni)] = (_VLAN, None)
         for alloc in m.put_allocations:
-            ops[keys.vlan(alloc.switch, alloc.vni)] = (_VLAN, k.vlan_value(alloc))
+            ops[keys.vlan(alloc.switch, alloc.vni)] = (_VLAN, k.vlan_value(alloc, term))
     return sorted(((part, key, value) for key, (part, value) in ops.items()), key=lambda o: o[0])
 
 
@@ -248,7 +248,7 @@ class EtcdStore:
 
     async def _write(self, mutations: list[Mutation]) -> None:
         fence = create_revision_is(self.fence.key, self.fence.revision)
-        for ops in chunks(operations(self._keys, mutations), self._limits):
+        for ops in chunks(operations(self._keys, mutations, self.fence.revision), self._limits):
             try:
                 resp = await self._client.txn([fence], ops, deadline=self._timeout)
             except EtcdError as e:

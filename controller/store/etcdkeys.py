@@ -12,8 +12,9 @@ Every segment is percent-encoded (no segment can contain ``/``). All of the
 intent sits under one key range, so a restart loads it with
 ``ceil(keys / PAGE)`` range reads, all at one revision. Each value is a
 compact JSON object whose ``v`` is the value's schema version
-(:data:`VALUE_VERSION`); a reader refuses a newer one, as the SQLite store
-refuses a newer schema.
+(:data:`VALUE_VERSION`; a reader refuses a newer one, as the SQLite store
+refuses a newer schema) and whose ``term`` is the leader term that wrote it
+(forensics: etcd's history says which leader wrote what).
 """
 
 from __future__ import annotations
@@ -67,8 +68,9 @@ class Keys:
         return kind, [unquote(s) for s in tail.split("/")]
 
 
-def _dump(doc: dict[str, Any]) -> bytes:
-    return json.dumps({"v": VALUE_VERSION, **doc}, separators=(",", ":"), sort_keys=True).encode()
+def _dump(doc: dict[str, Any], term: int) -> bytes:
+    """``v``: the value's schema version; ``term``: the leader term that wrote it (0: the migration)."""
+    return json.dumps({"v": VALUE_VERSION, "term": term, **doc}, separators=(",", ":"), sort_keys=True).encode()
 
 
 def _load(key: bytes, value: bytes) -> dict[str, Any]:
@@ -86,7 +88,7 @@ def _load(key: bytes, value: bytes) -> dict[str, Any]:
     return out
 
 
-def network_value(net: Network, evi: Evi, created: float) -> bytes:
+def network_value(net: Network, evi: Evi, created: float, term: int) -> bytes:
     return _dump(
         {
             "vni": int(net.vni),
@@ -95,11 +97,12 @@ def network_value(net: Network, evi: Evi, created: float) -> bytes:
             "mtu": net.mtu,
             "description": net.description,
             "created": created,
-        }
+        },
+        term,
     )
 
 
-def attachment_value(placed: PlacedAttachment, created: float) -> bytes:
+def attachment_value(placed: PlacedAttachment, created: float, term: int) -> bytes:
     a = placed.attachment
     p = placed.placement
     return _dump(
@@ -114,12 +117,13 @@ def attachment_value(placed: PlacedAttachment, created: float) -> bytes:
             "vlan": placed.vlan,
             "conflict": placed.conflict,
             "created": created,
-        }
+        },
+        term,
     )
 
 
-def vlan_value(alloc: VlanAllocation) -> bytes:
-    return _dump({"vlan": int(alloc.vlan), "releasing": alloc.releasing})
+def vlan_value(alloc: VlanAllocation, term: int) -> bytes:
+    return _dump({"vlan": int(alloc.vlan), "releasing": alloc.releasing}, term)
 
 
 def decode_network(key: bytes, segs: list[str], value: bytes) -> tuple[Network, Evi, float]:
@@ -165,7 +169,7 @@ def decode_vlan(key: bytes, segs: list[str], value: bytes) -> VlanAllocation:
 
 
 def schema_value() -> bytes:
-    return _dump({"layout": LAYOUT})
+    return _dump({"layout": LAYOUT}, 0)
 
 
 def decode_schema(key: bytes, value: bytes) -> None:

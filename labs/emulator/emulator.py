@@ -10,7 +10,9 @@ driven through :attr:`Emulator.faults` (:mod:`labs.emulator.control`).
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -63,6 +65,9 @@ class Emulator:
         self._server: grpc.aio.Server | None = None
         self._set_lock = asyncio.Lock()
         self._rebooting = False
+        #: every committed Set: (wall time ns when it arrived, the client's
+        #: ``x-fabricd-term`` metadata or ""); a real switch's commit history
+        self.set_log: collections.deque[tuple[int, str]] = collections.deque(maxlen=100_000)
 
     def __repr__(self) -> str:
         return f"<Emulator {self.name} {self.address or 'stopped'}>"
@@ -111,10 +116,11 @@ class Emulator:
         await self.rules.gate(method)
         check_credentials(context.invocation_metadata(), self.spec.credentials)
 
-    async def apply_set(self, ops: Sequence[Op]) -> Change:
+    async def apply_set(self, ops: Sequence[Op], *, client: str = "") -> Change:
         """One SetRequest as one transaction: applied, validated (fast, plus
         the bindings with ``validate: full``), committed and published, or
         rejected with the datastore exactly as before."""
+        arrived = time.time_ns()
         async with self._set_lock:
             try:
                 if self.spec.validate == "full":
@@ -124,6 +130,7 @@ class Emulator:
                 self.rules.count_set(committed=False, ops=len(ops))
                 raise
             self.rules.count_set(committed=True, ops=len(ops))
+            self.set_log.append((arrived, client))
             await self._dataplane.applied(change, self.datastore.config, self.datastore)
             return change
 
