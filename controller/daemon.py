@@ -88,6 +88,7 @@ class Daemon:
         self.ha: HaNode | None = None
         self._inventory: Inventory | None = None
         self._topology: TopologySnapshot | None = None
+        self._discovering: Any = None
 
     async def run(self) -> int:
         settings = self.settings
@@ -177,9 +178,12 @@ class Daemon:
 
     def _build(self, store: Store) -> FabricService:
         assert self._inventory is not None and self._topology is not None
-        return FabricService(
+        service = FabricService(
             self.settings, store, self._inventory, self._topology, metrics=self.metrics, events=self.events
         )
+        if self._discovering is not None:
+            service.set_discovering(self._discovering)
+        return service
 
     def _leading(self) -> FabricService | None:
         """The service that runs the fleet: with HA only while this instance leads."""
@@ -210,7 +214,8 @@ class Daemon:
 
         discovery = Discovery(self.settings, inventory, self.metrics, rebuild=rebuild, publish=self._follow)
         names = {s.name for s in inventory.switches}
-        service.set_discovering(lambda: not names <= discovery.synced)
+        self._discovering = lambda: not names <= discovery.synced
+        service.set_discovering(self._discovering)
         self.discovery = discovery
         return discovery
 

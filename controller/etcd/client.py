@@ -29,8 +29,10 @@ from aetcd.rpc import rpc_pb2, rpc_pb2_grpc
 
 from models.errors import TemporaryError
 
-#: codes after which another endpoint may do better
+#: codes after which another endpoint may do better (the call is tried there
+#: at once); after a deadline the next call starts at the next endpoint
 _MOVE_ON = frozenset({grpc.StatusCode.UNAVAILABLE})
+_NEXT_TIME = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
 
 
 class EtcdError(TemporaryError):
@@ -106,6 +108,12 @@ class EtcdClient:
     def current(self) -> str:
         return self.endpoints[self._current]
 
+    def next_endpoint(self, after: int | None = None) -> None:
+        """Move on from endpoint ``after`` (default: the current one), unless another call already did."""
+        i = self._current if after is None else after
+        if self._current == i:
+            self._current = (i + 1) % len(self.endpoints)
+
     async def _unary(self, service: str, method: str, request: Any, deadline: float | None) -> Any:
         """Call ``method``; on UNAVAILABLE try the next endpoints, all within one deadline."""
         loop = asyncio.get_running_loop()
@@ -121,10 +129,10 @@ class EtcdClient:
                 return await getattr(stub, method)(request, timeout=remaining)
             except grpc.aio.AioRpcError as e:
                 last = e
+                if e.code() in _NEXT_TIME:
+                    self.next_endpoint(i)
                 if e.code() not in _MOVE_ON:
                     break
-                if self._current == i:
-                    self._current = (i + 1) % len(self.endpoints)
         if last is None:
             raise EtcdError(f"etcd {method}: no answer within the deadline", code="DEADLINE_EXCEEDED")
         raise EtcdError(
@@ -189,8 +197,8 @@ class EtcdClient:
             async for resp in call:
                 return int(resp.TTL)
         except grpc.aio.AioRpcError as e:
-            if e.code() in _MOVE_ON and self._current == i:
-                self._current = (i + 1) % len(self.endpoints)
+            if e.code() in _NEXT_TIME:
+                self.next_endpoint(i)
             raise EtcdError(f"etcd LeaseKeepAlive: {e.details()} ({e.code().name})", code=e.code().name) from None
         finally:
             call.cancel()
@@ -227,8 +235,7 @@ class EtcdClient:
                     raise EtcdError(f"etcd Watch canceled: {reason}", code="COMPACTED" if resp.compact_revision else "")
                 yield resp
         except grpc.aio.AioRpcError as e:
-            if self._current == i:
-                self._current = (i + 1) % len(self.endpoints)
+            self.next_endpoint(i)
             raise EtcdError(f"etcd Watch: {e.details()} ({e.code().name})", code=e.code().name) from None
         finally:
             call.cancel()

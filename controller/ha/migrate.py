@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from controller.etcd import EtcdClient, EtcdError, EtcdTls
+from controller.etcd import EtcdError
 from controller.settings.model import Settings
 from controller.store.base import Snapshot, StoreError
-from controller.store.etcd import Limits, check_limits, migrate, read_intent
-from controller.store.etcdkeys import Keys
+from controller.store.etcd import check_limits, connect, migrate, read_intent
 from controller.store.sqlite import SqliteStore
 
 
@@ -28,16 +27,7 @@ async def migrate_sqlite(settings: Settings, path: Path) -> str:
         snapshot = source.load()
     finally:
         source.close()
-    tls = None
-    if s.tls is not None:
-        tls = EtcdTls(
-            ca=s.tls.ca.read_bytes(),
-            cert=s.tls.cert.read_bytes() if s.tls.cert else None,
-            key=s.tls.key.read_bytes() if s.tls.key else None,
-        )
-    client = EtcdClient(s.endpoints, timeout=s.timeout, tls=tls)
-    keys = Keys(s.prefix)
-    limits = Limits(max_txn_ops=s.max_txn_ops, max_request_bytes=s.max_request_bytes)
+    client, keys, limits = connect(s)
     try:
         await check_limits(client, keys, limits)
         written = await migrate(client, keys, snapshot, limits)

@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from controller.etcd import EtcdClient, EtcdError, EtcdTls
+from controller.etcd import EtcdError
 from controller.ha.election import Election, Leader, Role
 from controller.ha.forward import Forwarder
 from controller.ha.hooks import LeaderHooks
@@ -36,8 +36,7 @@ from controller.service.fabric import FabricService
 from controller.service.relay import ControllerStatus
 from controller.settings.model import Settings
 from controller.store.base import Mutation, Snapshot, Store, StoreError
-from controller.store.etcd import EtcdStore, Fence, Limits, check_limits, ensure_schema, read_intent
-from controller.store.etcdkeys import Keys
+from controller.store.etcd import EtcdStore, Fence, check_limits, connect, ensure_schema, read_intent
 from controller.supervise import Tasks
 from models.errors import TemporaryError
 
@@ -97,19 +96,9 @@ class HaNode:
         metrics: Metrics,
         address: str,
     ) -> None:
-        s = settings.store
-        tls = None
-        if s.tls is not None:
-            tls = EtcdTls(
-                ca=s.tls.ca.read_bytes(),
-                cert=s.tls.cert.read_bytes() if s.tls.cert else None,
-                key=s.tls.key.read_bytes() if s.tls.key else None,
-            )
         self.settings = settings
         self.name = settings.ha.name or default_name()
-        self.client = EtcdClient(s.endpoints, timeout=s.timeout, tls=tls)
-        self.keys = Keys(s.prefix)
-        self.limits = Limits(max_txn_ops=s.max_txn_ops, max_request_bytes=s.max_request_bytes)
+        self.client, self.keys, self.limits = connect(settings.store)
         self.election = Election(self.client, self.keys, settings.ha, name=self.name, address=address)
         self.replica = Replica(self.client, self.keys, max_staleness=settings.ha.max_staleness)
         self.forwarder = Forwarder(settings.ha.peer_tls, default_timeout=settings.api.attach_timeout)

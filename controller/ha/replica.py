@@ -73,7 +73,24 @@ class Replica:
             await self.load()
         requests: asyncio.Queue[Any] = asyncio.Queue()
         outstanding: collections.deque[float] = collections.deque()
-        ticker = asyncio.create_task(self._tick(requests, outstanding))
+        endpoint = self._client.endpoints.index(self._client.current)
+        watch = asyncio.ensure_future(self._follow(requests, outstanding))
+        ticker = asyncio.ensure_future(self._tick(requests, outstanding))
+        try:
+            await asyncio.wait({watch, ticker}, return_when=asyncio.FIRST_COMPLETED)
+            if watch.done():
+                watch.result()
+                return
+            # the stream went silent (a member cut off from quorum answers nothing): another endpoint
+            self._client.next_endpoint(endpoint)
+            raise EtcdError(f"etcd watch at {self._client.endpoints[endpoint]} confirms nothing: moving on")
+        finally:
+            for task in (watch, ticker):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, EtcdError):
+                    await task
+
+    async def _follow(self, requests: asyncio.Queue[Any], outstanding: collections.deque[float]) -> None:
         try:
             async for resp in self._client.watch(
                 self._keys.intent, prefix_end(self._keys.intent), start_revision=self.revision + 1, requests=requests
@@ -96,14 +113,14 @@ class Replica:
                 self._log.warning("replica.compacted", revision=self.revision)
                 self.revision = 0  # reload whole at the next start
             raise
-        finally:
-            ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await ticker
 
     async def _tick(self, requests: asyncio.Queue[Any], outstanding: collections.deque[float]) -> None:
+        """Ask for progress every ``max_staleness / 4``; return when a request
+        stayed unanswered for ``max_staleness`` (the stream is of no use)."""
         while True:
             await asyncio.sleep(self.max_staleness / 4)
+            if outstanding and self._clock() - outstanding[0] > self.max_staleness:
+                return
             if len(outstanding) < 8:
                 outstanding.append(self._clock())
                 requests.put_nowait(progress_request())

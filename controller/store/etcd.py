@@ -30,8 +30,9 @@ import asyncio
 import dataclasses
 from typing import Any
 
-from controller.etcd import EtcdClient, EtcdError, prefix_end
+from controller.etcd import EtcdClient, EtcdError, EtcdTls, prefix_end
 from controller.etcd.client import create_revision_is, delete, put, value_is, version_at_least
+from controller.settings.model import StoreSettings
 from controller.store import etcdkeys as k
 from controller.store.base import Mutation, Snapshot, StoreError
 from models.alloc import VlanAllocation
@@ -58,6 +59,19 @@ class Limits:
 
 class Fenced(StoreError):
     """The fence failed: this store's term is over."""
+
+
+def connect(s: StoreSettings) -> tuple[EtcdClient, k.Keys, Limits]:
+    """The client, key layout and limits the ``store`` settings describe."""
+    tls = None
+    if s.tls is not None:
+        tls = EtcdTls(
+            ca=s.tls.ca.read_bytes(),
+            cert=s.tls.cert.read_bytes() if s.tls.cert else None,
+            key=s.tls.key.read_bytes() if s.tls.key else None,
+        )
+    limits = Limits(max_txn_ops=s.max_txn_ops, max_request_bytes=s.max_request_bytes)
+    return EtcdClient(s.endpoints, timeout=s.timeout, tls=tls), k.Keys(s.prefix), limits
 
 
 async def check_limits(client: EtcdClient, keys: k.Keys, limits: Limits) -> None:
@@ -194,6 +208,8 @@ class EtcdStore:
         self._tail: asyncio.Future[None] | None = None
         self._broken: StoreError | None = None
         self._writer: asyncio.Task[None] | None = None
+        #: the futures of the batch being written (settled by close() if it never ends)
+        self._writing: list[asyncio.Future[None]] = []
         #: transactions written (for tests and the benchmark)
         self.transactions = 0
 
@@ -230,11 +246,13 @@ class EtcdStore:
             while not self._queue.empty() and len(batch) < self._limits.max_txn_ops:
                 batch.append(self._queue.get_nowait())
             error: StoreError | None = self._broken
+            self._writing = [fut for _, fut in batch]
             if error is None:
                 try:
                     await self._write([m for m, _ in batch])
                 except StoreError as e:
                     error = self._broken = e
+            self._writing = []
             for _, fut in batch:
                 if not fut.done():
                     if error is None:
@@ -262,8 +280,10 @@ class EtcdStore:
             self._writer.cancel()
         if self._broken is None:
             self._broken = StoreError(f"store {self.location} is closed")
+        waiting = list(self._writing)
         while not self._queue.empty():
-            _, fut = self._queue.get_nowait()
+            waiting.append(self._queue.get_nowait()[1])
+        for fut in waiting:  # a write cut short may or may not have applied: not acknowledged
             if not fut.done():
                 fut.set_exception(self._broken)
 
