@@ -32,6 +32,17 @@ NETWORKS = 1000
 
 
 def populate(store_path: Path, total: int) -> int:
+    m, vnis = intent(total)
+    store = SqliteStore(store_path)
+    try:
+        asyncio.run(store.commit(m))
+    finally:
+        store.close()
+    return vnis
+
+
+def intent(total: int) -> tuple[Mutation, int]:
+    """The benchmark's intent as one mutation, and its (leaf, VNI) pairs."""
     state = FabricState(FabricSettings())
     nets = [Network(namespace="bench", name=f"n{i}", vni=Vni(20_000 + i)) for i in range(NETWORKS)]
     now = time.time()
@@ -56,12 +67,7 @@ def populate(store_path: Path, total: int) -> int:
         m.put_attachments.append((res.placed, now))
     for leaf in state.leaves.values():
         m.put_allocations.extend(leaf.vlans.allocations())
-    store = SqliteStore(store_path)
-    try:
-        asyncio.run(store.commit(m))
-    finally:
-        store.close()
-    return sum(len(leaf.vlans.allocations()) for leaf in state.leaves.values())
+    return m, sum(len(leaf.vlans.allocations()) for leaf in state.leaves.values())
 
 
 async def in_sync(address: str, deadline: float) -> float:

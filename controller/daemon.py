@@ -2,6 +2,9 @@
 
 Start: settings -> store (single-writer lock) -> inventory and topology ->
 service (the fleet of workers) -> API (health SERVING once everything is up) -> metrics port.
+With the etcd store (``store.backend: etcd``) the service's role follows the
+election instead (:mod:`controller.ha`): a follower serves and forwards, the
+leader runs the fleet and the leader hooks (:attr:`Daemon.leader_hooks`).
 SIGHUP reloads the inventory and the port map (only changed sessions
 restart). SIGTERM/SIGINT: stop accepting, finish in-flight requests (grace),
 let in-flight Sets finish, close sessions and the store. A store failure is
@@ -23,6 +26,9 @@ from controller.api.server import ApiServer, ServerTLS, start_server
 from controller.discovery import build as topo
 from controller.discovery.lldp import Discovery
 from controller.events import EventBus
+from controller.ha.hooks import LeaderHooks
+from controller.ha.metrics import ha_metrics
+from controller.ha.node import HaNode
 from controller.httpd import Health, MetricsServer
 from controller.kube.metrics import KubeMetrics
 from controller.log import get_logger, register_key, register_secret
@@ -31,6 +37,7 @@ from controller.service.fabric import FabricService
 from controller.settings.inventory import Inventory, load_inventory
 from controller.settings.model import Settings
 from controller.state_metrics import collector_fn
+from controller.store import Store
 from controller.store.sqlite import SqliteStore
 from controller.supervise import Tasks
 from models.errors import FabricError
@@ -88,10 +95,18 @@ class Daemon:
         self.api_addresses: list[str] = []
         self._signal_tasks: Tasks | None = None
         self.metrics_address = ""
+        #: work that runs on the leader only (with SQLite: the one fabricd, from start-up)
+        self.leader_hooks = LeaderHooks()
+        #: with the etcd store: this instance's part in the election
+        self.ha: HaNode | None = None
+        self._inventory: Inventory | None = None
+        self._topology: TopologySnapshot | None = None
+        self._discovering: Any = None
 
     async def run(self) -> int:
         settings = self.settings
-        store = SqliteStore(settings.store.path)  # StoreLockedError: refuse to start
+        ha_mode = settings.store.backend == "etcd"
+        store = None if ha_mode else SqliteStore(settings.store.path)  # StoreLockedError: refuse to start
         tasks = Tasks("daemon", self.metrics)
         metrics_server: MetricsServer | None = None
         api = None
@@ -100,25 +115,33 @@ class Daemon:
             facts = topo.switch_facts(inventory)
             static = topo.load_port_map(settings, facts)
             topology = topo.build(settings, inventory, static=static)
-            service = FabricService(settings, store, inventory, topology, metrics=self.metrics, events=self.events)
+            self._inventory, self._topology = inventory, topology
+            if store is None:
+                self.ha = HaNode(settings, build=self._build, hooks=self.leader_hooks, metrics=self.metrics, address="")
+                service = await self.ha.open()
+            else:
+                service = self._build(store)
             self.service = service
+            handlers = FabricApi(service, router=self.ha)
             loop = asyncio.get_running_loop()
-            state = collector_fn(service, loop)
-            self.registry.register(StateCollector(lambda: [*state(), self._ready_metric()]))
+            state = collector_fn(lambda: handlers.service, loop)
+            self.registry.register(StateCollector(lambda: [*state(), self._ready_metric(), *ha_metrics(self.ha)]))
             tasks.loop("heartbeat", self.health.beat)
-            await service.start()
+            if settings.kubernetes.enabled:
+                self.leader_hooks.add("kubernetes", self._kube_start, self._kube_stop)
+            if self.ha is None:
+                await service.start()
+                await self.leader_hooks.start(0)
             if settings.topology.mode != "static":
                 discovery = self._discovery(service, inventory, static)
                 discovery.start()
-            if settings.kubernetes.enabled:
-                from controller.kube.controller import controllers_for  # kubernetes_asyncio: only when on
-
-                self.kube = await controllers_for(
-                    settings.kubernetes, service, self.kube_metrics, on_nodes=self._on_nodes
-                )
-            api = await start_server(FabricApi(service), settings.api.listen, tls=_tls(settings))
+            api = await start_server(handlers, settings.api.listen, tls=_tls(settings))
             self.api = api
             self.api_addresses = [str(a) for a in api.bound]
+            if self.ha is not None:
+                self.ha.election.address = settings.ha.advertise or self.api_addresses[0]
+                self.ha.start(handlers)
+                self.health.describe = lambda: _describe(handlers)
             metrics_server = MetricsServer(settings.metrics.listen, self.registry, self.health)
             metrics_server.start()
             self.metrics_address = metrics_server.address
@@ -133,9 +156,13 @@ class Daemon:
                 self._signals(loop)
             self.ready.set()
             log.info(
-                "daemon.ready", api=",".join(self.api_addresses), metrics=self.metrics_address, store=store.location
+                "daemon.ready",
+                api=",".join(self.api_addresses),
+                metrics=self.metrics_address,
+                store=self.ha.location if self.ha else service.store.location,
             )
-            fatal = service.fatal
+            # with HA a store failure ends the term, not the process (controller.ha.node)
+            fatal = service.fatal if self.ha is None else loop.create_future()
             waiter = asyncio.create_task(self.stopping.wait())
             futures: list[asyncio.Future[Any]] = [fatal, waiter]
             done, _ = await asyncio.wait(futures, return_when=asyncio.FIRST_COMPLETED)
@@ -150,17 +177,38 @@ class Daemon:
             self.events.close()  # WatchEvents streams end now, not at the end of the grace
             if api is not None:
                 await api.stop(grace=5.0)  # NOT_SERVING, stop accepting; in-flight requests finish
-            if self.kube is not None:
-                await self.kube.stop()
             if self.discovery is not None:
                 await self.discovery.stop()
-            if self.service is not None:
+            if self.ha is not None:
+                await self.ha.stop()
+            elif self.service is not None:
+                await self.leader_hooks.stop()
                 await self.service.stop()
             await tasks.stop()
             if metrics_server is not None:
                 metrics_server.stop()
-            store.close()
+            if store is not None:
+                store.close()
             log.info("daemon.stopped")
+
+    def _build(self, store: Store) -> FabricService:
+        assert self._inventory is not None and self._topology is not None
+        service = FabricService(
+            self.settings, store, self._inventory, self._topology, metrics=self.metrics, events=self.events
+        )
+        if self._discovering is not None:
+            service.set_discovering(self._discovering)
+        return service
+
+    def _leading(self) -> FabricService | None:
+        """The service that runs the fleet: with HA only while this instance leads."""
+        return self.ha.leader_service if self.ha is not None else self.service
+
+    def _follow(self, snap: TopologySnapshot) -> None:
+        self._topology = snap
+        service = self._leading()
+        if service is not None:
+            service.follow(snap)
 
     def _ready_metric(self) -> Any:
         ready = float(self.health.ready and self.health.alive)
@@ -170,31 +218,45 @@ class Daemon:
         self.static = static
 
         def rebuild(state: LldpState, now: float) -> TopologySnapshot:
+            assert self._inventory is not None
             return topo.build(
                 self.settings,
-                service.inventory,
+                self._inventory,
                 static=self.static,
                 lldp=state.records(now),
-                previous=service.topology,
+                previous=self._topology,
                 node_hostnames=self.node_hostnames,
             )
 
         self._rebuild = rebuild
-
-        discovery = Discovery(self.settings, inventory, self.metrics, rebuild=rebuild, publish=service.follow)
+        discovery = Discovery(self.settings, inventory, self.metrics, rebuild=rebuild, publish=self._follow)
         names = {s.name for s in inventory.switches}
-        service.set_discovering(lambda: not names <= discovery.synced)
+        self._discovering = lambda: not names <= discovery.synced
+        service.set_discovering(self._discovering)
         self.discovery = discovery
         return discovery
+
+    async def _kube_start(self, term: int) -> None:
+        """Leader hook: the Kubernetes controllers run on the leader only, on the service of its term."""
+        from controller.kube.controller import controllers_for  # kubernetes_asyncio: only when on
+
+        service = self._leading()
+        assert service is not None, "leader hooks start with a leading service"
+        self.kube = await controllers_for(self.settings.kubernetes, service, self.kube_metrics, on_nodes=self._on_nodes)
+
+    async def _kube_stop(self) -> None:
+        kube, self.kube = self.kube, None
+        if kube is not None:
+            await kube.stop()
 
     def _on_nodes(self, hostnames: Mapping[str, str]) -> None:
         """Node objects changed what LLDP system names mean: rebuild the topology."""
         self.node_hostnames = dict(hostnames)
         log.info("identity.nodes", hostnames=",".join(f"{k}={v}" for k, v in sorted(hostnames.items())) or "-")
-        if self.discovery is None or self.service is None:
+        if self.discovery is None or self._rebuild is None:
             return
         try:
-            self.service.follow(self._rebuild(self.discovery.state, time.time()))
+            self._follow(self._rebuild(self.discovery.state, time.time()))
         except FabricError as e:
             log.warning("topology.rebuild.failed", error=str(e))
 
@@ -215,17 +277,16 @@ class Daemon:
             facts = topo.switch_facts(inventory)
             static = topo.load_port_map(self.settings, facts)
             topology = topo.build(
-                self.settings,
-                inventory,
-                static=static,
-                previous=self.service.topology,
-                node_hostnames=self.node_hostnames,
+                self.settings, inventory, static=static, previous=self._topology, node_hostnames=self.node_hostnames
             )
         except FabricError as e:
             log.error("reload.refused", error=str(e))
             return
         self.static = static
-        await self.service.reload_inventory(inventory, topology)
+        self._inventory, self._topology = inventory, topology
+        leading = self._leading()
+        if leading is not None:
+            await leading.reload_inventory(inventory, topology)
         if self.discovery is not None:
             await self.discovery.reload(inventory)
 
@@ -262,3 +323,8 @@ class Daemon:
                 listen=",".join(self.api_addresses),
             )
             await asyncio.sleep(INSECURE_REMINDER)
+
+
+def _describe(handlers: FabricApi) -> str:
+    st = handlers.controller_status()
+    return f"role: {st.role}\ninstance: {st.instance}\nleader: {st.leader or '-'}\nterm: {st.term}\n"

@@ -1,5 +1,6 @@
 """The metrics port: ``/metrics`` (Prometheus), ``/healthz`` (liveness: the
-event loop turns), ``/readyz`` (readiness: store open and API serving).
+event loop turns), ``/readyz`` (readiness: store open and API serving; with
+HA also the instance's role, the leader and the term).
 
 A small threaded HTTP server; the state gauges are computed on the event
 loop (the thread asks it), so a scrape never reads state mid-change.
@@ -20,6 +21,8 @@ class Health:
     def __init__(self) -> None:
         self.ready = False
         self.heartbeat = time.monotonic()
+        #: more lines for /readyz (with HA: the role, the leader, the term)
+        self.describe: Callable[[], str] | None = None
 
     @property
     def alive(self) -> bool:
@@ -46,7 +49,8 @@ class MetricsServer:
                     self._send(200 if ok else 503, b"ok\n" if ok else b"event loop stuck\n")
                 elif self.path.startswith("/readyz"):
                     ok = health_.ready and health_.alive
-                    self._send(200 if ok else 503, b"ready\n" if ok else b"not ready\n")
+                    more = health_.describe() if health_.describe is not None else ""
+                    self._send(200 if ok else 503, (b"ready\n" if ok else b"not ready\n") + more.encode())
                 else:
                     self._send(404, b"try /metrics, /healthz or /readyz\n")
 

@@ -48,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"], help="overrides the settings")
     p.add_argument("--log-format", choices=["text", "json"], help="overrides the settings")
     p.add_argument("--settings-schema", action="store_true", help="print the JSON Schema of the settings file and exit")
+    p.add_argument(
+        "--migrate-from-sqlite",
+        metavar="PATH",
+        help="copy the SQLite store PATH into the etcd store of the settings (empty, no fabricd running) and exit",
+    )
     p.add_argument("--version", action="version", version=f"fabricd {__version__}")
     return p
 
@@ -94,6 +99,18 @@ def main(argv: list[str] | None = None) -> int:
     configure(settings.log.level, settings.log.format)
     from controller.daemon import Daemon
     from controller.store import StoreError, StoreLockedError
+
+    if args.migrate_from_sqlite:
+        from pathlib import Path
+
+        from controller.ha.migrate import migrate_sqlite
+
+        try:
+            print(asyncio.run(migrate_sqlite(settings, Path(args.migrate_from_sqlite))))
+        except StoreError as e:
+            print(f"fabricd: {e}", file=sys.stderr)
+            return 1
+        return 0
 
     try:
         return asyncio.run(Daemon(settings).run())

@@ -119,9 +119,13 @@ def state_metrics(service: FabricService) -> list[Metric]:
     return out
 
 
-def collector_fn(service: FabricService, loop: asyncio.AbstractEventLoop) -> Callable[[], Iterable[Metric]]:
+def collector_fn(
+    service: Callable[[], FabricService], loop: asyncio.AbstractEventLoop
+) -> Callable[[], Iterable[Metric]]:
+    """``service()``: the service in use (with HA it changes with the role)."""
+
     def collect() -> Iterable[Metric]:
-        result = on_loop(loop, lambda: state_metrics(service))
+        result = on_loop(loop, lambda: state_metrics(service()))
         assert isinstance(result, list)
         return result
 

@@ -17,7 +17,10 @@ RESOURCE_EXHAUSTED                                     103 no VLAN left on the l
 
 ABORTED is fabricd saying that a Detach of the same pod interface came in
 while the Attach waited for its leaf: the runtime retries the ADD or goes
-on with its DEL. The channel's address and TLS files are the node's
+on with its DEL. An Attach answered UNAVAILABLE (fabricd restarting, or
+with several fabricd a leader election under way: docs/ha.md) is retried
+with backoff within the node's ``attachTimeout`` (Attach is idempotent);
+only then does the plugin answer "try again later". The channel's address and TLS files are the node's
 (:mod:`cni.plugin.nodeconf`), never a network configuration's.
 """
 
@@ -126,6 +129,20 @@ class Controller:
         except self._grpc.RpcError as e:
             raise self.translate(e, what) from None
 
+    def _retrying(self, what: str, method: Any, request: Any, timeout: float) -> Any:
+        """``method`` retried on UNAVAILABLE with backoff (0.1 s doubling to
+        1 s), all within ``timeout``."""
+        deadline = time.monotonic() + timeout
+        delay = 0.1
+        while True:
+            try:
+                return self._call(what, method, request, max(0.05, deadline - time.monotonic()))
+            except CniError as e:
+                if e.status != "UNAVAILABLE" or deadline - time.monotonic() <= delay:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
     def attach(
         self, ref: AttachmentRef, *, container_id: str, node: str, nic: str, cni_network: str, timeout: float
     ) -> Attached:
@@ -133,7 +150,7 @@ class Controller:
             id=self._id(ref), container_id=container_id, node=node, nic=nic, cni_network=cni_network
         )
         self.timings["attach_sent"] = time.time()
-        a = self._call(f"Attach {ref} on {node}/{nic}", self.stub.Attach, req, timeout)
+        a = self._retrying(f"Attach {ref} on {node}/{nic}", self.stub.Attach, req, timeout)
         self.timings["attach_answered"] = time.time()
         if not 1 <= a.vlan <= 4094:
             raise CniError(CONTROLLER_REFUSED, f"fabricd answered Attach {ref} without a usable VLAN ({a.vlan})")

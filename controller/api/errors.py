@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import grpc
 
+from controller.service.relay import Relayed
 from models.errors import (
     AlreadyExistsError,
     FabricError,
@@ -39,6 +40,8 @@ _MAP: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
 
 
 def status_of(error: BaseException) -> grpc.StatusCode:
+    if isinstance(error, Relayed):  # the leader's answer to a forwarded request, as it was
+        return getattr(grpc.StatusCode, error.code, grpc.StatusCode.UNKNOWN)
     for kind, code in _MAP:
         if isinstance(error, kind):
             return code

@@ -19,7 +19,7 @@ from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
 
 from controller.api.errors import is_expected, status_of
-from controller.api.identity import Unauthenticated, caller_of
+from controller.api.identity import Unauthenticated, claimed_caller, peer_caller
 from controller.api.limits import request_problems
 from controller.api.nad import cni_config, manifest
 from controller.log import get_logger, request_scope
@@ -27,10 +27,11 @@ from controller.reconcile.status import AttachmentState, SessionState
 from controller.service.attachments import AttachmentView
 from controller.service.authz import Caller
 from controller.service.fabric import FabricService
+from controller.service.relay import ControllerStatus, Router
 from models.errors import Problem, ValidationError, raise_if
 from models.ids import NicName, NodeName, Vni
 from models.intent import OWNER_API, Attachment, AttachmentId, Network, NetworkKey
-from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
+from proto.fabric.v1 import ON_BEHALF_OF, fabric_pb2, fabric_pb2_grpc
 
 T = TypeVar("T")
 log = get_logger("api")
@@ -82,9 +83,12 @@ def _aid_pb(aid: AttachmentId) -> fabric_pb2.AttachmentId:
 
 
 class FabricApi(fabric_pb2_grpc.FabricServicer):
-    def __init__(self, service: FabricService) -> None:
+    def __init__(self, service: FabricService, *, router: Router | None = None) -> None:
+        #: the service requests are served with (with HA: replaced when the role changes)
         self.service = service
         self.settings = service.settings
+        #: with HA: forwards what only the leader serves (controller.ha)
+        self.router = router
 
     # -------------------------------------------------------------- plumbing
 
@@ -97,11 +101,13 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
         return dataclasses.replace(_aid(pb), network=self._net(pb.network, pod_namespace=pb.pod_namespace))
 
     def caller(self, context: grpc.aio.ServicerContext) -> Caller:
+        claim = next((str(v) for k, v in context.invocation_metadata() or () if k == ON_BEHALF_OF), None)
         if self.settings.api.insecure:
-            return Caller.trusted()
+            # every caller is trusted; a forwarded request is still the real caller's
+            return claimed_caller(claim, self.settings.api.operators, insecure=True) if claim else Caller.trusted()
         auth = context.auth_context() or {}
         pems = auth.get("x509_pem_cert") or []
-        return caller_of(pems[0] if pems else None, self.settings.api.operators)
+        return peer_caller(pems[0] if pems else None, claim, self.settings.api.operators, self.settings.ha.peers)
 
     async def _call(
         self,
@@ -125,7 +131,10 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
                     raise AssertionError("unreachable") from None
                 try:
                     raise_if(request_problems(request))  # bounded sizes, before anything reads the request
-                    result = await fn(caller)
+                    answer = None
+                    if self.router is not None:
+                        answer = await self.router.route(method, caller, request, context.time_remaining())
+                    result = answer if answer is not None else await fn(caller)
                 except asyncio.CancelledError:
                     code = grpc.StatusCode.CANCELLED
                     raise
@@ -433,3 +442,23 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
                 message=ev.message,
                 attributes=dict(ev.attributes),
             )
+
+    async def GetController(self, request: fabric_pb2.GetControllerRequest, context: Any) -> fabric_pb2.Controller:
+        async def run(caller: Caller) -> fabric_pb2.Controller:
+            st = self.controller_status()
+            return fabric_pb2.Controller(
+                instance=st.instance,
+                role=st.role,
+                leader=st.leader,
+                leader_address=st.leader_address,
+                term=st.term,
+                store=st.store,
+                replica_age_seconds=st.replica_age,
+            )
+
+        return await self._call(context, request, "GetController", run)
+
+    def controller_status(self) -> ControllerStatus:
+        if self.router is not None:
+            return self.router.status()
+        return ControllerStatus(instance="", role="standalone", store=f"sqlite {self.service.store.location}")

@@ -6,7 +6,12 @@ certificate's organisation (O), the way Kubernetes tells its nodes
 
 * ``O=fabricd:nodes``, ``CN=<node name>``: a node, acting only for itself;
 * ``O=fabricd:operators``, ``CN`` listed in ``api.operators``: an operator,
-  who may do everything.
+  who may do everything;
+* ``O=fabricd:peers``: another fabricd of the same fabric, which has no
+  rights of its own: it only forwards a caller's request, naming that caller
+  in the ``x-fabricd-on-behalf-of`` metadata (``operator:NAME`` or
+  ``node:NAME``), and the request is authorized as that caller's
+  (an operator name must still be listed in this fabricd's ``api.operators``).
 
 A certificate with neither organisation, with both, or an operator name
 not listed is refused (UNAUTHENTICATED), so a node named like an operator is
@@ -22,10 +27,11 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from controller.service.authz import Caller
-from proto.fabric.v1 import NODE_ORGANIZATION, OPERATOR_ORGANIZATION
+from proto.fabric.v1 import NODE_ORGANIZATION, ON_BEHALF_OF, OPERATOR_ORGANIZATION, PEER_ORGANIZATION
 
 NODE_ORG = NODE_ORGANIZATION
 OPERATOR_ORG = OPERATOR_ORGANIZATION
+PEER_ORG = PEER_ORGANIZATION
 
 
 class Unauthenticated(Exception):
@@ -50,6 +56,34 @@ def subject_of(pem: bytes) -> Subject:
     )
 
 
+def claimed_caller(claim: str, operators: tuple[str, ...], *, insecure: bool) -> Caller:
+    """The caller a peer forwarded for: authorized as that caller, re-checked here."""
+    kind, _, name = claim.partition(":")
+    if kind == "trusted" and insecure:
+        return Caller.trusted()
+    if kind == "operator" and name:
+        if name not in operators and not insecure:
+            raise Unauthenticated(f"forwarded operator {name!r} is not listed in api.operators")
+        return Caller(identity=name, operator=True)
+    if kind == "node" and name:
+        return Caller(identity=name, operator=False)
+    raise Unauthenticated(f"forwarded caller {claim[:80]!r} is not operator:NAME or node:NAME")
+
+
+def peer_caller(pem: bytes | None, claim: str | None, operators: tuple[str, ...], peers: tuple[str, ...]) -> Caller:
+    """The caller of a request: a node or operator, or the caller a peer fabricd forwarded for."""
+    if pem and claim is not None:
+        try:
+            subject = subject_of(pem)
+        except ValueError:
+            raise Unauthenticated("the client certificate cannot be read") from None
+        if PEER_ORG in subject.organizations and len(subject.organizations) == 1:
+            if peers and subject.common_name not in peers:
+                raise Unauthenticated(f"peer certificate {subject.common_name!r} is not listed in ha.peers")
+            return claimed_caller(claim, operators, insecure=False)
+    return caller_of(pem, operators)
+
+
 def caller_of(pem: bytes | None, operators: tuple[str, ...]) -> Caller:
     if not pem:
         raise Unauthenticated("a client certificate is required")
@@ -60,6 +94,8 @@ def caller_of(pem: bytes | None, operators: tuple[str, ...]) -> Caller:
     name, orgs = subject.common_name, subject.organizations
     if not name:
         raise Unauthenticated("the client certificate has no common name")
+    if PEER_ORG in orgs:
+        raise Unauthenticated(f"peer certificate {name!r} acts only on behalf of a caller ({ON_BEHALF_OF} metadata)")
     if NODE_ORG in orgs and OPERATOR_ORG in orgs:
         raise Unauthenticated(f"certificate {name!r} claims both {NODE_ORG} and {OPERATOR_ORG}")
     if OPERATOR_ORG in orgs:

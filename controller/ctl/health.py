@@ -1,4 +1,5 @@
 """``fabricctl health``: ask the controller's grpc.health.v1 service.
+``fabricctl status``: the instance's role, the leader and its term (GetController).
 
 SERVING (exit 0) means fabricd's store is open and its API is up; anything
 else exits 1.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from controller.ctl.context import Context
 from controller.ctl.errors import FAILED, OK
-from controller.ctl.output import dump, emit
+from controller.ctl.output import dump, emit, table
 
 
 def run(ctx: Context) -> int:
@@ -22,3 +23,23 @@ def run(ctx: Context) -> int:
     else:
         emit(status + "\n")
     return OK if resp.status == health_pb2.HealthCheckResponse.SERVING else FAILED
+
+
+def status(ctx: Context) -> int:
+    from proto.fabric.v1 import fabric_pb2
+
+    st = ctx.client.call(ctx.client.fabric.GetController, fabric_pb2.GetControllerRequest())
+    doc = {
+        "instance": st.instance,
+        "role": st.role,
+        "leader": st.leader,
+        "leader_address": st.leader_address,
+        "term": st.term,
+        "store": st.store,
+        "replica_age_seconds": round(st.replica_age_seconds, 3),
+    }
+    if ctx.output != "table":
+        emit(dump(doc, ctx.output))
+    else:
+        emit(table(["KEY", "VALUE"], [[k.upper().replace("_", " "), v] for k, v in doc.items()]))
+    return OK

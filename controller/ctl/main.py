@@ -155,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--count", type=int, default=0, metavar="N", help="stop after N events")
     h = leaf(sub, "health", "ask fabricd's grpc health service (exit 0 when SERVING)")
     h.add_argument("--service", default="", help="service name (default: the whole server)")
+    leaf(sub, "status", "this fabricd's role (leader, follower; standalone with SQLite), the leader and its term")
     comp = sub.add_parser("completion", help="print a shell completion script", description=COMPLETION_HELP)
     comp.formatter_class = argparse.RawDescriptionHelpFormatter
     comp.add_argument("shell", choices=["bash", "zsh"])
@@ -187,6 +188,7 @@ def _handler(args: argparse.Namespace) -> Callable[..., int]:
         ("plan", None): plan.run,
         ("events", None): events.run,
         ("health", None): health.run,
+        ("status", None): health.status,
     }
     return table[(command, getattr(args, "action", None))]
 

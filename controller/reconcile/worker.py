@@ -41,6 +41,7 @@ from controller.log import get_logger
 from controller.metrics import Metrics
 from controller.reconcile.changes import Changes
 from controller.reconcile.echo import EchoFilter
+from controller.reconcile.gate import LeaseExpired, SetGate
 from controller.reconcile.status import AttachmentState, AttachmentStatus, SessionState, SwitchStatus
 from controller.settings.inventory import SwitchConfig
 from controller.settings.model import Settings
@@ -64,6 +65,8 @@ class WorkerHost(Protocol):
     settings: Settings
     metrics: Metrics
     events: EventBus
+    #: may a Set start now (HA: the leader's lease; else always)
+    gate: SetGate
 
     def removed(self, switch: SwitchName, vnis: list[Vni]) -> None:
         """The switch confirmed these VNIs' objects are gone."""
@@ -232,6 +235,8 @@ class SwitchWorker:
 
     async def _run_session(self) -> None:
         session = self._session_factory(self.cfg, self.host.settings.gnmi)
+        if self.host.gate.metadata:
+            session.metadata = (*session.metadata, *self.host.gate.metadata)
         watch: asyncio.Task[None] | None = None
         try:
             self._session = SessionState.CONNECTING
@@ -396,6 +401,8 @@ class SwitchWorker:
     async def _set(self, session: GnmiSession, ops: SetOps) -> None:
         # our own change echoes back on the drift subscription, possibly before
         # the SetResponse: what is in flight counts as ours
+        if not self.host.gate.may_set():
+            raise LeaseExpired(f"{self.name}: this fabricd's leadership lease lapsed: no Set starts now")
         self._echo.sending(ops)
         t0 = time.perf_counter()
         try:

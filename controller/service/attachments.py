@@ -63,7 +63,10 @@ class Attachments:
             return v(AttachmentState.CONFLICT, placed.conflict)
         worker = self._ctx.fleet.get(placed.placement.switch)
         if worker is None:
-            return v(AttachmentState.PENDING, f"switch {placed.placement.switch} is not a managed leaf")
+            return v(
+                AttachmentState.PENDING,
+                self._ctx.follower or f"switch {placed.placement.switch} is not a managed leaf",
+            )
         status = worker.attachment_status(aid, placed.placement.port, placed.vni)
         return v(status.state, status.reason)
 

@@ -36,3 +36,5 @@ class Context:
     discovering: Callable[[], bool] = lambda: False
     #: what the Kubernetes API says about pods (set while the Kubernetes controllers run)
     pods: PodDirectory = dataclasses.field(default_factory=NoPods)
+    #: set on an HA follower's service: why its attachments' leaf state is not known here
+    follower: str = ""

@@ -1,7 +1,9 @@
 """Writing the intent durably, fail-stop.
 
 A store write failure is fatal: ``fatal`` is set, the daemon stops and
-restarts from what is durable, never acknowledging what is not.
+restarts from what is durable, never acknowledging what is not. With the
+etcd store only the leader's term ends (controller.ha): the next term loads
+what is durable.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from models.alloc import VlanAllocation
 from models.errors import TemporaryError
 from models.fabric_state import Dirty, FabricState
 from models.ids import Vni
+
+STORE_FAILED = "the controller's store failed (SQLite: it restarts; etcd: this leader's term ends): retry"
 
 
 class Durable:
@@ -38,7 +42,7 @@ class Durable:
             self._log.error("store.failed", error=str(e))
             if not self.fatal.done():
                 self.fatal.set_result(e)
-            raise TemporaryError("the controller's store failed; it is restarting") from None
+            raise TemporaryError(STORE_FAILED) from None
         self._metrics.store_commit.observe(time.perf_counter() - t0)
 
     async def barrier(self) -> None:
@@ -49,7 +53,7 @@ class Durable:
             self._log.error("store.failed", error=str(e))
             if not self.fatal.done():
                 self.fatal.set_result(e)
-            raise TemporaryError("the controller's store failed; it is restarting") from None
+            raise TemporaryError(STORE_FAILED) from None
 
     def commit_soon(self, mutation: Mutation, what: str) -> None:
         """Write in the background (nobody waits for the answer; a failure is

@@ -16,6 +16,7 @@ from controller.gnmi.session import GnmiSession
 from controller.log import get_logger
 from controller.metrics import Metrics
 from controller.reconcile.fleet import Fleet, Reloaded
+from controller.reconcile.gate import OPEN, SetGate
 from controller.service.attachments import Attachments
 from controller.service.authz import Authorizer
 from controller.service.context import Context
@@ -49,6 +50,8 @@ class FabricService:
         self.events = events
         self.inventory = inventory
         self.log = get_logger("fabric")
+        #: may the workers start a Set now (HA: the leader's lease)
+        self.gate: SetGate = OPEN
         snap = store.load()
         self.state = FabricState.restore(
             settings.fabric,

@@ -19,6 +19,7 @@ from pydantic import AfterValidator, Field, ValidationInfo
 
 from controller.settings.address import Address, parse_address
 from controller.settings.fields import CommaList, Duration, FilePath, HostPort, ListenAddress
+from controller.settings.ha import Endpoints, EtcdTlsSettings, HaSettings
 from controller.settings.kube import KubernetesSettings
 from models.configfile import problem, section
 from models.settings import FabricSettings
@@ -87,10 +88,23 @@ class ApiSettings:
 
 @section
 class StoreSettings:
-    backend: Literal["sqlite"] = "sqlite"
-    """the durable store of the intent"""
+    backend: Literal["sqlite", "etcd"] = "sqlite"
+    """the durable store of the intent: ``sqlite`` (embedded, one fabricd) or ``etcd`` (several fabricd, one
+    leader: docs/ha.md)"""
     path: FilePath = Path("/var/lib/fabricd/fabricd.db")
     """the SQLite database (one fabricd per store: a lock file beside it)"""
+    endpoints: Endpoints = ()
+    """etcd: the members' client URLs (``http://HOST:PORT``, ``https://HOST:PORT``)"""
+    prefix: str = "/fabricd"
+    """etcd: the key prefix of this fabric's intent"""
+    tls: EtcdTlsSettings | None = None
+    """etcd: TLS to the members (https endpoints)"""
+    timeout: Duration = 5.0
+    """etcd: the deadline of every call; a write that misses it answers UNAVAILABLE and ends the leader's term"""
+    max_txn_ops: Annotated[int, Field(ge=8, le=100_000)] = 128
+    """etcd: operations per transaction (etcd's ``--max-txn-ops``; checked at start)"""
+    max_request_bytes: Annotated[int, Field(ge=64 * 1024)] = 1536 * 1024
+    """etcd: bytes per request (etcd's ``--max-request-bytes``; checked at start)"""
 
 
 @section
@@ -182,3 +196,5 @@ class Settings:
     """the overlay policy (EVPN, VLAN pools, ports)"""
     kubernetes: KubernetesSettings = dataclasses.field(default_factory=KubernetesSettings)
     """NetworkAttachmentDefinitions, Pods and Nodes from a Kubernetes API server (opt-in)"""
+    ha: HaSettings = dataclasses.field(default_factory=HaSettings)
+    """high availability with the etcd store: leader election, fencing, followers (docs/ha.md)"""

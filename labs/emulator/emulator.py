@@ -10,8 +10,10 @@ driven through :attr:`Emulator.faults` (:mod:`labs.emulator.control`).
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -70,6 +72,9 @@ class Emulator:
         self._set_lock = asyncio.Lock()
         self._rebooting = False
         self._ticker: asyncio.Task[None] | None = None
+        #: every committed Set: (wall time ns when it arrived, the client's
+        #: ``x-fabricd-term`` metadata or ""); a real switch's commit history
+        self.set_log: collections.deque[tuple[int, str]] = collections.deque(maxlen=100_000)
 
     def __repr__(self) -> str:
         return f"<Emulator {self.name} {self.address or 'stopped'}>"
@@ -140,10 +145,11 @@ class Emulator:
         await self.rules.gate(method)
         check_credentials(context.invocation_metadata(), self.spec.credentials)
 
-    async def apply_set(self, ops: Sequence[Op]) -> Change:
+    async def apply_set(self, ops: Sequence[Op], *, client: str = "") -> Change:
         """One SetRequest as one transaction: applied, validated (fast, plus
         the bindings with ``validate: full``), committed and published, or
         rejected with the datastore exactly as before."""
+        arrived = time.time_ns()
         async with self._set_lock:
             try:
                 if self.spec.validate == "full":
@@ -153,6 +159,7 @@ class Emulator:
                 self.rules.count_set(committed=False, ops=len(ops))
                 raise
             self.rules.count_set(committed=True, ops=len(ops))
+            self.set_log.append((arrived, client))
             await self._dataplane.applied(change, self.datastore.config, self.datastore)
             return change
 

@@ -120,7 +120,8 @@ class GnmiService(gnmi_pb2_grpc.gNMIServicer):
         try:
             await self._emu.admit("Set", context)
             ops, results = _decode_set(request, self._emu.platform.origins)
-            change = await self._emu.apply_set(ops)
+            client = next((str(v) for k, v in context.invocation_metadata() or () if k == "x-fabricd-term"), "")
+            change = await self._emu.apply_set(ops, client=client)
         except EmulatorError as err:
             await abort(context, err)
         return gnmi_pb2.SetResponse(

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from proto.fabric.v1 import NODE_ORGANIZATION, OPERATOR_ORGANIZATION
+from proto.fabric.v1 import NODE_ORGANIZATION, OPERATOR_ORGANIZATION, PEER_ORGANIZATION
 
 VALID_DAYS = 365
 
@@ -41,7 +41,12 @@ class CertKey:
 
 LAB_ORGANIZATION = "fabric-lab"
 #: client roles and the organisation fabricd reads them from (proto/fabric/v1)
-ROLES = {"node": NODE_ORGANIZATION, "operator": OPERATOR_ORGANIZATION, "switch-client": LAB_ORGANIZATION}
+ROLES = {
+    "node": NODE_ORGANIZATION,
+    "operator": OPERATOR_ORGANIZATION,
+    "peer": PEER_ORGANIZATION,
+    "switch-client": LAB_ORGANIZATION,
+}
 
 
 def _name(common_name: str, organization: str = LAB_ORGANIZATION) -> x509.Name:
@@ -162,8 +167,9 @@ def issue_server_cert(
 def issue_client_cert(ca: CertKey, name: str, *, role: str = "switch-client", valid: Validity | None = None) -> CertKey:
     """A TLS client certificate whose identity is ``name`` (subject CN and SAN
     DNS name) in a role: ``node`` (a Kubernetes node, O=fabricd:nodes),
-    ``operator`` (O=fabricd:operators), or ``switch-client`` (fabricd towards
-    the lab's switches)."""
+    ``operator`` (O=fabricd:operators), ``peer`` (another fabricd forwarding
+    on behalf of its callers, O=fabricd:peers), or ``switch-client``
+    (fabricd towards the lab's switches)."""
     if role not in ROLES:
         raise ValueError(f"client role {role!r} is not one of {', '.join(ROLES)}")
     return _issue(ca, name, ExtendedKeyUsageOID.CLIENT_AUTH, [x509.DNSName(name)], valid, organization=ROLES[role])

@@ -71,7 +71,7 @@ def test_an_unknown_fabricd_variable_is_refused():
 def test_every_problem_is_named():
     bad = {
         "api": {"listen": ["nowhere"], "attach_timeout": "soon"},
-        "store": {"backend": "etcd"},
+        "store": {"backend": "zookeeper"},
         "topology": {"mode": "guess"},
         "reconcile": {"drift": "ignore"},
         "fabric": {"evpn": {"asn": 4200000000}},

@@ -406,3 +406,25 @@ class Event(_message.Message):
     message: str
     attributes: _containers.ScalarMap[str, str]
     def __init__(self, seq: _Optional[int] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., kind: _Optional[str] = ..., subject: _Optional[str] = ..., message: _Optional[str] = ..., attributes: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class GetControllerRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class Controller(_message.Message):
+    __slots__ = ("instance", "role", "leader", "leader_address", "term", "store", "replica_age_seconds")
+    INSTANCE_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    LEADER_FIELD_NUMBER: _ClassVar[int]
+    LEADER_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    TERM_FIELD_NUMBER: _ClassVar[int]
+    STORE_FIELD_NUMBER: _ClassVar[int]
+    REPLICA_AGE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    instance: str
+    role: str
+    leader: str
+    leader_address: str
+    term: int
+    store: str
+    replica_age_seconds: float
+    def __init__(self, instance: _Optional[str] = ..., role: _Optional[str] = ..., leader: _Optional[str] = ..., leader_address: _Optional[str] = ..., term: _Optional[int] = ..., store: _Optional[str] = ..., replica_age_seconds: _Optional[float] = ...) -> None: ...

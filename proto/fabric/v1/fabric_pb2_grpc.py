@@ -109,6 +109,11 @@ class FabricStub:
                 request_serializer=proto_dot_fabric_dot_v1_dot_fabric__pb2.WatchEventsRequest.SerializeToString,
                 response_deserializer=proto_dot_fabric_dot_v1_dot_fabric__pb2.Event.FromString,
                 _registered_method=True)
+        self.GetController = channel.unary_unary(
+                '/fabric.v1.Fabric/GetController',
+                request_serializer=proto_dot_fabric_dot_v1_dot_fabric__pb2.GetControllerRequest.SerializeToString,
+                response_deserializer=proto_dot_fabric_dot_v1_dot_fabric__pb2.Controller.FromString,
+                _registered_method=True)
 
 
 class FabricServicer:
@@ -245,6 +250,15 @@ class FabricServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetController(self, request, context):
+        """This instance: its role (with the etcd store several fabricd share one
+        fabric and one leads), the leader's identity and term. Answered by the
+        instance asked, never forwarded; any authenticated caller.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FabricServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -322,6 +336,11 @@ def add_FabricServicer_to_server(servicer, server):
                     servicer.WatchEvents,
                     request_deserializer=proto_dot_fabric_dot_v1_dot_fabric__pb2.WatchEventsRequest.FromString,
                     response_serializer=proto_dot_fabric_dot_v1_dot_fabric__pb2.Event.SerializeToString,
+            ),
+            'GetController': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetController,
+                    request_deserializer=proto_dot_fabric_dot_v1_dot_fabric__pb2.GetControllerRequest.FromString,
+                    response_serializer=proto_dot_fabric_dot_v1_dot_fabric__pb2.Controller.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -729,6 +748,33 @@ class Fabric:
             '/fabric.v1.Fabric/WatchEvents',
             proto_dot_fabric_dot_v1_dot_fabric__pb2.WatchEventsRequest.SerializeToString,
             proto_dot_fabric_dot_v1_dot_fabric__pb2.Event.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetController(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fabric.v1.Fabric/GetController',
+            proto_dot_fabric_dot_v1_dot_fabric__pb2.GetControllerRequest.SerializeToString,
+            proto_dot_fabric_dot_v1_dot_fabric__pb2.Controller.FromString,
             options,
             channel_credentials,
             insecure,
