@@ -1,7 +1,8 @@
 """Work that runs on the leader only, started and stopped by the leadership.
 
 Whatever must run on exactly one fabricd at a time (the switch workers are
-wired in by :mod:`controller.ha.node`; later the Kubernetes controllers)
+wired in by :mod:`controller.ha.node`; the daemon adds the Kubernetes
+controllers)
 registers here: ``start(term)`` runs when this instance becomes the leader
 (with SQLite, the one instance, once at start-up), ``stop()`` when its term
 ends, before the next leader can be elected. A start that fails ends the
