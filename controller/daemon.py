@@ -110,7 +110,13 @@ class Daemon:
                 self.kube = await controllers_for(
                     settings.kubernetes, service, self.kube_metrics, on_nodes=self._on_nodes
                 )
-            api = await start_server(FabricApi(service), settings.api.listen, tls=_tls(settings))
+            tokens = self.kube.tokens if self.kube is not None else None
+            api = await start_server(
+                FabricApi(service, tokens=tokens),
+                settings.api.listen,
+                tls=_tls(settings),
+                token_listeners=settings.api.token_listen,
+            )
             self.api = api
             self.api_addresses = [str(a) for a in api.bound]
             metrics_server = MetricsServer(settings.metrics.listen, self.registry, self.health)

@@ -1,5 +1,9 @@
 """Who calls: the client certificate, read once per connection's certificate.
 
+A node without a certificate may instead present its ServiceAccount token
+(``authorization: Bearer``) on an ``api.token_listen`` listener
+(controller/kube/tokens.py says how it is checked).
+
 Nodes and operators live in separate name spaces, told apart by the
 certificate's organisation (O), the way Kubernetes tells its nodes
 (``O=system:nodes``) from other users:
@@ -17,11 +21,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Iterable
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from controller.service.authz import Caller
+from controller.service.tokens import MAX_TOKEN_BYTES
 from proto.fabric.v1 import NODE_ORGANIZATION, OPERATOR_ORGANIZATION
 
 NODE_ORG = NODE_ORGANIZATION
@@ -48,6 +54,23 @@ def subject_of(pem: bytes) -> Subject:
         common_name=str(cns[0].value) if cns else "",
         organizations=frozenset(str(o.value) for o in orgs),
     )
+
+
+def bearer_token(metadata: Iterable[tuple[str, str | bytes]]) -> str | None:
+    """The token of the request's ``authorization: Bearer <token>`` metadata (None: there is none).
+    Exactly one such header is accepted, a token longer than MAX_TOKEN_BYTES is refused unread."""
+    values = [v for k, v in metadata if k == "authorization"]
+    if not values:
+        return None
+    if len(values) > 1:
+        raise Unauthenticated("more than one authorization header")
+    value = values[0] if isinstance(values[0], str) else values[0].decode(errors="replace")
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("the authorization header is not 'Bearer <token>'")
+    if len(token) > MAX_TOKEN_BYTES:
+        raise Unauthenticated(f"the bearer token is longer than {MAX_TOKEN_BYTES} bytes")
+    return token.strip()
 
 
 def caller_of(pem: bytes | None, operators: tuple[str, ...]) -> Caller:

@@ -28,6 +28,7 @@ from controller.kube.nads import NadController
 from controller.kube.objects import NadView, NodeView, PodView
 from controller.kube.recorder import Recorder
 from controller.kube.reflector import Reflector
+from controller.kube.tokens import TokenReviewer
 from controller.log import get_logger
 from controller.service.fabric import FabricService
 from controller.service.pods import NoPods
@@ -66,6 +67,7 @@ class KubeControllers:
         self.nads: NadController | None = None
         self.cleanup: Cleanup | None = None
         self.checks: PodChecks | None = None
+        self.tokens: TokenReviewer | None = None  # node identities (kubernetes.node_tokens)
 
     async def start(self) -> None:
         s = self.settings
@@ -93,6 +95,8 @@ class KubeControllers:
         self._tasks.loop("cleanup", self._cleanup_loop)
         self._tasks.loop("service-events", self._follow_service)
         self.service.ctx.pods = self.checks
+        if s.node_tokens:
+            self.tokens = TokenReviewer(client, s)
         self._log.info(
             "kube.started",
             server=client.server,
