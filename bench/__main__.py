@@ -27,6 +27,7 @@ BENCHMARKS = {
     "scale": ("bench.scale", "run"),
     "vlan": ("bench.vlan", "run"),  # root: the userspace 802.1Q tagger against a plain veth
     "cni": ("bench.cni", "run"),  # root: fabric-cni's start-up overhead and ADD/DEL wall time
+    "cni-bundle": ("bench.bundle", "run"),  # the PyInstaller fabric-cni: size, glibc floor, VERSION start-up
 }
 
 

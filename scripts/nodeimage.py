@@ -143,6 +143,9 @@ def build_plugin() -> Path:
 
     print("nodeimage.py: building fabric-cni with PyInstaller (directory mode)", flush=True)
     took = _atomic(out, run)
+    for old in cache().glob("fabric-cni-*"):  # earlier builds: one bundle is kept, the current
+        if old != out:
+            shutil.rmtree(old, ignore_errors=True)
     print(f"nodeimage.py: fabric-cni built in {took:.0f} s: {plugin_dir()}")
     return plugin_dir()
 
