@@ -11,7 +11,9 @@ import pytest
 import yaml
 
 from controller.settings.load import load_settings
-from tests.deploy.render import CUSTOM_KINDS, OVERLAYS, find, kube_version, rendered
+from tests.deploy.render import CUSTOM_KINDS, OVERLAYS, find, kube_version, rendered, rendered_text
+from tests.golden_util import check_text
+from tests.servers.tools import ROOT
 
 #: the ClusterRole fabricd needs: what controller/kube calls, nothing else
 FABRICD_RULES = {
@@ -135,3 +137,14 @@ def test_the_node_agent_uses_a_token_for_fabricd_only():
     assert env["NODE_NAME"]["valueFrom"] == {"fieldRef": {"fieldPath": "spec.nodeName"}}
     hostpaths = {v["hostPath"]["path"] for v in pod["volumes"] if "hostPath" in v}
     assert hostpaths == {"/opt/cni/bin", "/etc/fabric-cni"}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_plain_manifests_are_the_rendered_overlays(overlay):
+    """deploy/manifests/OVERLAY.yaml (for kubectl apply -f without Kustomize) is the overlay rendered;
+    ``make golden`` rewrites them."""
+    header = (
+        f"# Generated from deploy/kustomize/overlays/{overlay} by `kubectl kustomize` (make golden);\n"
+        "# edit the Kustomize files, not this one.\n"
+    )
+    check_text(ROOT / "deploy" / "manifests" / f"{overlay}.yaml", header + rendered_text(overlay))
