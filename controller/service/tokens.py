@@ -20,7 +20,7 @@ from controller.service.authz import Caller
 from models.errors import PermanentError
 
 #: the longest token accepted (a projected ServiceAccount token is about 1 KiB)
-MAX_TOKEN_BYTES = 8 * 1024
+MAX_TOKEN_BYTES = 4 * 1024  # below gRPC's own 8 KiB soft limit on all metadata: our refusal, not its
 
 
 class TokenUnauthenticated(PermanentError):

@@ -69,7 +69,7 @@ async def test_a_node_token_acts_for_its_node_only(tmp_path, pki, agents):
         ("audience kubernetes", grpc.StatusCode.UNAUTHENTICATED, "not valid for audience 'fabricd'"),
         ("not bound to a pod", grpc.StatusCode.PERMISSION_DENIED, "not bound to a pod on a node"),
         ("another ServiceAccount", grpc.StatusCode.PERMISSION_DENIED, "not the node agent's"),
-        ("too long", grpc.StatusCode.UNAUTHENTICATED, "longer than 8192 bytes"),
+        ("too long", grpc.StatusCode.UNAUTHENTICATED, "longer than 4096 bytes"),
     ],
 )
 async def test_tokens_that_are_no_nodes_are_refused(tmp_path, pki, agents, case, code, needle):
@@ -79,7 +79,7 @@ async def test_tokens_that_are_no_nodes_are_refused(tmp_path, pki, agents, case,
         "audience kubernetes": agents.token(node="server1", audience="kubernetes"),
         "not bound to a pod": agents.token(),
         "another ServiceAccount": agents.token(account="someone-else", pod="other-app"),
-        "too long": "x" * 9000,
+        "too long": "x" * 5000,
     }[case]
     async with tls_fabric(tmp_path, pki, agents) as (_fab, st), token_channel(st, pki, token) as ch:
         got, details = await refused(fabric_pb2_grpc.FabricStub(ch).Attach(attach_req("p", node="server1"), timeout=30))
