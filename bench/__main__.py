@@ -28,6 +28,7 @@ BENCHMARKS = {
     "vlan": ("bench.vlan", "run"),  # root: the userspace 802.1Q tagger against a plain veth
     "cni": ("bench.cni", "run"),  # root: fabric-cni's start-up overhead and ADD/DEL wall time
     "ha": ("bench.ha", "run"),  # fabricd on a 3-member etcd: failover, attach latency vs SQLite, restart
+    "cni-bundle": ("bench.bundle", "run"),  # the PyInstaller fabric-cni: size, glibc floor, VERSION start-up
 }
 
 

@@ -81,7 +81,8 @@ class Daemon:
         self.registry = CollectorRegistry()
         self.metrics = Metrics(self.registry)
         self.kube_metrics = KubeMetrics(self.registry)
-        self.kube: Any = None  # controller.kube.KubeControllers while kubernetes.enabled
+        self.kube: Any = None  # controller.kube.KubeControllers while kubernetes.enabled and leading
+        self.node_tokens: Any = None  # controller.kube.tokens.TokenReviewer with kubernetes.node_tokens
         self.node_hostnames: dict[str, str] = {}
         self._rebuild: Any = None  # discovery's topology rebuild (LLDP mode)
         ProcessCollector(registry=self.registry)
@@ -122,7 +123,11 @@ class Daemon:
             else:
                 service = self._build(store)
             self.service = service
-            handlers = FabricApi(service, router=self.ha)
+            if settings.kubernetes.enabled and settings.kubernetes.node_tokens:
+                from controller.kube.tokens import open_reviewer  # kubernetes_asyncio: only when on
+
+                self.node_tokens = await open_reviewer(settings.kubernetes)
+            handlers = FabricApi(service, router=self.ha, tokens=self.node_tokens)
             loop = asyncio.get_running_loop()
             state = collector_fn(lambda: handlers.service, loop)
             self.registry.register(StateCollector(lambda: [*state(), self._ready_metric(), *ha_metrics(self.ha)]))
@@ -135,7 +140,9 @@ class Daemon:
             if settings.topology.mode != "static":
                 discovery = self._discovery(service, inventory, static)
                 discovery.start()
-            api = await start_server(handlers, settings.api.listen, tls=_tls(settings))
+            api = await start_server(
+                handlers, settings.api.listen, tls=_tls(settings), token_listeners=settings.api.token_listen
+            )
             self.api = api
             self.api_addresses = [str(a) for a in api.bound]
             if self.ha is not None:
@@ -177,6 +184,8 @@ class Daemon:
             self.events.close()  # WatchEvents streams end now, not at the end of the grace
             if api is not None:
                 await api.stop(grace=5.0)  # NOT_SERVING, stop accepting; in-flight requests finish
+            if self.node_tokens is not None:
+                await self.node_tokens.close()
             if self.discovery is not None:
                 await self.discovery.stop()
             if self.ha is not None:

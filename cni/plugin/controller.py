@@ -89,6 +89,11 @@ class Controller:
                 private_key=_read(conf.tls.key, "tls.key"),
                 certificate_chain=_read(conf.tls.cert, "tls.cert"),
             )
+            if conf.token is not None:
+                token = (_read(conf.token, "token") or b"").decode(errors="replace").strip()
+                if not token:
+                    raise CniError(NOT_AUTHORIZED, f"token {conf.token}: the node's token file is empty")
+                creds = grpc.composite_channel_credentials(creds, grpc.access_token_call_credentials(token))
             self.channel = grpc.secure_channel(conf.grpc_target, creds, options=options)
         else:
             self.channel = grpc.insecure_channel(conf.grpc_target, options=options)
@@ -237,4 +242,4 @@ def _read(path: str | None, field: str) -> bytes | None:
         with open(path, "rb") as fh:
             return fh.read()
     except OSError as e:
-        raise CniError(NOT_AUTHORIZED, f"{field} {path}: cannot read the node's TLS file: {e.strerror}") from None
+        raise CniError(NOT_AUTHORIZED, f"{field} {path}: cannot read the node's {field} file: {e.strerror}") from None

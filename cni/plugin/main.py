@@ -27,6 +27,7 @@ fabric-cni: CNI plugin for fabricd (spec 1.1.0; accepts 0.1.0 to 1.1.0).
 It is run by a container runtime or Multus, not by hand:
   CNI_COMMAND=VERSION fabric-cni            prints the supported versions
   CNI_COMMAND=ADD|DEL|CHECK|GC|STATUS ...   network configuration on stdin
+  fabric-cni install --help                 the node agent's installer (cni/install.py)
 The node's settings (controller, TLS files, node name, state directory,
 VLAN backend, default uplink) come from /etc/fabric-cni/node.json
 ($FABRIC_CNI_NODE_CONFIG), never from the network configuration.
@@ -107,6 +108,10 @@ def _log(r: Any, outcome: dict[str, object], timings: dict[str, float], t0: floa
 def main(argv: list[str] | None = None) -> int:
     t0 = time.time()
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["install"]:  # the node agent's installer (cni/install.py), not a CNI command
+        from cni.install import main as install
+
+        return install(args[1:])
     if any(a in ("-h", "--help") for a in args):
         sys.stdout.write(USAGE)
         return 0

@@ -11,11 +11,18 @@ the lab names one file per node)::
     {"controller": "unix:///run/fabricd/api.sock",
      "tls": {"ca": "/etc/fabric-cni/ca.crt", "cert": "/etc/fabric-cni/node.crt",
              "key": "/etc/fabric-cni/node.key", "serverName": "fabricd"},
+     "token": null,
      "node": "server1",
      "stateDir": "/run/fabric-cni",
      "vlanBackend": {"mode": "auto", "taggerSocket": "/run/fabric-cni/tagger.sock"},
      "uplink": "eth1",
      "attachTimeout": 30}
+
+``token`` (instead of ``tls.cert``/``tls.key``) is the path of the node
+agent's projected ServiceAccount token (audience ``fabricd``), which the
+DaemonSet keeps fresh there: sent as ``authorization: Bearer`` over TLS
+(``tls.ca``, ``tls.serverName``) to fabricd's token listener, it proves the
+node without a hand-made certificate (docs/security.md).
 
 Every key is optional. Where a key is absent: ``node`` from ``$NODENAME``,
 then ``$K8S_NODE_NAME``, then the host name; ``stateDir``,
@@ -57,7 +64,7 @@ MAX_FILE_BYTES = 64 * 1024
 MAX_VALUE = 4096  # characters of one setting (paths, addresses)
 
 #: the node file's keys; also the keys a NAD must never carry (config.NODE_KEYS adds none)
-KEYS = ("controller", "tls", "node", "stateDir", "vlanBackend", "uplink", "attachTimeout")
+KEYS = ("controller", "tls", "token", "node", "stateDir", "vlanBackend", "uplink", "attachTimeout")
 TLS_KEYS = ("ca", "cert", "key", "serverName")
 VLAN_KEYS = ("mode", "taggerSocket")
 #: what a NAD says, named when someone puts it into the node file
@@ -82,6 +89,7 @@ class NodeConf:
     file: str  # where they came from ("" = no file: environment and defaults)
     controller: str  # unix:///path.sock or HOST:PORT
     tls: Tls | None
+    token: str | None  # the file of the node's ServiceAccount token (read at each run: it rotates)
     node: str  # the Kubernetes node name
     node_source: str  # where the name came from (for messages)
     state_dir: str
@@ -153,6 +161,14 @@ def parse(doc: Mapping[str, Any], *, file: str, environ: Mapping[str, str], host
     if p := controller_problem(controller):
         problems.append(p)
     tls = _tls(doc.get("tls"), problems)
+    token = _text(doc, "token", problems)
+    if token is not None:
+        if not token.startswith("/"):
+            problems.append(f"token: {token[:80]!r} is not an absolute path")
+        if tls is None or tls.ca is None:
+            problems.append("token: needs tls.ca (a token is sent over TLS only, to a fabricd it verifies)")
+        elif tls.cert is not None:
+            problems.append("token: and tls.cert/tls.key both name the node: choose one")
     vb = doc.get("vlanBackend", {})
     if not isinstance(vb, dict):
         problems.append(f"vlanBackend: {json.dumps(vb)[:60]} is not an object")
@@ -186,6 +202,7 @@ def parse(doc: Mapping[str, Any], *, file: str, environ: Mapping[str, str], host
         file=file,
         controller=controller,
         tls=tls,
+        token=token,
         node=node,
         node_source=source,
         state_dir=state_dir,

@@ -19,7 +19,7 @@ from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
 
 from controller.api.errors import is_expected, status_of
-from controller.api.identity import Unauthenticated, claimed_caller, peer_caller
+from controller.api.identity import Unauthenticated, bearer_token, claimed_caller, peer_caller
 from controller.api.limits import request_problems
 from controller.api.nad import cni_config, manifest
 from controller.log import get_logger, request_scope
@@ -28,7 +28,8 @@ from controller.service.attachments import AttachmentView
 from controller.service.authz import Caller
 from controller.service.fabric import FabricService
 from controller.service.relay import ControllerStatus, Router
-from models.errors import Problem, ValidationError, raise_if
+from controller.service.tokens import NodeTokens, TokenUnauthenticated
+from models.errors import FabricError, Problem, ValidationError, raise_if
 from models.ids import NicName, NodeName, Vni
 from models.intent import OWNER_API, Attachment, AttachmentId, Network, NetworkKey
 from proto.fabric.v1 import ON_BEHALF_OF, fabric_pb2, fabric_pb2_grpc
@@ -83,12 +84,15 @@ def _aid_pb(aid: AttachmentId) -> fabric_pb2.AttachmentId:
 
 
 class FabricApi(fabric_pb2_grpc.FabricServicer):
-    def __init__(self, service: FabricService, *, router: Router | None = None) -> None:
+    def __init__(
+        self, service: FabricService, *, router: Router | None = None, tokens: NodeTokens | None = None
+    ) -> None:
         #: the service requests are served with (with HA: replaced when the role changes)
         self.service = service
         self.settings = service.settings
         #: with HA: forwards what only the leader serves (controller.ha)
         self.router = router
+        self.tokens = tokens  # node tokens (kubernetes.node_tokens), else client certificates only
 
     # -------------------------------------------------------------- plumbing
 
@@ -100,14 +104,26 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
         network with that VNI usable from the pod's namespace)."""
         return dataclasses.replace(_aid(pb), network=self._net(pb.network, pod_namespace=pb.pod_namespace))
 
-    def caller(self, context: grpc.aio.ServicerContext) -> Caller:
-        claim = next((str(v) for k, v in context.invocation_metadata() or () if k == ON_BEHALF_OF), None)
+    async def caller(self, context: grpc.aio.ServicerContext) -> Caller:
+        """The client certificate's identity (a peer fabricd's: the caller it forwards for); without one (the
+        ``api.token_listen`` listeners ask for none), the node a bearer token is bound to.
+        Raises Unauthenticated, PermissionDeniedError, TemporaryError."""
+        metadata = context.invocation_metadata() or ()
+        claim = next((str(v) for k, v in metadata if k == ON_BEHALF_OF), None)
         if self.settings.api.insecure:
             # every caller is trusted; a forwarded request is still the real caller's
             return claimed_caller(claim, self.settings.api.operators, insecure=True) if claim else Caller.trusted()
         auth = context.auth_context() or {}
         pems = auth.get("x509_pem_cert") or []
-        return peer_caller(pems[0] if pems else None, claim, self.settings.api.operators, self.settings.ha.peers)
+        if pems or self.tokens is None:
+            return peer_caller(pems[0] if pems else None, claim, self.settings.api.operators, self.settings.ha.peers)
+        token = bearer_token(metadata)
+        if token is None:
+            raise Unauthenticated("a client certificate or a node token (authorization: Bearer) is required")
+        try:
+            return await self.tokens.caller(token)
+        except TokenUnauthenticated as e:
+            raise Unauthenticated(str(e)) from None
 
     async def _call(
         self,
@@ -123,9 +139,16 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
         with request_scope(rid):
             try:
                 try:
-                    caller = self.caller(context)
+                    caller = await self.caller(context)
                 except Unauthenticated as e:
                     code = grpc.StatusCode.UNAUTHENTICATED
+                    log.info("request.refused", method=method, code=code.name, error=str(e))
+                    await context.abort(code, str(e))
+                    raise AssertionError("unreachable") from None
+                except FabricError as e:  # a token that is no node's, or the API server cannot be asked
+                    code = status_of(e)
+                    if code == grpc.StatusCode.PERMISSION_DENIED:
+                        self.service.metrics.authz_denied.labels(method).inc()
                     log.info("request.refused", method=method, code=code.name, error=str(e))
                     await context.abort(code, str(e))
                     raise AssertionError("unreachable") from None
@@ -425,9 +448,12 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
         self, request: fabric_pb2.WatchEventsRequest, context: Any
     ) -> AsyncIterator[fabric_pb2.Event]:
         try:
-            caller = self.caller(context)
+            caller = await self.caller(context)
         except Unauthenticated as e:
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(e))
+            return
+        except FabricError as e:
+            await context.abort(status_of(e), str(e))
             return
         if not caller.operator:
             self.service.metrics.authz_denied.labels("WatchEvents").inc()

@@ -1,5 +1,9 @@
 """Who calls: the client certificate, read once per connection's certificate.
 
+A node without a certificate may instead present its ServiceAccount token
+(``authorization: Bearer``) on an ``api.token_listen`` listener
+(controller/kube/tokens.py says how it is checked).
+
 Nodes and operators live in separate name spaces, told apart by the
 certificate's organisation (O), the way Kubernetes tells its nodes
 (``O=system:nodes``) from other users:
@@ -22,11 +26,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from collections.abc import Iterable
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from controller.service.authz import Caller
+from controller.service.tokens import MAX_TOKEN_BYTES
 from proto.fabric.v1 import NODE_ORGANIZATION, ON_BEHALF_OF, OPERATOR_ORGANIZATION, PEER_ORGANIZATION
 
 NODE_ORG = NODE_ORGANIZATION
@@ -82,6 +88,23 @@ def peer_caller(pem: bytes | None, claim: str | None, operators: tuple[str, ...]
                 raise Unauthenticated(f"peer certificate {subject.common_name!r} is not listed in ha.peers")
             return claimed_caller(claim, operators, insecure=False)
     return caller_of(pem, operators)
+
+
+def bearer_token(metadata: Iterable[tuple[str, str | bytes]]) -> str | None:
+    """The token of the request's ``authorization: Bearer <token>`` metadata (None: there is none).
+    Exactly one such header is accepted, a token longer than MAX_TOKEN_BYTES is refused unread."""
+    values = [v for k, v in metadata if k == "authorization"]
+    if not values:
+        return None
+    if len(values) > 1:
+        raise Unauthenticated("more than one authorization header")
+    value = values[0] if isinstance(values[0], str) else values[0].decode(errors="replace")
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("the authorization header is not 'Bearer <token>'")
+    if len(token) > MAX_TOKEN_BYTES:
+        raise Unauthenticated(f"the bearer token is longer than {MAX_TOKEN_BYTES} bytes")
+    return token.strip()
 
 
 def caller_of(pem: bytes | None, operators: tuple[str, ...]) -> Caller:

@@ -61,9 +61,13 @@ async def start_server(
     *,
     tls: ServerTLS | None = None,
     interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+    token_listeners: Sequence[Address] = (),
 ) -> ApiServer:
     """Start serving on every listener. With ``tls`` None the listeners are
-    plaintext: the caller decides (settings say so explicitly) and warns."""
+    plaintext: the caller decides (settings say so explicitly) and warns.
+    ``token_listeners`` serve TLS with the same certificate but ask for no
+    client certificate: callers there are nodes with a bearer token (the
+    handlers check it); they need ``tls``."""
     if not listeners:
         raise ValueError("at least one listener is needed")
     server = grpc.aio.server(
@@ -84,11 +88,17 @@ async def start_server(
             root_certificates=tls.client_ca,
             require_client_auth=tls.client_ca is not None,
         )
+    token_credentials = None
+    if token_listeners:
+        if tls is None:
+            raise ValueError("token listeners need TLS")
+        token_credentials = grpc.ssl_server_credentials([(tls.private_key, tls.cert_chain)])
     bound: list[Address] = []
-    for addr in listeners:
+    plan = [(a, credentials) for a in listeners] + [(a, token_credentials) for a in token_listeners]
+    for addr, creds in plan:
         if addr.kind == "unix":
             _prepare_unix_path(addr.target)
-        port = server.add_secure_port(addr.grpc, credentials) if credentials else server.add_insecure_port(addr.grpc)
+        port = server.add_secure_port(addr.grpc, creds) if creds else server.add_insecure_port(addr.grpc)
         if addr.kind == "tcp":
             bound.append(Address(kind="tcp", target=f"{addr.target.rpartition(':')[0]}:{port}"))
         else:

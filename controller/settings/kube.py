@@ -46,6 +46,16 @@ def _namespaces(value: tuple[str, ...]) -> tuple[str, ...]:
     return value
 
 
+def _service_account(value: str) -> str:
+    ns, sep, name = value.partition("/")
+    bad: list[Problem] = []
+    dns_label("namespace", ns, bad)
+    dns_label("name", name, bad)
+    if not sep or bad:
+        raise problem("is not NAMESPACE/NAME of a ServiceAccount", value=value)
+    return value
+
+
 @section
 class KubernetesSettings:
     enabled: bool = False
@@ -71,6 +81,17 @@ class KubernetesSettings:
     """check each node's Attach against the API: the pod exists with that UID, in that namespace, on that node"""
     resync: Annotated[Duration, Field(gt=0)] = 10.0
     """how often every NAD's status and every cleanup is re-evaluated even without a change"""
+    node_tokens: bool = False
+    """accept fabric-cni's projected ServiceAccount token (gRPC metadata ``authorization: Bearer``, on
+    ``api.token_listen``) as the node's identity: verified with a TokenReview, the node taken from the token's
+    pod binding; client certificates keep working"""
+    node_agent: Annotated[str, AfterValidator(_service_account)] = "fabricd/fabric-cni-node"
+    """NAMESPACE/NAME of the node agent's ServiceAccount (the DaemonSet's): only its pod-bound tokens are nodes"""
+    token_audience: Annotated[str, Field(min_length=1, max_length=253)] = "fabricd"
+    """the audience node tokens must carry (and the TokenReview asks for)"""
+    token_cache: Annotated[Duration, Field(ge=0, le=600)] = 60.0
+    """how long a TokenReview's answer is reused (never past the token's expiry; at most 4,096 tokens); 0: ask
+    every time"""
 
     def granted(self, namespace: str) -> tuple[VniRange, ...]:
         return self.grants.get(namespace, ())

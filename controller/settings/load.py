@@ -20,7 +20,7 @@ import yaml
 
 from controller.settings.model import Settings
 from models.configfile import hints, section_of, validate
-from models.errors import Problem, ValidationError
+from models.errors import Problem, ValidationError, raise_if
 
 PREFIX = "FABRICD_"
 #: variables with the prefix that are not settings
@@ -88,4 +88,19 @@ def parse_settings(raw: Mapping[str, Any], *, base: Path = Path(".")) -> Setting
     """Settings from a mapping (relative paths are relative to ``base``)."""
     doc = dict(raw)
     doc.setdefault("api", {})  # TLS or insecure is a choice: an absent section says which is missing
-    return validate(Settings, doc, context={"base": base})
+    settings = validate(Settings, doc, context={"base": base})
+    raise_if(_across_sections(settings))
+    return settings
+
+
+def _across_sections(s: Settings) -> list[Problem]:
+    """What one section cannot check alone."""
+    out = []
+    if s.api.token_listen and not s.kubernetes.node_tokens:
+        out.append(Problem("api.token_listen", [str(a) for a in s.api.token_listen],
+                           "accepts node tokens only with kubernetes.node_tokens: true"))  # fmt: skip
+    if s.kubernetes.node_tokens and not s.kubernetes.enabled:
+        out.append(Problem("kubernetes.node_tokens", True, "needs kubernetes.enabled: true (TokenReview)"))
+    if s.kubernetes.node_tokens and not s.api.token_listen:
+        out.append(Problem("kubernetes.node_tokens", True, "needs api.token_listen (the listeners nodes use)"))
+    return out

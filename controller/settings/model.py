@@ -71,6 +71,12 @@ def _insecure_only_on_loopback(value: bool, info: ValidationInfo) -> bool:
     return value
 
 
+def _token_listen_needs_tls(value: tuple[Address, ...], info: ValidationInfo) -> tuple[Address, ...]:
+    if value and info.data.get("tls") is None:
+        raise problem("needs tls (a bearer token is never sent in plaintext)", value=[str(a) for a in value])
+    return value
+
+
 @section
 class ApiSettings:
     listen: Annotated[tuple[ListenAddress, ...], CommaList, Field(min_length=1)] = (parse_address(DEFAULT_ADDRESS),)
@@ -80,6 +86,9 @@ class ApiSettings:
     loopback TCP listeners only, never with ``tls``)"""
     tls: Annotated[ApiTls | None, AfterValidator(_tls_unless_insecure), Field(validate_default=True)] = None
     """mutual TLS on every listener; a client certificate's common name is the caller's identity"""
+    token_listen: Annotated[tuple[ListenAddress, ...], CommaList, AfterValidator(_token_listen_needs_tls)] = ()
+    """TLS listeners (``api.tls``'s server certificate, no client certificate asked) where nodes authenticate with
+    their ServiceAccount token (``kubernetes.node_tokens``) instead of a client certificate"""
     operators: Annotated[tuple[Annotated[str, Field(min_length=1)], ...], CommaList] = ("fabricctl",)
     """client certificate identities with operator rights; other identities are node names"""
     attach_timeout: Duration = 10.0

@@ -136,9 +136,11 @@ class Bed:
         env: dict[str, str] | None = None,
         hostname: str | None = None,
         node_conf: dict[str, Any] | None = None,
+        exe: list[str] | None = None,
     ) -> CniAnswer:
         """Run fabric-cni in ``node`` like its runtime would (``node_conf``:
-        keys of the node file changed for this run)."""
+        keys of the node file changed for this run; ``exe``: the command
+        instead of the venv's fabric-cni)."""
         n = self.nodes[node]
         full = {k: v for k, v in os.environ.items() if not k.startswith(("CNI_", "FABRIC_CNI_"))}
         full.update(
@@ -159,7 +161,7 @@ class Bed:
         for key in [k for k, v in full.items() if v is None]:
             del full[key]
         stdin = conf if isinstance(conf, bytes) else json.dumps(conf or {}).encode()
-        argv = in_node(n.netns, hostname or node, [FABRIC_CNI])
+        argv = in_node(n.netns, hostname or node, exe or [FABRIC_CNI])
         proc = await asyncio.create_subprocess_exec(
             *argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=full
         )

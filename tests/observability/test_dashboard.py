@@ -63,6 +63,8 @@ def test_the_dashboard_shows_what_the_noc_needs():
         "pending changes",
         "vlan pool",
         "topology",
+        "kubernetes nads",
+        "kubernetes attach checks",
     ):
         assert topic in titles, topic
     variables = {v["name"] for v in d["templating"]["list"]}

@@ -1,13 +1,18 @@
-"""Security: the authorization matrix over mutual TLS, and TLS refusals on
-the API and towards switches (wrong CA, missing client certificate, expired
-certificate), each with a clear error."""
+"""Security: the authorization matrix over mutual TLS, with nodes proving
+themselves by certificate or by their ServiceAccount token (TokenReview on a
+real API server), and TLS refusals on the API and towards switches (wrong
+CA, missing client certificate, expired certificate), each with a clear
+error."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
 import datetime
+import functools
 import itertools
+from collections.abc import Iterator
+from typing import Any
 
 import grpc
 import pytest
@@ -18,6 +23,9 @@ from labs.run.certs import CertKey, create_ca, issue_client_cert, issue_server_c
 from labs.run.material import load_ca
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
 from tests.controller.fabric import attach_req, eventually, lab_fabric
+from tests.k8s.kube import NAD_CRD, NODES, node_doc
+from tests.k8s.nodetokens import NodeAgents, node_agents
+from tests.servers.apiserver import kube_apiserver
 
 pytestmark = pytest.mark.slow
 NOW = datetime.datetime.now(datetime.UTC)
@@ -50,8 +58,17 @@ def pki() -> Pki:
     return Pki(ca=ca, other_ca=create_ca("someone else"), clients=clients)
 
 
+@pytest.fixture(scope="module")
+def agents(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeAgents]:
+    """A real API server with the node agents of server1 and server2 and their pod-bound tokens."""
+    with kube_apiserver(tmp_path_factory.mktemp("kube-apiserver")) as api:
+        api.apply(NAD_CRD, *(node_doc(n) for n in NODES))
+        yield node_agents(api, ("server1", "server2"))
+
+
 @contextlib.asynccontextmanager
-async def tls_fabric(tmp_path, pki: Pki):
+async def tls_fabric(tmp_path, pki: Pki, agents: NodeAgents | None = None, **kube: Any):
+    """fabricd with mutual TLS; with ``agents`` also a token listener (``bound[-1]``) for node tokens."""
     server = issue_server_cert(pki.ca, "fabricd")
     cert, key = write(tmp_path, "api-server", server)
     (tmp_path / "clients-ca.pem").write_bytes(pki.ca.cert_pem)
@@ -61,12 +78,22 @@ async def tls_fabric(tmp_path, pki: Pki):
         "tls": {"cert": cert, "key": key, "client_ca": str(tmp_path / "clients-ca.pem")},
         "operators": ["fabricctl"],
     }
-    async with lab_fabric(tmp_path, api=api) as fab, fab.controller() as st:
+    raw: dict[str, Any] = {}
+    if agents is not None:
+        api["token_listen"] = ["127.0.0.1:0"]
+        raw["kubernetes"] = agents.settings(**kube)
+    async with lab_fabric(tmp_path, api=api, **raw) as fab, fab.controller() as st:
         await eventually(lambda: all(s.known for s in st.service.fleet.statuses()), what="connected")
         yield fab, st
 
 
-def channel(st, pki: Pki, who: str | None, *, ca: CertKey | None = None) -> grpc.aio.Channel:
+def _channel(
+    st, pki: Pki, who: str | None, *, ca: CertKey | None = None, agents: NodeAgents | None = None
+) -> grpc.aio.Channel:
+    """``who``'s channel: its client certificate on the mTLS listener; with ``agents``, a node's is its
+    token on the token listener (TLS, no client certificate)."""
+    if agents is not None and who in agents.tokens:
+        return token_channel(st, pki, agents.tokens[who])
     client = pki.clients.get(who) if who else None
     creds = grpc.ssl_channel_credentials(
         root_certificates=(ca or pki.ca).cert_pem,
@@ -76,8 +103,21 @@ def channel(st, pki: Pki, who: str | None, *, ca: CertKey | None = None) -> grpc
     return grpc.aio.secure_channel(st.api.bound[0].grpc, creds, options=[("grpc.ssl_target_name_override", "fabricd")])
 
 
-async def test_the_authorization_matrix(tmp_path, pki):
-    async with tls_fabric(tmp_path, pki) as (_fab, st):
+channel = _channel
+
+
+def token_channel(st, pki: Pki, token: str | None) -> grpc.aio.Channel:
+    creds = grpc.ssl_channel_credentials(root_certificates=pki.ca.cert_pem)
+    if token is not None:
+        creds = grpc.composite_channel_credentials(creds, grpc.access_token_call_credentials(token))
+    return grpc.aio.secure_channel(st.api.bound[-1].grpc, creds, options=[("grpc.ssl_target_name_override", "fabricd")])
+
+
+@pytest.mark.parametrize("nodes_by", ["certificate", "token"])
+async def test_the_authorization_matrix(tmp_path, pki, request, nodes_by):
+    agents = request.getfixturevalue("agents") if nodes_by == "token" else None
+    channel = functools.partial(_channel, agents=agents)
+    async with tls_fabric(tmp_path, pki, agents) as (_fab, st):
         async with channel(st, pki, "fabricctl") as ch:
             op = fabric_pb2_grpc.FabricStub(ch)
             for name, ns, vni, shared in (
@@ -213,11 +253,15 @@ async def refused(call) -> tuple[grpc.StatusCode, str]:
     return err.value.code(), err.value.details() or ""
 
 
-async def test_every_method_across_two_nodes(tmp_path, pki):
+@pytest.mark.parametrize("nodes_by", ["certificate", "token"])
+async def test_every_method_across_two_nodes(tmp_path, pki, request, nodes_by):
     """Pod UIDs are not secrets: a node that knows another node's attachment
     id can neither move, detach, check, read nor collect it, and learns
-    nothing from the answers (the same as for an id that does not exist)."""
-    async with tls_fabric(tmp_path, pki) as (fab, st):
+    nothing from the answers (the same as for an id that does not exist).
+    A node's token, stolen, acts for that node only, as its certificate."""
+    agents = request.getfixturevalue("agents") if nodes_by == "token" else None
+    channel = functools.partial(_channel, agents=agents)
+    async with tls_fabric(tmp_path, pki, agents) as (fab, st):
         async with channel(st, pki, "fabricctl") as ch:
             op = fabric_pb2_grpc.FabricStub(ch)
             await op.CreateNetwork(
