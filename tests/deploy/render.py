@@ -13,7 +13,7 @@ import yaml
 from tests.servers.tools import ROOT, tool, versions
 
 KUSTOMIZE = ROOT / "deploy" / "kustomize"
-OVERLAYS = ("lab", "production")
+OVERLAYS = ("lab", "production", "ha")
 #: kinds that are not Kubernetes' own: validated by the test API server against CRDs (crds.yaml)
 CUSTOM_KINDS = frozenset({"ServiceMonitor", "PrometheusRule"})
 

@@ -4,6 +4,7 @@ SQLite rules of the Deployment, and settings fabricd's own loader accepts."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import kubernetes_validate
@@ -47,9 +48,10 @@ def test_the_schema_version_is_the_pinned_minor():
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_object_is_valid_for_the_pinned_kubernetes(overlay):
     docs = rendered(overlay)
+    store = {"PodDisruptionBudget"} if overlay == "ha" else {"PersistentVolumeClaim"}  # etcd: no volume of ours
     assert {d["kind"] for d in docs} >= {"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding",
-                                         "ConfigMap", "PersistentVolumeClaim", "Deployment", "Service",
-                                         "DaemonSet", "ServiceMonitor", "PrometheusRule"}  # fmt: skip
+                                         "ConfigMap", "Deployment", "Service",
+                                         "DaemonSet", "ServiceMonitor", "PrometheusRule"} | store  # fmt: skip
     problems = []
     for d in docs:
         if d["kind"] in CUSTOM_KINDS:
@@ -113,17 +115,54 @@ def test_the_settings_parse_with_fabricds_loader(overlay, tmp_path):
     for name, text in data.items():
         (tmp_path / name).write_text(text)
     dep = find(docs, "Deployment", "fabricd")
-    env = {e["name"]: e["value"] for e in dep["spec"]["template"]["spec"]["containers"][0].get("env", [])}
+    env = _env(dep)
     settings = load_settings(tmp_path / "fabricd.yml", env=env)
     assert settings.kubernetes.enabled and settings.kubernetes.kubeconfig is None  # in-cluster
     assert settings.kubernetes.node_tokens and settings.kubernetes.node_agent == "fabricd/fabric-cni-node"
-    assert settings.store.backend == "sqlite"
-    assert str(settings.store.path).startswith("/var/lib/fabricd/")
     mounts = {m["mountPath"] for m in dep["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]}
-    assert "/var/lib/fabricd" in mounts and "/etc/fabricd/tls" in mounts
+    assert "/etc/fabricd/tls" in mounts
+    if overlay == "ha":
+        assert settings.store.backend == "etcd" and len(settings.store.endpoints) == 3
+        assert settings.ha.name == "fabricd-7d9f-abcde" and settings.ha.advertise == "10.244.1.7:50051"
+        assert settings.ha.peer_tls is not None and settings.store.tls is not None
+        files = [settings.ha.peer_tls.cert, settings.ha.peer_tls.key, settings.ha.peer_tls.ca, settings.store.tls.ca]
+        assert all(any(str(f).startswith(m + "/") for m in mounts) for f in files), files
+    else:
+        assert settings.store.backend == "sqlite"
+        assert str(settings.store.path).startswith("/var/lib/fabricd/")
+        assert "/var/lib/fabricd" in mounts
     assert settings.metrics.listen.endswith(":9464")
     if overlay == "lab":
         assert settings.log.level == "debug"
+
+
+def _env(dep: dict[str, Any]) -> dict[str, str]:
+    """The container's environment as the kubelet makes it: field references of a pod, $(VAR) expanded."""
+    pod = {"metadata.name": "fabricd-7d9f-abcde", "status.podIP": "10.244.1.7"}
+    env: dict[str, str] = {}
+    for e in dep["spec"]["template"]["spec"]["containers"][0].get("env", []):
+        if "valueFrom" in e:
+            env[e["name"]] = pod[e["valueFrom"]["fieldRef"]["fieldPath"]]
+        else:
+            env[e["name"]] = re.sub(r"\$\((\w+)\)", lambda m: env[m.group(1)], e["value"])
+    return {k: v for k, v in env.items() if k.startswith("FABRICD_")}
+
+
+def test_with_etcd_three_fabricd_roll_one_at_a_time_on_different_nodes():
+    docs = rendered("ha")
+    dep = find(docs, "Deployment", "fabricd")
+    assert dep["spec"]["replicas"] == 3
+    assert dep["spec"]["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}
+    pod = dep["spec"]["template"]["spec"]
+    assert not [v for v in pod["volumes"] if "persistentVolumeClaim" in v]
+    assert not [d for d in docs if d["kind"] == "PersistentVolumeClaim"]
+    [term] = pod["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert term["topologyKey"] == "kubernetes.io/hostname"
+    pdb = find(docs, "PodDisruptionBudget", "fabricd")
+    assert pdb["spec"]["minAvailable"] == 2
+    assert pdb["spec"]["selector"]["matchLabels"] == dep["spec"]["selector"]["matchLabels"]
+    data = find(docs, "ConfigMap", "fabricd-settings")["data"]
+    assert set(data) == {"fabricd.yml", "inventory.yml"}  # the settings replaced, the inventory kept
 
 
 def test_the_node_agent_uses_a_token_for_fabricd_only():
