@@ -38,7 +38,7 @@ from models.validation import dns_label
 
 FABRIC_CNI = "fabric-cni"
 #: the node's settings (fabric-cni's node file): a NAD carrying any of them is refused (cni/README.md)
-NODE_KEYS = ("controller", "tls", "node", "stateDir", "vlanBackend", "attachTimeout")
+NODE_KEYS = ("controller", "tls", "token", "node", "stateDir", "vlanBackend", "attachTimeout")
 #: the largest spec.config fabricd reads (a NAD is an object of the tenant's)
 CONFIG_MAX = 64 * 1024
 

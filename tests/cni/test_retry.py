@@ -57,6 +57,7 @@ def serve(tmp_path):
             tagger_socket=None,
             uplink=None,
             attach_timeout=5.0,
+            token=None,
         )
 
     yield start
