@@ -110,3 +110,13 @@ def test_a_granted_vni_creates_the_nads_own_network_owned_by_it():
 def test_bad_ranges(text):
     with pytest.raises(ValueError):
         VniRange.parse(text)
+
+
+@pytest.mark.parametrize("key", NODE_KEYS)
+def test_every_node_key_in_a_nad_is_refused_by_name(key):
+    """A tenant's NAD may not point the plugin elsewhere, nor at another token file or node."""
+    with pytest.raises(ConfigRefused) as e:
+        parse_config(cfg(VNI="1", **{key: "x"}))
+    assert [(p.field, p.why) for p in e.value.problems] == [
+        (f"spec.config.{key}", "is the node's setting (fabric-cni's node file), never a NAD's")
+    ]
