@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from controller.gnmi.session import GnmiSession
+from controller.reconcile.readiness import Pulse
 from controller.reconcile.status import SwitchStatus
 from controller.reconcile.worker import SwitchWorker, WorkerHost
 from controller.settings.inventory import SwitchConfig
@@ -40,6 +41,10 @@ class Fleet:
         self._host = host
         self._session_factory = session_factory
         self._workers: dict[SwitchName, SwitchWorker] = {}
+        #: fires when a worker's session, commits or operational state changed
+        self.pulse = Pulse()
+        #: called on the same changes (the audit metric)
+        self.on_change: Callable[[], None] = lambda: None
 
     # ----------------------------------------------------------- queries
 
@@ -76,8 +81,13 @@ class Fleet:
 
     def _start(self, cfg: SwitchConfig) -> None:
         worker = SwitchWorker(cfg, self._host, session_factory=self._session_factory)
+        worker.notify = self._changed
         self._workers[cfg.name] = worker
         worker.start()
+
+    def _changed(self) -> None:
+        self.pulse.fire()
+        self.on_change()
 
     async def stop(self) -> None:
         await asyncio.gather(*(w.stop() for w in self._workers.values()))
