@@ -38,12 +38,16 @@ class FloodReport:
     def __init__(self) -> None:
         self._reported: dict[Path, Any] = {}
 
-    def ops(self, platform: EmulatedPlatform, want: Overlay, floods: Mapping[int, frozenset[str]]) -> list[Op]:
+    def ops(
+        self, platform: EmulatedPlatform, want: Overlay, floods: Mapping[int, frozenset[str]], *, rewrite: bool = False
+    ) -> list[Op]:
+        """Deletes for what went, replaces for what is new or changed (every
+        entry with ``rewrite``: after a parent of theirs was replaced)."""
         now: dict[Path, Any] = {}
         for vni, w in sorted(want.vnis.items()):
             now.update(platform.flood_report(w, floods.get(vni, frozenset())))
         ops = [Op(kind="delete", path=p) for p in self._reported if p not in now]
-        ops += [Op(kind="replace", path=p, value=v) for p, v in now.items() if self._reported.get(p) != v]
+        ops += [Op(kind="replace", path=p, value=v) for p, v in now.items() if rewrite or self._reported.get(p) != v]
         self._reported = now
         return ops
 
