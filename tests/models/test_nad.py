@@ -110,3 +110,10 @@ def test_a_granted_vni_creates_the_nads_own_network_owned_by_it():
 def test_bad_ranges(text):
     with pytest.raises(ValueError):
         VniRange.parse(text)
+
+
+def test_a_nad_may_set_the_readiness_of_the_network_it_creates():
+    got = decide("a", "blue", req(VNI="150", readiness="forwarding"), NETS, GRANT)
+    assert isinstance(got, Create) and got.network.readiness == "forwarding"
+    with pytest.raises(ConfigRefused, match=r"spec.config.readiness: 'soon' is not one of committed, forwarding"):
+        req(VNI="150", readiness="soon")
