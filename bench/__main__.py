@@ -28,6 +28,7 @@ BENCHMARKS = {
     "vlan": ("bench.vlan", "run"),  # root: the userspace 802.1Q tagger against a plain veth
     "cni": ("bench.cni", "run"),  # root: fabric-cni's start-up overhead and ADD/DEL wall time
     "ha": ("bench.ha", "run"),  # fabricd on a 3-member etcd: failover, attach latency vs SQLite, restart
+    "readiness": ("bench.readiness", "run"),  # root: attach at committed vs forwarding on real FRR; EVPN fault
 }
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from labs.dataplane import frr
 from labs.errors import LabRunError
 from labs.pods import runtime, scenario
 from labs.pods.scenario import PodNet, ScenarioPod
@@ -46,15 +47,7 @@ def bgp(state, switch: str, *, up: bool) -> None:
     """Shut (or open again) every BGP session of ``switch`` in its FRR."""
     node = state.node(switch)
     assert node is not None and node.frr_dir is not None
-    running = h.vtysh(state, switch, "show running-config")
-    asn = next(line.split()[2] for line in running.splitlines() if line.startswith("router bgp "))
-    peers = [w.split()[1] for w in running.splitlines() if w.strip().startswith("neighbor") and " interface" in w]
-    cmds = ["configure terminal", f"router bgp {asn}"]
-    cmds += [f"{'no ' if up else ''}neighbor {p} shutdown" for p in peers]
-    argv = ["vtysh", "--vty_socket", node.frr_dir]
-    for c in cmds:
-        argv += ["-c", c]
-    subprocess.run(argv, capture_output=True, text=True, check=True)
+    assert frr.shut_sessions(node.frr_dir, shut=not up)
 
 
 def state_of(state, pod_name: str) -> tuple[str, str]:
