@@ -108,8 +108,9 @@ class SwitchWorker:
         self._backoff = Backoff(s.backoff_initial, s.backoff_max)
         #: told when what readiness depends on changes here (set by the fleet)
         self.notify: Callable[[], None] = lambda: None
-        #: the VXLAN operational state the switch reports (controller.reconcile.oper)
-        self.oper = OperState(cfg.platform, self._changed)
+        self.version = 0
+        self._findings: tuple[int, list[Finding]] = (-1, [])
+        self.oper = OperState(cfg.platform, self._changed)  # its VXLAN state (readiness, the audit)
 
     # ----------------------------------------------------------- queries
 
@@ -158,17 +159,19 @@ class SwitchWorker:
         return joined(per_key)
 
     def _changed(self) -> None:
+        self.version += 1  # what the switch has, or is known to have, may have changed
         self.notify()  # looked up each time: the fleet sets it after construction
 
     def findings(self) -> list[Finding]:
-        """The audit's configuration findings: the comparison of every pass
-        (render, then plan per key), on what this worker knows the switch has."""
-        if not self._known:
-            return []
-        keys = self._all_keys(self._current)
-        rendered = render_keys(self.host.state, self.leaf, keys, self._current, self._device_vlans)
-        planned = plan_keys(self.leaf, rendered, self._current)
-        return key_findings(self.name, planned, self._current, rendered.desired)
+        """The audit's configuration findings: the comparison of every pass (render, then plan
+        per key) on what this worker knows the switch has; recomputed only after a change."""
+        if self._known and self._findings[0] != self.version:
+            rendered = render_keys(
+                self.host.state, self.leaf, self._all_keys(self._current), self._current, self._device_vlans
+            )
+            planned = plan_keys(self.leaf, rendered, self._current)
+            self._findings = (self.version, key_findings(self.name, planned, self._current, rendered.desired))
+        return self._findings[1] if self._known else []
 
     # ----------------------------------------------------------- changes
 
@@ -178,6 +181,7 @@ class SwitchWorker:
         if not self._per_vlan:
             keys = [k for k in keys if not (k.kind == "port" and k.vni)]
         self._changes.mark(keys)
+        self.version += 1
         self._wake.set()
 
     def track(self, owner: Hashable, port: str, vni: Vni) -> int:
@@ -237,7 +241,7 @@ class SwitchWorker:
         self._session = SessionState.DISCONNECTED
         self._known = False
         self._last_error = text
-        self.notify()
+        self._changed()
         if was is SessionState.CONNECTED or (text != last and was is SessionState.CONNECTING and not last):
             self.log.warning("session.down", error=text)  # once per outage, not per retry
             self.host.events.publish("switch", self.name, "disconnected", error=text)
@@ -268,7 +272,7 @@ class SwitchWorker:
             self.host.metrics.session_connects.labels(self.name).inc()
             self.log.info("session.up", address=self.cfg.address)
             self.host.events.publish("switch", self.name, "connected")
-            self.notify()
+            self._changed()
             tasks.append(asyncio.create_task(self._supervised(session, self._watch), name=f"watch:{self.name}"))
             tasks.append(asyncio.create_task(self._supervised(session, self._follow_oper), name=f"oper:{self.name}"))
             await self._serve(session)
@@ -410,7 +414,7 @@ class SwitchWorker:
         if gone:
             self.host.removed(self.name, sorted(set(gone)))
         self._changes.commit(generation)
-        self.notify()
+        self._changed()
 
     def _commit_key(self, key: ObjectKey, ops: SetOps) -> None:
         objs = dict(self._current.get(key, {}))
@@ -478,8 +482,7 @@ class SwitchWorker:
         await self.oper.follow(session, backoff.reset)  # VXLAN state: readiness forwarding, the audit
 
     def _oper_lost(self, error: BaseException, crashed: bool) -> None:
-        if not crashed:
-            self.log.info("oper.lost", error=str(error))
+        self.log.info("oper.lost", error=str(error), crashed=crashed)
 
     def _watch_lost(self, error: BaseException, crashed: bool) -> None:
         if not crashed:
