@@ -7,6 +7,7 @@ from __future__ import annotations
 import grpc
 import pytest
 
+from controller.state_metrics import state_metrics
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
 from tests.controller.fabric import attach_req, eventually, lab_fabric
 
@@ -44,6 +45,10 @@ async def test_forwarding_waits_for_evpn_and_names_the_missing_peer(tmp_path, pl
         assert "sw1 has VNI 1111 committed but no EVPN route from 10.0.0.12 (sw2)" in err.value.details()
         found = await audit(stub)
         assert found == [("not-forwarding", "sw1", 1111, "sw2"), ("not-forwarding", "sw2", 1111, "sw1")]
+        # the daemon's metric follows by itself
+        await eventually(
+            lambda: _metric(fab.service).get(("not-forwarding", "sw1")) == 1.0, what="fabric_audit_findings"
+        )
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await stub.Check(fabric_pb2.CheckRequest(id=a.id, container_id="c1"), timeout=10)
         assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
@@ -58,6 +63,7 @@ async def test_forwarding_waits_for_evpn_and_names_the_missing_peer(tmp_path, pl
 
         fab.host["sw1"].set_evpn(True)
         await eventually(lambda: _clean(stub), what="the audit clean again by itself")
+        await eventually(lambda: _metric(fab.service) == {}, what="fabric_audit_findings empty again")
         ok = await stub.Check(fabric_pb2.CheckRequest(id=a.id, container_id="c1"), timeout=10)
         assert ok.state == fabric_pb2.ATTACHMENT_STATE_READY
 
@@ -77,6 +83,11 @@ async def test_network_readiness_is_validated_and_shown(tmp_path):
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await stub.Audit(fabric_pb2.AuditRequest(switches=["nope"]), timeout=10)
         assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def _metric(service) -> dict[tuple[str, str], float]:
+    (family,) = [m for m in state_metrics(service) if m.name == "fabric_audit_findings"]
+    return {(s.labels["kind"], s.labels["switch"]): s.value for s in family.samples}
 
 
 async def _pending(stub, att) -> bool:
