@@ -167,7 +167,10 @@ class FabricServicer:
 
     def Attach(self, request, context):
         """Attaches a pod interface to a network on a node NIC and answers once the
-        leaf behind that NIC has committed the configuration. Idempotent for the
+        leaf behind that NIC has committed the configuration (and, for a network
+        whose readiness is "forwarding", once the VNI forwards to and from every
+        healthy leaf carrying it; on timeout the message names what is missing).
+        Idempotent for the
         same identity and container ID; a new container ID for the same identity
         replaces the old one. NOT_FOUND when the network, node or NIC is unknown
         (the message says which). FAILED_PRECONDITION when the NIC's placement
@@ -210,7 +213,8 @@ class FabricServicer:
 
     def Check(self, request, context):
         """For CNI CHECK: OK with the attachment when it exists for that container
-        and its configuration is on the leaf. NOT_FOUND when unknown or the
+        and its configuration is on the leaf (readiness "forwarding": and its VNI
+        forwards, verified again at each Check). NOT_FOUND when unknown or the
         container ID is stale; FAILED_PRECONDITION when not yet (or no longer)
         configured, with the reason.
         """
