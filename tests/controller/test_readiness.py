@@ -61,8 +61,10 @@ async def test_forwarding_waits_for_evpn_and_names_the_missing_peer(tmp_path, pl
             lambda: _has(stub, ("not-forwarding", "sw1", 2222, "sw2")), what="green's finding in the audit"
         )
 
+        passes = _passes(fab.service)
         fab.host["sw1"].set_evpn(True)
         await eventually(lambda: _clean(stub), what="the audit clean again by itself")
+        assert _passes(fab.service) == passes  # state changes: the oper watch's, never the drift watch's
         await eventually(lambda: _metric(fab.service) == {}, what="fabric_audit_findings empty again")
         ok = await stub.Check(fabric_pb2.CheckRequest(id=a.id, container_id="c1"), timeout=10)
         assert ok.state == fabric_pb2.ATTACHMENT_STATE_READY
@@ -83,6 +85,11 @@ async def test_network_readiness_is_validated_and_shown(tmp_path):
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await stub.Audit(fabric_pb2.AuditRequest(switches=["nope"]), timeout=10)
         assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def _passes(service) -> float:
+    """Reconcile passes (verifications included) the workers made so far."""
+    return sum(s.value for m in service.metrics.reconcile.collect() for s in m.samples if s.name.endswith("_total"))
 
 
 def _metric(service) -> dict[tuple[str, str], float]:
