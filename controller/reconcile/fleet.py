@@ -43,6 +43,8 @@ class Fleet:
         self._workers: dict[SwitchName, SwitchWorker] = {}
         #: fires when a worker's session, commits or operational state changed
         self.pulse = Pulse()
+        #: moves with every change readiness depends on (marks, commits, sessions, operational state)
+        self.generation = 0
         #: called on the same changes (the audit metric)
         self.on_change: Callable[[], None] = lambda: None
 
@@ -68,6 +70,7 @@ class Fleet:
     def mark(self, dirty: Mapping[SwitchName, Iterable[ObjectKey]]) -> None:
         """Desired state of these keys changed (switches not in the fleet are
         not managed: nothing to apply)."""
+        self.generation += 1
         for switch, keys in dirty.items():
             worker = self._workers.get(switch)
             if worker is not None and keys:
@@ -86,6 +89,7 @@ class Fleet:
         worker.start()
 
     def _changed(self) -> None:
+        self.generation += 1
         self.pulse.fire()
         self.on_change()
 
@@ -110,4 +114,5 @@ class Fleet:
             self._workers[name].reconfigure(new[name])
         for name in added:
             self._start(new[name])
+        self._changed()  # leaves came or went
         return Reloaded(added=tuple(added), removed=tuple(removed), restarted=tuple(restarted), updated=tuple(updated))

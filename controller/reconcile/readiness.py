@@ -55,5 +55,22 @@ def leaf_views(workers: Iterable[SwitchWorker], state: FabricState) -> dict[Swit
     return out
 
 
-def gaps(workers: Iterable[SwitchWorker], state: FabricState, switch: SwitchName, vni: Vni) -> list[Gap]:
-    return forwarding_gaps(switch, vni, leaf_views(workers, state))
+class Views:
+    """:func:`leaf_views`, rebuilt only when the fleet's ``generation`` moved
+    (every mark, commit, session or operational state change counts), so
+    answering many attachments (a List, a scrape) costs one build."""
+
+    def __init__(self) -> None:
+        self._at = -1
+        self._views: dict[SwitchName, LeafView] = {}
+
+    def get(self, workers: Iterable[SwitchWorker], state: FabricState, generation: int) -> dict[SwitchName, LeafView]:
+        if generation != self._at:
+            self._views = leaf_views(workers, state)
+            self._at = generation
+        return self._views
+
+    def gaps(
+        self, workers: Iterable[SwitchWorker], state: FabricState, generation: int, switch: SwitchName, vni: Vni
+    ) -> list[Gap]:
+        return forwarding_gaps(switch, vni, self.get(workers, state, generation))

@@ -15,7 +15,7 @@ import dataclasses
 import time
 from collections.abc import Iterable
 
-from controller.reconcile.readiness import gaps, readiness_of
+from controller.reconcile.readiness import Views, readiness_of
 from controller.reconcile.status import AttachmentState
 from controller.service.authz import Caller
 from controller.service.context import Context
@@ -50,6 +50,7 @@ class AttachmentView:
 class Attachments:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
+        self._views = Views()
 
     # ------------------------------------------------------------ queries
 
@@ -72,7 +73,8 @@ class Attachments:
             )
         status = worker.attachment_status(aid, placed.placement.port, placed.vni)
         if status.state is AttachmentState.READY and self._forwarding(placed):
-            missing = gaps(self._ctx.fleet, self._ctx.state, placed.placement.switch, placed.vni)
+            fleet = self._ctx.fleet
+            missing = self._views.gaps(fleet, self._ctx.state, fleet.generation, placed.placement.switch, placed.vni)
             if missing:
                 return v(AttachmentState.PENDING, describe(missing))
         return v(status.state, status.reason)
