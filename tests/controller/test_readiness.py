@@ -4,6 +4,8 @@ labs/emulator/floods.py), with the emulator's EVPN fault on one leaf."""
 
 from __future__ import annotations
 
+import asyncio
+
 import grpc
 import pytest
 
@@ -108,3 +110,44 @@ async def _has(stub, finding) -> bool:
 
 async def _clean(stub) -> bool:
     return await audit(stub) == []
+
+
+async def test_the_audit_names_what_differs_from_the_intent(tmp_path):
+    """drift: report leaves out-of-band changes on the switch: the audit
+    names each by kind, from the comparison every pass makes."""
+    async with lab_fabric(tmp_path, reconcile={"drift": "report"}) as fab, fab.controller(), fab.channel() as ch:
+        stub = fabric_pb2_grpc.FabricStub(ch)
+        await create(stub, "blue", 1111, "")
+        await create(stub, "green", 2222, "")
+        await stub.Attach(attach_req("pod-a", "blue"), timeout=30)
+        await stub.Attach(attach_req("pod-b", "green", container="c2"), timeout=30)
+        await eventually(lambda: _clean(stub), what="a clean audit")
+
+        def operator():
+            with fab.gnmi("sw1") as gc:
+                # VNI 1111 loses its MAC-VRF (its VLAN and VNI map stay); port 1 loses its switched-vlan
+                gc.set(delete=["/network-instances/network-instance[name=fabricd-vni-1111]"], encoding="json_ietf")
+                gc.set(delete=["/interfaces/interface[name=ethernet-1/1]/ethernet/switched-vlan"], encoding="json_ietf")
+
+        await asyncio.to_thread(operator)
+        want = [("misconfigured", "sw1", 1111, ""), ("missing", "sw1", 0, "")]
+        await eventually(lambda: _audit_is(stub, want), what="missing and misconfigured")
+        resp = await stub.Audit(fabric_pb2.AuditRequest(switches=["sw1"]), timeout=10)
+        assert {(f.kind, f.port) for f in resp.findings} == {("misconfigured", ""), ("missing", "ethernet-1/1")}
+        assert "port ethernet-1/1: missing on the switch" in "; ".join(f.detail for f in resp.findings)
+
+        # a fabricd object the intent does not want
+        def operator_adds():
+            with fab.gnmi("sw1") as gc:
+                vlan = {"vlan-id": 999, "config": {"vlan-id": 999, "name": "fabricd-vni-9999"}}
+                path = "/network-instances/network-instance[name=default]/vlans/vlan[vlan-id=999]"
+                gc.set(update=[(path, vlan)], encoding="json_ietf")
+
+        await asyncio.to_thread(operator_adds)
+        await eventually(
+            lambda: _has(stub, ("dangling", "sw1", 9999, "")), what="a fabricd VLAN nobody wants: dangling"
+        )
+
+
+async def _audit_is(stub, want) -> bool:
+    return await audit(stub) == want
