@@ -25,7 +25,7 @@ from controller.api.nad import cni_config, manifest
 from controller.log import get_logger, request_scope
 from controller.reconcile.status import AttachmentState, SessionState
 from controller.service.attachments import AttachmentView
-from controller.service.audit import audit
+from controller.service.audit import MAX_FINDINGS, audit
 from controller.service.authz import Caller
 from controller.service.fabric import FabricService
 from controller.service.relay import ControllerStatus, Router
@@ -433,8 +433,11 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
         async def run(caller: Caller) -> fabric_pb2.AuditResponse:
             self.service.authz.require_operator(caller, "Audit")
             findings, names = audit(self.service.ctx, request.switches)
+            more = max(0, len(findings) - MAX_FINDINGS)
+            findings = findings[:MAX_FINDINGS]
             return fabric_pb2.AuditResponse(
                 switches=names,
+                more=more,
                 findings=[
                     fabric_pb2.AuditFinding(
                         kind=f.kind, switch=f.switch, vni=f.vni, port=f.port, peer=f.peer, detail=f.detail

@@ -22,12 +22,15 @@ def run(ctx: Context) -> int:
 
     resp = ctx.client.call(ctx.fabric.Audit, fabric_pb2.AuditRequest(switches=ctx.args.switches or []))
     findings = [finding_dict(f) for f in resp.findings]
+    clean = not findings and not resp.more
     if ctx.output != "table":
-        emit(dump({"switches": list(resp.switches), "findings": findings, "clean": not findings}, ctx.output))
+        doc = {"switches": list(resp.switches), "findings": findings, "more": resp.more, "clean": clean}
+        emit(dump(doc, ctx.output))
     elif not findings:
         emit(f"clean: {len(resp.switches)} switch(es) audited, intent, configuration and forwarding agree\n")
     else:
         rows = [(d["kind"], d["switch"], d["vni"] or "", d["port"], d["peer"], d["detail"]) for d in findings]
         emit(table(HEADER, rows))
-        emit(f"{len(findings)} finding(s) on {len(resp.switches)} switch(es) audited\n")
-    return OK if not findings else FAILED
+        more = f" (and {resp.more} more not listed)" if resp.more else ""
+        emit(f"{len(findings)} finding(s){more} on {len(resp.switches)} switch(es) audited\n")
+    return OK if clean else FAILED

@@ -25,6 +25,8 @@ from models.audit import Finding, count, forwarding_findings
 from models.errors import Problem, ValidationError
 
 SETTLE_S = 0.2
+#: findings one Audit answer lists (the rest are counted)
+MAX_FINDINGS = 10_000
 
 
 def audit(ctx: Context, switches: Iterable[str] = ()) -> tuple[list[Finding], list[str]]:

@@ -7,7 +7,7 @@ async def test_no_switch_is_a_clean_audit(api):
     r = await api.ctl("audit")
     assert (r.code, r.out) == (0, "clean: 0 switch(es) audited, intent, configuration and forwarding agree\n")
     r = await api.ctl("-o", "json", "audit")
-    assert r.code == 0 and r.json() == {"switches": [], "findings": [], "clean": True}
+    assert r.code == 0 and r.json() == {"switches": [], "findings": [], "more": 0, "clean": True}
 
 
 async def test_unreachable_switches_are_findings(offline):

@@ -403,12 +403,14 @@ class AuditFinding(_message.Message):
     def __init__(self, kind: _Optional[str] = ..., switch: _Optional[str] = ..., vni: _Optional[int] = ..., port: _Optional[str] = ..., peer: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
 
 class AuditResponse(_message.Message):
-    __slots__ = ("findings", "switches")
+    __slots__ = ("findings", "switches", "more")
     FINDINGS_FIELD_NUMBER: _ClassVar[int]
     SWITCHES_FIELD_NUMBER: _ClassVar[int]
+    MORE_FIELD_NUMBER: _ClassVar[int]
     findings: _containers.RepeatedCompositeFieldContainer[AuditFinding]
     switches: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, findings: _Optional[_Iterable[_Union[AuditFinding, _Mapping]]] = ..., switches: _Optional[_Iterable[str]] = ...) -> None: ...
+    more: int
+    def __init__(self, findings: _Optional[_Iterable[_Union[AuditFinding, _Mapping]]] = ..., switches: _Optional[_Iterable[str]] = ..., more: _Optional[int] = ...) -> None: ...
 
 class WatchEventsRequest(_message.Message):
     __slots__ = ("kinds",)
