@@ -61,57 +61,79 @@ class _Member:
     sink: StateSink
     config: Tree
     router_id: str
+    want: Overlay
     evpn: bool = True
     report: FloodReport = dataclasses.field(default_factory=FloodReport)
     reported_vnis: dict[int, Path] = dataclasses.field(default_factory=dict)
 
+    def evpn_vnis(self) -> dict[int, str]:
+        """VNI -> this leaf's VTEP, for the VNIs it takes part in EVPN with."""
+        if not self.evpn:
+            return {}
+        return {v: w.vtep for v, w in self.want.vnis.items() if v in self.want.macvrfs}
+
 
 class MemoryFabric:
-    """The in-process EVPN fabric of ``dataplane: none`` emulators."""
+    """The in-process EVPN fabric of ``dataplane: none`` emulators.
+
+    A change of one leaf re-reads only that leaf's configuration and rewrites
+    the state of only the leaves sharing a VNI whose membership changed (a
+    process may hold hundreds of emulators)."""
 
     def __init__(self) -> None:
         self._members: dict[str, _Member] = {}
+        #: VNI -> leaf -> its VTEP, for the leaves taking part in EVPN with the VNI
+        self._index: dict[int, dict[str, str]] = {}
+        #: leaf -> its entries in the index
+        self._entries: dict[str, dict[int, str]] = {}
 
     def join(self, name: str, platform: EmulatedPlatform, config: Tree, sink: StateSink, router_id: str = "") -> None:
-        m = self._members.get(name)
-        if m is None:
-            self._members[name] = _Member(platform=platform, sink=sink, config=config, router_id=router_id)
-        else:
-            m.config, m.sink = config, sink
-            m.report.forget()
-            m.reported_vnis = {}
-        self.update()
+        want = platform.overlay(config, router_id)
+        self._members[name] = _Member(platform=platform, sink=sink, config=config, router_id=router_id, want=want)
+        self._update(name, full=True)
 
     def changed(self, name: str, config: Tree) -> None:
         m = self._members.get(name)
         if m is not None:
             m.config = config
-            self.update()
+            m.want = m.platform.overlay(config, m.router_id)
+            self._update(name, full=True)
 
     def leave(self, name: str) -> None:
         if self._members.pop(name, None) is not None:
-            self.update()
+            self._update(name, full=False)
 
     def set_evpn(self, name: str, up: bool) -> None:
         """Fault: the switch's EVPN (its BGP session) goes down or comes back."""
-        m = self._members[name]
-        m.evpn = up
-        self.update()
+        self._members[name].evpn = up
+        self._update(name, full=False)
 
-    def update(self) -> None:
-        wants = {n: m.platform.overlay(m.config, m.router_id) for n, m in self._members.items()}
-        for name, m in self._members.items():
-            want = wants[name]
-            floods: dict[int, frozenset[str]] = {}
-            for vni in want.vnis:
-                if not m.evpn or vni not in want.macvrfs:
-                    continue
-                floods[vni] = frozenset(
-                    wants[o].vnis[vni].vtep
-                    for o, other in self._members.items()
-                    if o != name and other.evpn and vni in wants[o].vnis and vni in wants[o].macvrfs
-                )
-            ops = self._vni_ops(m, want) + m.report.ops(m.platform, want, floods)
+    def _update(self, name: str, *, full: bool) -> None:
+        """``name`` changed: its own state (VNI reports only with ``full``: its
+        configuration changed) and the flood lists of every leaf sharing a
+        VNI whose membership changed."""
+        me = self._members.get(name)
+        before = self._entries.pop(name, {})
+        after = me.evpn_vnis() if me is not None else {}
+        if me is not None:
+            self._entries[name] = after
+        moved = {v for v in before.keys() | after.keys() if before.get(v) != after.get(v)}
+        for vni in moved:
+            leaves = self._index.setdefault(vni, {})
+            leaves.pop(name, None)
+            if vni in after:
+                leaves[name] = after[vni]
+            if not leaves:
+                del self._index[vni]
+        affected = {n for v in moved for n in self._index.get(v, {})} | ({name} if me is not None else set())
+        for n in sorted(affected):
+            m = self._members[n]
+            floods = {
+                vni: frozenset(vtep for o, vtep in self._index.get(vni, {}).items() if o != n)
+                for vni in self._entries.get(n, {})
+            }
+            ops = self._vni_ops(m, m.want) if n == name and full else []
+            ops += m.report.ops(m.platform, m.want, floods)
             if ops:
                 m.sink.write_state(ops)
 
