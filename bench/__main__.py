@@ -29,6 +29,7 @@ BENCHMARKS = {
     "cni": ("bench.cni", "run"),  # root: fabric-cni's start-up overhead and ADD/DEL wall time
     "ha": ("bench.ha", "run"),  # fabricd on a 3-member etcd: failover, attach latency vs SQLite, restart
     "cni-bundle": ("bench.bundle", "run"),  # the PyInstaller fabric-cni: size, glibc floor, VERSION start-up
+    "readiness": ("bench.readiness", "run"),  # root: attach at committed vs forwarding on real FRR; EVPN fault
 }
 
 

@@ -77,6 +77,14 @@ def state_metrics(service: FabricService) -> list[Metric]:
             (([net, st], float(c)) for (net, st), c in sorted(counts.items())),
         )
     )
+    out.append(
+        gauge(
+            "fabric_audit_findings",
+            "Findings of the last fabric audit per kind and switch (docs/readiness.md)",
+            ["kind", "switch"],
+            (([k, sw], float(n)) for (k, sw), n in sorted(service.auditor.counts.items())),
+        )
+    )
     out.append(gauge("fabric_networks", "Networks", [], [([], float(len(state.networks)))]))
     snap = service.topology
     links = Counter("fabric" for _ in snap.fabric_links) + Counter("edge" for _ in snap.edge_links)

@@ -76,3 +76,11 @@ def apply_objects(objects: dict[Path, Json], ops: SetOps) -> None:
         objects.pop(path, None)
     for path, value in ops.replaces:
         objects[path] = value
+
+
+def joined(per_key: Mapping[Any, SetOps]) -> SetOps:
+    """The SetOps of every key, in key order, as one."""
+    ops = SetOps()
+    for key in sorted(per_key):
+        ops = ops + per_key[key]
+    return ops

@@ -43,6 +43,8 @@ class Network:
     description: str = ""
     #: who created it and alone may delete it: ``api`` or ``kubernetes:NS/NAD`` (:func:`nad_owner`)
     owner: str = OWNER_API
+    #: when its attachments are READY: "committed", "forwarding"; "" = the fabric's default
+    readiness: str = ""
 
     @property
     def key(self) -> NetworkKey:

@@ -53,6 +53,8 @@ class NadRequest:
     network: NetworkKey | None = None
     #: the ``vni``/``VNI`` form, else None
     vni: Vni | None = None
+    #: ``readiness`` of the network the NAD creates ("" = the fabric's default)
+    readiness: str = ""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -146,11 +148,14 @@ def parse_config(text: str) -> NadRequest | None:
     if not isinstance(name, str) or not name:
         out.append(Problem("spec.config.name", name, "is required (the CNI network name)"))
     request = _reference(path, plugin, out)
+    readiness = plugin.get("readiness", "")
+    if readiness not in ("", "committed", "forwarding"):
+        out.append(Problem(f"{path}.readiness", readiness, "is not one of committed, forwarding"))
     if out:
         raise ConfigRefused(out)
     assert request is not None
     network, vni = request
-    return NadRequest(cni_name=str(name), network=network, vni=vni)
+    return NadRequest(cni_name=str(name), network=network, vni=vni, readiness=str(readiness))
 
 
 def _reference(path: str, plugin: Mapping[str, Any], out: list[Problem]) -> tuple[NetworkKey | None, Vni | None] | None:
@@ -229,7 +234,8 @@ def decide(
     existing = networks.get(key)
     if existing is not None:
         return _refused("metadata.name", name, f"names network {key}, which exists with VNI {existing.vni}")
-    return Create(network=Network(namespace=namespace, name=name, vni=vni, owner=nad_owner(namespace, name)))
+    owner = nad_owner(namespace, name)
+    return Create(network=Network(namespace=namespace, name=name, vni=vni, owner=owner, readiness=request.readiness))
 
 
 def _refused(field: str, value: object, why: str) -> Refused:

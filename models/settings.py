@@ -188,6 +188,10 @@ class FabricSettings:
     """the MTU of a network that does not set one"""
     max_attachments_per_node: Annotated[int, Strict(), Field(ge=1, le=1_000_000)] = 1024
     """the most attachments one node may hold (one node must not take every VLAN of a leaf)"""
+    readiness: Literal["committed", "forwarding"] = "committed"
+    """when an attachment of a network that does not set its own is READY: ``committed`` (its leaf
+    committed the configuration) or ``forwarding`` (also, the VNI is up and floods to and from every
+    healthy leaf carrying it: docs/readiness.md)"""
 
     def pool_for(self, switch: SwitchName) -> VlanPool:
         return self.switch_pools.get(switch, self.vlan_pool)

@@ -60,6 +60,10 @@ def network_problems(net: Network, *, prefix: str = "network") -> list[Problem]:
         out.append(Problem(f"{prefix}.description", net.description, f"is longer than {DESCRIPTION_MAX}"))
     elif not net.description.isprintable():
         out.append(Problem(f"{prefix}.description", net.description, "has non-printable characters"))
+    if net.readiness not in ("", "committed", "forwarding"):
+        out.append(
+            Problem(f"{prefix}.readiness", net.readiness[:64], "is not one of committed, forwarding ('' = the default)")
+        )
     return out
 
 

@@ -95,6 +95,10 @@ def check_state(state: LabState, args: argparse.Namespace) -> int:
     vni_ok = "vni 1111" in seen and "ICMP echo request" in seen
     say("")
     say(f"spine1 sees pod-a -> pod-b (blue) inside VXLAN VNI 1111: {'yes' if vni_ok else 'NO'}")
+    audit = fabricd_proc.fabricctl(state, "audit")
+    say("")
+    say("fabricctl audit (intent vs switch configuration vs forwarding):")
+    say((audit.stdout or audit.stderr).rstrip())
     sdir = state.state_dir
     bin_ = Path(sys.executable).parent
     env = " ".join(f"{k}={v}" for k, v in fabricd_proc.ctl_env(state).items())
@@ -113,9 +117,11 @@ needs the lab operator's certificate (fabricd runs with mutual TLS):
   metrics: http://{args.metrics}/metrics   health: http://{args.metrics}/readyz
   state: {sdir}
 Remove it all: make demo-down{_lab(args)} (scripts/seed-scenario.py down --lab {args.lab}{_sd(args)})""")
-    if matrix.unexpected or not vni_ok:
+    if matrix.unexpected or not vni_ok or audit.returncode != 0:
         for line in matrix.unexpected:
             say(f"NOT AS EXPECTED: {line}")
+        if audit.returncode != 0:
+            say("NOT AS EXPECTED: the audit has findings")
         return 1
     return 0
 

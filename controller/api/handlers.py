@@ -25,6 +25,7 @@ from controller.api.nad import cni_config, manifest
 from controller.log import get_logger, request_scope
 from controller.reconcile.status import AttachmentState, SessionState
 from controller.service.attachments import AttachmentView
+from controller.service.audit import MAX_FINDINGS, audit
 from controller.service.authz import Caller
 from controller.service.fabric import FabricService
 from controller.service.relay import ControllerStatus, Router
@@ -199,12 +200,19 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
             create_time=_ts(self.service.networks.created_at(net.key)),
             attachment_count=self.service.state.attachment_count(net.key),
             owner=net.owner,
+            readiness=net.readiness,
         )
 
     async def CreateNetwork(self, request: fabric_pb2.CreateNetworkRequest, context: Any) -> fabric_pb2.Network:
         n = request.network
         net = Network(
-            namespace=n.namespace, name=n.name, vni=Vni(n.vni), shared=n.shared, mtu=n.mtu, description=n.description
+            namespace=n.namespace,
+            name=n.name,
+            vni=Vni(n.vni),
+            shared=n.shared,
+            mtu=n.mtu,
+            description=n.description,
+            readiness=n.readiness,
         )
 
         async def run(caller: Caller) -> fabric_pb2.Network:
@@ -443,6 +451,25 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
             return resp
 
         return await self._call(context, request, "Plan", run)
+
+    async def Audit(self, request: fabric_pb2.AuditRequest, context: Any) -> fabric_pb2.AuditResponse:
+        async def run(caller: Caller) -> fabric_pb2.AuditResponse:
+            self.service.authz.require_operator(caller, "Audit")
+            findings, names = audit(self.service.ctx, request.switches)
+            more = max(0, len(findings) - MAX_FINDINGS)
+            findings = findings[:MAX_FINDINGS]
+            return fabric_pb2.AuditResponse(
+                switches=names,
+                more=more,
+                findings=[
+                    fabric_pb2.AuditFinding(
+                        kind=f.kind, switch=f.switch, vni=f.vni, port=f.port, peer=f.peer, detail=f.detail
+                    )
+                    for f in findings
+                ],
+            )
+
+        return await self._call(context, request, "Audit", run)
 
     async def WatchEvents(
         self, request: fabric_pb2.WatchEventsRequest, context: Any

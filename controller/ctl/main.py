@@ -33,6 +33,7 @@ examples:
   fabricctl nad blue --uplink eth1 | kubectl apply -f -
   fabricctl -o json attachment list --node server1
   fabricctl switch list
+  fabricctl audit
   fabricctl topology -o png --out fabric.png
   fabricctl --server 127.0.0.1:50051 --ca ca.pem --cert me.pem --key me.key plan
 
@@ -103,6 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--shared", action="store_true", help="usable from pods of every namespace")
     c.add_argument("--mtu", type=int, default=0, help="pod interface MTU (default: fabricd's)")
     c.add_argument("--description", default="", help="free text")
+    c.add_argument(
+        "--readiness",
+        choices=("committed", "forwarding"),
+        help="when attachments are READY: leaf committed, or VNI forwarding (default: fabricd's fabric.readiness)",
+    )
     g = leaf(nsub, "get", "show one network")
     g.add_argument("name", metavar="NAME", help="NAME or NAMESPACE/NAME")
     _network_ns(g)
@@ -148,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
     pl = leaf(sub, "plan", "the gNMI changes each switch would receive now (dry run)")
     pl.add_argument("switches", nargs="*", metavar="SWITCH", help="only these switches (default: all)")
+    au = leaf(sub, "audit", "intent vs switch configuration vs forwarding state (exit 0 only when clean)")
+    au.add_argument("switches", nargs="*", metavar="SWITCH", help="only these switches (default: all)")
     ev = leaf(sub, "events", "follow fabricd's events until Ctrl-C")
     ev.add_argument(
         "--kind", action="append", metavar="KIND", help="only this kind (attachment, network, switch, topology, drift)"
@@ -171,7 +179,7 @@ Print a completion script for bash or zsh.
 
 
 def _handler(args: argparse.Namespace) -> Callable[..., int]:
-    from controller.ctl import attachments, events, health, networks, plan, switches, topology
+    from controller.ctl import attachments, audit, events, health, networks, plan, switches, topology
 
     command = {"networks": "network", "attachments": "attachment", "switches": "switch"}.get(args.command, args.command)
     table: dict[tuple[str, str | None], Callable[..., int]] = {
@@ -186,6 +194,7 @@ def _handler(args: argparse.Namespace) -> Callable[..., int]:
         ("switch", "list"): switches.list_,
         ("topology", None): topology.run,
         ("plan", None): plan.run,
+        ("audit", None): audit.run,
         ("events", None): events.run,
         ("health", None): health.run,
         ("status", None): health.status,

@@ -9,7 +9,19 @@ from controller.ctl.context import Context
 from controller.ctl.errors import NOT_FOUND, OK, USAGE, CtlError
 from controller.ctl.output import dump, emit, table, ts
 
-HEADER = ("NAMESPACE", "NAME", "VNI", "EVI", "SHARED", "MTU", "ATTACHMENTS", "OWNER", "CREATED", "DESCRIPTION")
+HEADER = (
+    "NAMESPACE",
+    "NAME",
+    "VNI",
+    "EVI",
+    "SHARED",
+    "MTU",
+    "READINESS",
+    "ATTACHMENTS",
+    "OWNER",
+    "CREATED",
+    "DESCRIPTION",
+)
 
 
 def network_dict(n: Any) -> dict[str, Any]:
@@ -20,6 +32,7 @@ def network_dict(n: Any) -> dict[str, Any]:
         "evi": n.evi,
         "shared": n.shared,
         "mtu": n.mtu,
+        "readiness": n.readiness,
         "description": n.description,
         "attachment_count": n.attachment_count,
         "owner": n.owner or "api",
@@ -35,6 +48,7 @@ def _row(d: dict[str, Any]) -> tuple[object, ...]:
         d["evi"] or "",
         "yes" if d["shared"] else "no",
         d["mtu"] or "default",
+        d["readiness"] or "default",
         d["attachment_count"],
         d["owner"],
         d["create_time"] or "",
@@ -62,6 +76,7 @@ def create(ctx: Context) -> int:
         shared=a.shared,
         mtu=a.mtu,
         description=a.description,
+        readiness=a.readiness or "",
     )
     created = ctx.client.call(ctx.fabric.CreateNetwork, fabric_pb2.CreateNetworkRequest(network=net))
     _print(ctx, [created], single=True)

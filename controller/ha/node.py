@@ -52,6 +52,7 @@ FORWARDED = frozenset(
         "ListSwitches",
         "GetTopology",
         "Plan",
+        "Audit",
     }
 )
 #: a follower answers these from its copy of the intent, while it is fresh

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from controller.gnmi.session import GnmiSession
+from controller.reconcile.readiness import Pulse
 from controller.reconcile.status import SwitchStatus
 from controller.reconcile.worker import SwitchWorker, WorkerHost
 from controller.settings.inventory import SwitchConfig
@@ -40,6 +41,12 @@ class Fleet:
         self._host = host
         self._session_factory = session_factory
         self._workers: dict[SwitchName, SwitchWorker] = {}
+        #: fires when a worker's session, commits or operational state changed
+        self.pulse = Pulse()
+        #: moves with every change readiness depends on (marks, commits, sessions, operational state)
+        self.generation = 0
+        #: called on the same changes (the audit metric)
+        self.on_change: Callable[[], None] = lambda: None
 
     # ----------------------------------------------------------- queries
 
@@ -63,6 +70,7 @@ class Fleet:
     def mark(self, dirty: Mapping[SwitchName, Iterable[ObjectKey]]) -> None:
         """Desired state of these keys changed (switches not in the fleet are
         not managed: nothing to apply)."""
+        self.generation += 1
         for switch, keys in dirty.items():
             worker = self._workers.get(switch)
             if worker is not None and keys:
@@ -76,8 +84,14 @@ class Fleet:
 
     def _start(self, cfg: SwitchConfig) -> None:
         worker = SwitchWorker(cfg, self._host, session_factory=self._session_factory)
+        worker.notify = self._changed
         self._workers[cfg.name] = worker
         worker.start()
+
+    def _changed(self) -> None:
+        self.generation += 1
+        self.pulse.fire()
+        self.on_change()
 
     async def stop(self) -> None:
         await asyncio.gather(*(w.stop() for w in self._workers.values()))
@@ -100,4 +114,5 @@ class Fleet:
             self._workers[name].reconfigure(new[name])
         for name in added:
             self._start(new[name])
+        self._changed()  # leaves came or went
         return Reloaded(added=tuple(added), removed=tuple(removed), restarted=tuple(restarted), updated=tuple(updated))

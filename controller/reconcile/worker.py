@@ -30,7 +30,7 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any, Protocol
 
 from controller.backoff import Backoff
@@ -42,11 +42,13 @@ from controller.metrics import Metrics
 from controller.reconcile.changes import Changes
 from controller.reconcile.echo import EchoFilter
 from controller.reconcile.gate import LeaseExpired, SetGate
+from controller.reconcile.oper import OperState
 from controller.reconcile.status import AttachmentState, AttachmentStatus, SessionState, SwitchStatus
 from controller.settings.inventory import SwitchConfig
 from controller.settings.model import Settings
 from controller.supervise import supervise
-from models.diff import SetOps, apply_objects
+from models.audit import Finding, key_findings
+from models.diff import SetOps, apply_objects, joined
 from models.errors import TemporaryError
 from models.fabric_state import FabricState
 from models.ids import SwitchName, Vni
@@ -104,6 +106,11 @@ class SwitchWorker:
         self._task: asyncio.Task[None] | None = None
         s = host.settings.reconcile
         self._backoff = Backoff(s.backoff_initial, s.backoff_max)
+        #: told when what readiness depends on changes here (set by the fleet)
+        self.notify: Callable[[], None] = lambda: None
+        self.version = 0
+        self._findings: tuple[int, list[Finding]] = (-1, [])
+        self.oper = OperState(cfg.platform, self._changed)  # its VXLAN state (readiness, the audit)
 
     # ----------------------------------------------------------- queries
 
@@ -149,7 +156,22 @@ class SwitchWorker:
         if not self._known:
             return None
         per_key = self._render(self._all_keys(self._current), self._current)
-        return _joined(per_key)
+        return joined(per_key)
+
+    def _changed(self) -> None:
+        self.version += 1  # what the switch has, or is known to have, may have changed
+        self.notify()  # looked up each time: the fleet sets it after construction
+
+    def findings(self) -> list[Finding]:
+        """The audit's configuration findings: the comparison of every pass (render, then plan
+        per key) on what this worker knows the switch has; recomputed only after a change."""
+        if self._known and self._findings[0] != self.version:
+            rendered = render_keys(
+                self.host.state, self.leaf, self._all_keys(self._current), self._current, self._device_vlans
+            )
+            planned = plan_keys(self.leaf, rendered, self._current)
+            self._findings = (self.version, key_findings(self.name, planned, self._current, rendered.desired))
+        return self._findings[1] if self._known else []
 
     # ----------------------------------------------------------- changes
 
@@ -159,6 +181,7 @@ class SwitchWorker:
         if not self._per_vlan:
             keys = [k for k in keys if not (k.kind == "port" and k.vni)]
         self._changes.mark(keys)
+        self.version += 1
         self._wake.set()
 
     def track(self, owner: Hashable, port: str, vni: Vni) -> int:
@@ -218,6 +241,7 @@ class SwitchWorker:
         self._session = SessionState.DISCONNECTED
         self._known = False
         self._last_error = text
+        self._changed()
         if was is SessionState.CONNECTED or (text != last and was is SessionState.CONNECTING and not last):
             self.log.warning("session.down", error=text)  # once per outage, not per retry
             self.host.events.publish("switch", self.name, "disconnected", error=text)
@@ -237,7 +261,7 @@ class SwitchWorker:
         session = self._session_factory(self.cfg, self.host.settings.gnmi)
         if self.host.gate.metadata:
             session.metadata = (*session.metadata, *self.host.gate.metadata)
-        watch: asyncio.Task[None] | None = None
+        tasks: list[asyncio.Task[None]] = []
         try:
             self._session = SessionState.CONNECTING
             await session.capabilities()
@@ -248,13 +272,15 @@ class SwitchWorker:
             self.host.metrics.session_connects.labels(self.name).inc()
             self.log.info("session.up", address=self.cfg.address)
             self.host.events.publish("switch", self.name, "connected")
-            watch = asyncio.create_task(self._supervised_watch(session), name=f"watch:{self.name}")
+            self._changed()
+            tasks.append(asyncio.create_task(self._supervised(session, self._watch), name=f"watch:{self.name}"))
+            tasks.append(asyncio.create_task(self._supervised(session, self._follow_oper), name=f"oper:{self.name}"))
             await self._serve(session)
         finally:
-            if watch is not None:
-                watch.cancel()
+            for task in tasks:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await watch
+                    await task
             await session.close()
 
     async def _serve(self, session: GnmiSession) -> None:
@@ -358,7 +384,7 @@ class SwitchWorker:
         metrics = self.host.metrics
         if per_key:
             try:
-                await self._set(session, _joined(per_key))
+                await self._set(session, joined(per_key))
                 applied = dict(per_key)
                 failures: dict[ObjectKey, str] = {}
             except GnmiError as e:
@@ -388,6 +414,7 @@ class SwitchWorker:
         if gone:
             self.host.removed(self.name, sorted(set(gone)))
         self._changes.commit(generation)
+        self._changed()
 
     def _commit_key(self, key: ObjectKey, ops: SetOps) -> None:
         objs = dict(self._current.get(key, {}))
@@ -436,19 +463,26 @@ class SwitchWorker:
 
     # ------------------------------------------------------------- drift
 
-    async def _supervised_watch(self, session: GnmiSession) -> None:
+    async def _supervised(self, session: GnmiSession, body: Callable[[GnmiSession, Backoff], Any]) -> None:
+        """The drift watch or the operational state, restarted when it breaks."""
         s = self.host.settings.reconcile
         backoff = Backoff(s.backoff_initial, s.backoff_max)
         await supervise(
-            lambda: self._watch(session, backoff),
-            component="drift-watch",
+            lambda: body(session, backoff),
+            component="drift-watch" if body == self._watch else "oper-watch",
             metrics=self.host.metrics,
             log=self.log,
             backoff=backoff,
             stopping=lambda: self._stopping,
             sleep=self._sleep,
-            on_failure=self._watch_lost,
+            on_failure=self._watch_lost if body == self._watch else self._oper_lost,
         )
+
+    async def _follow_oper(self, session: GnmiSession, backoff: Backoff) -> None:
+        await self.oper.follow(session, backoff.reset)  # VXLAN state: readiness forwarding, the audit
+
+    def _oper_lost(self, error: BaseException, crashed: bool) -> None:
+        self.log.info("oper.lost", error=str(error), crashed=crashed)
 
     def _watch_lost(self, error: BaseException, crashed: bool) -> None:
         if not crashed:
@@ -462,10 +496,3 @@ class SwitchWorker:
             backoff.reset()
             if resp.HasField("update") and self._echo.foreign(resp.update, self._renderer.watches):
                 self.request_verify()
-
-
-def _joined(per_key: dict[ObjectKey, SetOps]) -> SetOps:
-    ops = SetOps()
-    for key in sorted(per_key):
-        ops = ops + per_key[key]
-    return ops

@@ -10,10 +10,12 @@ request's deadline. An attachment's state is its leaf worker's answer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
 from collections.abc import Iterable
 
+from controller.reconcile.readiness import Views, readiness_of
 from controller.reconcile.status import AttachmentState
 from controller.service.authz import Caller
 from controller.service.context import Context
@@ -31,6 +33,7 @@ from models.errors import (
 from models.fabric_state import Dirty, PlacedAttachment, merge_dirty
 from models.ids import NicName, NodeName
 from models.intent import Attachment, AttachmentId, NetworkKey, Placement
+from models.readiness import describe
 from models.validation import attachment_problems, container_id_problems
 
 
@@ -47,6 +50,7 @@ class AttachmentView:
 class Attachments:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
+        self._views = Views()
 
     # ------------------------------------------------------------ queries
 
@@ -68,7 +72,16 @@ class Attachments:
                 self._ctx.follower or f"switch {placed.placement.switch} is not a managed leaf",
             )
         status = worker.attachment_status(aid, placed.placement.port, placed.vni)
+        if status.state is AttachmentState.READY and self._forwarding(placed):
+            fleet = self._ctx.fleet
+            missing = self._views.gaps(fleet, self._ctx.state, fleet.generation, placed.placement.switch, placed.vni)
+            if missing:
+                return v(AttachmentState.PENDING, describe(missing))
         return v(status.state, status.reason)
+
+    def _forwarding(self, placed: PlacedAttachment) -> bool:
+        net = self._ctx.state.networks.get(placed.attachment.id.network)
+        return net is not None and readiness_of(net, self._ctx.settings) == "forwarding"
 
     def _owned(self, aid: AttachmentId, caller: Caller, method: str) -> PlacedAttachment | None:
         """The attachment if the caller may see and change it: its owning node
@@ -199,11 +212,34 @@ class Attachments:
             what = "detached" if placed is None else f"replaced (container {placed.attachment.container_id})"
             raise SupersededError(f"attachment {att.id} was {what} while waiting for leaf {placement.switch}")
         view = self.view(placed)
+        if view.state is AttachmentState.PENDING and self._forwarding(placed):
+            view = await self._forwards(placed, view, deadline=t0 + leaf_wait)
         if view.state is AttachmentState.CONFLICT:
             raise PreconditionError(view.reason)
         if view.state is not AttachmentState.READY:
             raise TemporaryError(view.reason)
         ctx.metrics.attach_duration.observe(time.perf_counter() - t0)
+        return view
+
+    async def _forwards(self, placed: PlacedAttachment, view: AttachmentView, *, deadline: float) -> AttachmentView:
+        """Readiness ``forwarding``: wait (woken by every change of a leaf's
+        session, commits or operational state) until the VNI forwards, or
+        until the deadline; then say what is missing."""
+        pulse = self._ctx.fleet.pulse
+        while view.state is AttachmentState.PENDING:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                switch = placed.placement.switch if placed.placement else "?"
+                raise TemporaryError(
+                    f"leaf {switch} committed the attachment but VNI {placed.vni} does not forward "
+                    f"everywhere in time: {view.reason}; it keeps converging"
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(pulse.wait(), left)
+            current = self._ctx.state.attachments.get(placed.attachment.id)
+            if current is None or current.attachment != placed.attachment:
+                return view  # changed meanwhile: the caller says how
+            view = self.view(current)
         return view
 
     async def detach(self, aid: AttachmentId, container_id: str, caller: Caller) -> bool:

@@ -18,6 +18,7 @@ from controller.metrics import Metrics
 from controller.reconcile.fleet import Fleet, Reloaded
 from controller.reconcile.gate import OPEN, SetGate
 from controller.service.attachments import Attachments
+from controller.service.audit import Auditor
 from controller.service.authz import Authorizer
 from controller.service.context import Context
 from controller.service.durable import Durable
@@ -75,6 +76,7 @@ class FabricService:
         )
         self.networks = Networks(self.ctx)
         self.attachments = Attachments(self.ctx)
+        self.auditor = Auditor(self.ctx)
 
     @property
     def topology(self) -> TopologySnapshot:
@@ -97,6 +99,7 @@ class FabricService:
 
     async def start(self) -> None:
         self.fleet.start(self.inventory.leaves)
+        self.tasks.loop("audit", self.auditor.run)
         self.log.info(
             "fabric.started",
             leaves=len(self.fleet),

@@ -97,6 +97,7 @@ def network_value(net: Network, evi: Evi, created: float, term: int) -> bytes:
             "mtu": net.mtu,
             "description": net.description,
             "owner": net.owner,
+            "readiness": net.readiness,
             "created": created,
         },
         term,
@@ -137,6 +138,7 @@ def decode_network(key: bytes, segs: list[str], value: bytes) -> tuple[Network, 
         mtu=d["mtu"],
         description=d["description"],
         owner=d.get("owner", OWNER_API),  # absent in values written before networks had owners
+        readiness=d.get("readiness", ""),  # absent before networks had a readiness
     )
     return net, Evi(d["evi"]), float(d["created"])
 

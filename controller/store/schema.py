@@ -65,6 +65,10 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE networks ADD COLUMN owner TEXT NOT NULL DEFAULT 'api';
     """,
+    # 4 -> 5: when a network's attachments are READY ('' = the fabric's default)
+    """
+    ALTER TABLE networks ADD COLUMN readiness TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 VERSION = len(MIGRATIONS)

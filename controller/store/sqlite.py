@@ -130,12 +130,14 @@ class SqliteStore:
                     mtu=r[5],
                     description=r[6],
                     owner=r[8],
+                    readiness=r[9],
                 ),
                 Evi(r[3]),
                 r[7],
             )
             for r in db.execute(
-                "SELECT namespace, name, vni, evi, shared, mtu, description, created, owner FROM networks ORDER BY 1, 2"
+                "SELECT namespace, name, vni, evi, shared, mtu, description, created, owner, readiness"
+                " FROM networks ORDER BY 1, 2"
             )
         )
         attachments = tuple(
@@ -257,11 +259,22 @@ def _apply(db: sqlite3.Connection, m: Mutation) -> None:
         db.execute("DELETE FROM networks WHERE namespace = ? AND name = ?", (key.namespace, key.name))
     for net, evi, created in m.put_networks:
         db.execute(
-            "INSERT INTO networks (namespace, name, vni, evi, shared, mtu, description, created, owner)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (namespace, name) DO UPDATE SET"
+            "INSERT INTO networks (namespace, name, vni, evi, shared, mtu, description, created, owner, readiness)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (namespace, name) DO UPDATE SET"
             " vni = excluded.vni, evi = excluded.evi, shared = excluded.shared, mtu = excluded.mtu,"
-            " description = excluded.description, owner = excluded.owner",
-            (net.namespace, net.name, net.vni, evi, int(net.shared), net.mtu, net.description, created, net.owner),
+            " description = excluded.description, owner = excluded.owner, readiness = excluded.readiness",
+            (
+                net.namespace,
+                net.name,
+                net.vni,
+                evi,
+                int(net.shared),
+                net.mtu,
+                net.description,
+                created,
+                net.owner,
+                net.readiness,
+            ),
         )
     for aid in m.delete_attachments:
         db.execute(

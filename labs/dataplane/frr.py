@@ -164,3 +164,17 @@ def established(summary: dict[str, Any], afi: str = "ipv4Unicast") -> set[str]:
     """The peers (interface names for unnumbered peers) in state Established."""
     peers = (summary.get(afi) or {}).get("peers") or {}
     return {name for name, p in peers.items() if isinstance(p, dict) and p.get("state") == "Established"}
+
+
+def shut_sessions(frr_dir: str, *, shut: bool) -> list[str]:
+    """Fault: shut (``shut``) or open again every BGP session of a switch's
+    FRR (``neighbor X shutdown``): its EVPN routes go with them. The peers."""
+    running = run(vtysh(frr_dir, "show running-config"), timeout=10)
+    lines = running.splitlines()
+    asn = next((line.split()[2] for line in lines if line.startswith("router bgp ")), None)
+    if asn is None:
+        raise LabRunError(f"{frr_dir}: FRR has no router bgp")
+    peers = [line.split()[1] for line in lines if line.strip().startswith("neighbor ") and " interface" in line]
+    cmds = [f"{'' if shut else 'no '}neighbor {p} shutdown" for p in peers]
+    run(vtysh(frr_dir, "configure terminal", f"router bgp {asn}", *cmds, "end"), timeout=10)
+    return peers

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from labs.emulator.errors import SpecError
+from labs.emulator.floods import MemoryFabric
 from labs.emulator.opstate import OPENCONFIG_STATE, spec_leaves
 from labs.emulator.platform import StateModel
 from labs.emulator.txn import Change, Op
@@ -44,22 +45,34 @@ class MemoryDataplane:
     """``dataplane: none``: LLDP neighbours from the spec, interface state
     from the config, in the platform's state model."""
 
-    def __init__(self, spec: SwitchSpec, state: StateModel = OPENCONFIG_STATE) -> None:
+    def __init__(
+        self, spec: SwitchSpec, state: StateModel = OPENCONFIG_STATE, fabric: MemoryFabric | None = None
+    ) -> None:
         self._spec = spec
         self._state = state
+        #: VNI state and flood lists (labs.emulator.floods), shared by the process's emulators
+        self._fabric = fabric if fabric is not None else MemoryFabric()
 
     async def start(self, config: Tree, sink: StateSink) -> None:
         ops = self._state.start_ops(self._spec.ports, config)
         ops += [op for n in self._spec.lldp for op in self._state.neighbor_ops(n.local_port, spec_leaves(n))]
         sink.write_state(ops)
+        if self._spec.role == "leaf":
+            from labs.emulator.platform import platform
+
+            self._fabric.join(self._spec.name, platform(self._spec.platform), config, sink)
 
     async def applied(self, change: Change, config: Tree, sink: StateSink) -> None:
         touched = self._state.touched_interfaces([p for p, _ in change.updates] + list(change.deletes))
         if touched:
             sink.write_state(self._state.interface_ops(config, touched))
+        self._fabric.changed(self._spec.name, config)
 
     async def stop(self) -> None:
-        return None
+        self._fabric.leave(self._spec.name)
+
+    def set_evpn(self, up: bool) -> None:
+        self._fabric.set_evpn(self._spec.name, up)
 
     def restore_lldp(self, port: str | None, sink: StateSink) -> int:
         ns = [n for n in self._spec.lldp if port is None or n.local_port == port]
@@ -68,9 +81,11 @@ class MemoryDataplane:
         return len(ns)
 
 
-def make_dataplane(spec: SwitchSpec, state: StateModel = OPENCONFIG_STATE) -> Dataplane:
+def make_dataplane(
+    spec: SwitchSpec, state: StateModel = OPENCONFIG_STATE, fabric: MemoryFabric | None = None
+) -> Dataplane:
     if spec.dataplane == "none":
-        return MemoryDataplane(spec, state)
+        return MemoryDataplane(spec, state, fabric)
     if spec.dataplane == "linux":
         from labs.emulator.linux.dataplane import LinuxDataplane
 

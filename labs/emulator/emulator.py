@@ -25,6 +25,7 @@ from labs.emulator.dataplane import Dataplane, make_dataplane
 from labs.emulator.datastore import Datastore
 from labs.emulator.errors import ConfigRejected, Rebooting, SpecError
 from labs.emulator.faults import Counters, Faults
+from labs.emulator.floods import MemoryFabric
 from labs.emulator.gnmi_service import GnmiService
 from labs.emulator.platform import platform
 from labs.emulator.speccheck import check_spec, server_credentials
@@ -53,7 +54,9 @@ SERVER_OPTIONS = [
 
 
 class Emulator:
-    def __init__(self, spec: SwitchSpec, *, dataplane: Dataplane | None = None) -> None:
+    def __init__(
+        self, spec: SwitchSpec, *, dataplane: Dataplane | None = None, fabric: MemoryFabric | None = None
+    ) -> None:
         self.spec = spec
         self.name = spec.name
         config = check_spec(spec)  # fails early, before any port is taken
@@ -66,7 +69,7 @@ class Emulator:
         #: leaf updates and deletes sent on Subscribe streams, all streams together
         self.streamed = 0
         self.address = ""
-        self._dataplane = dataplane or make_dataplane(spec, self.state_model)
+        self._dataplane = dataplane or make_dataplane(spec, self.state_model, fabric)
         self._credentials = server_credentials(spec)
         self._server: grpc.aio.Server | None = None
         self._set_lock = asyncio.Lock()
@@ -192,6 +195,15 @@ class Emulator:
 
     def restore_lldp(self, port: str | None) -> int:
         return self._dataplane.restore_lldp(port, self.datastore)
+
+    def set_evpn(self, up: bool) -> None:
+        """Fault: this switch's EVPN goes down (as if its BGP session were
+        shut) or comes back; ``dataplane: none`` only (on the Linux
+        dataplane, shut the session in FRR)."""
+        set_evpn = getattr(self._dataplane, "set_evpn", None)
+        if set_evpn is None:
+            raise SpecError(f"{self.name}: set_evpn needs dataplane none; shut the BGP session in FRR instead")
+        set_evpn(up)
 
     def drop_streams(self, code: grpc.StatusCode, message: str) -> int:
         streams = list(self.streams)

@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from labs.emulator.admin import AdminServer
 from labs.emulator.emulator import Emulator
 from labs.emulator.errors import SpecError
+from labs.emulator.floods import MemoryFabric
 from labs.files.spec import SwitchSpec
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,8 @@ class EmulatorHost:
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise SpecError(f"switch names given twice: {', '.join(dupes)}")
-        host = cls([Emulator(s) for s in specs])
+        fabric = MemoryFabric()  # the process's emulators play one EVPN fabric (labs.emulator.floods)
+        host = cls([Emulator(s, fabric=fabric) for s in specs])
         try:
             for emu in host:
                 await emu.start()

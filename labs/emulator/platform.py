@@ -94,6 +94,8 @@ class EmulatedPlatform:
     overlay: Callable[[Tree, str], Overlay]
     #: where and how the Linux dataplane reports a VNI (its problems, if any)
     vni_report: Callable[[VniWant, list[str]], tuple[Path, Any]]
+    #: where and how a VNI's flood list (remote VTEPs) is reported
+    flood_report: Callable[[VniWant, frozenset[str]], dict[Path, Any]]
 
 
 def platform(name: str) -> EmulatedPlatform:

@@ -50,6 +50,7 @@ OPENCONFIG = EmulatedPlatform(
     full=OpenconfigFullCheck(),
     overlay=lambda config, router_id: oc_overlay.overlay(config, router_id=router_id),
     vni_report=oc_overlay.vni_report,
+    flood_report=oc_overlay.flood_report,
 )
 
 SRLINUX = EmulatedPlatform(
@@ -64,6 +65,7 @@ SRLINUX = EmulatedPlatform(
     full=SrlinuxFullCheck(),
     overlay=srl_overlay.overlay,
     vni_report=srl_overlay.vni_report,
+    flood_report=srl_overlay.flood_report,
 )
 
 PLATFORMS = MappingProxyType({p.name: p for p in (OPENCONFIG, SRLINUX)})

@@ -36,6 +36,11 @@ LIST_KEYS: dict[SchemaPath, tuple[tuple[str, KeyType], ...]] = {
     (*_SUBIF, "ipv6", "address"): (("ip-prefix", str),),
     ("tunnel-interface",): (("name", str),),
     ("tunnel-interface", "vxlan-interface"): (("index", int),),
+    # state: a VNI's flood list (srl_nokia-tunnel-interfaces-vxlan-interface-bridge-table-multicast-destinations)
+    ("tunnel-interface", "vxlan-interface", "bridge-table", "multicast-destinations", "destination"): (
+        ("vtep", str),
+        ("vni", int),
+    ),
     _NI: (("name", str),),
     (*_NI, "interface"): (("name", str),),
     (*_NI, "vxlan-interface"): (("name", str),),

@@ -252,8 +252,8 @@ class OpenConfigRenderer:
         if not schema or schema[0] == "interfaces":
             under = ("interfaces", "interface", "ethernet", "switched-vlan")
             return schema[: len(under)] == under[: len(schema)]
-        if schema[0] != "network-instances":
-            return False
+        if schema[0] != "network-instances" or "endpoint-peers" in schema or "endpoint-vnis" in schema:
+            return False  # the VTEP's operational state (read by the oper watch, never drift)
         if len(path.elems) < 2:
             return True
         name = path.elems[1].key_map.get("name", "")

@@ -120,3 +120,10 @@ def test_every_node_key_in_a_nad_is_refused_by_name(key):
     assert [(p.field, p.why) for p in e.value.problems] == [
         (f"spec.config.{key}", "is the node's setting (fabric-cni's node file), never a NAD's")
     ]
+
+
+def test_a_nad_may_set_the_readiness_of_the_network_it_creates():
+    got = decide("a", "blue", req(VNI="150", readiness="forwarding"), NETS, GRANT)
+    assert isinstance(got, Create) and got.network.readiness == "forwarding"
+    with pytest.raises(ConfigRefused, match=r"spec.config.readiness: 'soon' is not one of committed, forwarding"):
+        req(VNI="150", readiness="soon")

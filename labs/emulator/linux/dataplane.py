@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING
 
 from labs.dataplane.cmd import arun
 from labs.emulator.errors import SpecError
-from labs.emulator.linux import frrvni, kernel, lldpmap
+from labs.emulator.floods import FloodReport
+from labs.emulator.linux import fdb, frrvni, kernel, lldpmap
 from labs.emulator.linux.overlay import Overlay
 from labs.emulator.linux.vlanports import VlanPortError, VlanPorts, vlan_ports
 from labs.emulator.opstate import OPENCONFIG_STATE
@@ -76,6 +77,12 @@ class LinuxDataplane:
         self._reported: dict[int, Path] = {}
         #: the last reconcile's problems: VNI (None: not a VNI's) -> messages
         self.errors: dict[int | None, list[str]] = {}
+        #: each VNI's flood list as the kernel has it (labs.emulator.linux.fdb)
+        self._floods: fdb.Floods = {}
+        self._want: Overlay | None = None
+        self._flood_report = FloodReport()
+        self._fdb = fdb.FdbFollower(spec.linux.netns, self._refresh_floods)
+        self._fdb_task: asyncio.Task[None] | None = None
 
     # -- the Dataplane protocol
 
@@ -87,6 +94,9 @@ class LinuxDataplane:
         sink.write_state(self._state.start_ops(self._spec.ports, config))
         await self._refresh_lldp()
         self._lldp_task = asyncio.create_task(self._follow_lldp(), name=f"{self._name} lldp")
+        self._flood_report.forget()
+        self._fdb.stopping = False
+        self._fdb_task = asyncio.create_task(self._fdb.run(), name=f"{self._name} fdb")
         await self.reconcile(config)
 
     async def applied(self, change: Change, config: Tree, sink: StateSink) -> None:
@@ -108,11 +118,13 @@ class LinuxDataplane:
         # the flag too: Python 3.11's wait_for may swallow a cancellation that
         # races with its result (lldpcli killed by the same SIGTERM as we are)
         self._stopping = True
-        task, self._lldp_task = self._lldp_task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        self._fdb.stopping = True
+        for task in (self._lldp_task, self._fdb_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._lldp_task = self._fdb_task = None
 
     # -- the overlay
 
@@ -248,8 +260,21 @@ class LinuxDataplane:
             if now.get(vni) != path:
                 ops.append(Op(kind="delete", path=path))
         self._reported = now
+        self._want = want
+        # a VNI's report may replace its flood list's parent: both in one change
+        ops += self._flood_report.ops(self._platform, want, self._floods, rewrite=True)
         if ops:
             self._sink.write_state(ops)
+
+    async def _refresh_floods(self) -> None:
+        floods = await fdb.read(self._lx.netns)
+        if floods == self._floods:
+            return
+        self._floods = floods
+        if self._want is not None and self._sink is not None:
+            ops = self._flood_report.ops(self._platform, self._want, floods)
+            if ops:
+                self._sink.write_state(ops)
 
     # -- LLDP
 

@@ -92,6 +92,19 @@ def vni_report(want: VniWant, errors: list[str]) -> tuple[Path, Any]:
     return vni_state_path(want.connection_point, want.endpoint, want.vni), {"vni": want.vni, "state": state}
 
 
+def flood_report(want: VniWant, vteps: frozenset[str]) -> dict[Path, Any]:
+    """Where a VNI's flood list goes (openconfig-vxlan has none per VNI: each
+    remote VTEP is an ``endpoint-peer`` of the VNI's endpoint, UP)."""
+    endpoint = vni_state_path(want.connection_point, want.endpoint, want.vni).parent.parent.parent
+    return {
+        endpoint / "vxlan/endpoint-peers" / Elem.of("endpoint-peer", {"peer-address": v}): {
+            "peer-address": v,
+            "state": {"peer-address": v, "peer-state": "UP"},
+        }
+        for v in sorted(vteps)
+    }
+
+
 def _sub(node: Any, *names: str) -> dict[str, Any]:
     for n in names:
         node = node.get(n) if isinstance(node, dict) else None

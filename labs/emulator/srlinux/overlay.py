@@ -119,3 +119,21 @@ def vni_report(want: VniWant, errors: list[str]) -> tuple[Path, Any]:
         value["oper-down-reason"] = "other"
         value["dataplane-error"] = "; ".join(errors)
     return path, value
+
+
+def flood_report(want: VniWant, vteps: frozenset[str]) -> dict[Path, Any]:
+    """A VNI's flood list: one bridge-table multicast destination per remote VTEP."""
+    vx = Path(
+        (
+            Elem.of("tunnel-interface", {"name": want.connection_point}),
+            Elem.of("vxlan-interface", {"index": want.endpoint}),
+        )
+    )
+    return {
+        vx / "bridge-table/multicast-destinations" / Elem.of("destination", {"vtep": v, "vni": want.vni}): {
+            "vtep": v,
+            "vni": want.vni,
+            "multicast-forwarding": "BUM",
+        }
+        for v in sorted(vteps)
+    }

@@ -33,7 +33,7 @@ SESSION_STATE_CONNECTED: SessionState
 SESSION_STATE_DISCONNECTED: SessionState
 
 class Network(_message.Message):
-    __slots__ = ("name", "namespace", "vni", "shared", "mtu", "description", "evi", "create_time", "attachment_count", "owner")
+    __slots__ = ("name", "namespace", "vni", "shared", "mtu", "description", "evi", "create_time", "attachment_count", "owner", "readiness")
     NAME_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     VNI_FIELD_NUMBER: _ClassVar[int]
@@ -44,6 +44,7 @@ class Network(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     ATTACHMENT_COUNT_FIELD_NUMBER: _ClassVar[int]
     OWNER_FIELD_NUMBER: _ClassVar[int]
+    READINESS_FIELD_NUMBER: _ClassVar[int]
     name: str
     namespace: str
     vni: int
@@ -54,7 +55,8 @@ class Network(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     attachment_count: int
     owner: str
-    def __init__(self, name: _Optional[str] = ..., namespace: _Optional[str] = ..., vni: _Optional[int] = ..., shared: _Optional[bool] = ..., mtu: _Optional[int] = ..., description: _Optional[str] = ..., evi: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attachment_count: _Optional[int] = ..., owner: _Optional[str] = ...) -> None: ...
+    readiness: str
+    def __init__(self, name: _Optional[str] = ..., namespace: _Optional[str] = ..., vni: _Optional[int] = ..., shared: _Optional[bool] = ..., mtu: _Optional[int] = ..., description: _Optional[str] = ..., evi: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attachment_count: _Optional[int] = ..., owner: _Optional[str] = ..., readiness: _Optional[str] = ...) -> None: ...
 
 class NetworkRef(_message.Message):
     __slots__ = ("namespace", "name", "vni")
@@ -377,6 +379,38 @@ class PlanResponse(_message.Message):
     PLANS_FIELD_NUMBER: _ClassVar[int]
     plans: _containers.RepeatedCompositeFieldContainer[SwitchPlan]
     def __init__(self, plans: _Optional[_Iterable[_Union[SwitchPlan, _Mapping]]] = ...) -> None: ...
+
+class AuditRequest(_message.Message):
+    __slots__ = ("switches",)
+    SWITCHES_FIELD_NUMBER: _ClassVar[int]
+    switches: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, switches: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class AuditFinding(_message.Message):
+    __slots__ = ("kind", "switch", "vni", "port", "peer", "detail")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    SWITCH_FIELD_NUMBER: _ClassVar[int]
+    VNI_FIELD_NUMBER: _ClassVar[int]
+    PORT_FIELD_NUMBER: _ClassVar[int]
+    PEER_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    switch: str
+    vni: int
+    port: str
+    peer: str
+    detail: str
+    def __init__(self, kind: _Optional[str] = ..., switch: _Optional[str] = ..., vni: _Optional[int] = ..., port: _Optional[str] = ..., peer: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
+
+class AuditResponse(_message.Message):
+    __slots__ = ("findings", "switches", "more")
+    FINDINGS_FIELD_NUMBER: _ClassVar[int]
+    SWITCHES_FIELD_NUMBER: _ClassVar[int]
+    MORE_FIELD_NUMBER: _ClassVar[int]
+    findings: _containers.RepeatedCompositeFieldContainer[AuditFinding]
+    switches: _containers.RepeatedScalarFieldContainer[str]
+    more: int
+    def __init__(self, findings: _Optional[_Iterable[_Union[AuditFinding, _Mapping]]] = ..., switches: _Optional[_Iterable[str]] = ..., more: _Optional[int] = ...) -> None: ...
 
 class WatchEventsRequest(_message.Message):
     __slots__ = ("kinds",)

@@ -104,6 +104,11 @@ class FabricStub:
                 request_serializer=proto_dot_fabric_dot_v1_dot_fabric__pb2.PlanRequest.SerializeToString,
                 response_deserializer=proto_dot_fabric_dot_v1_dot_fabric__pb2.PlanResponse.FromString,
                 _registered_method=True)
+        self.Audit = channel.unary_unary(
+                '/fabric.v1.Fabric/Audit',
+                request_serializer=proto_dot_fabric_dot_v1_dot_fabric__pb2.AuditRequest.SerializeToString,
+                response_deserializer=proto_dot_fabric_dot_v1_dot_fabric__pb2.AuditResponse.FromString,
+                _registered_method=True)
         self.WatchEvents = channel.unary_stream(
                 '/fabric.v1.Fabric/WatchEvents',
                 request_serializer=proto_dot_fabric_dot_v1_dot_fabric__pb2.WatchEventsRequest.SerializeToString,
@@ -162,7 +167,10 @@ class FabricServicer:
 
     def Attach(self, request, context):
         """Attaches a pod interface to a network on a node NIC and answers once the
-        leaf behind that NIC has committed the configuration. Idempotent for the
+        leaf behind that NIC has committed the configuration (and, for a network
+        whose readiness is "forwarding", once the VNI forwards to and from every
+        healthy leaf carrying it; on timeout the message names what is missing).
+        Idempotent for the
         same identity and container ID; a new container ID for the same identity
         replaces the old one. NOT_FOUND when the network, node or NIC is unknown
         (the message says which). FAILED_PRECONDITION when the NIC's placement
@@ -205,7 +213,8 @@ class FabricServicer:
 
     def Check(self, request, context):
         """For CNI CHECK: OK with the attachment when it exists for that container
-        and its configuration is on the leaf. NOT_FOUND when unknown or the
+        and its configuration is on the leaf (readiness "forwarding": and its VNI
+        forwards, verified again at each Check). NOT_FOUND when unknown or the
         container ID is stale; FAILED_PRECONDITION when not yet (or no longer)
         configured, with the reason.
         """
@@ -238,6 +247,16 @@ class FabricServicer:
 
     def Plan(self, request, context):
         """Dry run: the gNMI changes each switch would receive now.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Audit(self, request, context):
+        """Compares, for every managed leaf (or those named), port and VNI, the
+        intent, the switch's configuration and its operational state, and lists
+        what differs (docs/readiness.md). Operator only (PERMISSION_DENIED
+        otherwise); INVALID_ARGUMENT for an unknown switch name.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -331,6 +350,11 @@ def add_FabricServicer_to_server(servicer, server):
                     servicer.Plan,
                     request_deserializer=proto_dot_fabric_dot_v1_dot_fabric__pb2.PlanRequest.FromString,
                     response_serializer=proto_dot_fabric_dot_v1_dot_fabric__pb2.PlanResponse.SerializeToString,
+            ),
+            'Audit': grpc.unary_unary_rpc_method_handler(
+                    servicer.Audit,
+                    request_deserializer=proto_dot_fabric_dot_v1_dot_fabric__pb2.AuditRequest.FromString,
+                    response_serializer=proto_dot_fabric_dot_v1_dot_fabric__pb2.AuditResponse.SerializeToString,
             ),
             'WatchEvents': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchEvents,
@@ -721,6 +745,33 @@ class Fabric:
             '/fabric.v1.Fabric/Plan',
             proto_dot_fabric_dot_v1_dot_fabric__pb2.PlanRequest.SerializeToString,
             proto_dot_fabric_dot_v1_dot_fabric__pb2.PlanResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Audit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fabric.v1.Fabric/Audit',
+            proto_dot_fabric_dot_v1_dot_fabric__pb2.AuditRequest.SerializeToString,
+            proto_dot_fabric_dot_v1_dot_fabric__pb2.AuditResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,151 @@
+"""Each VNI's flood list (remote VTEPs, EVPN type-3) in the state tree.
+
+Two sources, one report:
+
+* ``dataplane: linux``: the kernel's VXLAN FDB, the all-zero MAC entries of
+  ``bridge fdb show dev vx-V`` that FRR installs for every EVPN type-3 (IMET)
+  route it learned (:mod:`labs.emulator.linux.fdb`): true in the lab.
+* ``dataplane: none`` (:class:`MemoryFabric`): the emulators of one process
+  (one :class:`labs.emulator.host.EmulatorHost`) play one EVPN fabric with a
+  stated rule: a leaf's VNI ``V`` floods to the VTEP of every *other* emulator
+  of the process whose configuration has ``V`` with an EVPN instance, unless
+  either side's EVPN is down (the fault :meth:`MemoryFabric.set_evpn`, as if
+  its BGP session were shut). Every configured VNI is reported up.
+
+The report goes where the platform says (``EmulatedPlatform.flood_report``):
+OpenConfig endpoint-peers, SR Linux bridge-table multicast destinations.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from labs.emulator.linux.overlay import Overlay
+from labs.emulator.txn import Op
+from models.oc.path import Path
+from models.oc.tree import Tree
+
+if TYPE_CHECKING:
+    from labs.emulator.dataplane import StateSink
+    from labs.emulator.platform import EmulatedPlatform
+
+
+class FloodReport:
+    """What one switch reported last: writes only the difference."""
+
+    def __init__(self) -> None:
+        self._reported: dict[Path, Any] = {}
+
+    def ops(
+        self, platform: EmulatedPlatform, want: Overlay, floods: Mapping[int, frozenset[str]], *, rewrite: bool = False
+    ) -> list[Op]:
+        """Deletes for what went, replaces for what is new or changed (every
+        entry with ``rewrite``: after a parent of theirs was replaced)."""
+        now: dict[Path, Any] = {}
+        for vni, w in sorted(want.vnis.items()):
+            now.update(platform.flood_report(w, floods.get(vni, frozenset())))
+        ops = [Op(kind="delete", path=p) for p in self._reported if p not in now]
+        ops += [Op(kind="replace", path=p, value=v) for p, v in now.items() if rewrite or self._reported.get(p) != v]
+        self._reported = now
+        return ops
+
+    def forget(self) -> None:
+        self._reported = {}
+
+
+@dataclasses.dataclass(slots=True)
+class _Member:
+    platform: EmulatedPlatform
+    sink: StateSink
+    config: Tree
+    router_id: str
+    want: Overlay
+    evpn: bool = True
+    report: FloodReport = dataclasses.field(default_factory=FloodReport)
+    reported_vnis: dict[int, Path] = dataclasses.field(default_factory=dict)
+
+    def evpn_vnis(self) -> dict[int, str]:
+        """VNI -> this leaf's VTEP, for the VNIs it takes part in EVPN with."""
+        if not self.evpn:
+            return {}
+        return {v: w.vtep for v, w in self.want.vnis.items() if v in self.want.macvrfs}
+
+
+class MemoryFabric:
+    """The in-process EVPN fabric of ``dataplane: none`` emulators.
+
+    A change of one leaf re-reads only that leaf's configuration and rewrites
+    the state of only the leaves sharing a VNI whose membership changed (a
+    process may hold hundreds of emulators)."""
+
+    def __init__(self) -> None:
+        self._members: dict[str, _Member] = {}
+        #: VNI -> leaf -> its VTEP, for the leaves taking part in EVPN with the VNI
+        self._index: dict[int, dict[str, str]] = {}
+        #: leaf -> its entries in the index
+        self._entries: dict[str, dict[int, str]] = {}
+
+    def join(self, name: str, platform: EmulatedPlatform, config: Tree, sink: StateSink, router_id: str = "") -> None:
+        want = platform.overlay(config, router_id)
+        self._members[name] = _Member(platform=platform, sink=sink, config=config, router_id=router_id, want=want)
+        self._update(name, full=True)
+
+    def changed(self, name: str, config: Tree) -> None:
+        m = self._members.get(name)
+        if m is not None:
+            m.config = config
+            m.want = m.platform.overlay(config, m.router_id)
+            self._update(name, full=True)
+
+    def leave(self, name: str) -> None:
+        if self._members.pop(name, None) is not None:
+            self._update(name, full=False)
+
+    def set_evpn(self, name: str, up: bool) -> None:
+        """Fault: the switch's EVPN (its BGP session) goes down or comes back."""
+        self._members[name].evpn = up
+        self._update(name, full=False)
+
+    def _update(self, name: str, *, full: bool) -> None:
+        """``name`` changed: its own state (VNI reports only with ``full``: its
+        configuration changed) and the flood lists of every leaf sharing a
+        VNI whose membership changed."""
+        me = self._members.get(name)
+        before = self._entries.pop(name, {})
+        after = me.evpn_vnis() if me is not None else {}
+        if me is not None:
+            self._entries[name] = after
+        moved = {v for v in before.keys() | after.keys() if before.get(v) != after.get(v)}
+        for vni in moved:
+            leaves = self._index.setdefault(vni, {})
+            leaves.pop(name, None)
+            if vni in after:
+                leaves[name] = after[vni]
+            if not leaves:
+                del self._index[vni]
+        affected = {n for v in moved for n in self._index.get(v, {})} | ({name} if me is not None else set())
+        for n in sorted(affected):
+            m = self._members[n]
+            floods = {
+                vni: frozenset(vtep for o, vtep in self._index.get(vni, {}).items() if o != n)
+                for vni in self._entries.get(n, {})
+            }
+            ops = self._vni_ops(m, m.want) if n == name and full else []
+            ops += m.report.ops(m.platform, m.want, floods)
+            if ops:
+                m.sink.write_state(ops)
+
+    @staticmethod
+    def _vni_ops(m: _Member, want: Overlay) -> list[Op]:
+        ops: list[Op] = []
+        now: dict[int, Path] = {}
+        for vni, w in sorted(want.vnis.items()):
+            path, value = m.platform.vni_report(w, [])
+            now[vni] = path
+            if m.reported_vnis.get(vni) != path:
+                ops.append(Op(kind="replace", path=path, value=value))
+        ops += [Op(kind="delete", path=p) for v, p in m.reported_vnis.items() if now.get(v) != p]
+        m.reported_vnis = now
+        return ops
