@@ -20,7 +20,7 @@ from typing import Any
 
 import grpc
 
-from bench.harness import Fabricd, LabRun, fabricd, generated_lab, percentiles
+from bench.harness import Fabricd, LabRun, fabricd, generated_lab, own_cpu_seconds, percentiles
 from controller.gnmi.session import GnmiSession
 from controller.settings.inventory import load_inventory
 from controller.settings.model import GnmiSettings
@@ -175,9 +175,12 @@ async def _throughput_run(
                 for n in servers:
                     await admin.delay(n, commit_ms / 1000, methods=["Set"])
             before = {n: await admin.counters(n) for n in servers}
+            cpu0 = _cpu(fd, lab)
             t_attach = await _run_clients(fd, reqs, clients, detach=False)
+            cpu1 = _cpu(fd, lab)
             mid = {n: await admin.counters(n) for n in servers}
             t_detach = await _run_clients(fd, reqs, clients, detach=True)
+            cpu2 = _cpu(fd, lab)
             if commit_ms:
                 for n in servers:
                     await admin.clear(n)
@@ -189,7 +192,19 @@ async def _throughput_run(
             "detaches_per_s": round(total / t_detach, 1),
             "sets_per_leaf_mean": round(sum(sets.values()) / len(sets), 1),
             "rss_mb": round(fd.rss_mb(), 1),
+            # CPU ms per attach / per detach: fabricd, the emulator host, the clients (this process)
+            "cpu_ms_per_attach": _per(cpu0, cpu1, total),
+            "cpu_ms_per_detach": _per(cpu1, cpu2, total),
         }
+
+
+def _cpu(fd: Fabricd, lab: LabRun) -> tuple[float, float, float]:
+    return fd.cpu_seconds(), lab.host_cpu_seconds(), own_cpu_seconds()
+
+
+def _per(a: tuple[float, ...], b: tuple[float, ...], n: int) -> dict[str, float]:
+    names = ("fabricd", "emulators", "clients")
+    return {k: round((y - x) * 1000 / n, 3) for k, x, y in zip(names, a, b, strict=True)}
 
 
 COMMIT_MS = 20.0  # a slow switch commit, as hardware switches have

@@ -35,6 +35,10 @@ class LabRun:
     portmap: Path
     switches: dict[str, str]  # name -> address
     admin: str  # the emulator host's admin service
+    host_pids: tuple[int, ...] = ()  # the emulator host's processes
+
+    def host_cpu_seconds(self) -> float:
+        return sum(cpu_seconds(p) for p in self.host_pids)
 
 
 @contextlib.contextmanager
@@ -56,6 +60,7 @@ def generated_lab(*, leaves: int, servers_per_leaf: int, spines: int = 2, name: 
             portmap=pm,
             switches={s.name: s.address for s in state.switches},
             admin=state.admin or "",
+            host_pids=tuple(p.pid for p in state.processes),
         )
     finally:
         runner.down(name, state_dir=state_dir)
@@ -79,9 +84,37 @@ class Fabricd:
         return 0.0
 
     def cpu_seconds(self) -> float:
-        with open(f"/proc/{self.proc.pid}/stat") as f:
+        """CPU time of fabricd and every process under it."""
+        return sum(cpu_seconds(p) for p in _tree(self.proc.pid))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a live process (and its reaped children); 0 once gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return 0.0
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    """This (client) process's CPU time."""
+    t = os.times()
+    return t.user + t.system
+
+
+def _tree(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                todo.extend(int(c) for c in f.read().split())
+        except OSError:
+            pass
+    return out
 
 
 def wait_serving(address: str, timeout: float) -> None:
