@@ -55,6 +55,19 @@ def prefixes(path: gnmi_pb2.Path) -> Iterator[str]:
         yield text
 
 
+def leaf_text(path: gnmi_pb2.Path) -> str:
+    """The text form of a proto path (the last of :func:`prefixes`)."""
+    parts = []
+    for e in path.elem:
+        name = elem_name(e)
+        if e.key:
+            keys = e.key
+            parts.append(name + "".join(f"[{k}={_escape(keys[k])}]" for k in sorted(keys)))
+        else:
+            parts.append(name)
+    return "/" + "/".join(parts) if parts else ""
+
+
 def elem_name(elem: gnmi_pb2.PathElem) -> str:
     """A proto path element's name without its module."""
     name: str = elem.name
