@@ -195,6 +195,7 @@ async def _throughput_run(
             # CPU ms per attach / per detach: fabricd, the emulator host, the clients (this process)
             "cpu_ms_per_attach": _per(cpu0, cpu1, total),
             "cpu_ms_per_detach": _per(cpu1, cpu2, total),
+            "emulator_cpu_ms_per_set": round((cpu1[1] - cpu0[1]) * 1000 / max(1, sum(sets.values())), 3),
         }
 
 
