@@ -20,7 +20,7 @@ from typing import Any
 
 import grpc
 
-from bench.harness import Fabricd, LabRun, fabricd, generated_lab, own_cpu_seconds, percentiles
+from bench.harness import Fabricd, LabRun, Pki, fabricd, generated_lab, make_pki, own_cpu_seconds, percentiles
 from controller.gnmi.session import GnmiSession
 from controller.settings.inventory import load_inventory
 from controller.settings.model import GnmiSettings
@@ -126,25 +126,33 @@ async def attach_latency(quick: bool) -> dict[str, Any]:
     }
 
 
+async def _one(stub: fabric_pb2_grpc.FabricStub, r: fabric_pb2.AttachRequest, detach: bool) -> None:
+    if detach:
+        await stub.Detach(fabric_pb2.DetachRequest(id=r.id, container_id=r.container_id), timeout=120)
+    else:
+        a = await stub.Attach(r, timeout=120)
+        if a.state != fabric_pb2.ATTACHMENT_STATE_READY:
+            raise AssertionError(f"attach not ready: {a}")
+
+
 async def _run_clients(fd: Fabricd, reqs: list[fabric_pb2.AttachRequest], clients: int, detach: bool) -> float:
+    """``clients`` concurrent clients, each on its own channel; with mTLS
+    each request on a new connection as its node, as fabric-cni makes one."""
     queue: asyncio.Queue[fabric_pb2.AttachRequest] = asyncio.Queue()
     for r in reqs:
         queue.put_nowait(r)
 
     async def client() -> None:
-        async with grpc.aio.insecure_channel(f"unix:{fd.socket}") as ch:
+        if fd.pki is not None:
+            while not queue.empty():
+                r = queue.get_nowait()
+                async with fd.channel(r.node) as ch:
+                    await _one(fabric_pb2_grpc.FabricStub(ch), r, detach)
+            return
+        async with fd.channel() as ch:
             stub = fabric_pb2_grpc.FabricStub(ch)
-            while True:
-                try:
-                    r = queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    return
-                if detach:
-                    await stub.Detach(fabric_pb2.DetachRequest(id=r.id, container_id=r.container_id), timeout=120)
-                else:
-                    a = await stub.Attach(r, timeout=120)
-                    if a.state != fabric_pb2.ATTACHMENT_STATE_READY:
-                        raise AssertionError(f"attach not ready: {a}")
+            while not queue.empty():
+                await _one(stub, queue.get_nowait(), detach)
 
     t = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
@@ -152,11 +160,18 @@ async def _run_clients(fd: Fabricd, reqs: list[fabric_pb2.AttachRequest], client
 
 
 async def _throughput_run(
-    lab: LabRun, *, total: int, clients: int, coalesce: bool, tag: str, commit_ms: float = 0.0
+    lab: LabRun,
+    *,
+    total: int,
+    clients: int,
+    coalesce: bool,
+    tag: str,
+    commit_ms: float = 0.0,
+    pki: Pki | None = None,
 ) -> dict[str, Any]:
     extra = {"reconcile": {"coalesce": coalesce}}
-    with fabricd(lab, store=lab.dir / f"{tag}.db", extra=extra) as fd:
-        async with grpc.aio.insecure_channel(f"unix:{fd.socket}") as ch:
+    with fabricd(lab, store=lab.dir / f"{tag}.db", extra=extra, pki=pki) as fd:
+        async with fd.channel() as ch:
             stub = fabric_pb2_grpc.FabricStub(ch)
             # every attach changes its leaf: a new (port, VNI) pair each time
             nets = await _networks(stub, total // 64 + 1)
@@ -187,6 +202,7 @@ async def _throughput_run(
         sets = {n: mid[n].sets_committed - before[n].sets_committed for n in servers}
         return {
             "coalesce": coalesce,
+            "mtls_connection_per_attach": pki is not None,
             "commit_ms": commit_ms,
             "attaches_per_s": round(total / t_attach, 1),
             "detaches_per_s": round(total / t_detach, 1),
@@ -223,6 +239,9 @@ async def attach_throughput(quick: bool) -> dict[str, Any]:
         slow_naive = await _throughput_run(
             lab, total=naive_total // 2, clients=64, coalesce=False, tag="naive-slow", commit_ms=COMMIT_MS
         )
+        nodes = [f"server{i}" for i in range(1, 16 * 4 + 1)]
+        pki = make_pki(lab.dir / "pki", nodes)
+        mtls = await _throughput_run(lab, total=total // 4, clients=64, coalesce=True, tag="mtls", pki=pki)
     ratio = fast["attaches_per_s"] / naive["attaches_per_s"]
     slow_ratio = slow_fast["attaches_per_s"] / slow_naive["attaches_per_s"]
 
@@ -232,11 +251,20 @@ async def attach_throughput(quick: bool) -> dict[str, Any]:
             f" {r['sets_per_leaf_mean']:>6} Sets/leaf for {n} attaches"
         )
 
+    def cpu(name: str, r: dict[str, Any]) -> str:
+        a, d = r["cpu_ms_per_attach"], r["cpu_ms_per_detach"]
+        return (
+            f"CPU ms per attach, {name}: fabricd {a['fabricd']} (goal <= 0.5), emulators {a['emulators']},"
+            f" clients {a['clients']}; per detach: fabricd {d['fabricd']}, emulators {d['emulators']},"
+            f" clients {d['clients']}; emulator CPU per Set {r['emulator_cpu_ms_per_set']} ms"
+        )
+
     return {
         "coalescing": fast,
         "naive": naive,
         "speedup": round(ratio, 1),
         "slow_switch": {"coalescing": slow_fast, "naive": slow_naive, "speedup": round(slow_ratio, 1)},
+        "mtls_connection_per_attach": mtls,
         "table": [
             row("coalescing", fast, total) + "  (goal >= 1000/s)",
             row("naive (one Set per attach)", naive, naive_total),
@@ -244,6 +272,9 @@ async def attach_throughput(quick: bool) -> dict[str, Any]:
             row(f"coalescing, {COMMIT_MS:.0f} ms commits", slow_fast, total // 2),
             row(f"naive, {COMMIT_MS:.0f} ms commits", slow_naive, naive_total // 2),
             f"speedup with {COMMIT_MS:.0f} ms commits {slow_ratio:.1f}x",
+            row("mTLS, new connection each", mtls, total // 4),
+            cpu("coalescing", fast),
+            cpu("mTLS connection per attach", mtls),
         ],
     }
 

@@ -67,10 +67,51 @@ def generated_lab(*, leaves: int, servers_per_leaf: int, spines: int = 2, name: 
 
 
 @dataclasses.dataclass
+class Pki:
+    """fabricd's API with mutual TLS: a CA, the server's pair (name
+    ``fabricd``), an operator ``fabricctl`` and one node certificate per
+    name asked for (``<dir>/<name>.crt``, ``.key``)."""
+
+    dir: Path
+    ca: bytes
+
+    def pair(self, name: str) -> tuple[bytes, bytes]:
+        return (self.dir / f"{name}.crt").read_bytes(), (self.dir / f"{name}.key").read_bytes()
+
+    def credentials(self, name: str) -> grpc.ChannelCredentials:
+        cert, key = self.pair(name)
+        return grpc.ssl_channel_credentials(root_certificates=self.ca, private_key=key, certificate_chain=cert)
+
+
+#: the server name fabricd's certificate carries (a unix socket has none)
+TLS_OPTIONS = (("grpc.ssl_target_name_override", "fabricd"),)
+
+
+def make_pki(directory: Path, nodes: Sequence[str]) -> Pki:
+    from labs.run.certs import create_ca, issue_client_cert, issue_server_cert, write_pair
+
+    directory.mkdir(parents=True, exist_ok=True)
+    ca = create_ca("fabricd bench CA")
+    write_pair(directory, "ca", ca)
+    write_pair(directory, "server", issue_server_cert(ca, "fabricd"))
+    write_pair(directory, "fabricctl", issue_client_cert(ca, "fabricctl", role="operator"))
+    for n in nodes:
+        write_pair(directory, n, issue_client_cert(ca, n, role="node"))
+    return Pki(dir=directory, ca=(directory / "ca.crt").read_bytes())
+
+
+@dataclasses.dataclass
 class Fabricd:
     proc: subprocess.Popen[bytes]
     socket: str
     settings: Path
+    pki: Pki | None = None
+
+    def channel(self, who: str = "fabricctl") -> grpc.aio.Channel:
+        """A channel to the API (with mTLS: as ``who``)."""
+        if self.pki is None:
+            return grpc.aio.insecure_channel(f"unix:{self.socket}")
+        return grpc.aio.secure_channel(f"unix:{self.socket}", self.pki.credentials(who), options=TLS_OPTIONS)
 
     @property
     def address(self) -> str:
@@ -117,9 +158,14 @@ def _tree(pid: int) -> list[int]:
     return out
 
 
-def wait_serving(address: str, timeout: float) -> None:
+def wait_serving(address: str, timeout: float, pki: Pki | None = None) -> None:
     deadline = time.monotonic() + timeout
-    with grpc.insecure_channel(address) as ch:
+    ch = (
+        grpc.secure_channel(address, pki.credentials("fabricctl"), options=TLS_OPTIONS)
+        if pki
+        else grpc.insecure_channel(address)
+    )
+    with ch:
         stub = health_pb2_grpc.HealthStub(ch)
         while time.monotonic() < deadline:
             try:
@@ -133,10 +179,21 @@ def wait_serving(address: str, timeout: float) -> None:
 
 
 @contextlib.contextmanager
-def fabricd(lab: LabRun, *, store: Path | None = None, extra: dict[str, Any] | None = None) -> Iterator[Fabricd]:
+def fabricd(
+    lab: LabRun, *, store: Path | None = None, extra: dict[str, Any] | None = None, pki: Pki | None = None
+) -> Iterator[Fabricd]:
+    """fabricd on a unix socket: insecure, or with mutual TLS (``pki``)."""
     sock = str(lab.dir / "api.sock")
+    api: dict[str, Any] = {"insecure": True, "listen": [f"unix://{sock}"], "attach_timeout": "30s"}
+    if pki is not None:
+        tls = {
+            "cert": str(pki.dir / "server.crt"),
+            "key": str(pki.dir / "server.key"),
+            "client_ca": str(pki.dir / "ca.crt"),
+        }
+        api = {**api, "insecure": False, "tls": tls}
     doc: dict[str, Any] = {
-        "api": {"insecure": True, "listen": [f"unix://{sock}"], "attach_timeout": "30s"},
+        "api": api,
         "store": {"path": str(store or lab.dir / "fabricd.db")},
         "inventory": str(lab.inventory),
         "port_map": str(lab.portmap),
@@ -155,8 +212,8 @@ def fabricd(lab: LabRun, *, store: Path | None = None, extra: dict[str, Any] | N
         argv[1:1] = ["-m", "cProfile", "-o", profile]
     proc = subprocess.Popen(argv, stderr=log, stdout=log)
     try:
-        wait_serving(f"unix:{sock}", 120)
-        yield Fabricd(proc=proc, socket=sock, settings=settings)
+        wait_serving(f"unix:{sock}", 120, pki)
+        yield Fabricd(proc=proc, socket=sock, settings=settings, pki=pki)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
