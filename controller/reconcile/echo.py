@@ -41,12 +41,10 @@ class EchoFilter:
         self._inflight: dict[str, Json] = {}  # the Set in flight: object path -> value (None: deleted)
         self._index: dict[str, tuple[ObjectKey, Path]] = {}  # object path -> where it is in `current`
         self._history: dict[str, collections.deque[tuple[float, Json]]] = {}  # our recent writes per object
-        # the same flattened: leaf path text -> canonical value (None: under a path we deleted)
+        # what we write, flattened: leaf path text -> canonical value
         self._inflight_leaves: dict[str, Json] = {}
-        self._deleting: set[str] = set()  # object paths the Set in flight deletes
         self._flat: dict[str, list[tuple[str, Json]]] = {}  # object path -> its leaves, of the last Set sent
         self._recent_leaves: dict[str, collections.deque[tuple[float, Json]]] = {}
-        self._recent_deletes: dict[str, float] = {}  # object path -> when we deleted it
         self.malformed = 0  # undecodable values seen (ignored: no evidence of drift)
 
     def reset(self, current: Mapping[ObjectKey, Mapping[Path, Json]]) -> None:
@@ -55,7 +53,6 @@ class EchoFilter:
 
     def sending(self, ops: SetOps) -> None:
         self._inflight = {str(p): None for p in ops.deletes}
-        self._deleting = set(self._inflight)
         self._flat = {}
         for p, v in ops.replaces:
             text = str(p)
@@ -67,7 +64,6 @@ class EchoFilter:
         """The Set returned (the caller commits it before it next awaits)."""
         self._inflight = {}
         self._inflight_leaves = {}
-        self._deleting = set()
 
     def committed(self, key: ObjectKey, ops: SetOps) -> None:
         now = time.monotonic()
@@ -75,7 +71,6 @@ class EchoFilter:
             text = str(p)
             self._index.pop(text, None)
             self._remember(text, now, None)
-            self._recent_deletes[text] = now
         for p, v in ops.replaces:
             text = str(p)
             self._index[text] = (key, p)
@@ -86,9 +81,8 @@ class EchoFilter:
                 if past is None:
                     self._recent_leaves[leaf] = past = collections.deque(maxlen=4)
                 past.append((now, c))
-        if len(self._recent_leaves) > 50_000 or len(self._recent_deletes) > 20_000:
+        if len(self._recent_leaves) > 50_000:
             self._recent_leaves = {k: d for k, d in self._recent_leaves.items() if now - d[-1][0] < ECHO_WINDOW}
-            self._recent_deletes = {k: t for k, t in self._recent_deletes.items() if now - t < ECHO_WINDOW}
 
     def _remember(self, text: str, now: float, value: Json) -> None:
         past = self._history.setdefault(text, collections.deque(maxlen=4))
@@ -97,19 +91,12 @@ class EchoFilter:
             self._history = {k: d for k, d in self._history.items() if d and now - d[-1][0] < ECHO_WINDOW}
 
     def _echoed(self, pb: Any, value: Any, deleted: bool) -> bool:
-        """The fast, sufficient test: a leaf of what we just sent or wrote,
-        with that value; a delete under an object we deleted."""
-        now = time.monotonic()
+        """The fast, sufficient test: a leaf of what we just sent or wrote
+        in the last seconds, with that value (a delete takes the general
+        walk: it is cheap there)."""
         if deleted:
-            if not self._deleting and not self._recent_deletes:
-                return False
-            for text in prefixes(pb):
-                if text in self._deleting:
-                    return True
-                t = self._recent_deletes.get(text)
-                if t is not None and now - t < ECHO_WINDOW:
-                    return True
             return False
+        now = time.monotonic()
         text = leaf_text(pb)
         want = canonical(value)
         if text in self._inflight_leaves and self._inflight_leaves[text] == want:
