@@ -18,6 +18,7 @@ from typing import Any
 BENCHMARKS = {
     "attach-latency": ("bench.attach", "run_latency"),
     "attach-throughput": ("bench.attach", "run_throughput"),
+    "burst": ("bench.burst", "run"),  # 128 attaches at once on one leaf with 20 ms commits, coalescing vs naive
     "discovery": ("bench.discovery", "run"),
     "lldp-flood": ("bench.lldpflood", "run"),
     "emulators": ("bench.emulators", "run"),

@@ -35,6 +35,10 @@ class LabRun:
     portmap: Path
     switches: dict[str, str]  # name -> address
     admin: str  # the emulator host's admin service
+    host_pids: tuple[int, ...] = ()  # the emulator host's processes
+
+    def host_cpu_seconds(self) -> float:
+        return sum(cpu_seconds(p) for p in self.host_pids)
 
 
 @contextlib.contextmanager
@@ -56,9 +60,44 @@ def generated_lab(*, leaves: int, servers_per_leaf: int, spines: int = 2, name: 
             portmap=pm,
             switches={s.name: s.address for s in state.switches},
             admin=state.admin or "",
+            host_pids=tuple(p.pid for p in state.processes),
         )
     finally:
         runner.down(name, state_dir=state_dir)
+
+
+@dataclasses.dataclass
+class Pki:
+    """fabricd's API with mutual TLS: a CA, the server's pair (name
+    ``fabricd``), an operator ``fabricctl`` and one node certificate per
+    name asked for (``<dir>/<name>.crt``, ``.key``)."""
+
+    dir: Path
+    ca: bytes
+
+    def pair(self, name: str) -> tuple[bytes, bytes]:
+        return (self.dir / f"{name}.crt").read_bytes(), (self.dir / f"{name}.key").read_bytes()
+
+    def credentials(self, name: str) -> grpc.ChannelCredentials:
+        cert, key = self.pair(name)
+        return grpc.ssl_channel_credentials(root_certificates=self.ca, private_key=key, certificate_chain=cert)
+
+
+#: the server name fabricd's certificate carries (a unix socket has none)
+TLS_OPTIONS = (("grpc.ssl_target_name_override", "fabricd"),)
+
+
+def make_pki(directory: Path, nodes: Sequence[str]) -> Pki:
+    from labs.run.certs import create_ca, issue_client_cert, issue_server_cert, write_pair
+
+    directory.mkdir(parents=True, exist_ok=True)
+    ca = create_ca("fabricd bench CA")
+    write_pair(directory, "ca", ca)
+    write_pair(directory, "server", issue_server_cert(ca, "fabricd"))
+    write_pair(directory, "fabricctl", issue_client_cert(ca, "fabricctl", role="operator"))
+    for n in nodes:
+        write_pair(directory, n, issue_client_cert(ca, n, role="node"))
+    return Pki(dir=directory, ca=(directory / "ca.crt").read_bytes())
 
 
 @dataclasses.dataclass
@@ -66,6 +105,13 @@ class Fabricd:
     proc: subprocess.Popen[bytes]
     socket: str
     settings: Path
+    pki: Pki | None = None
+
+    def channel(self, who: str = "fabricctl") -> grpc.aio.Channel:
+        """A channel to the API (with mTLS: as ``who``)."""
+        if self.pki is None:
+            return grpc.aio.insecure_channel(f"unix:{self.socket}")
+        return grpc.aio.secure_channel(f"unix:{self.socket}", self.pki.credentials(who), options=TLS_OPTIONS)
 
     @property
     def address(self) -> str:
@@ -79,14 +125,47 @@ class Fabricd:
         return 0.0
 
     def cpu_seconds(self) -> float:
-        with open(f"/proc/{self.proc.pid}/stat") as f:
+        """CPU time of fabricd and every process under it."""
+        return sum(cpu_seconds(p) for p in _tree(self.proc.pid))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a live process (and its reaped children); 0 once gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return 0.0
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
-def wait_serving(address: str, timeout: float) -> None:
+def own_cpu_seconds() -> float:
+    """This (client) process's CPU time."""
+    t = os.times()
+    return t.user + t.system
+
+
+def _tree(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                todo.extend(int(c) for c in f.read().split())
+        except OSError:
+            pass
+    return out
+
+
+def wait_serving(address: str, timeout: float, pki: Pki | None = None) -> None:
     deadline = time.monotonic() + timeout
-    with grpc.insecure_channel(address) as ch:
+    ch = (
+        grpc.secure_channel(address, pki.credentials("fabricctl"), options=TLS_OPTIONS)
+        if pki
+        else grpc.insecure_channel(address)
+    )
+    with ch:
         stub = health_pb2_grpc.HealthStub(ch)
         while time.monotonic() < deadline:
             try:
@@ -100,10 +179,21 @@ def wait_serving(address: str, timeout: float) -> None:
 
 
 @contextlib.contextmanager
-def fabricd(lab: LabRun, *, store: Path | None = None, extra: dict[str, Any] | None = None) -> Iterator[Fabricd]:
+def fabricd(
+    lab: LabRun, *, store: Path | None = None, extra: dict[str, Any] | None = None, pki: Pki | None = None
+) -> Iterator[Fabricd]:
+    """fabricd on a unix socket: insecure, or with mutual TLS (``pki``)."""
     sock = str(lab.dir / "api.sock")
+    api: dict[str, Any] = {"insecure": True, "listen": [f"unix://{sock}"], "attach_timeout": "30s"}
+    if pki is not None:
+        tls = {
+            "cert": str(pki.dir / "server.crt"),
+            "key": str(pki.dir / "server.key"),
+            "client_ca": str(pki.dir / "ca.crt"),
+        }
+        api = {**api, "insecure": False, "tls": tls}
     doc: dict[str, Any] = {
-        "api": {"insecure": True, "listen": [f"unix://{sock}"], "attach_timeout": "30s"},
+        "api": api,
         "store": {"path": str(store or lab.dir / "fabricd.db")},
         "inventory": str(lab.inventory),
         "port_map": str(lab.portmap),
@@ -122,8 +212,8 @@ def fabricd(lab: LabRun, *, store: Path | None = None, extra: dict[str, Any] | N
         argv[1:1] = ["-m", "cProfile", "-o", profile]
     proc = subprocess.Popen(argv, stderr=log, stdout=log)
     try:
-        wait_serving(f"unix:{sock}", 120)
-        yield Fabricd(proc=proc, socket=sock, settings=settings)
+        wait_serving(f"unix:{sock}", 120, pki)
+        yield Fabricd(proc=proc, socket=sock, settings=settings, pki=pki)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

@@ -3,6 +3,12 @@ way a runtime would: found in ``CNI_PATH``, config on stdin, ``CNI_*`` in
 the environment, the highest spec version both sides speak.
 
 A delegate's failure becomes CniError 105 carrying its own code and message.
+
+A delegate's VERSION answer is kept in the node's state directory
+(``delegate-versions.json``), keyed by the executable's path, inode, size
+and modification time: every ADD and DEL needs it before anything else, and
+running the plugin once more each time cost 10-20 ms; a replaced binary has
+a new key and is asked again.
 """
 
 from __future__ import annotations
@@ -75,9 +81,50 @@ def supported_versions(exe: str, timeout: float = TIMEOUT_S) -> list[str]:
     return [str(v) for v in found]
 
 
-def version_for(exe: str) -> str:
-    """The version to speak with the plugin ``exe``."""
+VERSIONS_CACHE = "delegate-versions.json"
+
+
+def _cache_key(exe: str) -> str | None:
+    try:
+        st = os.stat(exe)
+    except OSError:
+        return None
+    return f"{exe}:{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def cached_versions(exe: str, cache_dir: str | None) -> list[str]:
+    """``supported_versions``, answered from the cache when the same binary
+    was asked before (a cache that cannot be read or written is not used)."""
+    key = _cache_key(exe) if cache_dir else None
+    if key is None or cache_dir is None:
+        return supported_versions(exe)
+    path = os.path.join(cache_dir, VERSIONS_CACHE)
+    try:
+        with open(path, encoding="utf-8") as f:
+            known = json.load(f)
+        found = known.get(key) if isinstance(known, dict) else None
+        if isinstance(found, list) and all(isinstance(v, str) for v in found):
+            return found
+    except (OSError, ValueError):
+        known = {}
     theirs = supported_versions(exe)
+    known = {k: v for k, v in known.items() if not k.startswith(exe + ":")} if isinstance(known, dict) else {}
+    known[key] = theirs
+    tmp = f"{path}.{os.getpid()}"
+    try:
+        os.makedirs(cache_dir, exist_ok=True)
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(known, f)
+        os.replace(tmp, path)  # atomic: a concurrent plugin reads the old or the new file
+    except OSError:
+        pass
+    return theirs
+
+
+def version_for(exe: str, cache_dir: str | None = None) -> str:
+    """The version to speak with the plugin ``exe`` (its VERSION answer
+    kept in ``cache_dir``, when given)."""
+    theirs = cached_versions(exe, cache_dir)
     chosen = versions.choose_delegate_version(theirs)
     if chosen is None:
         raise CniError(

@@ -125,7 +125,14 @@ def pod_side_down(run: Run, rec: Record, netns: str) -> None:
     exe = delegate.find(POD_PLUGIN, run.env.path)
     dconf = rec.delegate or delegate_conf(run, "1.0.0", rec.subif)
     try:
-        invoke(run, exe, "DEL", with_prev(dconf, rec.result, delegate.version_for(exe)), rec, netns=netns)
+        invoke(
+            run,
+            exe,
+            "DEL",
+            with_prev(dconf, rec.result, delegate.version_for(exe, run.node_conf.state_dir)),
+            rec,
+            netns=netns,
+        )
     except CniError:
         if link_exists(rec.subif):
             raise
@@ -133,7 +140,7 @@ def pod_side_down(run: Run, rec: Record, netns: str) -> None:
         ipam = dconf.get("ipam")
         if isinstance(ipam, dict) and isinstance(ipam.get("type"), str):
             ipam_exe = delegate.find(ipam["type"], run.env.path)
-            conf = with_prev(dconf, rec.result, delegate.version_for(ipam_exe))
+            conf = with_prev(dconf, rec.result, delegate.version_for(ipam_exe, run.node_conf.state_dir))
             invoke(run, ipam_exe, "DEL", conf, rec, netns=netns)
 
 

@@ -45,7 +45,7 @@ def add(run: Run) -> dict[str, Any]:
     ref = AttachmentRef.of(pod, conf.network, env.ifname)
     key = record_key(conf.name, env.container_id, env.ifname)
     exe = delegate.find(iface.POD_PLUGIN, env.path)  # before anything changes
-    version = delegate.version_for(exe)
+    version = delegate.version_for(exe, run.node_conf.state_dir)
     net = conf.network
     with run.store.locked() as st:
         st.drop_pending(pod_uid=pod.uid, ifname=env.ifname, network="" if net.by_vni else str(net), vni=net.vni)
@@ -195,7 +195,7 @@ def check(run: Run) -> None:
     if not iface.link_exists(rec.subif):
         raise CniError(CHECK_FAILED, f"{where}: its VLAN sub-interface {rec.subif} is gone (VLAN backend restarted?)")
     exe = delegate.find(iface.POD_PLUGIN, env.path)
-    dconf = iface.with_prev(rec.delegate, rec.result, delegate.version_for(exe))
+    dconf = iface.with_prev(rec.delegate, rec.result, delegate.version_for(exe, run.node_conf.state_dir))
     try:
         iface.invoke(run, exe, "CHECK", dconf, rec, netns=env.netns)
     except CniError as e:

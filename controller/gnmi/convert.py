@@ -7,6 +7,7 @@ without it, here, once; fabricd's own paths carry none.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -46,13 +47,26 @@ def prefixes(path: gnmi_pb2.Path) -> Iterator[str]:
     shortest first, without building typed paths (a hot path: telemetry)."""
     text = ""
     for e in path.elem:
-        name = elem_name(e)
-        if e.key:
-            keys = e.key
-            text += "/" + name + "".join(f"[{k}={_escape(keys[k])}]" for k in sorted(keys))
-        else:
-            text += "/" + name
+        text += "/" + _elem_text(e.SerializeToString(deterministic=True))
         yield text
+
+
+def leaf_text(path: gnmi_pb2.Path) -> str:
+    """The text form of a proto path (the last of :func:`prefixes`)."""
+    return "".join(["/" + _elem_text(e.SerializeToString(deterministic=True)) for e in path.elem])
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _elem_text(raw: bytes) -> str:
+    """One element's text form, by its serialised bytes: telemetry repeats the
+    same few elements (``config``, ``network-instance[name=default]``), and
+    reading a proto element's name and key map costs more than this lookup."""
+    e = gnmi_pb2.PathElem.FromString(raw)
+    name = elem_name(e)
+    if not e.key:
+        return name
+    keys = e.key
+    return name + "".join(f"[{k}={_escape(keys[k])}]" for k in sorted(keys))
 
 
 def elem_name(elem: gnmi_pb2.PathElem) -> str:

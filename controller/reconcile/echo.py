@@ -7,18 +7,26 @@ leaf by leaf, the Set in flight, what the worker knows the switch has, or one
 of its writes of the last seconds; anything else the platform watches is a
 foreign change (drift) and asks for a verification pass. Content, not time
 windows: an operator's change right after one of our Sets is still seen.
+
+The common case, our own Set echoing back, costs one dict lookup per
+notified leaf: the Set in flight and the writes of the last seconds are
+also kept flattened, leaf path text -> canonical value (built once per Set,
+from what we send). A leaf found there with the same value is ours; any
+other leaf takes the general walk over objects (a leaf we wrote earlier and
+still have, a replace that dropped a leaf, a value that is not ours).
 """
 
 from __future__ import annotations
 
 import collections
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from controller.gnmi.convert import MalformedValue, elem_name, from_pb, prefixes, untyped
+from controller.gnmi.convert import MalformedValue, elem_name, from_pb, leaf_text, prefixes, untyped
 from models.diff import SetOps
-from models.oc.path import Path
+from models.oc.path import Path, escape_key
+from models.oc.schema import key_string, list_keys, strip_module
 from models.oc.tree import canonical
 from models.platforms.base import ObjectKey
 
@@ -33,6 +41,10 @@ class EchoFilter:
         self._inflight: dict[str, Json] = {}  # the Set in flight: object path -> value (None: deleted)
         self._index: dict[str, tuple[ObjectKey, Path]] = {}  # object path -> where it is in `current`
         self._history: dict[str, collections.deque[tuple[float, Json]]] = {}  # our recent writes per object
+        # what we write, flattened: leaf path text -> canonical value
+        self._inflight_leaves: dict[str, Json] = {}
+        self._flat: dict[str, list[tuple[str, Json]]] = {}  # object path -> its leaves, of the last Set sent
+        self._recent_leaves: dict[str, collections.deque[tuple[float, Json]]] = {}
         self.malformed = 0  # undecodable values seen (ignored: no evidence of drift)
 
     def reset(self, current: Mapping[ObjectKey, Mapping[Path, Json]]) -> None:
@@ -41,26 +53,56 @@ class EchoFilter:
 
     def sending(self, ops: SetOps) -> None:
         self._inflight = {str(p): None for p in ops.deletes}
-        self._inflight.update((str(p), v) for p, v in ops.replaces)
+        self._flat = {}
+        for p, v in ops.replaces:
+            text = str(p)
+            self._inflight[text] = v
+            self._flat[text] = list(flatten(text, p.schema, v))
+        self._inflight_leaves = {t: c for leaves in self._flat.values() for t, c in leaves}
 
     def sent(self) -> None:
         """The Set returned (the caller commits it before it next awaits)."""
         self._inflight = {}
+        self._inflight_leaves = {}
 
     def committed(self, key: ObjectKey, ops: SetOps) -> None:
         now = time.monotonic()
         for p in ops.deletes:
-            self._index.pop(str(p), None)
-            self._remember(str(p), now, None)
+            text = str(p)
+            self._index.pop(text, None)
+            self._remember(text, now, None)
         for p, v in ops.replaces:
-            self._index[str(p)] = (key, p)
-            self._remember(str(p), now, v)
+            text = str(p)
+            self._index[text] = (key, p)
+            self._remember(text, now, v)
+            flat = self._flat.get(text)
+            for leaf, c in flat if flat is not None else flatten(text, p.schema, v):
+                past = self._recent_leaves.get(leaf)
+                if past is None:
+                    self._recent_leaves[leaf] = past = collections.deque(maxlen=4)
+                past.append((now, c))
+        if len(self._recent_leaves) > 50_000:
+            self._recent_leaves = {k: d for k, d in self._recent_leaves.items() if now - d[-1][0] < ECHO_WINDOW}
 
     def _remember(self, text: str, now: float, value: Json) -> None:
         past = self._history.setdefault(text, collections.deque(maxlen=4))
         past.append((now, value))
         if len(self._history) > 20_000:
             self._history = {k: d for k, d in self._history.items() if d and now - d[-1][0] < ECHO_WINDOW}
+
+    def _echoed(self, pb: Any, value: Any, deleted: bool) -> bool:
+        """The fast, sufficient test: a leaf of what we just sent or wrote
+        in the last seconds, with that value (a delete takes the general
+        walk: it is cheap there)."""
+        if deleted:
+            return False
+        now = time.monotonic()
+        text = leaf_text(pb)
+        want = canonical(value)
+        if text in self._inflight_leaves and self._inflight_leaves[text] == want:
+            return True
+        past = self._recent_leaves.get(text)
+        return past is not None and any(c == want and now - t < ECHO_WINDOW for t, c in past)
 
     def foreign(self, notification: Any, watches: Callable[[Path], bool]) -> bool:
         """True when the notification holds a change of something ``watches``
@@ -73,7 +115,10 @@ class EchoFilter:
             except MalformedValue:
                 self.malformed += 1
         items += [(p, None, True) for p in notification.delete]
-        return any(not self.ours(pb, value, deleted) and watches(from_pb(pb, prefix)) for pb, value, deleted in items)
+        return any(
+            not self._echoed(pb, value, deleted) and not self.ours(pb, value, deleted) and watches(from_pb(pb, prefix))
+            for pb, value, deleted in items
+        )
 
     def ours(self, pb: Any, value: Any, deleted: bool) -> bool:
         texts = list(prefixes(pb))
@@ -97,6 +142,31 @@ class EchoFilter:
                     return True
             return False
         return False
+
+
+def flatten(text: str, schema: tuple[str, ...], value: Json) -> Iterator[tuple[str, Json]]:
+    """Every leaf under an object we write, as (path text, canonical value),
+    named as a switch's notification names it (see ``leaf_text``). A list
+    whose keys the schema tables do not know is left out (the general walk
+    handles its leaves)."""
+    if isinstance(value, dict):
+        for raw, child in value.items():
+            name = strip_module(raw)
+            sub = (*schema, name)
+            if isinstance(child, list) and child and isinstance(child[0], dict):
+                keys = list_keys(sub)
+                if keys is None:
+                    continue
+                names = sorted(k for k, _ in keys)
+                for entry in child:
+                    if not isinstance(entry, dict) or any(k not in entry for k in names):
+                        continue
+                    at = "".join(f"[{k}={escape_key(key_string(entry[k]))}]" for k in names)
+                    yield from flatten(f"{text}/{name}{at}", sub, entry)
+            else:
+                yield from flatten(f"{text}/{name}", sub, child)
+    else:
+        yield text, canonical(value)
 
 
 def _walk(node: Any, elems: Any) -> tuple[bool, Any]:

@@ -291,7 +291,8 @@ class SwitchWorker:
             if self._known and not self._changes and not self._verify:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), max(0.0, next_full - time.monotonic()))
+                    async with asyncio.timeout(max(0.0, next_full - time.monotonic())):  # no task per pass
+                        await self._wake.wait()
             if self._stopping:
                 return
             try:

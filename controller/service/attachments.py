@@ -199,7 +199,8 @@ class Attachments:
         assert worker is not None  # _placement checked it
         generation = worker.track(att.id, placement.port, result.placed.vni)
         try:
-            await asyncio.wait_for(worker.wait(generation), max(0.0, leaf_wait))
+            async with asyncio.timeout(max(0.0, leaf_wait)):  # no task per attach, as wait_for made
+                await worker.wait(generation)
         except TimeoutError:
             raise TemporaryError(
                 f"leaf {placement.switch} did not confirm the attachment in time ({worker.why_waiting()}); "

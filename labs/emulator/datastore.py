@@ -52,6 +52,7 @@ class Datastore:
         self.config = config
         self.state = Tree()
         self.validation = validation
+        self._index = validation.index(config.root) if validation.index else None
         self._subscribers: set[FeedSubscriber] = set()
 
     # -- validation and commits
@@ -69,7 +70,9 @@ class Datastore:
         except TreeError as err:
             raise ConfigRejected([str(err)]) from None
         anchors = applied.anchors
-        problems = v.check_written(self.config, anchors) + v.rules(self.config.root, anchors)
+        deleted = applied.change(0).deletes  # kept: commit reuses it
+        extra = {} if self._index is None else {"index": self._index}
+        problems = v.check_written(self.config, anchors) + v.rules(self.config.root, anchors, deleted, **extra)
         if problems:
             applied.rollback()
             raise ConfigRejected(problems)
@@ -78,6 +81,8 @@ class Datastore:
     def commit(self, applied: Applied) -> Change:
         change = applied.change(time.time_ns())
         if change:
+            if self._index is not None:
+                self._index.committed(self.config.root, [*(p for p, _ in change.updates), *change.deletes])
             self._publish(change)
         return change
 
@@ -96,6 +101,8 @@ class Datastore:
         the streams that would see it are dropped by the caller."""
         self.config = config
         self.state = Tree()
+        validation = self.validation
+        self._index = validation.index(config.root) if validation.index else None
 
     # -- the feed
 

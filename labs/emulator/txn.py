@@ -75,6 +75,7 @@ class Applied:
         self._anchors: dict[Path, None] = {}
         self._prefixes: set[Path] = set()  # every prefix of every anchor
         self._before: dict[Path, Json] = {}
+        self._change: Change | None = None  # computed once all ops are applied
 
     @property
     def anchors(self) -> list[Path]:
@@ -86,13 +87,20 @@ class Applied:
             self._undo.pop()()
 
     def change(self, timestamp: int) -> Change:
+        """What the ops changed, leaf by leaf (computed once: call it after
+        the last op)."""
+        if self._change is None:
+            self._change = self._compute()
+        return dataclasses.replace(self._change, timestamp=timestamp)
+
+    def _compute(self) -> Change:
         after: dict[Path, Json] = {}
         for anchor in self.anchors:
             after.update(leaf_items(self.tree.get(anchor), anchor))
         before = self._before
         updates = tuple((p, v) for p, v in after.items() if p not in before or not _same(before[p], v))
         deletes = tuple(p for p in before if p not in after)
-        return Change(timestamp=timestamp, updates=updates, deletes=deletes)
+        return Change(timestamp=0, updates=updates, deletes=deletes)
 
     # -- applying
 
@@ -109,6 +117,7 @@ class Applied:
 
     def apply(self, op: Op) -> None:
         """Apply one op (raises TreeError with the tree as it was before it)."""
+        self._change = None
         tree = self.tree
         if op.kind == "delete":
             targets = [p for p, _ in tree.find(op.path)] if op.path.has_wildcards else [op.path]

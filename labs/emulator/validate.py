@@ -16,6 +16,7 @@ from typing import Any
 
 from labs.emulator import schema as oc_schema
 from labs.emulator.rules import check_rules
+from labs.emulator.rules_index import RuleIndex
 from labs.emulator.schema import Container, Leaf, LeafList, ListNode, Node, SchemaMiss, lookup
 from labs.emulator.txn import Op
 from models.oc.path import Elem, Path
@@ -23,8 +24,9 @@ from models.oc.schema import key_string
 from models.oc.tree import KeyedList, Tree
 
 #: the semantic rules over a whole configuration: (root, the Set's anchors or
-#: None for everything) -> problems
-Rules = Callable[[dict[str, Any], "Iterable[Path] | None"], list[str]]
+#: None for everything, the leaves the Set deleted) -> problems; with an
+#: ``index`` the rules also get ``index=`` (the committed configuration's)
+Rules = Callable[..., list[str]]
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,6 +36,8 @@ class Validation:
     schema: Container
     state_members: frozenset[str]
     rules: Rules
+    #: the committed configuration's index the rules read (None: they need none)
+    index: Callable[[dict[str, Any]], RuleIndex] | None = None
 
     def check_op(self, op: Op) -> list[str]:
         return check_op(op, self)
@@ -42,7 +46,12 @@ class Validation:
         return check_written(tree, anchors, self)
 
 
-OPENCONFIG = Validation(schema=oc_schema.ROOT, state_members=oc_schema.STATE_MEMBERS, rules=check_rules)
+OPENCONFIG = Validation(
+    schema=oc_schema.ROOT,
+    state_members=oc_schema.STATE_MEMBERS,
+    rules=check_rules,
+    index=RuleIndex.build,
+)
 
 
 def check_op(op: Op, v: Validation = OPENCONFIG) -> list[str]:

@@ -86,6 +86,11 @@ class Path:
 ROOT = Path()
 
 
+def escape_key(value: str) -> str:
+    """A key value as it appears in a path's text form."""
+    return _escape(value)
+
+
 def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace("]", "\\]")
 

@@ -73,10 +73,13 @@ def _ni_at(name: str) -> Path:
     return Path((Elem.of("network-instance", {"name": name}),))
 
 
-def check_rules(root: Node, touched: Iterable[Path] | None = None, *, ports: Iterable[str] = ()) -> list[str]:
-    """Problems of the whole configuration (``touched`` is accepted for the
-    rules' common signature: these rules read across the top-level lists)."""
-    del touched
+def check_rules(
+    root: Node, touched: Iterable[Path] | None = None, deleted: Iterable[Path] = (), *, ports: Iterable[str] = ()
+) -> list[str]:
+    """Problems of the whole configuration (``touched`` and ``deleted`` are
+    accepted for the rules' common signature: these rules read across the
+    top-level lists)."""
+    del touched, deleted
     out: list[str] = []
     subifs = _interfaces(root, PLATFORM_PORTS | frozenset(ports), out)
     vxlans = _tunnels(root, out)
