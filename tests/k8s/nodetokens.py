@@ -22,9 +22,10 @@ class NodeAgents:
     tokens: dict[str, str]  # node -> its agent pod's token
 
     def token(self, *, account: str = AGENT, audience: str = AUDIENCE, pod: str | None = None,
-              node: str | None = None) -> str:  # fmt: skip
-        """A fresh token of ``account``: bound to ``pod`` (or the agent pod of ``node``), or to nothing."""
-        spec: dict[str, Any] = {"audiences": [audience], "expirationSeconds": 3600}
+              node: str | None = None, seconds: int = 3600) -> str:  # fmt: skip
+        """A fresh token of ``account`` valid for ``seconds`` (the API server's least is 600): bound to ``pod``
+        (or the agent pod of ``node``), or to nothing."""
+        spec: dict[str, Any] = {"audiences": [audience], "expirationSeconds": seconds}
         name = pod or (f"agent-{node}" if node else None)
         if name:
             uid = self.api.request("GET", f"/api/v1/namespaces/{self.namespace}/pods/{name}")["metadata"]["uid"]
