@@ -1,6 +1,16 @@
-"""Shared fixtures."""
+"""Shared fixtures, and what a stuck test leaves behind."""
+
+import asyncio
+import gc
+import sys
+import threading
 
 import pytest
+
+# pytest-timeout's thread method kills the whole run when a test (setup to teardown) passes `timeout`,
+# dumping the threads' stacks; the stack of an asyncio test's thread only says "in select". So shortly
+# before, print where every task of every running event loop is waiting: the await a stuck test hangs on.
+_TASKS_BEFORE_TIMEOUT_S = 20.0
 
 
 def pytest_addoption(parser):
@@ -20,3 +30,29 @@ def etcd3(tmp_path_factory):
 
     with etcd_cluster(tmp_path_factory.mktemp("etcd"), size=3) as cluster:
         yield cluster
+
+
+def _dump_tasks(test: str) -> None:
+    loops = [o for o in gc.get_objects() if isinstance(o, asyncio.AbstractEventLoop) and o.is_running()]
+    print(f"\n+++ {test} still running: the tasks of {len(loops)} running event loop(s) +++", file=sys.stderr)
+    for loop in loops:
+        for task in list(asyncio.all_tasks(loop)):  # read from another thread: for diagnosis only
+            print(f"--- {task.get_name()}: {task.get_coro()!r}", file=sys.stderr)
+            task.print_stack(limit=12, file=sys.stderr)
+    sys.stderr.flush()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    marker = item.get_closest_marker("timeout")
+    timeout = float(marker.args[0]) if marker and marker.args else float(item.config.getini("timeout") or 0)
+    timer = None
+    if timeout > 2 * _TASKS_BEFORE_TIMEOUT_S:
+        timer = threading.Timer(timeout - _TASKS_BEFORE_TIMEOUT_S, _dump_tasks, args=(item.nodeid,))
+        timer.daemon = True
+        timer.start()
+    try:
+        return (yield)
+    finally:
+        if timer is not None:
+            timer.cancel()
