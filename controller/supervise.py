@@ -71,6 +71,7 @@ class Tasks:
         self.log = get_logger(component)
         self._backoff = (backoff_initial, backoff_max)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._jobs: set[asyncio.Task[None]] = set()  # the one-shot ones (what drain waits for)
 
     def loop(self, name: str, body: Body, *, on_failure: OnFailure = _ignore) -> asyncio.Task[None]:
         """A long-running body, restarted with backoff whenever it fails."""
@@ -97,7 +98,10 @@ class Tasks:
                 self.log.exception("task.crashed", task=name, error=repr(e))
                 self.metrics.task_crashes.labels(self.component).inc()
 
-        return self._add(asyncio.create_task(run(), name=f"{self.component}:{name}"))
+        job = self._add(asyncio.create_task(run(), name=f"{self.component}:{name}"))
+        self._jobs.add(job)
+        job.add_done_callback(self._jobs.discard)
+        return job
 
     def _add(self, task: asyncio.Task[None]) -> asyncio.Task[None]:
         self._tasks.add(task)
@@ -105,9 +109,11 @@ class Tasks:
         return task
 
     async def drain(self, grace: float) -> None:
-        """Wait (bounded) for the one-shot jobs and loops still running."""
-        if self._tasks:
-            await asyncio.wait(set(self._tasks), timeout=grace)
+        """Wait (bounded) for the one-shot jobs still running (background
+        writes); loops run until :meth:`stop` cancels them, so they are not
+        waited for (a loop would hold every stop for the whole grace)."""
+        if self._jobs:
+            await asyncio.wait(set(self._jobs), timeout=grace)
 
     async def stop(self) -> None:
         """Cancel every task and wait for each to end."""

@@ -75,3 +75,27 @@ async def test_stop_cancels_every_loop():
     await asyncio.wait_for(started.wait(), 5)
     await tasks.stop()
     assert t.cancelled()
+
+
+async def test_drain_waits_for_one_shot_jobs_not_for_loops():
+    """A stopping fabricd drains its background writes; its loops (the audit, ...) are cancelled after, so
+    waiting for them held every stop for the whole grace."""
+    tasks = Tasks("fabric", Metrics(CollectorRegistry()))
+    release = asyncio.Event()
+    written: list[str] = []
+
+    async def forever() -> None:
+        await asyncio.Event().wait()
+
+    async def write() -> None:
+        await release.wait()
+        written.append("row")
+
+    loop = tasks.loop("audit", forever)
+    tasks.once("write", write())
+    asyncio.get_running_loop().call_later(0.2, release.set)
+    async with asyncio.timeout(60):  # the grace below is 600 s: this fails if drain waits for the loop
+        await tasks.drain(grace=600)
+    assert written == ["row"] and not loop.done()
+    await tasks.stop()
+    assert loop.cancelled()
