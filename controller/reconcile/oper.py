@@ -3,13 +3,21 @@
 One ON_CHANGE STREAM subscription to the platform's operational paths
 (:func:`models.platforms.oper.oper_paths`: each VNI's state and flood list,
 no counters), kept as leaves (path -> value); after the first
-``sync_response`` and after every later notification the leaves are parsed
+``sync_response`` and after later notifications the leaves are parsed
 (:func:`models.platforms.oper.parse_oper`) and the owner is told. Until the
 sync (and after the stream ends) the state is unknown: ``None``.
+
+A parse reads every leaf, and a busy fabric changes flood lists with every
+commit on any leaf sharing a VNI: so parses are spaced by
+:data:`DUTY` times the last one's cost (at most ~1/DUTY of a core per
+switch; a small switch parses in microseconds, so at once), and what came
+meanwhile is parsed together.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +29,8 @@ from models.readiness import VniOper
 
 #: leaves kept per switch (bounded: a switch flooding us with state cannot grow it without end)
 MAX_LEAVES = 200_000
+#: a parse waits this many times the previous parse's cost after it
+DUTY = 10.0
 
 
 class OperState:
@@ -31,9 +41,15 @@ class OperState:
         #: VNI -> its state; None while unknown
         self.vnis: dict[int, VniOper] | None = None
         self.updates = 0
+        self.parses = 0
+        self._next_parse = 0.0  # monotonic time before which no parse starts
+        self._pending: asyncio.TimerHandle | None = None
 
     def lost(self) -> None:
         """The stream ended: what the switch reports is unknown again."""
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
         self._leaves = {}
         if self.vnis is not None:
             self.vnis = None
@@ -57,12 +73,29 @@ class OperState:
                 else:
                     continue
                 if synced:
-                    new = parse_oper(self._platform, self._leaves)
-                    if new != self.vnis:
-                        self.vnis = new
-                        self._on_change()
+                    self._parse_soon()
         finally:
             self.lost()
+
+    def _parse_soon(self) -> None:
+        if self._pending is not None:
+            return  # already due: it will read what came since
+        wait = self._next_parse - time.monotonic()
+        if wait <= 0:
+            self._parse()
+        else:
+            self._pending = asyncio.get_running_loop().call_later(wait, self._parse)
+
+    def _parse(self) -> None:
+        self._pending = None
+        t0 = time.monotonic()
+        new = parse_oper(self._platform, self._leaves)
+        self.parses += 1
+        done = time.monotonic()
+        self._next_parse = done + DUTY * (done - t0)
+        if new != self.vnis:
+            self.vnis = new
+            self._on_change()
 
     def _take(self, notification: Any) -> None:
         try:

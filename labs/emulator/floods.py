@@ -19,7 +19,7 @@ OpenConfig endpoint-peers, SR Linux bridge-table multicast destinations.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from labs.emulator.linux.overlay import Overlay
@@ -33,25 +33,66 @@ if TYPE_CHECKING:
 
 
 class FloodReport:
-    """What one switch reported last: writes only the difference."""
+    """What one switch reported last: writes only the difference.
+
+    Kept per VNI, with the VNIs holding each path (OpenConfig reports a peer
+    once for all its VNIs), so a change of a few VNIs costs a few VNIs, not
+    the switch's whole report."""
 
     def __init__(self) -> None:
+        self._by_vni: dict[int, dict[Path, Any]] = {}
+        self._holders: dict[Path, dict[int, Any]] = {}  # path -> VNI -> the value that VNI reports
         self._reported: dict[Path, Any] = {}
 
     def ops(
-        self, platform: EmulatedPlatform, want: Overlay, floods: Mapping[int, frozenset[str]], *, rewrite: bool = False
+        self,
+        platform: EmulatedPlatform,
+        want: Overlay,
+        floods: Mapping[int, frozenset[str]],
+        *,
+        rewrite: bool = False,
+        vnis: Iterable[int] | None = None,
     ) -> list[Op]:
         """Deletes for what went, replaces for what is new or changed (every
-        entry with ``rewrite``: after a parent of theirs was replaced)."""
-        now: dict[Path, Any] = {}
-        for vni, w in sorted(want.vnis.items()):
-            now.update(platform.flood_report(w, floods.get(vni, frozenset())))
-        ops = [Op(kind="delete", path=p) for p in self._reported if p not in now]
-        ops += [Op(kind="replace", path=p, value=v) for p, v in now.items() if rewrite or self._reported.get(p) != v]
-        self._reported = now
-        return ops
+        entry with ``rewrite``: after a parent of theirs was replaced); only
+        the VNIs in ``vnis`` are looked at when given (the others did not change)."""
+        check = (want.vnis.keys() | self._by_vni.keys()) if vnis is None else set(vnis)
+        touched: set[Path] = set()
+        for vni in check:
+            old = self._by_vni.pop(vni, {})
+            w = want.vnis.get(vni)
+            new = platform.flood_report(w, floods.get(vni, frozenset())) if w is not None else {}
+            if new:
+                self._by_vni[vni] = new
+            for p in old:
+                holders = self._holders[p]
+                holders.pop(vni, None)
+                if not holders:
+                    del self._holders[p]
+                touched.add(p)
+            for p, v in new.items():
+                self._holders.setdefault(p, {})[vni] = v
+                touched.add(p)
+        if rewrite:
+            touched |= self._reported.keys()
+        deletes: list[Op] = []
+        replaces: list[Op] = []
+        for p in sorted(touched):
+            holders = self._holders.get(p)
+            if not holders:
+                if p in self._reported:
+                    del self._reported[p]
+                    deletes.append(Op(kind="delete", path=p))
+                continue
+            v = holders[max(holders)]  # the highest VNI's value, as when reported in VNI order
+            if rewrite or self._reported.get(p) != v:
+                replaces.append(Op(kind="replace", path=p, value=v))
+            self._reported[p] = v
+        return deletes + replaces
 
     def forget(self) -> None:
+        self._by_vni = {}
+        self._holders = {}
         self._reported = {}
 
 
@@ -128,12 +169,16 @@ class MemoryFabric:
         affected = {n for v in moved for n in self._index.get(v, {})} | ({name} if me is not None else set())
         for n in sorted(affected):
             m = self._members[n]
+            mine = self._entries.get(n, {})
+            # the leaf that changed: all its VNIs (its configuration did); the others: the VNIs that moved
+            check = (mine.keys() | m.want.vnis.keys()) if n == name else (moved & (mine.keys() | m.want.vnis.keys()))
             floods = {
                 vni: frozenset(vtep for o, vtep in self._index.get(vni, {}).items() if o != n)
-                for vni in self._entries.get(n, {})
+                for vni in check
+                if vni in mine
             }
             ops = self._vni_ops(m, m.want) if n == name and full else []
-            ops += m.report.ops(m.platform, m.want, floods)
+            ops += m.report.ops(m.platform, m.want, floods, vnis=check if n != name else None)
             if ops:
                 m.sink.write_state(ops)
 
