@@ -78,13 +78,13 @@ class FloodReport:
         deletes: list[Op] = []
         replaces: list[Op] = []
         for p in sorted(touched):
-            holders = self._holders.get(p)
-            if not holders:
+            held = self._holders.get(p)
+            if not held:
                 if p in self._reported:
                     del self._reported[p]
                     deletes.append(Op(kind="delete", path=p))
                 continue
-            v = holders[max(holders)]  # the highest VNI's value, as when reported in VNI order
+            v = held[max(held)]  # the highest VNI's value, as when reported in VNI order
             if rewrite or self._reported.get(p) != v:
                 replaces.append(Op(kind="replace", path=p, value=v))
             self._reported[p] = v
