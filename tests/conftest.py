@@ -38,7 +38,10 @@ def _dump_tasks(test: str) -> None:
     for loop in loops:
         for task in list(asyncio.all_tasks(loop)):  # read from another thread: for diagnosis only
             print(f"--- {task.get_name()}: {task.get_coro()!r}", file=sys.stderr)
-            task.print_stack(limit=12, file=sys.stderr)
+            try:
+                task.print_stack(limit=12, file=sys.stderr)
+            except Exception as e:  # grpc's Cython coroutines have no Python frames
+                print(f"    (no stack: {e!r})", file=sys.stderr)
     sys.stderr.flush()
 
 
