@@ -97,7 +97,7 @@ def start_tagger(
         while True:
             code = procs.reap(pid)
             if code is None and not procs.alive(rec):
-                code = procs.reap(pid)  # it exited between the two looks: get its code
+                code = procs.exit_code(pid)  # it exited between the two looks: get its code
             if code is not None or not procs.alive(rec):
                 why = f"exited with code {code}" if code is not None else "is gone"
                 raise LabRunError(f"the VLAN tagger {where} {why} before it answered on {sock}:\n{_tail(log_path)}")

@@ -121,6 +121,19 @@ def reap(pid: int) -> int | None:
     return os.waitstatus_to_exitcode(status) if done else None
 
 
+def exit_code(pid: int, *, within: float = 2.0) -> int | None:
+    """The exit code of a child already seen gone (``alive`` false). A
+    thread-group leader shows as a zombie while its other threads still
+    exit, and waitpid cannot collect it until they have: wait up to
+    ``within`` seconds for that. None if it is not (or no longer) ours."""
+    deadline = time.monotonic() + within
+    while (code := reap(pid)) is None and time.monotonic() < deadline:
+        if stat(pid) is None:
+            return None  # reaped elsewhere, or never our child
+        time.sleep(0.01)
+    return code
+
+
 def alive(rec: ProcessRecord) -> bool:
     """The recorded process itself still runs (not a zombie, not a reused pid)."""
     st = stat(rec.pid)

@@ -276,6 +276,8 @@ def _wait_ready(rec: procs.ProcessRecord, ready_file: Path, timeout: float) -> d
             if not procs.alive(rec):
                 raise _HostFailed("the emulator host died right after it was ready")
             return ready
+        if code is None and not procs.alive(rec):
+            code = procs.exit_code(rec.pid)  # it exited between the two looks
         if code is not None or not procs.alive(rec):
             why = f"exited with code {code}" if code is not None else "is gone"
             raise _HostFailed(f"the emulator host {why} before it was ready")
