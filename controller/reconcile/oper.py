@@ -7,11 +7,12 @@ no counters), kept as leaves (path -> value); after the first
 (:func:`models.platforms.oper.parse_oper`) and the owner is told. Until the
 sync (and after the stream ends) the state is unknown: ``None``.
 
-A parse reads every leaf, and a busy fabric changes flood lists with every
-commit on any leaf sharing a VNI: so parses are spaced by
+The leaves are read incrementally (:class:`models.platforms.oper.OperReader`:
+a notification costs what it touches). A busy fabric still changes flood
+lists with every commit on any leaf sharing a VNI, so reads are spaced by
 :data:`DUTY` times the last one's cost (at most ~1/DUTY of a core per
-switch; a small switch parses in microseconds, so at once), and what came
-meanwhile is parsed together.
+switch; a small change reads in microseconds, so at once), and what came
+meanwhile is read together.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from typing import Any
 
 from controller.gnmi.convert import MalformedValue, notification_items
 from controller.gnmi.session import GnmiSession
-from models.oc.path import Path, PathError
-from models.platforms.oper import oper_paths, parse_oper
+from models.oc.path import PathError
+from models.platforms.oper import OperReader, oper_paths
 from models.readiness import VniOper
 
 #: leaves kept per switch (bounded: a switch flooding us with state cannot grow it without end)
@@ -37,7 +38,7 @@ class OperState:
     def __init__(self, platform: str, on_change: Callable[[], None]) -> None:
         self._platform = platform
         self._on_change = on_change
-        self._leaves: dict[Path, Any] = {}
+        self._reader = OperReader(platform)
         #: VNI -> its state; None while unknown
         self.vnis: dict[int, VniOper] | None = None
         self.updates = 0
@@ -50,7 +51,7 @@ class OperState:
         if self._pending is not None:
             self._pending.cancel()
             self._pending = None
-        self._leaves = {}
+        self._reader = OperReader(self._platform)
         if self.vnis is not None:
             self.vnis = None
             self._on_change()
@@ -60,7 +61,7 @@ class OperState:
         paths = oper_paths(self._platform)
         if not paths:
             return
-        self._leaves = {}
+        self._reader = OperReader(self._platform)
         synced = False
         try:
             async for resp in session.subscribe(paths):
@@ -89,12 +90,12 @@ class OperState:
     def _parse(self) -> None:
         self._pending = None
         t0 = time.monotonic()
-        new = parse_oper(self._platform, self._leaves)
+        changed = self._reader.refresh()
         self.parses += 1
         done = time.monotonic()
         self._next_parse = done + DUTY * (done - t0)
-        if new != self.vnis:
-            self.vnis = new
+        if changed or self.vnis is None:
+            self.vnis = dict(self._reader.vnis)
             self._on_change()
 
     def _take(self, notification: Any) -> None:
@@ -102,9 +103,9 @@ class OperState:
             items = list(notification_items(notification))
         except (MalformedValue, PathError):
             return  # one malformed notification: skip it, the next one corrects the state
+        reader = self._reader
         for kind, path, value in items:
             if kind == "delete":
-                for p in [p for p in self._leaves if p.startswith(path)]:
-                    del self._leaves[p]
-            elif len(self._leaves) < MAX_LEAVES or path in self._leaves:
-                self._leaves[path] = value
+                reader.delete(path)
+            elif reader.size < MAX_LEAVES or reader.holds(path):
+                reader.update(path, value)

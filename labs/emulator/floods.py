@@ -136,9 +136,10 @@ class MemoryFabric:
     def changed(self, name: str, config: Tree) -> None:
         m = self._members.get(name)
         if m is not None:
+            was = m.want
             m.config = config
             m.want = m.platform.overlay(config, m.router_id)
-            self._update(name, full=True)
+            self._update(name, full=True, wants=_moved_wants(was, m.want))
 
     def leave(self, name: str) -> None:
         if self._members.pop(name, None) is not None:
@@ -149,10 +150,10 @@ class MemoryFabric:
         self._members[name].evpn = up
         self._update(name, full=False)
 
-    def _update(self, name: str, *, full: bool) -> None:
+    def _update(self, name: str, *, full: bool, wants: set[int] | None = None) -> None:
         """``name`` changed: its own state (VNI reports only with ``full``: its
-        configuration changed) and the flood lists of every leaf sharing a
-        VNI whose membership changed."""
+        configuration changed; of the VNIs in ``wants`` when given, else all)
+        and the flood lists of every leaf sharing a VNI whose membership changed."""
         me = self._members.get(name)
         before = self._entries.pop(name, {})
         after = me.evpn_vnis() if me is not None else {}
@@ -170,27 +171,48 @@ class MemoryFabric:
         for n in sorted(affected):
             m = self._members[n]
             mine = self._entries.get(n, {})
-            # the leaf that changed: all its VNIs (its configuration did); the others: the VNIs that moved
-            check = (mine.keys() | m.want.vnis.keys()) if n == name else (moved & (mine.keys() | m.want.vnis.keys()))
+            # the leaf that changed: the VNIs its configuration changed (all without ``wants``) and those that
+            # moved; the others: the VNIs that moved
+            mine_or_wanted = mine.keys() | m.want.vnis.keys()
+            if n != name:
+                check: set[int] | None = moved & mine_or_wanted
+            else:
+                check = None if wants is None else wants | moved
             floods = {
                 vni: frozenset(vtep for o, vtep in self._index.get(vni, {}).items() if o != n)
-                for vni in check
+                for vni in (mine_or_wanted if check is None else check)
                 if vni in mine
             }
-            ops = self._vni_ops(m, m.want) if n == name and full else []
-            ops += m.report.ops(m.platform, m.want, floods, vnis=check if n != name else None)
+            ops = self._vni_ops(m, m.want, wants) if n == name and full else []
+            ops += m.report.ops(m.platform, m.want, floods, vnis=check)
             if ops:
                 m.sink.write_state(ops)
 
     @staticmethod
-    def _vni_ops(m: _Member, want: Overlay) -> list[Op]:
-        ops: list[Op] = []
-        now: dict[int, Path] = {}
-        for vni, w in sorted(want.vnis.items()):
+    def _vni_ops(m: _Member, want: Overlay, vnis: set[int] | None) -> list[Op]:
+        """Each VNI's own report (up, where it is configured): of ``vnis``, or all."""
+        check = sorted(want.vnis.keys() | m.reported_vnis.keys() if vnis is None else vnis)
+        replaces: list[Op] = []
+        deletes: list[Op] = []
+        for vni in check:
+            old = m.reported_vnis.pop(vni, None)
+            w = want.vnis.get(vni)
+            if w is None:
+                if old is not None:
+                    deletes.append(Op(kind="delete", path=old))
+                continue
             path, value = m.platform.vni_report(w, [])
-            now[vni] = path
-            if m.reported_vnis.get(vni) != path:
-                ops.append(Op(kind="replace", path=path, value=value))
-        ops += [Op(kind="delete", path=p) for v, p in m.reported_vnis.items() if now.get(v) != p]
-        m.reported_vnis = now
-        return ops
+            m.reported_vnis[vni] = path
+            if old != path:
+                replaces.append(Op(kind="replace", path=path, value=value))
+                if old is not None:
+                    deletes.append(Op(kind="delete", path=old))
+        kept = {op.path for op in replaces}
+        return [op for op in deletes if op.path not in kept] + replaces  # a path another VNI took stays
+
+
+def _moved_wants(was: Overlay, now: Overlay) -> set[int]:
+    """The VNIs whose own configuration (VLAN, VTEP, where it is configured)
+    differs between two overlays; a MAC-VRF that comes or goes moves its VNI's
+    EVPN membership, which :meth:`MemoryFabric._update` follows itself."""
+    return {v for v in was.vnis.keys() | now.vnis.keys() if was.vnis.get(v) != now.vnis.get(v)}
