@@ -59,3 +59,17 @@ def pytest_runtest_protocol(item, nextitem):
     finally:
         if timer is not None:
             timer.cancel()
+
+
+# CPython 3.11.7 (the interpreter here) can raise "SystemError: AST constructor recursion depth mismatch"
+# while pytest parses a test's source to show a failure, which ended a CI run as an INTERNALERROR that
+# never said which test failed or why. Then the report is built again with plain Python tracebacks.
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    try:
+        return (yield)
+    except (SystemError, Warning) as err:  # pluggy wraps it in PluggyTeardownRaisedWarning
+        print(f"\n{item.nodeid}: pytest could not format its failure ({err!r}); a native traceback follows",
+              file=sys.stderr)  # fmt: skip
+        item.config.option.tbstyle = "native"
+        return pytest.TestReport.from_item_and_call(item, call)
