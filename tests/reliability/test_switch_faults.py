@@ -84,8 +84,8 @@ async def test_reboot_and_dropped_streams_converge(tmp_path):
     async with lab_fabric(tmp_path) as fab, fab.controller(), fab.channel() as ch:
         stub = fabric_pb2_grpc.FabricStub(ch)
         await attached(fab, stub)
-        for _ in range(3):
-            assert fab.host["sw1"].faults.drop_streams() >= 1
+        for _ in range(3):  # each time once fabricd has subscribed again (its reconnect backs off)
+            await eventually(lambda: fab.host["sw1"].faults.drop_streams() >= 1, what="a stream of sw1 to drop")
             await asyncio.sleep(0.2)
         await eventually(lambda: healthy(fab), what="healthy after dropped streams")
         await fab.host["sw1"].faults.reboot(down=1.0)
