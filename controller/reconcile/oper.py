@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from controller.backoff import Duty
 from controller.gnmi.convert import MalformedValue, notification_items
 from controller.gnmi.session import GnmiSession
 from models.oc.path import PathError
@@ -43,7 +44,7 @@ class OperState:
         self.vnis: dict[int, VniOper] | None = None
         self.updates = 0
         self.parses = 0
-        self._next_parse = 0.0  # monotonic time before which no parse starts
+        self._duty = Duty(DUTY)
         self._pending: asyncio.TimerHandle | None = None
 
     def lost(self) -> None:
@@ -81,7 +82,7 @@ class OperState:
     def _parse_soon(self) -> None:
         if self._pending is not None:
             return  # already due: it will read what came since
-        wait = self._next_parse - time.monotonic()
+        wait = self._duty.wait()
         if wait <= 0:
             self._parse()
         else:
@@ -92,8 +93,7 @@ class OperState:
         t0 = time.monotonic()
         changed = self._reader.refresh()
         self.parses += 1
-        done = time.monotonic()
-        self._next_parse = done + DUTY * (done - t0)
+        self._duty.ran(t0, time.monotonic())
         if changed or self.vnis is None:
             self.vnis = dict(self._reader.vnis)
             self._on_change()

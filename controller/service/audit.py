@@ -21,6 +21,7 @@ import asyncio
 import time
 from collections.abc import Iterable
 
+from controller.backoff import Duty
 from controller.reconcile.readiness import leaf_views
 from controller.reconcile.status import SessionState
 from controller.service.context import Context
@@ -71,10 +72,10 @@ class Auditor:
         self.runs += 1
 
     async def run(self) -> None:
-        pulse = self._ctx.fleet.pulse
+        pulse, duty = self._ctx.fleet.pulse, Duty(DUTY)
         while True:
             t0 = time.monotonic()
             self.refresh()
-            cost = time.monotonic() - t0
+            duty.ran(t0, time.monotonic())
             await pulse.wait()
-            await asyncio.sleep(max(SETTLE_S, DUTY * cost))  # a burst of changes: one audit
+            await asyncio.sleep(max(SETTLE_S, duty.wait()))  # a burst of changes: one audit

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from prometheus_client import CollectorRegistry
 
-from controller.backoff import Backoff
+from controller.backoff import Backoff, Duty
 from controller.log import get_logger
 from controller.metrics import Metrics
 from controller.supervise import Tasks, supervise
@@ -99,3 +100,13 @@ async def test_drain_waits_for_one_shot_jobs_not_for_loops():
     assert written == ["row"] and not loop.done()
     await tasks.stop()
     assert loop.cancelled()
+
+
+def test_a_duty_spaces_runs_by_their_cost():
+    duty = Duty(10.0)
+    assert duty.wait() == 0.0  # never ran: at once
+    now = time.monotonic()
+    duty.ran(now - 0.5, now)  # a 0.5 s run: the next one 5 s after it ended
+    assert 4.5 < duty.wait() <= 5.0
+    duty.ran(now - 0.000_01, now)  # a cheap run: again at once, or nearly
+    assert duty.wait() <= 0.000_1
