@@ -220,7 +220,8 @@ class Discovery:
             deadline = self.state.next_deadline(now)
             wait = None if deadline is None else max(0.0, deadline - now) + 0.05
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), wait)
+                async with asyncio.timeout(wait):
+                    await self._changed.wait()
             # let a burst land: rebuild after a quiet DEBOUNCE, at most MAX_DELAY after
             # the first change (start-up dumps of many switches arrive together)
             first = time.monotonic()

@@ -196,7 +196,8 @@ class Election:
                     return
 
         with contextlib.suppress(TimeoutError, EtcdError):
-            await asyncio.wait_for(deleted(), self._s.retry_period * 5)
+            async with asyncio.timeout(self._s.retry_period * 5):
+                await deleted()
 
     async def _lead(self, elected: Callable[[int], Awaitable[None]]) -> str:
         self._stepdown = asyncio.get_running_loop().create_future()

@@ -234,7 +234,8 @@ class KubeClient:
 async def sleep_or(event: asyncio.Event, seconds: float) -> bool:
     """Wait ``seconds`` or until ``event``; True when the event came."""
     try:
-        await asyncio.wait_for(event.wait(), seconds)
+        async with asyncio.timeout(seconds):
+            await event.wait()
         return True
     except TimeoutError:
         return False

@@ -250,7 +250,8 @@ class SwitchWorker:
 
     async def _sleep(self, delay: float) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop_event(), delay)
+            async with asyncio.timeout(delay):
+                await self._stop_event()
 
     async def _stop_event(self) -> None:
         while not self._stopping:

@@ -236,7 +236,8 @@ class Attachments:
                     f"everywhere in time: {view.reason}; it keeps converging"
                 )
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(pulse.wait(), left)
+                async with asyncio.timeout(left):
+                    await pulse.wait()
             current = self._ctx.state.attachments.get(placed.attachment.id)
             if current is None or current.attachment != placed.attachment:
                 return view  # changed meanwhile: the caller says how

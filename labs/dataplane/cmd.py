@@ -52,7 +52,8 @@ async def arun(argv: Sequence[str], *, input: str | None = None, check: bool = T
     except OSError as e:
         raise LabCommandError(argv, None, str(e.strerror or e)) from None
     try:
-        out, err = await asyncio.wait_for(proc.communicate(input.encode() if input is not None else None), limit_s)
+        async with asyncio.timeout(limit_s):
+            out, err = await proc.communicate(input.encode() if input is not None else None)
     except TimeoutError:
         proc.kill()
         await proc.wait()

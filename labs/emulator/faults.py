@@ -148,7 +148,8 @@ class Faults:
             if self._released is None:
                 self._released = asyncio.Event()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._released.wait(), timeout=delay)
+                async with asyncio.timeout(delay):
+                    await self._released.wait()
         for f in self._take(method, FailRpcs, first=True):
             if isinstance(f, FailRpcs):
                 raise InjectedFault(f.code, f.message)

@@ -316,7 +316,8 @@ class LinuxDataplane:
         assert proc.stdout is not None
         while not self._stopping:
             try:
-                chunk = await asyncio.wait_for(proc.stdout.read(1 << 16), LLDP_RESYNC_S)
+                async with asyncio.timeout(LLDP_RESYNC_S):
+                    chunk = await proc.stdout.read(1 << 16)
             except TimeoutError:
                 await self._refresh_lldp()
                 continue

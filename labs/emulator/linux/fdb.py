@@ -84,7 +84,8 @@ class FdbFollower:
         assert proc.stdout is not None
         while not self.stopping:
             try:
-                chunk = await asyncio.wait_for(proc.stdout.read(1 << 16), RESYNC_S)
+                async with asyncio.timeout(RESYNC_S):
+                    chunk = await proc.stdout.read(1 << 16)
             except TimeoutError:
                 chunk = b"resync"
             if not chunk:
