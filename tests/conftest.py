@@ -37,12 +37,24 @@ def _dump_tasks(test: str) -> None:
     print(f"\n+++ {test} still running: the tasks of {len(loops)} running event loop(s) +++", file=sys.stderr)
     for loop in loops:
         for task in list(asyncio.all_tasks(loop)):  # read from another thread: for diagnosis only
-            print(f"--- {task.get_name()}: {task.get_coro()!r}", file=sys.stderr)
-            try:
-                task.print_stack(limit=12, file=sys.stderr)
-            except Exception as e:  # grpc's Cython coroutines have no Python frames
-                print(f"    (no stack: {e!r})", file=sys.stderr)
+            state = "cancelling" if task.cancelling() else "pending"
+            print(f"--- {task.get_name()} ({state}): {task.get_coro()!r}", file=sys.stderr)
+            for line in _awaits(task.get_coro()):
+                print(f"    {line}", file=sys.stderr)
     sys.stderr.flush()
+
+
+def _awaits(coro, depth: int = 40):
+    """Where a coroutine waits: each frame down its chain of awaits (a task's
+    own stack shows only its outermost frame)."""
+    while coro is not None and depth > 0:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "ag_frame", None)
+        if frame is None:  # grpc's Cython coroutines have no Python frames
+            yield f"{coro!r} (no Python frame)"
+            return
+        yield f"{frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}"
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "ag_await", None)
+        depth -= 1
 
 
 @pytest.hookimpl(wrapper=True)
