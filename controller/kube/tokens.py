@@ -43,7 +43,7 @@ _NODE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9]
 log = get_logger("kube.tokens")
 
 
-def _expiry(token: str) -> float | None:
+def token_expiry(token: str) -> float | None:
     """The token's ``exp`` claim, read without verifying (only to bound the cache)."""
     try:
         payload = token.split(".")[1]
@@ -87,7 +87,7 @@ class TokenReviewer:
         else:
             answer = await self._review(token)  # TemporaryError (API server unreachable) propagates, uncached
             ttl = self._settings.token_cache
-            exp = _expiry(token)
+            exp = token_expiry(token)
             until = min(now + ttl, exp) if exp is not None else now + ttl
             if ttl > 0 and until > now:
                 self._cache[key] = (until, answer)

@@ -5,9 +5,7 @@ real, so the tests move fabricd's idea of now instead of waiting ten minutes).""
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +14,7 @@ import yaml
 
 from controller.kube import tokens
 from controller.kube.client import KubeClient, KubeUnavailable
-from controller.kube.tokens import TokenReviewer
+from controller.kube.tokens import TokenReviewer, token_expiry
 from controller.settings.kube import KubernetesSettings
 from models.errors import PermissionDeniedError
 from tests.k8s.nodetokens import AGENT, NodeAgents, node_agents
@@ -58,8 +56,9 @@ class Clock:
 
 
 def expiry(token: str) -> float:
-    payload = token.split(".")[1]
-    return float(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["exp"])
+    exp = token_expiry(token)
+    assert exp is not None, "a TokenRequest token carries exp"
+    return exp
 
 
 async def reviewer(agents: NodeAgents, tmp_path: Path, clock: Clock, cache: float = 600.0) -> TokenReviewer:
