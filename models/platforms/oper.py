@@ -174,7 +174,7 @@ class OperReader:
                 e = path.elems
                 leaf = e[-1].name
                 if leaf == "vni" and e[-2].name == "ingress":
-                    vni = int(value)
+                    vni = int(value) if str(value).isdigit() else None  # a switch's nonsense names no VNI
                 elif len(e) == 3 and leaf == "oper-state":
                     up = str(value) == "up"
                 elif len(e) == 3 and leaf == "dataplane-error":

@@ -151,3 +151,16 @@ def test_leaves_of_no_unit_are_not_kept():
     reader = OperReader("srlinux")
     assert not reader.update(parse("/interface[name=ethernet-1/1]/oper-state"), "up")
     assert reader.size == 0 and not reader.refresh() and reader.vnis == {}
+
+
+def test_a_switch_reporting_nonsense_names_no_vni():
+    """Hostile or broken state (a non-numeric VNI, an unkeyed VNI entry) is left out, never an exception."""
+    srl = OperReader("srlinux")
+    assert srl.update(parse(f"{SRL.format(t='vxlan1', i='1')}/ingress/vni"), "seven")
+    assert srl.update(parse(f"{SRL.format(t='vxlan1', i='2')}/ingress/vni"), 8)
+    srl.refresh()
+    assert srl.vnis == {8: VniOper(up=False)}
+    oc = OperReader("openconfig")
+    assert not oc.update(parse(f"{OC.format(ep='a')}/endpoint-vnis/endpoint-vni[vni=x]/state/vni-state"), "UP")
+    oc.refresh()
+    assert oc.vnis == {}
