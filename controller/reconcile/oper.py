@@ -3,9 +3,9 @@
 One ON_CHANGE STREAM subscription to the platform's operational paths
 (:func:`models.platforms.oper.oper_paths`: each VNI's state and flood list,
 no counters), kept as leaves (path -> value); after the first
-``sync_response`` and after later notifications the leaves are parsed
-(:func:`models.platforms.oper.parse_oper`) and the owner is told. Until the
-sync (and after the stream ends) the state is unknown: ``None``.
+``sync_response`` and after later notifications the changed leaves are read
+(:meth:`models.platforms.oper.OperReader.refresh`) and the owner is told.
+Until the sync (and after the stream ends) the state is unknown: ``None``.
 
 The leaves are read incrementally (:class:`models.platforms.oper.OperReader`:
 a notification costs what it touches). A busy fabric still changes flood

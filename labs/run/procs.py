@@ -115,23 +115,32 @@ def record(role: str, pid: int, *, argv: Sequence[str] = ()) -> ProcessRecord | 
 def reap(pid: int) -> int | None:
     """Collect a child that exited; its exit code (or -signal), else None."""
     try:
-        done, status = os.waitpid(pid, os.WNOHANG)
+        return _collect(pid)
     except ChildProcessError:
         return None
-    return os.waitstatus_to_exitcode(status) if done else None
 
 
 def exit_code(pid: int, *, within: float = 2.0) -> int | None:
     """The exit code of a child already seen gone (``alive`` false). A
     thread-group leader shows as a zombie while its other threads still
     exit, and waitpid cannot collect it until they have: wait up to
-    ``within`` seconds for that. None if it is not (or no longer) ours."""
+    ``within`` seconds for that. None at once if it is not (or no longer) ours."""
     deadline = time.monotonic() + within
-    while (code := reap(pid)) is None and time.monotonic() < deadline:
-        if stat(pid) is None:
-            return None  # reaped elsewhere, or never our child
+    while True:
+        try:
+            code = _collect(pid)
+        except ChildProcessError:
+            return None  # collected elsewhere, or never our child
+        if code is not None or time.monotonic() >= deadline:
+            return code
         time.sleep(0.01)
-    return code
+
+
+def _collect(pid: int) -> int | None:
+    """waitpid without blocking: the exit code, None while it runs;
+    ChildProcessError if it is not (or no longer) our child."""
+    done, status = os.waitpid(pid, os.WNOHANG)
+    return os.waitstatus_to_exitcode(status) if done else None
 
 
 def alive(rec: ProcessRecord) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 
@@ -32,12 +31,6 @@ def test_exit_code_waits_for_a_leader_whose_threads_still_run(tmp_path):
 
 
 def test_exit_code_of_no_child_is_none_at_once():
-    sleeper = subprocess.Popen(["sleep", "30"])
-    try:
-        other = os.getppid()  # a live process that is not our child
-        start = time.monotonic()
-        assert procs.exit_code(other, within=5) is None or other == sleeper.pid
-        assert time.monotonic() - start < 6
-    finally:
-        sleeper.kill()
-        sleeper.wait()
+    start = time.monotonic()
+    assert procs.exit_code(os.getppid(), within=30) is None  # a live process that is not our child
+    assert time.monotonic() - start < 10  # not the 30 s a child still exiting would get
