@@ -36,10 +36,11 @@ def cache() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fabricd" / "build"
 
 
-#: what the plugin imports besides the standard library and the repository (cni/README.md): PyInstaller
-#: bundles exactly these, in the versions the project's venv has, from a venv of their own (the project's
-#: venv holds packages PyInstaller refuses, such as enum34, and much the plugin never loads)
-PLUGIN_DISTRIBUTIONS = ("grpcio", "grpcio-health-checking", "protobuf")
+#: what the plugin imports besides the standard library and the repository (cni/README.md): none since
+#: its gRPC client is cni.wire. PyInstaller runs from a venv of its own (the project's venv holds packages
+#: PyInstaller refuses, such as enum34, and much the plugin never loads); a distribution named here would
+#: be bundled in the version the project's venv has
+PLUGIN_DISTRIBUTIONS: tuple[str, ...] = ()
 PYINSTALLER = "pyinstaller==6.22.3"
 
 

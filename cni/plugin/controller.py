@@ -1,9 +1,10 @@
 """The plugin's client of fabricd's API (proto/fabric/v1): Attach, Detach,
 Check, GarbageCollect, and grpc health for STATUS.
 
-grpc and the generated stubs are imported here, when a command first needs
-the controller (about 120 ms of the plugin's start-up; VERSION and config
-errors never pay it). gRPC status codes become CniErrors here, once:
+The calls go through :mod:`cni.wire` (gRPC unary calls on the standard
+library, messages in :mod:`cni.plugin.api`), not grpcio: importing grpcio and
+the generated stubs cost about 90 ms of every ADD and DEL (``bench cni``).
+gRPC status codes become CniErrors here, once:
 
 ====================================================  ==========================
 gRPC                                                  CNI error
@@ -15,6 +16,7 @@ RESOURCE_EXHAUSTED                                     103 no VLAN left on the l
                                                       or the node's quota reached
 ====================================================  ==========================
 
+An answer that is not the message it should be is 101 (fabricd refused).
 ABORTED is fabricd saying that a Detach of the same pod interface came in
 while the Attach waited for its leaf: the runtime retries the ADD or goes
 on with its DEL. An Attach answered UNAVAILABLE (fabricd restarting, or
@@ -28,24 +30,18 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
+from cni.plugin import api
+from cni.plugin.api import Attached
 from cni.plugin.config import NetRef, Pod
 from cni.plugin.errors import CONTROLLER_REFUSED, NOT_AUTHORIZED, TRY_AGAIN, VLANS_EXHAUSTED, CniError
 from cni.plugin.nodeconf import NodeConf
 
 CALL_TIMEOUT_S = 10.0
 HEALTH_SERVICE = "fabric.v1.Fabric"
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Attached:
-    vlan: int
-    switch: str
-    port: str
-    vni: int
-    network: NetRef  # as fabricd resolved it (NAMESPACE/NAME, also for a VNI reference)
+T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,32 +68,38 @@ class Controller:
     """One channel to fabricd for the life of a plugin run."""
 
     def __init__(self, conf: NodeConf, *, timings: dict[str, float] | None = None) -> None:
-        import grpc
+        from cni.wire.rpc import Channel, tls_context
 
-        from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
-
-        self._grpc = grpc
-        self._pb = fabric_pb2
         self.address = conf.controller
         self.timings = timings if timings is not None else {}
-        options: list[tuple[str, Any]] = [("grpc.enable_retries", 0)]
+        tls = None
+        metadata: tuple[tuple[str, str], ...] = ()
         if conf.tls is not None:
-            if conf.tls.server_name:
-                options.append(("grpc.ssl_target_name_override", conf.tls.server_name))
-            creds = grpc.ssl_channel_credentials(
-                root_certificates=_read(conf.tls.ca, "tls.ca"),
-                private_key=_read(conf.tls.key, "tls.key"),
-                certificate_chain=_read(conf.tls.cert, "tls.cert"),
-            )
+            ca = _read(conf.tls.ca, "tls.ca")
+            for path, field in ((conf.tls.cert, "tls.cert"), (conf.tls.key, "tls.key")):
+                _read(path, field)  # unreadable: named here, as the node's file
+            try:
+                tls = tls_context(ca=ca, cert=conf.tls.cert, key=conf.tls.key)
+            except (OSError, ValueError) as e:  # ssl.SSLError is an OSError
+                raise CniError(
+                    NOT_AUTHORIZED,
+                    f"tls: the node's CA {conf.tls.ca}, certificate {conf.tls.cert} or key {conf.tls.key} "
+                    f"cannot be used: {getattr(e, 'reason', None) or e}",
+                ) from None
             if conf.token is not None:
                 token = (_read(conf.token, "token") or b"").decode(errors="replace").strip()
                 if not token:
                     raise CniError(NOT_AUTHORIZED, f"token {conf.token}: the node's token file is empty")
-                creds = grpc.composite_channel_credentials(creds, grpc.access_token_call_credentials(token))
-            self.channel = grpc.secure_channel(conf.grpc_target, creds, options=options)
-        else:
-            self.channel = grpc.insecure_channel(conf.grpc_target, options=options)
-        self.stub = fabric_pb2_grpc.FabricStub(self.channel)
+                if any(c in token for c in "\r\n\0"):
+                    raise CniError(NOT_AUTHORIZED, f"token {conf.token}: the node's token holds a line break or NUL")
+                metadata = (("authorization", f"Bearer {token}"),)
+        self.channel = Channel(
+            conf.grpc_target,
+            tls=tls,
+            server_name=conf.tls.server_name if conf.tls is not None else None,
+            metadata=metadata,
+            user_agent="fabric-cni",
+        )
 
     def close(self) -> None:
         self.channel.close()
@@ -110,38 +112,29 @@ class Controller:
 
     # ------------------------------------------------------------ requests
 
-    def _net(self, net: NetRef) -> Any:
-        if net.by_vni:
-            return self._pb.NetworkRef(vni=net.vni)
-        return self._pb.NetworkRef(namespace=net.namespace, name=net.name)
+    def _call(self, what: str, method: str, request: bytes, timeout: float, decode: Callable[[bytes], T]) -> T:
+        from cni.wire.pb import DecodeError
+        from cni.wire.rpc import RpcError
 
-    def _id(self, ref: AttachmentRef) -> Any:
-        return self._pb.AttachmentId(
-            pod_namespace=ref.pod_namespace,
-            pod_name=ref.pod_name,
-            pod_uid=ref.pod_uid,
-            network=self._net(ref.network),
-            interface=ref.ifname,
-        )
-
-    def _attached(self, a: Any) -> Attached:
-        net = NetRef(namespace=a.id.network.namespace, name=a.id.network.name)
-        return Attached(vlan=a.vlan, switch=a.switch, port=a.port, vni=a.vni, network=net)
-
-    def _call(self, what: str, method: Any, request: Any, timeout: float) -> Any:
         try:
-            return method(request, timeout=timeout)
-        except self._grpc.RpcError as e:
-            raise self.translate(e, what) from None
+            answer = self.channel.unary(method, request, timeout)
+        except RpcError as e:
+            raise self.translate(e.code, e.details, what) from None
+        try:
+            return decode(answer)
+        except DecodeError as e:
+            raise CniError(
+                CONTROLLER_REFUSED, f"{what}: fabricd at {self.address} answered a malformed message: {e}"
+            ) from None
 
-    def _retrying(self, what: str, method: Any, request: Any, timeout: float) -> Any:
+    def _retrying(self, what: str, method: str, request: bytes, timeout: float, decode: Callable[[bytes], T]) -> T:
         """``method`` retried on UNAVAILABLE with backoff (0.1 s doubling to
         1 s), all within ``timeout``."""
         deadline = time.monotonic() + timeout
         delay = 0.1
         while True:
             try:
-                return self._call(what, method, request, max(0.05, deadline - time.monotonic()))
+                return self._call(what, method, request, max(0.05, deadline - time.monotonic()), decode)
             except CniError as e:
                 if e.status != "UNAVAILABLE" or deadline - time.monotonic() <= delay:
                     raise
@@ -151,25 +144,23 @@ class Controller:
     def attach(
         self, ref: AttachmentRef, *, container_id: str, node: str, nic: str, cni_network: str, timeout: float
     ) -> Attached:
-        req = self._pb.AttachRequest(
-            id=self._id(ref), container_id=container_id, node=node, nic=nic, cni_network=cni_network
-        )
+        req = api.attach_request(ref, container_id=container_id, node=node, nic=nic, cni_network=cni_network)
         self.timings["attach_sent"] = time.time()
-        a = self._retrying(f"Attach {ref} on {node}/{nic}", self.stub.Attach, req, timeout)
+        a = self._retrying(f"Attach {ref} on {node}/{nic}", api.ATTACH, req, timeout, api.attachment)
         self.timings["attach_answered"] = time.time()
         if not 1 <= a.vlan <= 4094:
             raise CniError(CONTROLLER_REFUSED, f"fabricd answered Attach {ref} without a usable VLAN ({a.vlan})")
-        if not (a.id.network.namespace and a.id.network.name):
+        if not (a.network.namespace and a.network.name):
             raise CniError(CONTROLLER_REFUSED, f"fabricd answered Attach {ref} without its network's name")
-        return self._attached(a)
+        return a
 
     def detach(self, ref: AttachmentRef, *, container_id: str, timeout: float = CALL_TIMEOUT_S) -> bool:
-        req = self._pb.DetachRequest(id=self._id(ref), container_id=container_id)
-        return bool(self._call(f"Detach {ref}", self.stub.Detach, req, timeout).removed)
+        req = api.detach_request(ref, container_id=container_id)
+        return self._call(f"Detach {ref}", api.DETACH, req, timeout, api.detach_response)
 
     def check(self, ref: AttachmentRef, *, container_id: str, timeout: float = CALL_TIMEOUT_S) -> Attached:
-        req = self._pb.CheckRequest(id=self._id(ref), container_id=container_id)
-        return self._attached(self._call(f"Check {ref}", self.stub.Check, req, timeout))
+        req = api.check_request(ref, container_id=container_id)
+        return self._call(f"Check {ref}", api.CHECK, req, timeout, api.attachment)
 
     def garbage_collect(
         self,
@@ -183,51 +174,38 @@ class Controller:
         """GarbageCollect of ``node``'s attachments on ``network`` made
         through the CNI network ``cni_network`` (the NAD's config name): two
         NADs of one fabric network never collect each other's pods."""
-        req = self._pb.GarbageCollectRequest(
-            node=node,
-            network=self._net(network),
-            cni_network=cni_network,
-            valid=[self._pb.ValidAttachment(container_id=c, interface=i) for c, i in valid],
-        )
+        req = api.garbage_collect_request(node=node, network=network, cni_network=cni_network, valid=valid)
         what = f"GarbageCollect {node} on {network} ({cni_network})"
-        resp = self._call(what, self.stub.GarbageCollect, req, timeout)
-        return [f"{r.pod_namespace}/{r.pod_name}:{r.interface}" for r in resp.removed]
+        return self._call(what, api.GARBAGE_COLLECT, req, timeout, api.garbage_collect_response)
 
     def serving(self, timeout: float = 5.0) -> tuple[bool, str]:
         """(fabricd answers SERVING, why not)."""
-        from grpc_health.v1 import health_pb2, health_pb2_grpc
-
-        stub = health_pb2_grpc.HealthStub(self.channel)
+        req = api.health_check_request(HEALTH_SERVICE)
         try:
-            resp = stub.Check(health_pb2.HealthCheckRequest(service=HEALTH_SERVICE), timeout=timeout)
-        except self._grpc.RpcError as e:
-            return False, self.translate(e, "health check").msg
-        if resp.status != health_pb2.HealthCheckResponse.SERVING:
-            name = health_pb2.HealthCheckResponse.ServingStatus.Name(resp.status)
-            return False, f"fabricd at {self.address} answers {name} (starting or stopping)"
+            status = self._call("health check", api.HEALTH_CHECK, req, timeout, api.health_status)
+        except CniError as e:
+            return False, e.msg
+        if status != "SERVING":
+            return False, f"fabricd at {self.address} answers {status} (starting or stopping)"
         return True, ""
 
     # -------------------------------------------------------------- errors
 
-    def translate(self, e: Any, what: str) -> CniError:
-        """A gRPC error as the CniError of its status code."""
-        sc = self._grpc.StatusCode
-        code = e.code() if callable(getattr(e, "code", None)) else sc.UNKNOWN
-        details = (e.details() if callable(getattr(e, "details", None)) else "") or ""
-        name = code.name if code is not None else "UNKNOWN"
-        if code in (sc.UNAVAILABLE, sc.DEADLINE_EXCEEDED, sc.CANCELLED, sc.ABORTED):
-            if code == sc.UNAVAILABLE and _unreachable(details):
+    def translate(self, code: str, details: str, what: str) -> CniError:
+        """A gRPC status (its name, its message) as the CniError of its code."""
+        if code in ("UNAVAILABLE", "DEADLINE_EXCEEDED", "CANCELLED", "ABORTED"):
+            if code == "UNAVAILABLE" and _unreachable(details):
                 msg = f"fabricd at {self.address} is not reachable ({details}): try again later"
-            elif code == sc.DEADLINE_EXCEEDED:
+            elif code == "DEADLINE_EXCEEDED":
                 msg = f"{what}: fabricd at {self.address} did not answer in time: try again later"
             else:
-                msg = f"{what}: fabricd: {details or name}: try again later"
-            return CniError(TRY_AGAIN, msg, status=name)
-        if code in (sc.UNAUTHENTICATED, sc.PERMISSION_DENIED):
-            return CniError(NOT_AUTHORIZED, f"{what}: fabricd refused this node ({name}): {details}", status=name)
-        if code == sc.RESOURCE_EXHAUSTED:
-            return CniError(VLANS_EXHAUSTED, f"{what}: {details}", status=name)
-        return CniError(CONTROLLER_REFUSED, f"{what}: fabricd answered {name}: {details}", status=name)
+                msg = f"{what}: fabricd: {details or code}: try again later"
+            return CniError(TRY_AGAIN, msg, status=code)
+        if code in ("UNAUTHENTICATED", "PERMISSION_DENIED"):
+            return CniError(NOT_AUTHORIZED, f"{what}: fabricd refused this node ({code}): {details}", status=code)
+        if code == "RESOURCE_EXHAUSTED":
+            return CniError(VLANS_EXHAUSTED, f"{what}: {details}", status=code)
+        return CniError(CONTROLLER_REFUSED, f"{what}: fabricd answered {code}: {details}", status=code)
 
 
 def _unreachable(details: str) -> bool:

@@ -13,8 +13,8 @@ import time
 from typing import Any
 
 from cni.plugin import delegate, versions
+from cni.plugin.api import Attached
 from cni.plugin.context import Run, vlan_error
-from cni.plugin.controller import Attached
 from cni.plugin.errors import CniError
 from cni.plugin.records import Record
 from cni.vlan import netlink

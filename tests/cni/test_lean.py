@@ -1,6 +1,7 @@
-"""The plugin starts lean: grpc loads only when a command talks to fabricd,
-never for VERSION or a refused config (the number itself: bench cni), and
-pydantic (fabricd's settings) never."""
+"""The plugin starts lean: its gRPC client (cni.wire, ssl) loads only when a
+command talks to fabricd, never for VERSION or a refused config; grpcio,
+protobuf and the generated stubs never, not even for a call to fabricd (the
+numbers: bench cni); nor pydantic (fabricd's settings)."""
 
 from __future__ import annotations
 
@@ -57,4 +58,22 @@ def test_reading_the_node_file_loads_no_yaml_nor_grpc(tmp_path):
     mods = loaded(env, conf)
     assert "cni.plugin.nodeconf" in mods
     heavy = ("grpc", "google", "asyncio", "yaml", "pydantic", "models", "controller", "labs")
+    assert not {m for m in mods if m.split(".")[0] in heavy or "_pb2" in m}
+
+
+def test_a_call_to_fabricd_loads_no_grpcio_nor_protobuf(tmp_path):
+    """ADD up to its Attach (fabricd absent here: code 11 after the node's attachTimeout)."""
+    node = tmp_path / "node.json"
+    node.write_text(
+        json.dumps({"controller": f"unix://{tmp_path}/none.sock", "stateDir": str(tmp_path / "state"),
+                    "node": "n1", "uplink": "eth1", "attachTimeout": 1})
+    )  # fmt: skip
+    env = {"PATH": "/usr/bin:/bin", **ADD, "FABRIC_CNI_NODE_CONFIG": str(node)}
+    conf = '{"cniVersion": "1.1.0", "name": "blue", "type": "fabric-cni", "network": "default/blue"}'
+    p = subprocess.run([sys.executable, "-c", PROBE, conf], env=env, capture_output=True, text=True, check=False)
+    doc = json.loads(p.stderr.strip().splitlines()[-1])
+    assert json.loads(p.stdout)["code"] == 11 and "failed to connect" in json.loads(p.stdout)["msg"]
+    mods = set(doc["modules"])
+    assert {"cni.wire.rpc", "cni.plugin.controller"} <= mods  # it did go as far as calling fabricd
+    heavy = ("grpc", "grpc_health", "google", "asyncio", "yaml", "pydantic", "models", "controller", "labs")
     assert not {m for m in mods if m.split(".")[0] in heavy or "_pb2" in m}
