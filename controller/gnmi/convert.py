@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from pygnmi.spec.v080 import gnmi_pb2
@@ -42,11 +42,12 @@ def from_pb(path: gnmi_pb2.Path, prefix: gnmi_pb2.Path | None = None) -> Path:
     return Path(tuple(elems), origin)
 
 
-def prefixes(path: gnmi_pb2.Path) -> Iterator[str]:
-    """The text form (as ``str(Path)``) of every prefix of a proto path,
-    shortest first, without building typed paths (a hot path: telemetry)."""
+def prefixes(elems: Iterable[gnmi_pb2.PathElem]) -> Iterator[str]:
+    """The text form (as ``str(Path)``) of every prefix of a proto path's
+    elements, shortest first, without building typed paths (a hot path:
+    telemetry)."""
     text = ""
-    for e in path.elem:
+    for e in elems:
         text += "/" + _elem_text(e.SerializeToString(deterministic=True))
         yield text
 

@@ -11,16 +11,21 @@ windows: an operator's change right after one of our Sets is still seen.
 The common case, our own Set echoing back, costs one dict lookup per
 notified leaf: the Set in flight and the writes of the last seconds are
 also kept flattened, leaf path text -> canonical value (built once per Set,
-from what we send). A leaf found there with the same value is ours; any
-other leaf takes the general walk over objects (a leaf we wrote earlier and
-still have, a replace that dropped a leaf, a value that is not ours).
+from what we send), and so are the leaves a Set removes (those of the
+objects it deletes and those a replace drops, as we know the switch has
+them). A leaf found there with the same value, or deleted when we removed
+it, is ours. A leaf outside what the platform watches (the VTEP's
+operational state streamed in the same subtrees) is then let go; any other
+leaf takes the general walk over objects (a leaf we wrote earlier and still
+have, a value that is not ours). Paths are read with the notification's
+prefix, which switches such as SR Linux use for the common part.
 """
 
 from __future__ import annotations
 
 import collections
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from controller.gnmi.convert import MalformedValue, elem_name, from_pb, leaf_text, prefixes, untyped
@@ -33,6 +38,8 @@ from models.platforms.base import ObjectKey
 Json = Any
 #: how long a notification may trail the Set it echoes
 ECHO_WINDOW = 5.0
+#: in the recent leaves: a leaf we removed
+GONE = object()
 
 
 class EchoFilter:
@@ -44,6 +51,8 @@ class EchoFilter:
         # what we write, flattened: leaf path text -> canonical value
         self._inflight_leaves: dict[str, Json] = {}
         self._flat: dict[str, list[tuple[str, Json]]] = {}  # object path -> its leaves, of the last Set sent
+        self._gone: dict[str, list[str]] = {}  # object path -> the leaves the last Set sent removes
+        self._inflight_gone: set[str] = set()
         self._recent_leaves: dict[str, collections.deque[tuple[float, Json]]] = {}
         self.malformed = 0  # undecodable values seen (ignored: no evidence of drift)
 
@@ -54,16 +63,33 @@ class EchoFilter:
     def sending(self, ops: SetOps) -> None:
         self._inflight = {str(p): None for p in ops.deletes}
         self._flat = {}
+        self._gone = {}
+        for p in ops.deletes:
+            text = str(p)
+            old = self._known(text)
+            if old is not None:
+                self._gone[text] = [t for t, _ in flatten(text, p.schema, old)]
         for p, v in ops.replaces:
             text = str(p)
             self._inflight[text] = v
-            self._flat[text] = list(flatten(text, p.schema, v))
+            self._flat[text] = new = list(flatten(text, p.schema, v))
+            old = self._known(text)
+            if old is not None:
+                kept = {t for t, _ in new}
+                self._gone[text] = [t for t, _ in flatten(text, p.schema, old) if t not in kept]
         self._inflight_leaves = {t: c for leaves in self._flat.values() for t, c in leaves}
+        self._inflight_gone = {t for leaves in self._gone.values() for t in leaves}
+
+    def _known(self, text: str) -> Json:
+        """What we know the switch has at this object path (None: nothing known)."""
+        entry = self._index.get(text)
+        return None if entry is None else self._current().get(entry[0], {}).get(entry[1])
 
     def sent(self) -> None:
         """The Set returned (the caller commits it before it next awaits)."""
         self._inflight = {}
         self._inflight_leaves = {}
+        self._inflight_gone = set()
 
     def committed(self, key: ObjectKey, ops: SetOps) -> None:
         now = time.monotonic()
@@ -71,18 +97,23 @@ class EchoFilter:
             text = str(p)
             self._index.pop(text, None)
             self._remember(text, now, None)
+            self._remember_leaves(((leaf, GONE) for leaf in self._gone.get(text, ())), now)
         for p, v in ops.replaces:
             text = str(p)
             self._index[text] = (key, p)
             self._remember(text, now, v)
             flat = self._flat.get(text)
-            for leaf, c in flat if flat is not None else flatten(text, p.schema, v):
-                past = self._recent_leaves.get(leaf)
-                if past is None:
-                    self._recent_leaves[leaf] = past = collections.deque(maxlen=4)
-                past.append((now, c))
+            self._remember_leaves(flat if flat is not None else flatten(text, p.schema, v), now)
+            self._remember_leaves(((leaf, GONE) for leaf in self._gone.get(text, ())), now)
         if len(self._recent_leaves) > 50_000:
             self._recent_leaves = {k: d for k, d in self._recent_leaves.items() if now - d[-1][0] < ECHO_WINDOW}
+
+    def _remember_leaves(self, leaves: Iterator[tuple[str, Json]] | list[tuple[str, Json]], now: float) -> None:
+        for leaf, c in leaves:
+            past = self._recent_leaves.get(leaf)
+            if past is None:
+                self._recent_leaves[leaf] = past = collections.deque(maxlen=4)
+            past.append((now, c))
 
     def _remember(self, text: str, now: float, value: Json) -> None:
         past = self._history.setdefault(text, collections.deque(maxlen=4))
@@ -90,14 +121,16 @@ class EchoFilter:
         if len(self._history) > 20_000:
             self._history = {k: d for k, d in self._history.items() if d and now - d[-1][0] < ECHO_WINDOW}
 
-    def _echoed(self, pb: Any, value: Any, deleted: bool) -> bool:
-        """The fast, sufficient test: a leaf of what we just sent or wrote
-        in the last seconds, with that value (a delete takes the general
-        walk: it is cheap there)."""
-        if deleted:
-            return False
+    def _echoed(self, text: str, value: Any, deleted: bool) -> bool:
+        """The fast, sufficient test: a leaf (its path text) of what we just
+        sent or wrote in the last seconds, with that value; or one that we
+        just removed or removed in the last seconds, deleted."""
         now = time.monotonic()
-        text = leaf_text(pb)
+        if deleted:
+            if text in self._inflight_gone:
+                return True
+            past = self._recent_leaves.get(text)
+            return past is not None and any(c is GONE and now - t < ECHO_WINDOW for t, c in past)
         want = canonical(value)
         if text in self._inflight_leaves and self._inflight_leaves[text] == want:
             return True
@@ -108,6 +141,8 @@ class EchoFilter:
         """True when the notification holds a change of something ``watches``
         covers that is not ours."""
         prefix = notification.prefix if notification.HasField("prefix") else None
+        head = list(prefix.elem) if prefix is not None else []
+        head_text = leaf_text(prefix) if head else ""
         items: list[tuple[Any, Any, bool]] = []
         for u in notification.update:
             try:
@@ -115,13 +150,17 @@ class EchoFilter:
             except MalformedValue:
                 self.malformed += 1
         items += [(p, None, True) for p in notification.delete]
-        return any(
-            not self._echoed(pb, value, deleted) and not self.ours(pb, value, deleted) and watches(from_pb(pb, prefix))
-            for pb, value, deleted in items
-        )
+        for pb, value, deleted in items:
+            if self._echoed(head_text + leaf_text(pb), value, deleted) or not watches(from_pb(pb, prefix)):
+                continue
+            if not self.ours([*head, *pb.elem], value, deleted):
+                return True
+        return False
 
-    def ours(self, pb: Any, value: Any, deleted: bool) -> bool:
-        texts = list(prefixes(pb))
+    def ours(self, elems: Sequence[Any], value: Any, deleted: bool) -> bool:
+        """The general walk: ``elems`` (proto path elements, the prefix's
+        first) under an object in flight, known or written lately."""
+        texts = list(prefixes(elems))
         now = time.monotonic()
         current = self._current()
         for depth in range(len(texts) - 1, -1, -1):
@@ -135,7 +174,7 @@ class EchoFilter:
             candidates += [v for t, v in self._history.get(text, ()) if now - t < ECHO_WINDOW]
             if not candidates and text not in self._history:
                 continue
-            rest = pb.elem[depth + 1 :]
+            rest = elems[depth + 1 :]
             for obj in candidates:
                 found, leaf = _walk(obj, rest)
                 if (not found) if deleted else (found and canonical(leaf) == canonical(value)):

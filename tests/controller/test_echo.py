@@ -124,12 +124,110 @@ def test_every_leaf_of_our_own_set_is_recognised_by_one_lookup():
         echo, _ = filt()
         echo.sending(ops)
         items = [(u.path, untyped(u.val), False) for u in n.update]
-        missed = [leaf_text(pb) for pb, v, d in items if not echo._echoed(pb, v, d)]
+        missed = [leaf_text(pb) for pb, v, d in items if not echo._echoed(leaf_text(pb), v, d)]
         assert missed == [], platform
         echo.sent()
         echo.committed(KEY, ops)
-        assert [leaf_text(pb) for pb, v, d in items if not echo._echoed(pb, v, d)] == []
+        assert [leaf_text(pb) for pb, v, d in items if not echo._echoed(leaf_text(pb), v, d)] == []
         assert not echo.foreign(n, RENDERER.watches)
     u = n.update[0]
     other = gnmi_pb2.Update(path=u.path, val=gnmi_pb2.TypedValue(string_val="someone-else"))
-    assert not echo._echoed(other.path, "someone-else", False)
+    assert not echo._echoed(leaf_text(other.path), "someone-else", False)
+
+
+def _with_prefix(n: gnmi_pb2.Notification, depth: int) -> list[gnmi_pb2.Notification]:
+    """The same changes as a switch that names the common part in the
+    prefix sends them (SR Linux does): one notification per distinct first
+    ``depth`` elements, the rest of each path relative to them."""
+    out: dict[bytes, gnmi_pb2.Notification] = {}
+
+    def to(path: gnmi_pb2.Path) -> gnmi_pb2.Notification:
+        head = gnmi_pb2.Path(elem=path.elem[:depth])
+        return out.setdefault(head.SerializeToString(deterministic=True), gnmi_pb2.Notification(prefix=head))
+
+    for u in n.update:
+        to(u.path).update.append(gnmi_pb2.Update(path=gnmi_pb2.Path(elem=u.path.elem[depth:]), val=u.val))
+    for d in n.delete:
+        to(d).delete.append(gnmi_pb2.Path(elem=d.elem[depth:]))
+    return list(out.values())
+
+
+def _deleted(ops: SetOps, *, qualify: bool) -> gnmi_pb2.Notification:
+    """A delete of every leaf under what ``ops`` wrote, as a switch streams removing it."""
+    n = _emulator_notification(ops, qualify=qualify)
+    return gnmi_pb2.Notification(delete=[u.path for u in n.update])
+
+
+class Counting(EchoFilter):
+    walks = 0
+
+    def ours(self, elems, value, deleted):  # type: ignore[no-untyped-def]
+        self.walks += 1
+        return super().ours(elems, value, deleted)
+
+
+def test_removing_what_we_wrote_echoes_as_ours_by_lookup_in_flight_and_after():
+    """Deleting a VNI streams a delete per leaf: each is ours by one lookup
+    (the deleted objects' leaves, as we know the switch has them), not by
+    the general walk; a leaf of ours someone else deletes is still drift."""
+    for platform, qualify in (("openconfig", False), ("srlinux", True)):
+        ops = _objects(platform)
+        current: dict = {}
+        echo = Counting(lambda current=current: current)
+        echo.sending(ops)
+        echo.sent()
+        for path, value in ops.replaces:
+            current.setdefault(KEY, {})[path] = value
+            echo.committed(KEY, SetOps(replaces=((path, value),)))
+        echo.reset(current)
+        gone = _deleted(ops, qualify=qualify)
+        delete = SetOps(deletes=tuple(p for p, _ in ops.replaces))
+        echo.sending(delete)
+        assert not echo.foreign(gone, RENDERER.watches), platform  # in flight
+        echo.sent()
+        for p in delete.deletes:
+            echo.committed(KEY, SetOps(deletes=(p,)))
+        assert not echo.foreign(gone, RENDERER.watches), platform  # trailing, after the commit
+        assert echo.walks == 0, platform
+    # a replace that keeps a leaf: its delete is not ours
+    echo, current = filt()
+    current[KEY] = {PORT: VALUE}
+    echo.reset(current)
+    echo.committed(KEY, SetOps(replaces=((PORT, VALUE),)))
+    echo.sending(SetOps(replaces=((PORT, {"config": {"interface-mode": "TRUNK", "trunk-vlans": [100]}}),)))
+    assert echo.foreign(note(str(PORT) + "/config/interface-mode", delete=True), RENDERER.watches)
+    assert not echo.foreign(note(str(PORT) + "/config/trunk-vlans", list=[100]), RENDERER.watches)
+
+
+def test_a_prefix_names_the_common_part_of_paths():
+    for platform, qualify in (("openconfig", False), ("srlinux", True)):
+        ops = _objects(platform)
+        n = _emulator_notification(ops, qualify=qualify)
+        echo = Counting(lambda: {})
+        echo.sending(ops)
+        assert not any(echo.foreign(m, RENDERER.watches) for m in _with_prefix(n, 2)), platform
+        echo.sent()
+        echo.committed(KEY, ops)
+        assert not any(echo.foreign(m, RENDERER.watches) for m in _with_prefix(n, 2)), platform
+        assert echo.walks == 0
+    echo, current = filt()
+    current[KEY] = {PORT: VALUE}
+    echo.reset(current)
+    echo.committed(KEY, SetOps(replaces=((PORT, VALUE),)))
+    trunk = str(PORT) + "/config/trunk-vlans"
+    (ok,) = _with_prefix(note(trunk, list=[100, 101]), 2)
+    (drift,) = _with_prefix(note(trunk, list=[100, 101, 7]), 2)
+    (removed,) = _with_prefix(note(trunk, delete=True), 3)
+    assert not echo.foreign(ok, RENDERER.watches)
+    assert echo.foreign(drift, RENDERER.watches)
+    assert echo.foreign(removed, RENDERER.watches)  # someone removed it
+
+
+def test_state_the_platform_does_not_watch_takes_no_walk():
+    echo = Counting(lambda: {})
+    state = "/network-instances/network-instance[name=default]/connection-points"
+    state += "/connection-point[connection-point-id=x]/endpoints/endpoint[endpoint-id=vtep]/vxlan"
+    state += "/endpoint-vnis/endpoint-vni[vni=5]/state/l2-l3"
+    assert not echo.foreign(note(state, string="L2"), RENDERER.watches)
+    assert not echo.foreign(note(state, delete=True), RENDERER.watches)
+    assert echo.walks == 0
