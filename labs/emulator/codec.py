@@ -11,6 +11,7 @@ Get, scalar TypedValues (leaf-lists as ``leaflist_val``) for Subscribe.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -59,16 +60,36 @@ def text(prefix: Any, path: Any) -> str:
 
 def to_proto(path: Path, *, qualify: bool = False, base: Path | None = None) -> Any:
     """A path as a proto; with ``qualify``, each element whose module differs
-    from its parent's carries it (``base``: where a relative path starts)."""
+    from its parent's carries it (``base``: where a relative path starts).
+
+    Built from each element's encoding, made once per distinct element:
+    telemetry streams every leaf of every Set, and its elements repeat
+    (``config``, ``network-instance[name=default]``); a proto path built
+    element by element cost ~19 us a leaf, this ~5."""
     if not qualify:
-        return gnmi_pb2.Path(elem=[gnmi_pb2.PathElem(name=e.name, key=dict(e.keys)) for e in path.elems])
+        return gnmi_pb2.Path.FromString(b"".join([_elem_field(e.name, e.keys) for e in path.elems]))
     at = base.schema if base is not None else ()
-    elems = []
+    parts = []
     for e in path.elems:
         at = (*at, e.name)
         module = MODULE_AT.get(at)
-        elems.append(gnmi_pb2.PathElem(name=f"{module}:{e.name}" if module else e.name, key=dict(e.keys)))
-    return gnmi_pb2.Path(elem=elems)
+        parts.append(_elem_field(f"{module}:{e.name}" if module else e.name, e.keys))
+    return gnmi_pb2.Path.FromString(b"".join(parts))
+
+
+_ELEM_FIELD = 3  # gnmi.Path: repeated PathElem elem = 3
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _elem_field(name: str, keys: tuple[tuple[str, str], ...]) -> bytes:
+    """One PathElem as the bytes of a gnmi.Path's ``elem`` field."""
+    body = gnmi_pb2.PathElem(name=name, key=dict(keys)).SerializeToString(deterministic=True)
+    n, size = len(body), bytearray()
+    while n > 0x7F:
+        size.append(n & 0x7F | 0x80)
+        n >>= 7
+    size.append(n)
+    return bytes([_ELEM_FIELD << 3 | 2]) + bytes(size) + body
 
 
 # ----------------------------------------------------------------- values in
