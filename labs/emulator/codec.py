@@ -83,7 +83,7 @@ _ELEM_FIELD = 3  # gnmi.Path: repeated PathElem elem = 3
 @functools.lru_cache(maxsize=1 << 16)
 def _elem_field(name: str, keys: tuple[tuple[str, str], ...]) -> bytes:
     """One PathElem as the bytes of a gnmi.Path's ``elem`` field."""
-    body = gnmi_pb2.PathElem(name=name, key=dict(keys)).SerializeToString(deterministic=True)
+    body: bytes = gnmi_pb2.PathElem(name=name, key=dict(keys)).SerializeToString(deterministic=True)
     n, size = len(body), bytearray()
     while n > 0x7F:
         size.append(n & 0x7F | 0x80)

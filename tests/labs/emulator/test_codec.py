@@ -12,8 +12,9 @@ from labs.emulator import codec
 from models.oc.path import Elem, Path
 from models.oc.schema import MODULE_AT
 
-names = st.text(min_size=1, max_size=40)
-keys = st.dictionaries(st.text(min_size=1, max_size=20), st.text(max_size=200), max_size=3)
+names = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)  # no surrogates
+_text = st.characters(blacklist_categories=("Cs",))
+keys = st.dictionaries(st.text(_text, min_size=1, max_size=20), st.text(_text, max_size=200), max_size=3)
 paths = st.lists(st.builds(Elem.of, names, keys), max_size=8).map(lambda es: Path(tuple(es)))
 
 
