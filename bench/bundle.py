@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = str(Path(sys.executable).parent / "fabric-cni")
 
 
-def _nodeimage() -> Any:
+def nodeimage() -> Any:
+    """scripts/nodeimage.py as a module (scripts/ is not a package)."""
     spec = importlib.util.spec_from_file_location("fabricd_nodeimage", ROOT / "scripts" / "nodeimage.py")
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
@@ -50,7 +51,7 @@ def _size(d: Path) -> tuple[int, int]:
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    ni = _nodeimage()
+    ni = nodeimage()
     plugin = Path(ni.build_plugin())
     n = 5 if quick else 30
     size, files = _size(plugin)

@@ -129,9 +129,9 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 def _executables() -> list[tuple[str, str]]:
     """(name, path): the bundle when built, and the console script."""
-    from bench.bundle import _nodeimage
+    from bench.bundle import nodeimage
 
-    bundle = Path(_nodeimage().plugin_dir()) / "fabric-cni"
+    bundle = Path(nodeimage().plugin_dir()) / "fabric-cni"
     return ([("bundle", str(bundle))] if bundle.exists() else []) + [("script", FABRIC_CNI)]
 
 

@@ -224,22 +224,11 @@ def _message(method: str, response: h2.Response) -> bytes:
 
 def _percent_decoded(text: str) -> str:
     """grpc-message is UTF-8 percent-encoded (bytes outside 0x20-0x7E and '%')."""
-    raw = text.encode("latin-1")
-    out = bytearray()
-    i = 0
-    while i < len(raw):
-        c = raw[i]
-        if c == 0x25 and i + 2 < len(raw) and _hex(raw[i + 1 : i + 3]):
-            out.append(int(raw[i + 1 : i + 3], 16))
-            i += 3
-        else:
-            out.append(c)
-            i += 1
-    return out.decode(errors="replace")
+    if "%" not in text:
+        return text
+    from urllib.parse import unquote  # only for such a message: not at every start
 
-
-def _hex(two: bytes) -> bool:
-    return len(two) == 2 and all(c in b"0123456789abcdefABCDEF" for c in two)
+    return unquote(text, errors="replace")
 
 
 def _ssl_reason(e: BaseException) -> str:

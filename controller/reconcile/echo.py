@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import collections
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from controller.gnmi.convert import MalformedValue, elem_name, from_pb, leaf_text, prefixes, untyped
@@ -108,7 +108,7 @@ class EchoFilter:
         if len(self._recent_leaves) > 50_000:
             self._recent_leaves = {k: d for k, d in self._recent_leaves.items() if now - d[-1][0] < ECHO_WINDOW}
 
-    def _remember_leaves(self, leaves: Iterator[tuple[str, Json]] | list[tuple[str, Json]], now: float) -> None:
+    def _remember_leaves(self, leaves: Iterable[tuple[str, Json]], now: float) -> None:
         for leaf, c in leaves:
             past = self._recent_leaves.get(leaf)
             if past is None:

@@ -77,19 +77,14 @@ def to_proto(path: Path, *, qualify: bool = False, base: Path | None = None) -> 
     return gnmi_pb2.Path.FromString(b"".join(parts))
 
 
-_ELEM_FIELD = 3  # gnmi.Path: repeated PathElem elem = 3
-
-
 @functools.lru_cache(maxsize=1 << 16)
 def _elem_field(name: str, keys: tuple[tuple[str, str], ...]) -> bytes:
-    """One PathElem as the bytes of a gnmi.Path's ``elem`` field."""
-    body: bytes = gnmi_pb2.PathElem(name=name, key=dict(keys)).SerializeToString(deterministic=True)
-    n, size = len(body), bytearray()
-    while n > 0x7F:
-        size.append(n & 0x7F | 0x80)
-        n >>= 7
-    size.append(n)
-    return bytes([_ELEM_FIELD << 3 | 2]) + bytes(size) + body
+    """One PathElem as the bytes of a gnmi.Path's ``elem`` field (a path of
+    that one element: repeated fields concatenate)."""
+    one: bytes = gnmi_pb2.Path(elem=[gnmi_pb2.PathElem(name=name, key=dict(keys))]).SerializeToString(
+        deterministic=True
+    )
+    return one
 
 
 # ----------------------------------------------------------------- values in
