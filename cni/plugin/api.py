@@ -9,11 +9,10 @@ that this module misses fails there. A malformed answer raises
 :class:`cni.wire.pb.DecodeError`.
 """
 
-from __future__ import annotations
-
-import dataclasses
+# No `from __future__ import annotations` here: typing.NamedTuple would compile each field's string
+# annotation at every plugin start (cni/README.md, Start-up).
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from cni.plugin.config import NetRef
 from cni.wire import pb
@@ -30,8 +29,7 @@ HEALTH_CHECK = "/grpc.health.v1.Health/Check"
 SERVING_STATUS = ("UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN")
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Attached:
+class Attached(NamedTuple):
     """What fabricd answered an Attach or a Check with (fabric.v1.Attachment's fields the plugin uses)."""
 
     vlan: int
@@ -47,7 +45,7 @@ def network_ref(net: NetRef) -> bytes:
     return pb.string(1, net.namespace) + pb.string(2, net.name)
 
 
-def attachment_id(ref: AttachmentRef) -> bytes:
+def attachment_id(ref: "AttachmentRef") -> bytes:
     return b"".join((
         pb.string(1, ref.pod_namespace),
         pb.string(2, ref.pod_name),
@@ -57,7 +55,7 @@ def attachment_id(ref: AttachmentRef) -> bytes:
     ))  # fmt: skip
 
 
-def attach_request(ref: AttachmentRef, *, container_id: str, node: str, nic: str, cni_network: str) -> bytes:
+def attach_request(ref: "AttachmentRef", *, container_id: str, node: str, nic: str, cni_network: str) -> bytes:
     return b"".join((
         pb.length_delimited(1, attachment_id(ref)),
         pb.string(2, container_id),
@@ -67,7 +65,7 @@ def attach_request(ref: AttachmentRef, *, container_id: str, node: str, nic: str
     ))  # fmt: skip
 
 
-def detach_request(ref: AttachmentRef, *, container_id: str) -> bytes:
+def detach_request(ref: "AttachmentRef", *, container_id: str) -> bytes:
     """A DetachRequest; a CheckRequest has the same fields."""
     return pb.length_delimited(1, attachment_id(ref)) + pb.string(2, container_id)
 

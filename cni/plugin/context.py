@@ -4,7 +4,6 @@ backend), made when first needed."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 
 from cni.plugin.config import CniEnv, NetConf
@@ -31,15 +30,19 @@ def vlan_error(e: VlanError) -> CniError:
     return CniError(code, str(e))
 
 
-@dataclasses.dataclass
 class Run:
-    env: CniEnv
-    conf: NetConf  # the network's
-    node_conf: NodeConf  # the node's
-    store: NodeStore
-    timings: dict[str, float] = dataclasses.field(default_factory=dict)
-    notes: list[str] = dataclasses.field(default_factory=list)  # what the run log says besides the outcome
-    _controller: Controller | None = None
+    __slots__ = ("_controller", "conf", "env", "node_conf", "notes", "store", "timings")
+
+    def __init__(
+        self, *, env: CniEnv, conf: NetConf, node_conf: NodeConf, store: NodeStore, timings: dict[str, float]
+    ) -> None:
+        self.env = env
+        self.conf = conf  # the network's
+        self.node_conf = node_conf  # the node's
+        self.store = store
+        self.timings = timings
+        self.notes: list[str] = []  # what the run log says besides the outcome
+        self._controller: Controller | None = None
 
     @staticmethod
     def make(env: CniEnv, conf: NetConf, node_conf: NodeConf, timings: dict[str, float] | None = None) -> Run:

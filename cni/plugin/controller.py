@@ -26,12 +26,11 @@ only then does the plugin answer "try again later". The channel's address and TL
 (:mod:`cni.plugin.nodeconf`), never a network configuration's.
 """
 
-from __future__ import annotations
-
-import dataclasses
+# No `from __future__ import annotations` here: typing.NamedTuple would compile each field's string
+# annotation at every plugin start (cni/README.md, Start-up).
 import time
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from cni.plugin import api
 from cni.plugin.api import Attached
@@ -44,8 +43,7 @@ HEALTH_SERVICE = "fabric.v1.Fabric"
 T = TypeVar("T")
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class AttachmentRef:
+class AttachmentRef(NamedTuple):
     """Who an attachment is: a pod interface on a fabric network."""
 
     pod_namespace: str
@@ -55,7 +53,7 @@ class AttachmentRef:
     ifname: str
 
     @staticmethod
-    def of(pod: Pod, network: NetRef, ifname: str) -> AttachmentRef:
+    def of(pod: Pod, network: NetRef, ifname: str) -> "AttachmentRef":
         return AttachmentRef(
             pod_namespace=pod.namespace, pod_name=pod.name, pod_uid=pod.uid, network=network, ifname=ifname
         )
@@ -104,7 +102,7 @@ class Controller:
     def close(self) -> None:
         self.channel.close()
 
-    def __enter__(self) -> Controller:
+    def __enter__(self) -> "Controller":
         return self
 
     def __exit__(self, *_: object) -> None:

@@ -35,14 +35,13 @@ problem is named at once with the file (CniError 7; 5 when it cannot be
 read).
 """
 
-from __future__ import annotations
-
-import dataclasses
+# No `from __future__ import annotations` here: typing.NamedTuple would compile each field's string
+# annotation at every plugin start (cni/README.md, Start-up).
 import json
 import os
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from cni.plugin.errors import INVALID_CONFIG, IO_FAILURE, CniError, problems_error
 from cni.vlan.names import ifname_problem
@@ -74,16 +73,14 @@ _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]
 _HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-]+):([0-9]{1,5})")
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Tls:
+class Tls(NamedTuple):
     ca: str | None = None
     cert: str | None = None
     key: str | None = None
     server_name: str | None = None
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class NodeConf:
+class NodeConf(NamedTuple):
     """The node's settings, every source applied."""
 
     file: str  # where they came from ("" = no file: environment and defaults)

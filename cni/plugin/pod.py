@@ -12,7 +12,6 @@ interface, and how each is taken down, are :mod:`.iface` (GC uses it too).
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from cni.plugin import delegate, iface, owed, versions
@@ -58,7 +57,7 @@ def add(run: Run) -> dict[str, Any]:
         cni_network=conf.name,
         timeout=run.node_conf.attach_timeout,
     )
-    ref = dataclasses.replace(ref, network=attached.network)  # a VNI reference, as fabricd resolved it
+    ref = ref._replace(network=attached.network)  # a VNI reference, as fabricd resolved it
     run.notes.append(
         f"vlan {attached.vlan} on {attached.switch}/{attached.port} ({attached.network}, vni {attached.vni})"
     )
@@ -86,7 +85,7 @@ def add(run: Run) -> dict[str, Any]:
         _undo(run, rec, ref, pod_side=result is not None)
         raise
     with run.store.locked() as st:
-        st.attachments[key] = dataclasses.replace(rec, result=result)
+        st.attachments[key] = rec._replace(result=result)
     owed.flush_pending(run)
     return out
 

@@ -22,18 +22,16 @@ one VLAN never race. Errors: CniError 5 (the directory cannot be used or
 state.json is unreadable), 11 (the lock is held too long).
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: typing.NamedTuple would compile each field's string
+# annotation at every plugin start (cni/README.md, Start-up).
 import contextlib
-import dataclasses
 import errno
 import fcntl
 import json
 import os
 import time
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cni.plugin.errors import IO_FAILURE, TRY_AGAIN, CniError
 
@@ -42,8 +40,7 @@ LOCK_TIMEOUT_S = 30.0
 LOG_MAX_BYTES = 1 << 20
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Record:
+class Record(NamedTuple):
     """One pod interface made by ADD."""
 
     key: str
@@ -66,17 +63,24 @@ class Record:
     vni: int = 0  # the network's VNI (0 in records of older versions)
 
 
-@dataclasses.dataclass(slots=True, kw_only=True)
 class VlanUse:
-    parent: str
-    vlan: int
-    ifname: str
-    backend: str
-    users: list[str]
+    """A shared VLAN sub-interface and the records on it (its users change in place)."""
+
+    __slots__ = ("backend", "ifname", "parent", "users", "vlan")
+
+    def __init__(self, *, parent: str, vlan: int, ifname: str, backend: str, users: list[str]) -> None:
+        self.parent = parent
+        self.vlan = vlan
+        self.ifname = ifname
+        self.backend = backend
+        self.users = users
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"parent": self.parent, "vlan": self.vlan, "ifname": self.ifname, "backend": self.backend,
+                "users": list(self.users)}  # fmt: skip
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class PendingDetach:
+class PendingDetach(NamedTuple):
     controller: str
     pod_namespace: str
     pod_name: str
@@ -97,12 +101,23 @@ def vlan_key(parent: str, vlan: int) -> str:
     return f"{parent}/{vlan}"
 
 
-@dataclasses.dataclass(slots=True, kw_only=True)
 class NodeState:
-    node: str
-    attachments: dict[str, Record] = dataclasses.field(default_factory=dict)
-    vlans: dict[str, VlanUse] = dataclasses.field(default_factory=dict)
-    pending: list[PendingDetach] = dataclasses.field(default_factory=list)
+    """state.json, read under the node's lock and changed in place."""
+
+    __slots__ = ("attachments", "node", "pending", "vlans")
+
+    def __init__(
+        self,
+        *,
+        node: str,
+        attachments: dict[str, Record] | None = None,
+        vlans: dict[str, VlanUse] | None = None,
+        pending: list[PendingDetach] | None = None,
+    ) -> None:
+        self.node = node
+        self.attachments: dict[str, Record] = {} if attachments is None else attachments
+        self.vlans: dict[str, VlanUse] = {} if vlans is None else vlans
+        self.pending: list[PendingDetach] = [] if pending is None else pending
 
     def add_user(self, *, parent: str, vlan: int, ifname: str, backend: str, key: str) -> None:
         use = self.vlans.setdefault(
@@ -137,14 +152,14 @@ class NodeState:
         doc = {
             "version": VERSION,
             "node": self.node,
-            "attachments": {k: dataclasses.asdict(r) for k, r in sorted(self.attachments.items())},
-            "vlans": {k: dataclasses.asdict(v) for k, v in sorted(self.vlans.items())},
-            "pendingDetach": [dataclasses.asdict(p) for p in self.pending],
+            "attachments": {k: r._asdict() for k, r in sorted(self.attachments.items())},
+            "vlans": {k: v.to_dict() for k, v in sorted(self.vlans.items())},
+            "pendingDetach": [p._asdict() for p in self.pending],
         }
         return json.dumps(doc, indent=1, sort_keys=True) + "\n"
 
     @staticmethod
-    def from_json(text: str, node: str) -> NodeState:
+    def from_json(text: str, node: str) -> "NodeState":
         doc = json.loads(text)
         if doc.get("version") != VERSION:
             raise ValueError(f"state version {doc.get('version')!r}, this fabric-cni reads {VERSION}")
@@ -160,24 +175,25 @@ class NodeStore:
     """The state directory of one node."""
 
     def __init__(self, root: str, node: str, *, log_max_bytes: int = LOG_MAX_BYTES) -> None:
-        self.dir = Path(root) / node
+        self.dir = os.path.join(root, node)
         self.node = node
         self.log_max_bytes = log_max_bytes
 
     @property
-    def file(self) -> Path:
-        return self.dir / "state.json"
+    def file(self) -> str:
+        return os.path.join(self.dir, "state.json")
 
     def _mkdir(self) -> None:
         try:
-            self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.makedirs(self.dir, mode=0o700, exist_ok=True)
         except OSError as e:
             raise CniError(IO_FAILURE, f"cannot create the state directory {self.dir}: {e.strerror}") from None
 
     def read(self) -> NodeState:
         """The state without the lock (for looking, never for changing)."""
         try:
-            text = self.file.read_text()
+            with open(self.file) as fh:
+                text = fh.read()
         except FileNotFoundError:
             return NodeState(node=self.node)
         except OSError as e:
@@ -196,12 +212,13 @@ class NodeStore:
         """The state under the node's lock; written back when the block ends
         without an exception and the state changed."""
         self._mkdir()
+        lock = os.path.join(self.dir, "lock")
         try:
-            fd = os.open(self.dir / "lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         except OSError as e:
-            raise CniError(IO_FAILURE, f"cannot open {self.dir / 'lock'}: {e.strerror}") from None
+            raise CniError(IO_FAILURE, f"cannot open {lock}: {e.strerror}") from None
         try:
-            _flock(fd, timeout, self.dir / "lock")
+            _flock(fd, timeout, lock)
             state = self.read()
             before = state.to_json()
             yield state
@@ -212,7 +229,7 @@ class NodeStore:
             os.close(fd)  # releases the lock
 
     def _write(self, text: str) -> None:
-        tmp = self.dir / ".state.json.tmp"
+        tmp = os.path.join(self.dir, ".state.json.tmp")
         try:
             with open(tmp, "w") as fh:
                 fh.write(text)
@@ -224,20 +241,20 @@ class NodeStore:
 
     def log(self, entry: dict[str, Any]) -> None:
         """Append one line to log.jsonl (best effort: never fails a run)."""
-        path = self.dir / "log.jsonl"
+        path = os.path.join(self.dir, "log.jsonl")
         line = json.dumps(entry, sort_keys=True, default=str) + "\n"
         with contextlib.suppress(OSError):
             self._mkdir_quiet()
-            if path.exists() and path.stat().st_size > self.log_max_bytes:
-                os.replace(path, self.dir / "log.jsonl.1")
+            if os.path.exists(path) and os.stat(path).st_size > self.log_max_bytes:
+                os.replace(path, os.path.join(self.dir, "log.jsonl.1"))
             with open(path, "a") as fh:
                 fh.write(line)
 
     def _mkdir_quiet(self) -> None:
-        self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.makedirs(self.dir, mode=0o700, exist_ok=True)
 
 
-def _flock(fd: int, timeout: float, path: Path) -> None:
+def _flock(fd: int, timeout: float, path: str) -> None:
     deadline = time.monotonic() + timeout
     delay = 0.005
     while True:

@@ -42,12 +42,11 @@ Example::
     < {"ok": false, "code": "invalid", "error": "VLAN 5000 of trunk-a: VLAN id 5000: not an integer in 1..4094"}
 """
 
-from __future__ import annotations
-
-import dataclasses
+# No `from __future__ import annotations` here: typing.NamedTuple would compile each field's string
+# annotation at every plugin start (cni/README.md, Start-up).
 import json
 import os
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from cni.vlan.errors import VlanError, VlanInvalid, VlanUnsupported
 from cni.vlan.names import ifname_problem, vlan_problem
@@ -99,23 +98,20 @@ class ProtocolError(Exception):
         super().__init__(message)
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Ensure:
+class Ensure(NamedTuple):
     parent: str
     vlan: int
     name: str | None  # None: the tap it has, or vlan_ifname(parent, vlan) for a new one
     netns: int | None = None
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Release:
+class Release(NamedTuple):
     parent: str
     vlan: int
     netns: int | None = None
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Query:
+class Query(NamedTuple):
     op: Literal["list", "stats", "ping"]
 
 

@@ -23,8 +23,8 @@ from proto.fabric.v1 import fabric_pb2
 text = st.text(max_size=40)
 u32 = st.integers(min_value=0, max_value=2**32 - 1)
 nets = st.one_of(
-    st.builds(NetRef, namespace=text, name=text),
-    st.builds(NetRef, vni=st.integers(min_value=1, max_value=2**24 - 1)),
+    st.builds(NetRef, namespace=text, name=text, vni=st.just(0)),
+    st.builds(NetRef, namespace=st.just(""), name=st.just(""), vni=st.integers(min_value=1, max_value=2**24 - 1)),
 )
 refs = st.builds(AttachmentRef, pod_namespace=text, pod_name=text, pod_uid=text, network=nets, ifname=text)
 
