@@ -36,7 +36,7 @@ from pygnmi.spec.v080 import gnmi_pb2
 from labs.emulator import codec
 from labs.emulator.errors import EmulatorError, InvalidRequest, Unsupported
 from labs.emulator.status import abort, status_of
-from models.oc.path import Path, covers
+from models.oc.path import Elem, Path, covers
 
 if TYPE_CHECKING:
     from labs.emulator.datastore import FeedSubscriber
@@ -203,13 +203,14 @@ class Stream:
             await self._out.put(_End())
 
     async def _changes(self, feed: FeedSubscriber, subs: list[Sub]) -> None:
+        covered = Covered([s.path for s in subs])
         while True:
             change = await feed.queue.get()
             if feed.overflowed:
                 self.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "the subscriber fell too far behind the changes")
                 return
-            ups = [(p, v) for p, v in change.updates if any(covers(s.path, p) for s in subs)]
-            dels = [p for p in change.deletes if any(covers(s.path, p) for s in subs)]
+            ups = [(p, v) for p, v in change.updates if covered(p)]
+            dels = [p for p in change.deletes if covered(p)]
             for resp in self._notifications(ups, dels, change.timestamp):
                 await self._out.put(resp)
 
@@ -267,6 +268,33 @@ class Stream:
             )
             out.append(gnmi_pb2.SubscribeResponse(update=n))
         return out
+
+
+class Covered:
+    """Whether a changed path is at or below one of a stream's patterns.
+    A pattern without ``...`` reads only as many of a path's first elements
+    as it has, so the answer is kept per such head: a Set streams thousands
+    of leaves under a few hundred heads (bounded: forgotten past MAX_HEADS)."""
+
+    MAX_HEADS = 4096
+
+    def __init__(self, patterns: list[Path]) -> None:
+        self._patterns = patterns
+        self._depth = max((len(p.elems) for p in patterns), default=0)
+        self._by_head = not any(e.name == "..." for p in patterns for e in p.elems)
+        self._heads: dict[tuple[Elem, ...], bool] = {}
+
+    def __call__(self, path: Path) -> bool:
+        if not self._by_head:
+            return any(covers(p, path) for p in self._patterns)
+        head = path.elems[: self._depth]
+        hit = self._heads.get(head)
+        if hit is None:
+            hit = any(covers(p, path) for p in self._patterns)
+            if len(self._heads) >= self.MAX_HEADS:
+                self._heads.clear()
+            self._heads[head] = hit
+        return hit
 
 
 def _sync() -> Any:

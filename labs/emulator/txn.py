@@ -59,11 +59,8 @@ def _same(a: Json, b: Json) -> bool:
 
 def first_missing(tree: Tree, path: Path) -> Path | None:
     """The shortest prefix of ``path`` with no node, or None if it exists."""
-    for i in range(1, len(path.elems) + 1):
-        prefix = Path(path.elems[:i])
-        if tree.get(prefix) is None:
-            return prefix
-    return None
+    n = tree.present(path)
+    return None if n == len(path.elems) else Path(path.elems[: n + 1])
 
 
 class Applied:

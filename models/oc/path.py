@@ -21,6 +21,15 @@ class PathError(ValueError):
 class Elem:
     name: str
     keys: tuple[tuple[str, str], ...] = ()
+    #: the hash, computed when first asked (0: not yet); paths are dict keys everywhere
+    _hash: int = dataclasses.field(default=0, init=False, repr=False, compare=False)
+
+    def __hash__(self) -> int:
+        h = self._hash
+        if not h:
+            h = hash((self.name, self.keys)) or 1
+            object.__setattr__(self, "_hash", h)
+        return h
 
     @staticmethod
     def of(name: str, keys: Mapping[str, object] | None = None) -> Elem:
@@ -38,6 +47,14 @@ class Elem:
 class Path:
     elems: tuple[Elem, ...] = ()
     origin: str = ""
+    _hash: int = dataclasses.field(default=0, init=False, repr=False, compare=False)
+
+    def __hash__(self) -> int:
+        h = self._hash
+        if not h:
+            h = hash((self.elems, self.origin)) or 1
+            object.__setattr__(self, "_hash", h)
+        return h
 
     @staticmethod
     def parse(text: str) -> Path:

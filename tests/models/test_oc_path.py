@@ -62,3 +62,18 @@ elems = st.builds(Elem.of, names, st.dictionaries(names, values, max_size=2))
 def test_text_round_trip(es):
     p = Path(tuple(es))
     assert parse(str(p)) == p
+
+
+def test_cached_hashes_equal_fresh_ones_and_never_compare():
+    """Elem and Path keep their hash once asked (paths are dict keys on every hot path): equal
+    values hash alike whichever was hashed first, the cache is not part of equality or order,
+    and a replaced path hashes its new value."""
+    import dataclasses
+
+    a, b = parse("/a/b[k=v]/c"), parse("/a/b[k=v]/c")
+    hash(a)
+    assert a == b and hash(a) == hash(b) and not (a < b) and not (b < a)
+    assert {a: 1}[b] == 1 and {b.elems[1]: 2}[a.elems[1]] == 2
+    moved = dataclasses.replace(a, origin="openconfig")
+    assert moved != a and hash(moved) == hash(dataclasses.replace(b, origin="openconfig"))
+    assert "_hash" not in repr(a) and str(a) == "/a/b[k=v]/c"

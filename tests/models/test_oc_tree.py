@@ -139,3 +139,40 @@ def test_loopback_addresses_are_a_keyed_list():
     addr = "/interfaces/interface[name=loopback0]/subinterfaces/subinterface[index=0]/ipv4/addresses"
     assert t.get(parse(addr + "/address[ip=10.0.0.1]/config")) == {"prefix-length": 32}
     assert t.to_json() == doc
+
+
+def _present_by_prefix(t: Tree, path) -> int:
+    """present()'s definition: the longest prefix get() finds, one get() per prefix."""
+    n = 0
+    for i in range(1, len(path.elems) + 1):
+        if t.get(type(path)(path.elems[:i])) is None:
+            break
+        n = i
+    return n
+
+
+def test_present_is_the_longest_prefix_get_finds():
+    t = Tree()
+    t.replace(parse(VLAN), {"config": {"vlan-id": 100, "name": "v"}})
+    t.replace(parse(PORT), {"config": {"interface-mode": "TRUNK", "trunk-vlans": [1, 2]}})
+    paths = [
+        "/", VLAN, VLAN + "/config/name", VLAN + "/config/nope", VLAN + "/config/name/deeper",
+        "/network-instances/network-instance[name=default]/vlans/vlan[vlan-id=101]/config",
+        "/network-instances/network-instance[name=blue]/vlans",
+        "/network-instances/network-instance/vlans",  # an unkeyed list element mid-path
+        "/network-instances/network-instance", PORT + "/config/trunk-vlans", "/interfaces/interface[name=x]",
+        "/nothing/here",
+    ]  # fmt: skip
+    for text in paths:
+        p = parse(text)
+        assert t.present(p) == _present_by_prefix(t, p), text
+    assert t.present(parse(VLAN + "/config/name")) == 6
+    assert t.present(parse("/nothing/here")) == 0
+
+
+def test_present_names_the_prefix_when_keys_are_wrong():
+    t = Tree()
+    t.replace(parse(VLAN), {"config": {"vlan-id": 100}})
+    named = r"^/network-instances/network-instance\[id=x\]: network-instance needs exactly the keys"
+    with pytest.raises(TreeError, match=named):
+        t.present(parse("/network-instances/network-instance[id=x]/vlans/vlan[vlan-id=100]/config"))

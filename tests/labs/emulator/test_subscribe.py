@@ -8,9 +8,13 @@ from typing import Any
 
 import grpc
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pygnmi.spec.v080 import gnmi_pb2
 
 from labs.emulator import Emulator
+from labs.emulator.subscribe import Covered
+from models.oc.path import Elem, Path, covers
 from tests.labs.emulator import ocdocs as d
 from tests.labs.emulator.conftest import DEADLINE, Client, RawStream, in_thread
 from tests.labs.emulator.test_validation import R, U
@@ -239,3 +243,35 @@ async def test_a_half_closed_stream_keeps_streaming(sw1: Emulator, gc: Client):
         assert (await in_thread(next, it)).update.update[0].val.string_val == "still here"
     finally:
         it.cancel()
+
+
+_names = st.sampled_from(["network-instances", "network-instance", "vlans", "vlan", "config", "name", "*", "..."])
+_keys = st.dictionaries(
+    st.sampled_from(["name", "vlan-id"]), st.sampled_from(["default", "blue", "10", "*"]), max_size=1
+)
+_pattern = st.lists(st.builds(Elem.of, _names, _keys), min_size=1, max_size=4).map(lambda es: Path(tuple(es)))
+_exact_names = _names.filter(lambda n: n not in ("*", "..."))
+_exact_keys = _keys.map(lambda k: {a: v for a, v in k.items() if v != "*"})
+_leaf = st.lists(st.builds(Elem.of, _exact_names, _exact_keys), max_size=6).map(lambda es: Path(tuple(es)))
+
+
+def _near(pattern: Path) -> st.SearchStrategy[Path]:
+    """Paths at, under, beside or above what ``pattern`` names (its wildcards made concrete)."""
+    concrete = [
+        Elem.of("vlan" if e.name in ("*", "...") else e.name, {k: "blue" if v == "*" else v for k, v in e.keys})
+        for e in pattern.elems
+    ]
+    tail = st.lists(st.builds(Elem.of, _exact_names, _exact_keys), max_size=3)
+    return st.tuples(st.integers(0, len(concrete)), tail).map(lambda nt: Path((*concrete[: nt[0]], *nt[1])))
+
+
+@settings(max_examples=400)
+@given(st.lists(_pattern, min_size=1, max_size=3), st.data())
+def test_the_stream_filter_answers_as_covers_whatever_it_kept(patterns, data):
+    """A stream keeps, per head of a changed path, whether a pattern covers it: the same answers as
+    covers() for each path, asked in any order and again (with ``...`` patterns it keeps none)."""
+    leaves = data.draw(st.lists(st.one_of(_leaf, *(_near(p) for p in patterns)), min_size=1, max_size=40))
+    covered = Covered(patterns)
+    covered.MAX_HEADS = 7  # forgetting along the way changes nothing either
+    for path in [*leaves, *reversed(leaves)]:
+        assert covered(path) == any(covers(p, path) for p in patterns), (patterns, path)
