@@ -53,6 +53,7 @@ class EchoFilter:
         self._flat: dict[str, list[tuple[str, Json]]] = {}  # object path -> its leaves, of the last Set sent
         self._gone: dict[str, list[str]] = {}  # object path -> the leaves the last Set sent removes
         self._inflight_gone: set[str] = set()
+        self._pending: SetOps | None = None  # the Set in flight, its leaves not flattened yet
         self._recent_leaves: dict[str, collections.deque[tuple[float, Json]]] = {}
         self.malformed = 0  # undecodable values seen (ignored: no evidence of drift)
 
@@ -61,7 +62,20 @@ class EchoFilter:
         self._index = {str(p): (k, p) for k, objs in current.items() for p in objs}
 
     def sending(self, ops: SetOps) -> None:
+        """A Set is about to leave. Its objects are indexed now; their leaves
+        are flattened when the first notification asks or the Set returns,
+        whichever comes first: not before the Set leaves (a large Set's
+        leaves took milliseconds that every attach in it waited for)."""
         self._inflight = {str(p): None for p in ops.deletes}
+        self._inflight.update((str(p), v) for p, v in ops.replaces)
+        self._pending = ops
+
+    def _flatten_pending(self) -> None:
+        """The Set in flight, flattened, against what we know the switch has
+        before it (run before the worker commits the Set to ``current``)."""
+        ops, self._pending = self._pending, None
+        if ops is None:
+            return
         self._flat = {}
         self._gone = {}
         for p in ops.deletes:
@@ -71,7 +85,6 @@ class EchoFilter:
                 self._gone[text] = [t for t, _ in flatten(text, p.schema, old)]
         for p, v in ops.replaces:
             text = str(p)
-            self._inflight[text] = v
             self._flat[text] = new = list(flatten(text, p.schema, v))
             old = self._known(text)
             if old is not None:
@@ -87,6 +100,7 @@ class EchoFilter:
 
     def sent(self) -> None:
         """The Set returned (the caller commits it before it next awaits)."""
+        self._flatten_pending()
         self._inflight = {}
         self._inflight_leaves = {}
         self._inflight_gone = set()
@@ -125,6 +139,8 @@ class EchoFilter:
         """The fast, sufficient test: a leaf (its path text) of what we just
         sent or wrote in the last seconds, with that value; or one that we
         just removed or removed in the last seconds, deleted."""
+        if self._pending is not None:
+            self._flatten_pending()
         now = time.monotonic()
         if deleted:
             if text in self._inflight_gone:

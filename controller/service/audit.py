@@ -8,11 +8,15 @@ the worker last read or committed, kept current by the drift watch), and
 every VNI's operational state with the other leaves'
 (:func:`models.audit.forwarding_findings`).
 
-The daemon keeps the last audit (:class:`Auditor`): recomputed after every
-change a worker reports (session, commits, operational state), at most once
-per ``SETTLE_S`` and never more than 1/:data:`DUTY` of the time (an audit of
-a large fabric renders every leaf), for the gauge
-``fabric_audit_findings{kind,switch}``.
+The daemon keeps the last audit (:class:`Auditor`) for the gauge
+``fabric_audit_findings{kind,switch}``: recomputed after the changes workers
+report (session, commits, operational state, intent) once the fleet has been
+quiet for ``SETTLE_S``, or ``MAX_DEFER_S`` after the first change when the
+changes do not stop, and never more than 1/:data:`DUTY` of the time. An audit
+of a large fabric renders every leaf and holds the event loop while it does:
+run in the middle of a burst (a Deployment scaled up, 128 pods on a leaf), it
+delayed every attach of the burst by its whole length, for findings about a
+state that was about to change.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from models.audit import Finding, count, forwarding_findings
 from models.errors import Problem, ValidationError
 
 SETTLE_S = 0.2
+#: under changes that never pause, an audit still runs this long after the first of them
+MAX_DEFER_S = 2.0
 #: after an audit, wait at least this many times its cost
 DUTY = 10.0
 #: findings one Audit answer lists (the rest are counted)
@@ -72,10 +78,15 @@ class Auditor:
         self.runs += 1
 
     async def run(self) -> None:
-        pulse, duty = self._ctx.fleet.pulse, Duty(DUTY)
+        fleet, duty = self._ctx.fleet, Duty(DUTY)
         while True:
             t0 = time.monotonic()
             self.refresh()
             duty.ran(t0, time.monotonic())
-            await pulse.wait()
-            await asyncio.sleep(max(SETTLE_S, duty.wait()))  # a burst of changes: one audit
+            await fleet.pulse.wait()
+            first = time.monotonic()
+            while True:  # a burst of changes: one audit, after it
+                seen = fleet.generation
+                await asyncio.sleep(max(SETTLE_S, duty.wait()))
+                if fleet.generation == seen or time.monotonic() - first >= MAX_DEFER_S:
+                    break

@@ -231,3 +231,25 @@ def test_state_the_platform_does_not_watch_takes_no_walk():
     assert not echo.foreign(note(state, string="L2"), RENDERER.watches)
     assert not echo.foreign(note(state, delete=True), RENDERER.watches)
     assert echo.walks == 0
+
+
+def test_a_set_whose_echo_trails_its_answer_is_still_ours_by_lookup():
+    """The leaves of a Set are flattened lazily (not before it leaves), yet against what the switch
+    had before it: when no notification came during the Set, its answer does it, before the worker
+    commits the Set to what it knows (here: the objects dropped from ``current`` first, as
+    ``_commit_key`` does), so the removals trailing the commit are still ours by one lookup."""
+    ops = _objects("openconfig")
+    current: dict = {}
+    echo = Counting(lambda: current)
+    for path, value in ops.replaces:
+        current.setdefault(KEY, {})[path] = value
+        echo.committed(KEY, SetOps(replaces=((path, value),)))
+    echo.reset(current)
+    delete = SetOps(deletes=tuple(p for p, _ in ops.replaces))
+    echo.sending(delete)
+    echo.sent()  # the answer came first: nothing was asked during the Set
+    for p in delete.deletes:
+        del current[KEY][p]
+        echo.committed(KEY, SetOps(deletes=(p,)))
+    assert not echo.foreign(_deleted(ops, qualify=False), RENDERER.watches)
+    assert echo.walks == 0
