@@ -17,6 +17,13 @@ class PathError(ValueError):
     """A path string or element that does not parse."""
 
 
+def _keep_hash(value: Elem | Path, identity: tuple[object, ...]) -> int:
+    """Hash a frozen value once: paths are dict keys on every hot path (never 0: 0 means not yet)."""
+    h = hash(identity) or 1
+    object.__setattr__(value, "_hash", h)
+    return h
+
+
 @dataclasses.dataclass(frozen=True, slots=True, order=True)
 class Elem:
     name: str
@@ -25,11 +32,7 @@ class Elem:
     _hash: int = dataclasses.field(default=0, init=False, repr=False, compare=False)
 
     def __hash__(self) -> int:
-        h = self._hash
-        if not h:
-            h = hash((self.name, self.keys)) or 1
-            object.__setattr__(self, "_hash", h)
-        return h
+        return self._hash or _keep_hash(self, (self.name, self.keys))
 
     @staticmethod
     def of(name: str, keys: Mapping[str, object] | None = None) -> Elem:
@@ -50,11 +53,7 @@ class Path:
     _hash: int = dataclasses.field(default=0, init=False, repr=False, compare=False)
 
     def __hash__(self) -> int:
-        h = self._hash
-        if not h:
-            h = hash((self.elems, self.origin)) or 1
-            object.__setattr__(self, "_hash", h)
-        return h
+        return self._hash or _keep_hash(self, (self.elems, self.origin))
 
     @staticmethod
     def parse(text: str) -> Path:

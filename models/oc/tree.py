@@ -178,49 +178,43 @@ class Tree:
 
     def get(self, path: Path) -> Any:
         """The node at an exact path (no wildcards), or None."""
-        node: Any = self.root
-        schema: SchemaPath = ()
-        for elem in path.elems:
-            schema = (*schema, elem.name)
-            if not isinstance(node, dict) or isinstance(node, KeyedList):
-                return None
-            node = node.get(elem.name)
-            if node is None:
-                return None
-            if elem.keys:
-                if not isinstance(node, KeyedList):
-                    return None
-                node = node.get(_entry_key(elem, schema, path))
-                if node is None:
-                    return None
-            elif isinstance(node, KeyedList):
-                return node if elem is path.elems[-1] else None
-        return node
+        found, node = self._descend(path)
+        return node if found == len(path.elems) else None
 
     def present(self, path: Path) -> int:
         """How many of ``path``'s first elements name a node: the longest
         prefix that :meth:`get` finds, in one descent (not one per prefix)."""
+        return self._descend(path)[0]
+
+    def _descend(self, path: Path) -> tuple[int, Any]:
+        """(n, node): the first n elements of ``path`` name ``node``, the
+        n + 1st none (a wrong set of list keys raises TreeError, naming the
+        path up to that element)."""
         node: Any = self.root
         schema: SchemaPath = ()
+        last = len(path.elems) - 1
         for i, elem in enumerate(path.elems):
             schema = (*schema, elem.name)
             if not isinstance(node, dict) or isinstance(node, KeyedList):
-                return i
-            node = node.get(elem.name)
-            if node is None:
-                return i
+                return i, node
+            child = node.get(elem.name)
+            if child is None:
+                return i, node
             if elem.keys:
-                if not isinstance(node, KeyedList):
-                    return i
+                if not isinstance(child, KeyedList):
+                    return i, node
                 try:
                     key = _entry_key(elem, schema, path)
                 except TreeError:
-                    _entry_key(elem, schema, Path(path.elems[: i + 1]))  # raises, naming the prefix as get() does
+                    _entry_key(elem, schema, Path(path.elems[: i + 1]))  # raises, naming the path up to here
                     raise
-                node = node.get(key)
-                if node is None:
-                    return i
-        return len(path.elems)
+                child = child.get(key)
+                if child is None:
+                    return i, node
+            elif isinstance(child, KeyedList) and i != last:
+                return i + 1, child  # a whole list, named without keys: nothing below it is addressable
+            node = child
+        return len(path.elems), node
 
     def find(self, pattern: Path) -> list[tuple[Path, Any]]:
         """Every (path, node) matching a pattern with ``*`` names, ``*`` or
