@@ -17,6 +17,7 @@ from typing import Any
 
 from pygnmi.spec.v080 import gnmi_pb2
 
+from cni.wire import pb
 from labs.emulator.errors import InvalidRequest, Unsupported
 from models.oc.path import Elem, Path
 from models.oc.schema import MODULE_AT, key_string, strip_module
@@ -66,15 +67,26 @@ def to_proto(path: Path, *, qualify: bool = False, base: Path | None = None) -> 
     telemetry streams every leaf of every Set, and its elements repeat
     (``config``, ``network-instance[name=default]``); a proto path built
     element by element cost ~19 us a leaf, this ~5."""
+    return gnmi_pb2.Path.FromString(path_bytes(path, qualify=qualify, base=base))
+
+
+def path_bytes(path: Path, *, qualify: bool = False, base: Path | None = None) -> bytes:
+    """A gnmi.Path's encoding (see :func:`to_proto`); kept per path, as a
+    change streams to each subscription covering it."""
+    return _path_bytes(path, qualify, base)
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _path_bytes(path: Path, qualify: bool, base: Path | None) -> bytes:
     if not qualify:
-        return gnmi_pb2.Path.FromString(b"".join([_elem_field(e.name, e.keys) for e in path.elems]))
+        return b"".join([_elem_field(e.name, e.keys) for e in path.elems])
     at = base.schema if base is not None else ()
     parts = []
     for e in path.elems:
         at = (*at, e.name)
         module = MODULE_AT.get(at)
         parts.append(_elem_field(f"{module}:{e.name}" if module else e.name, e.keys))
-    return gnmi_pb2.Path.FromString(b"".join(parts))
+    return b"".join(parts)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -135,3 +147,51 @@ def scalar(value: Json) -> Any:
     if value is None:
         return gnmi_pb2.TypedValue(json_ietf_val=b"null")
     return gnmi_pb2.TypedValue(string_val=str(value))
+
+
+# ------------------------------------------------------ telemetry, encoded
+#
+# A Set streams every leaf it changes to every subscription that covers it:
+# thousands of leaves for a large Set. Building a gnmi.Update message per leaf
+# (a Path, a TypedValue, then copies into the Notification) cost more than the
+# Set itself; the notification is instead written in protobuf's wire format
+# from cached parts (each element's and each scalar value's encoding) and
+# parsed once, in C, per SubscribeResponse (the wire format: cni.wire.pb,
+# fabric-cni's protobuf writer). Field numbers: gnmi.proto
+# (SubscribeResponse.update = 1; Notification timestamp = 1, prefix = 2,
+# update = 4, delete = 5; Update path = 1, val = 3); tests/labs/emulator/
+# test_codec.py holds the result equal to the message built field by field.
+
+
+def value_bytes(value: Json) -> bytes:
+    """:func:`scalar`'s encoding (kept per distinct scalar: values repeat)."""
+    if isinstance(value, str | int):  # bool is an int: the type is part of the key (floats: -0.0 == 0.0)
+        return _scalar_bytes(type(value).__name__, value)
+    out: bytes = scalar(value).SerializeToString()
+    return out
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _scalar_bytes(_: str, value: Json) -> bytes:
+    out: bytes = scalar(value).SerializeToString()
+    return out
+
+
+def update_field(path: bytes, value: Json) -> bytes:
+    """One ``Notification.update`` field: an Update of ``path`` (its
+    :func:`path_bytes`) with ``value`` as :func:`scalar` makes it."""
+    return pb.length_delimited(4, pb.length_delimited(1, path) + pb.length_delimited(3, value_bytes(value)))
+
+
+def delete_field(path: bytes) -> bytes:
+    """One ``Notification.delete`` field."""
+    return pb.length_delimited(5, path)
+
+
+def subscribe_response(timestamp: int, prefix: bytes | None, fields: list[bytes]) -> Any:
+    """A SubscribeResponse carrying one Notification of ``fields``
+    (:func:`update_field`, :func:`delete_field`); ``prefix``: a path's encoding."""
+    head = pb.uint(1, timestamp)
+    if prefix is not None:
+        head += pb.length_delimited(2, prefix)
+    return gnmi_pb2.SubscribeResponse.FromString(pb.length_delimited(1, head + b"".join(fields)))

@@ -253,20 +253,14 @@ class Stream:
             return []
         self._emu.streamed += len(updates) + len(deletes)
         target = self._req.target if self._req else ""
-        prefix = gnmi_pb2.Path(target=target) if target else None
+        prefix = gnmi_pb2.Path(target=target).SerializeToString() if target else None
         qualify = self._emu.platform.qualify_paths
         out = []
         for i in range(0, max(len(updates), 1), CHUNK):
-            n = gnmi_pb2.Notification(
-                timestamp=ts,
-                prefix=prefix,
-                update=[
-                    gnmi_pb2.Update(path=codec.to_proto(p, qualify=qualify), val=codec.scalar(v))
-                    for p, v in updates[i : i + CHUNK]
-                ],
-                delete=[codec.to_proto(p, qualify=qualify) for p in deletes] if i == 0 else [],
-            )
-            out.append(gnmi_pb2.SubscribeResponse(update=n))
+            fields = [codec.update_field(codec.path_bytes(p, qualify=qualify), v) for p, v in updates[i : i + CHUNK]]
+            if i == 0:
+                fields += [codec.delete_field(codec.path_bytes(p, qualify=qualify)) for p in deletes]
+            out.append(codec.subscribe_response(ts, prefix, fields))
         return out
 
 

@@ -39,3 +39,39 @@ def test_qualified_paths_are_the_proto_built_element_by_element():
         assert codec.to_proto(path, qualify=True) == gnmi_pb2.Path(elem=elems)
         checked += any(":" in e.name for e in elems)
     assert checked > 10
+
+
+_scalars = st.one_of(
+    st.text(_text, max_size=50), st.integers(-(2**63), 2**64 - 1), st.booleans(), st.floats(allow_nan=False), st.none()
+)
+values = st.one_of(_scalars, st.lists(st.one_of(st.text(_text, max_size=20), st.integers(0, 4094), st.booleans())))
+
+
+@given(
+    st.integers(0, 2**63 - 1),
+    st.one_of(st.none(), st.text(_text, min_size=1, max_size=20)),
+    st.lists(st.tuples(paths, values), max_size=12),
+    st.lists(paths, max_size=6),
+    st.booleans(),
+)
+def test_a_streamed_notification_is_the_message_built_field_by_field(ts, target, updates, deletes, qualify):
+    prefix = gnmi_pb2.Path(target=target) if target else None
+    want = gnmi_pb2.SubscribeResponse(
+        update=gnmi_pb2.Notification(
+            timestamp=ts,
+            prefix=prefix,
+            update=[gnmi_pb2.Update(path=codec.to_proto(p, qualify=qualify), val=codec.scalar(v)) for p, v in updates],
+            delete=[codec.to_proto(p, qualify=qualify) for p in deletes],
+        )
+    )
+    fields = [codec.update_field(codec.path_bytes(p, qualify=qualify), v) for p, v in updates]
+    fields += [codec.delete_field(codec.path_bytes(p, qualify=qualify)) for p in deletes]
+    got = codec.subscribe_response(ts, prefix.SerializeToString() if prefix else None, fields)
+    assert got == want
+    assert got.SerializeToString(deterministic=True) == want.SerializeToString(deterministic=True)
+
+
+def test_equal_scalars_of_other_types_keep_their_own_encoding():
+    """The scalar cache is keyed by type too: True == 1 == 1.0 in Python, not on the wire."""
+    for v in (1, True, 1.0, "1", 0, False, 0.0, -0.0):
+        assert codec.value_bytes(v) == codec.scalar(v).SerializeToString(), repr(v)
