@@ -17,7 +17,6 @@ from typing import Any
 
 from pygnmi.spec.v080 import gnmi_pb2
 
-from cni.wire import pb
 from labs.emulator.errors import InvalidRequest, Unsupported
 from models.oc.path import Elem, Path
 from models.oc.schema import MODULE_AT, key_string, strip_module
@@ -156,11 +155,23 @@ def scalar(value: Json) -> Any:
 # (a Path, a TypedValue, then copies into the Notification) cost more than the
 # Set itself; the notification is instead written in protobuf's wire format
 # from cached parts (each element's and each scalar value's encoding) and
-# parsed once, in C, per SubscribeResponse (the wire format: cni.wire.pb,
-# fabric-cni's protobuf writer). Field numbers: gnmi.proto
+# parsed once, in C, per SubscribeResponse. (fabric-cni's cni.wire.pb writes
+# the same format; labs take only cni.vlan from cni, so the few lines below
+# are the emulator's own.) Field numbers: gnmi.proto
 # (SubscribeResponse.update = 1; Notification timestamp = 1, prefix = 2,
 # update = 4, delete = 5; Update path = 1, val = 3); tests/labs/emulator/
 # test_codec.py holds the result equal to the message built field by field.
+
+
+def _field(number: int, data: bytes) -> bytes:
+    """A length-delimited field (a sub-message: written even when empty)."""
+    n = len(data)
+    head = bytearray((number << 3 | 2,))  # field numbers below 16: one byte
+    while n > 0x7F:
+        head.append((n & 0x7F) | 0x80)
+        n >>= 7
+    head.append(n)
+    return bytes(head) + data
 
 
 def value_bytes(value: Json) -> bytes:
@@ -180,18 +191,18 @@ def _scalar_bytes(_: str, value: Json) -> bytes:
 def update_field(path: bytes, value: Json) -> bytes:
     """One ``Notification.update`` field: an Update of ``path`` (its
     :func:`path_bytes`) with ``value`` as :func:`scalar` makes it."""
-    return pb.length_delimited(4, pb.length_delimited(1, path) + pb.length_delimited(3, value_bytes(value)))
+    return _field(4, _field(1, path) + _field(3, value_bytes(value)))
 
 
 def delete_field(path: bytes) -> bytes:
     """One ``Notification.delete`` field."""
-    return pb.length_delimited(5, path)
+    return _field(5, path)
 
 
 def subscribe_response(timestamp: int, prefix: bytes | None, fields: list[bytes]) -> Any:
     """A SubscribeResponse carrying one Notification of ``fields``
     (:func:`update_field`, :func:`delete_field`); ``prefix``: a path's encoding."""
-    head = pb.uint(1, timestamp)
+    head = gnmi_pb2.Notification(timestamp=timestamp).SerializeToString()  # a varint: protobuf's own
     if prefix is not None:
-        head += pb.length_delimited(2, prefix)
-    return gnmi_pb2.SubscribeResponse.FromString(pb.length_delimited(1, head + b"".join(fields)))
+        head += _field(2, prefix)
+    return gnmi_pb2.SubscribeResponse.FromString(_field(1, head + b"".join(fields)))
