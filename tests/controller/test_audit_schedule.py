@@ -5,8 +5,10 @@ as it renders every leaf), and still now and then under changes that never stop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import types
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -36,14 +38,23 @@ async def _changes(fleet: Fleet, seconds: float, every: float = 0.01) -> None:
         await asyncio.sleep(every)
 
 
-async def test_a_burst_is_audited_once_after_it(monkeypatch: pytest.MonkeyPatch) -> None:
+@contextlib.asynccontextmanager
+async def running(monkeypatch: pytest.MonkeyPatch, max_defer: float) -> AsyncIterator[tuple[Fleet, Recording]]:
+    """A fleet without workers and its auditor, past its first audit (quiet: 0.5 s)."""
     monkeypatch.setattr(audit, "SETTLE_S", 0.5)
-    monkeypatch.setattr(audit, "MAX_DEFER_S", 60.0)
+    monkeypatch.setattr(audit, "MAX_DEFER_S", max_defer)
     fleet = Fleet(None)  # type: ignore[arg-type]
     auditor = Recording(fleet)
     task = asyncio.create_task(auditor.run())
     try:
         await eventually(lambda: auditor.runs == 1, what="the first audit")
+        yield fleet, auditor
+    finally:
+        task.cancel()
+
+
+async def test_a_burst_is_audited_once_after_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    async with running(monkeypatch, max_defer=60.0) as (fleet, auditor):
         await _changes(fleet, 1.5)  # a change every 10 ms: never 0.5 s of quiet
         ended = time.monotonic()
         assert auditor.runs == 1, "an audit ran in the middle of the burst"
@@ -51,21 +62,11 @@ async def test_a_burst_is_audited_once_after_it(monkeypatch: pytest.MonkeyPatch)
         assert auditor.at[1] - ended >= 0.45
         await asyncio.sleep(1.0)
         assert auditor.runs == 2, "nothing changed since: no other audit"
-    finally:
-        task.cancel()
 
 
 async def test_changes_that_never_stop_still_get_audited(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(audit, "SETTLE_S", 0.5)
-    monkeypatch.setattr(audit, "MAX_DEFER_S", 1.0)
-    fleet = Fleet(None)  # type: ignore[arg-type]
-    auditor = Recording(fleet)
-    task = asyncio.create_task(auditor.run())
-    changes = asyncio.create_task(_changes(fleet, 30.0))
-    try:
-        await eventually(lambda: auditor.runs == 1, what="the first audit")
+    async with running(monkeypatch, max_defer=1.0) as (fleet, auditor):
+        changes = asyncio.create_task(_changes(fleet, 30.0))
         await eventually(lambda: auditor.runs >= 3, within=20, what="audits under endless changes")
-        assert auditor.at[2] - auditor.at[1] >= 0.95  # MAX_DEFER_S apart at the least
-    finally:
         changes.cancel()
-        task.cancel()
+        assert auditor.at[2] - auditor.at[1] >= 0.95  # MAX_DEFER_S apart at the least
