@@ -29,6 +29,7 @@ from controller.events import EventBus
 from controller.ha.hooks import LeaderHooks
 from controller.ha.metrics import ha_metrics
 from controller.ha.node import HaNode
+from controller.heap import Heap
 from controller.httpd import Health, MetricsServer
 from controller.kube.metrics import KubeMetrics
 from controller.log import get_logger, register_key, register_secret
@@ -62,6 +63,12 @@ def _inventory(settings: Settings) -> Inventory:
     return inv
 
 
+def _generation(handlers: FabricApi) -> tuple[int, int]:
+    """Moves with the work of the service in charge (a new term's service: a new id)."""
+    service = handlers.service
+    return id(service), service.fleet.generation
+
+
 def _tls(settings: Settings) -> ServerTLS | None:
     tls = settings.api.tls
     if settings.api.insecure or tls is None:
@@ -72,9 +79,10 @@ def _tls(settings: Settings) -> ServerTLS | None:
 
 
 class Daemon:
-    def __init__(self, settings: Settings, *, install_signals: bool = True) -> None:
+    def __init__(self, settings: Settings, *, owns_process: bool = True) -> None:
         self.settings = settings
-        self.install_signals = install_signals
+        #: signal handlers and the garbage collector's schedule (controller.heap) are the process's
+        self.owns_process = owns_process
         self.api: ApiServer | None = None
         self.ready = asyncio.Event()
         self.health = Health()
@@ -158,9 +166,10 @@ class Daemon:
                 tasks.loop("insecure-reminder", self._remind_insecure)
             if settings.reload_poll > 0:
                 tasks.loop("file-watch", self._watch_files)
-            if self.install_signals:
+            if self.owns_process:
                 self._signal_tasks = tasks
                 self._signals(loop)
+                tasks.loop("heap", Heap(lambda: _generation(handlers)).run)
             self.ready.set()
             log.info(
                 "daemon.ready",

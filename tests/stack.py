@@ -56,7 +56,7 @@ class Stack:
 
 @contextlib.asynccontextmanager
 async def stack(s: Settings) -> AsyncIterator[Stack]:
-    daemon = Daemon(s, install_signals=False)
+    daemon = Daemon(s, owns_process=False)
     task = asyncio.create_task(daemon.run(), name="fabricd")
     ready = asyncio.create_task(daemon.ready.wait())
     done, _ = await asyncio.wait({task, ready}, timeout=60, return_when=asyncio.FIRST_COMPLETED)

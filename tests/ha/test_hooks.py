@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 @contextlib.asynccontextmanager
 async def daemon(tmp: Path, log: list, name: str, **raw) -> AsyncIterator[Daemon]:  # type: ignore[no-untyped-def]
-    d = Daemon(settings(tmp, **raw), install_signals=False)
+    d = Daemon(settings(tmp, **raw), owns_process=False)
 
     async def start(term: int) -> None:
         log.append((name, "start", term))

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 
 @contextlib.asynccontextmanager
 async def instance(tmp: Path, name: str, store: dict[str, Any], kube: dict[str, Any]) -> AsyncIterator[Daemon]:
-    d = Daemon(settings(tmp, store=store, ha={"name": name, **HA_FAST}, kubernetes=kube), install_signals=False)
+    d = Daemon(settings(tmp, store=store, ha={"name": name, **HA_FAST}, kubernetes=kube), owns_process=False)
     task = asyncio.create_task(d.run())
     await asyncio.wait_for(d.ready.wait(), 60)
     try:
