@@ -5,11 +5,12 @@ does. The tests that freeze unfreeze again: pytest's own heap is not ours."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -86,31 +87,35 @@ async def _changes(activity: list[int], seconds: float) -> None:
         await asyncio.sleep(0.01)
 
 
-async def test_settles_after_a_burst_not_in_it_and_under_endless_change_now_and_then() -> None:
-    activity = [0]
+@contextlib.asynccontextmanager
+async def running(activity: list[int], **schedule: float) -> AsyncIterator[Recording]:
+    """The schedule running, past its settle at start."""
     h = Recording(activity)
-    task = asyncio.create_task(h.run(quiet=0.1, max_defer=1.0, every=3600.0))
+    task = asyncio.create_task(h.run(**schedule))
     try:
         await eventually(lambda: h.log == ["settle"], what="the settle at start")
-        await asyncio.sleep(0.5)
-        assert h.log == ["settle"], "settled again with nothing new"
-        await _changes(activity, 0.7)
-        assert h.log == ["settle"], "settled in the middle of a burst"
-        await eventually(lambda: len(h.log) == 2, what="a settle once the burst was over")
-        await asyncio.sleep(0.5)
-        assert h.log == ["settle", "settle"], "settled again with nothing new"
-        await _changes(activity, 3.5)  # never quiet: still settles, every max_defer (1 s)
-        assert 2 + 2 <= len(h.log) <= 2 + 4, h.log
+        yield h
     finally:
         task.cancel()
 
 
+async def test_settles_after_a_burst_not_in_it_and_under_endless_change_now_and_then() -> None:
+    activity = [0]
+    async with running(activity, quiet=0.3, max_defer=2.0, every=3600.0) as h:
+        await asyncio.sleep(0.8)
+        assert h.log == ["settle"], "settled again with nothing new"
+        await _changes(activity, 1.2)
+        assert h.log == ["settle"], "settled in the middle of a burst"
+        await eventually(lambda: len(h.log) == 2, what="a settle once the burst was over")
+        await asyncio.sleep(0.8)
+        assert h.log == ["settle", "settle"], "settled again with nothing new"
+        await _changes(activity, 5.0)  # never quiet: still settles, every max_defer (2 s)
+        assert 1 <= len(h.log) - 2 <= 3, h.log
+
+
 async def test_a_settle_after_the_refresh_period_is_a_refresh() -> None:
     activity = [0]
-    h = Recording(activity)
-    task = asyncio.create_task(h.run(quiet=0.05, max_defer=60.0, every=0.5))
-    try:
-        await eventually(lambda: h.log == ["settle"], what="the settle at start")
+    async with running(activity, quiet=0.05, max_defer=60.0, every=0.5) as h:
         activity[0] += 1
         await eventually(lambda: len(h.log) == 2, what="a settle after a change")
         assert h.log[1] == "settle", "refreshed before the period passed"
@@ -118,8 +123,6 @@ async def test_a_settle_after_the_refresh_period_is_a_refresh() -> None:
         activity[0] += 1
         await eventually(lambda: len(h.log) == 3, what="a settle after a change")
         assert h.log[2] == "refresh", h.log
-    finally:
-        task.cancel()
 
 
 async def test_the_daemon_settles_its_heap_once_started(tmp_path: Path) -> None:
