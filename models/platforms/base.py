@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from types import MappingProxyType
 from typing import Any, Literal, Protocol
 
@@ -120,10 +120,10 @@ class FabricVlans:
     def __contains__(self, vlan: object) -> bool:
         return vlan in self.allocated or vlan in self.device
 
-    def foreign(self, vlans: Iterable[int]) -> list[int]:
-        """Of ``vlans``, those that are not fabricd's, sorted (set operations in C)."""
-        rest = set(vlans).difference(self.allocated)
-        return sorted(rest.difference(self.device) if self.device else rest)
+    def not_ours(self, vlans: set[int]) -> set[int]:
+        """Of ``vlans``, those that are not fabricd's (set operations in C)."""
+        rest = vlans.difference(self.allocated)
+        return rest.difference(self.device) if self.device else rest
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

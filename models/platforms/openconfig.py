@@ -71,10 +71,10 @@ def macvrf_path(vni: int) -> Path:
     return NI / Elem.of("network-instance", {"name": vni_name(vni)})
 
 
-def expand_vlans(values: Collection[object]) -> list[int]:
-    """trunk-vlans entries (ids or ``a..b`` ranges) -> sorted ids."""
+def vlan_set(values: Collection[object]) -> set[int]:
+    """trunk-vlans entries (ids or ``a..b`` ranges) -> the set of ids."""
     if set(map(type, values)) <= {int}:  # the usual case, checked in C
-        return sorted(set(values))  # type: ignore[arg-type]
+        return set(values)  # type: ignore[arg-type]
     out: set[int] = set()
     for v in values:
         if isinstance(v, int):
@@ -85,7 +85,12 @@ def expand_vlans(values: Collection[object]) -> list[int]:
                 out.update(range(int(a), int(b) + 1))
         elif isinstance(v, str) and v.isdigit():
             out.add(int(v))
-    return sorted(out)
+    return out
+
+
+def expand_vlans(values: Collection[object]) -> list[int]:
+    """trunk-vlans entries (ids or ``a..b`` ranges) -> sorted ids."""
+    return sorted(vlan_set(values))
 
 
 class OpenConfigRenderer:
@@ -161,13 +166,13 @@ class OpenConfigRenderer:
         cfg: dict[str, Any] = dict((cur or {}).get("config") or {})
         mode = cfg.get("interface-mode")
         mode = mode.rpartition(":")[2] if isinstance(mode, str) else mode
-        ours = sorted(inp.vlans)
+        ours = inp.vlans
         park = settings.ports.park_vlan if settings.ports.when_empty == "park" else 0
         parked = bool(park) and mode == "ACCESS" and cfg.get("access-vlan") == park
         keep = {path: cur} if cur is not None else {}
         if cur is None or parked:
             if ours:
-                return PortRender(objects={path: _trunk(ours, {})})
+                return PortRender(objects={path: _trunk(sorted(ours), {})})
             return PortRender(objects=keep)
         if mode != "TRUNK":
             if ours:
@@ -176,18 +181,19 @@ class OpenConfigRenderer:
                     conflict=f"port {port} on {leaf.name} is an access port configured outside fabricd",
                 )
             return PortRender(objects=keep)
-        trunk = expand_vlans(cfg.get("trunk-vlans") or [])
+        # set operations only: a trunk can carry thousands of VLANs, re-read on every change of the port
+        trunk = vlan_set(cfg.get("trunk-vlans") or [])
         if not trunk:
             if ours:
                 why = f"port {port} on {leaf.name} is a trunk for all VLANs configured outside fabricd"
                 return PortRender(objects=keep, conflict=why)
             return PortRender(objects=keep)
-        theirs = inp.fabric_vlans.foreign(trunk)
+        theirs = inp.fabric_vlans.not_ours(trunk)
         had_ours = len(theirs) != len(trunk)
         if not ours and not had_ours:
             return PortRender(objects=keep)
         if ours or theirs:
-            return PortRender(objects={path: _trunk(sorted({*ours, *theirs}), cfg)})
+            return PortRender(objects={path: _trunk(sorted(theirs.union(ours)), cfg)})
         if park:
             return PortRender(objects={path: {"config": {"interface-mode": "ACCESS", "access-vlan": park}}})
         return PortRender(objects={})
@@ -269,8 +275,8 @@ class OpenConfigRenderer:
         if path.elems and path.elems[-1].name == "switched-vlan" and isinstance(value, dict):
             # the port object, often with long VLAN lists: normalised directly
             cfg = {strip_module(k): v for k, v in (value.get("config") or {}).items()}
-            if "trunk-vlans" in cfg:
-                cfg["trunk-vlans"] = expand_vlans(cfg["trunk-vlans"])
+            if "trunk-vlans" in cfg:  # a set of ids: order, duplicates and ranges do not matter
+                cfg["trunk-vlans"] = vlan_set(cfg["trunk-vlans"])
             if isinstance(cfg.get("interface-mode"), str):
                 cfg["interface-mode"] = canonical_identity(cfg["interface-mode"])
             return {"config": cfg}

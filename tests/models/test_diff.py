@@ -14,7 +14,7 @@ from models.ids import NicName, NodeName, PortName, SwitchName, Vni
 from models.intent import Attachment, AttachmentId, Network, Placement
 from models.oc.path import parse
 from models.platforms.base import LeafInfo, port_key
-from models.platforms.openconfig import switched_vlan
+from models.platforms.openconfig import RENDERER, switched_vlan, vlan_set
 from models.settings import parse_fabric_settings
 from tests.golden_util import GOLDEN, check_text
 from tests.models.sim import Fabric
@@ -182,3 +182,46 @@ def test_random_attach_detach_sequences_converge(seq):
         f.sync(state.detach(a).dirty)
     for leaf in leaves:
         assert set(f.current[leaf.name]) <= {k for k in f.current[leaf.name] if k.kind == "base"}
+
+
+trunk_entries = st.lists(
+    st.one_of(
+        st.integers(1, 4094),
+        st.integers(1, 4094).map(str),
+        st.tuples(st.integers(1, 4094), st.integers(0, 20)).map(lambda t: f"{t[0]}..{t[0] + t[1]}"),
+        st.sampled_from(["", "x", "..", "5..", None, 2.5, [3]]),  # what a broken device could send: ignored
+    ),
+    max_size=30,
+)
+
+
+def _ids_one_by_one(values: list) -> set[int]:
+    out: set[int] = set()
+    for v in values:
+        if type(v) is int:
+            out.add(v)
+        elif isinstance(v, str) and v.isdigit():
+            out.add(int(v))
+        elif isinstance(v, str) and v.count("..") == 1 and all(x.isdigit() for x in v.split("..")):
+            a, b = map(int, v.split(".."))
+            out.update(range(a, b + 1))
+    return out
+
+
+@given(trunk_entries, st.randoms(use_true_random=False))
+def test_trunk_vlans_are_read_as_a_set_of_ids_in_any_order_and_form(values, rnd):
+    """The port's trunk list is read with set operations (it is re-read on
+    every change of the port): the same ids as reading entry by entry, and
+    two lists that name the same ids are the same object to the diff."""
+    assert vlan_set(values) == _ids_one_by_one(values)
+    ids = sorted(_ids_one_by_one(values))
+    shuffled = [*ids, *ids[: len(ids) // 2]]
+    rnd.shuffle(shuffled)
+    path = switched_vlan(P1)
+    ours = {"config": {"interface-mode": "TRUNK", "trunk-vlans": ids}}
+    theirs = {"config": {"openconfig-vlan:interface-mode": "openconfig-vlan-types:TRUNK", "trunk-vlans": values}}
+    same = {"config": {"interface-mode": "TRUNK", "trunk-vlans": shuffled}}
+    assert RENDERER.normalize(path, ours) == RENDERER.normalize(path, theirs) == RENDERER.normalize(path, same)
+    if ids:
+        fewer = {"config": {"interface-mode": "TRUNK", "trunk-vlans": ids[1:]}}
+        assert RENDERER.normalize(path, fewer) != RENDERER.normalize(path, ours)
