@@ -123,6 +123,20 @@ def _atomic(out: Path, build: object) -> float:
     return time.monotonic() - t0
 
 
+#: PyInstaller's spec for the plugin: ``--onedir`` (a directory, no unpacking at each start) and
+#: ``noarchive`` (modules as .pyc files the interpreter's own importer reads, not a compressed archive read
+#: by PyInstaller's importer in Python: ~20 ms of every start). Without the runtime hook PyInstaller adds
+#: for ``inspect``: it imports inspect and zipfile (ast, dis, tokenize, shutil, bz2, lzma, pathlib, urllib,
+#: ipaddress...) before the plugin's first line, ~30 ms of every start (bench cni-bundle), to fix
+#: ``inspect.getsourcefile`` for source the bundle does not ship anyway.
+SPEC = """\
+a = Analysis([{entry!r}], pathex=[{root!r}], noarchive=True)
+a.scripts = [s for s in a.scripts if s[0] != "pyi_rth_inspect"]
+exe = EXE(PYZ(a.pure), a.scripts, [], exclude_binaries=True, name="fabric-cni", console=True)
+coll = COLLECT(exe, a.binaries, a.datas, name="fabric-cni")
+"""
+
+
 def build_plugin() -> Path:
     out = plugin_dir().parent
     if (out / "fabric-cni" / "fabric-cni").exists():
@@ -130,14 +144,11 @@ def build_plugin() -> Path:
 
     def run(tmp: Path) -> None:
         tmp.mkdir(parents=True)
-        entry = tmp / "fabric_cni_entry.py"
-        entry.write_text("import sys\nfrom cni.plugin.main import main\nsys.exit(main())\n")
+        (tmp / "fabric_cni_entry.py").write_text("import sys\nfrom cni.plugin.main import main\nsys.exit(main())\n")
+        (tmp / "fabric-cni.spec").write_text(SPEC.format(entry=str(tmp / "fabric_cni_entry.py"), root=str(ROOT)))
         subprocess.run(
-            # --debug noarchive: modules as .pyc files the interpreter's own importer reads, not a compressed
-            # archive read by PyInstaller's importer in Python (~20 ms of every start: bench cni-bundle)
-            [str(_python()), "-m", "PyInstaller", "--onedir", "--debug", "noarchive", "--noconfirm", "--log-level=WARN",
-             "--name", "fabric-cni", "--distpath", str(tmp), "--workpath", str(tmp / "work"),
-             "--specpath", str(tmp), "--paths", str(ROOT), str(entry)],
+            [str(_python()), "-m", "PyInstaller", "--noconfirm", "--log-level=WARN", "--distpath", str(tmp),
+             "--workpath", str(tmp / "work"), str(tmp / "fabric-cni.spec")],
             cwd=ROOT, check=True,
         )  # fmt: skip
         shutil.rmtree(tmp / "work")
