@@ -110,34 +110,12 @@ async def _settled(stub: fabric_pb2_grpc.FabricStub, leaf: str) -> None:
 
 async def attach_latency(quick: bool) -> dict[str, Any]:
     samples = 200 if quick else 1000
-    with generated_lab(leaves=2, servers_per_leaf=4, name="lat") as lab, fabricd(lab) as fd:
+    with generated_lab(leaves=2, servers_per_leaf=4, name="lat") as lab:
+        # before fabricd starts: it would take these Sets for drift on leaf2 (fabricd-named objects it does
+        # not want) and answer with verification reads and Sets of its own while the bare Set is timed
         set_rtt = await bare_set_rtt(lab, "leaf2", samples)
-        async with grpc.aio.insecure_channel(f"unix:{fd.socket}") as ch:
-            stub = fabric_pb2_grpc.FabricStub(ch)
-            nets = await _networks(stub, 50)
-            for i in range(5):  # warm-up
-                a = await stub.Attach(_att(i, nets[i], "server1", "eth1"), timeout=30)
-                await stub.Detach(fabric_pb2.DetachRequest(id=a.id, container_id=a.container_id), timeout=30)
-            # idle: each attach on a leaf that finished the detach before (untimed wait);
-            # back to back: right after the detach answered, its Set may still be in flight
-            times: dict[str, list[float]] = {"idle": [], "back_to_back": []}
-            for i in range(2 * samples):
-                shape = "idle" if i % 2 == 0 else "back_to_back"
-                if shape == "idle":
-                    await _settled(stub, "leaf1")
-                req = _att(i, nets[i % len(nets)], f"server{i % 4 + 1}", "eth1")
-                t = time.perf_counter()
-                a = await stub.Attach(req, timeout=30)
-                times[shape].append(time.perf_counter() - t)
-                assert a.state == fabric_pb2.ATTACHMENT_STATE_READY
-                await stub.Detach(fabric_pb2.DetachRequest(id=a.id, container_id=a.container_id), timeout=30)
-            # the API's own round trip, same client and server: a read through the same request path
-            get = fabric_pb2.GetNetworkRequest(network=fabric_pb2.NetworkRef(namespace="bench", name=nets[0]))
-            hop = []
-            for _ in range(samples):
-                t = time.perf_counter()
-                await stub.GetNetwork(get, timeout=30)
-                hop.append(time.perf_counter() - t)
+        with fabricd(lab) as fd:
+            times, hop = await _attach_samples(fd, samples)
     attach = percentiles(times["idle"])
     b2b = percentiles(times["back_to_back"])
     api = percentiles(hop)
@@ -160,6 +138,37 @@ async def attach_latency(quick: bool) -> dict[str, Any]:
             f" beyond it {overhead - api['p50_ms']:.2f} ms",
         ],
     }
+
+
+async def _attach_samples(fd: Fabricd, samples: int) -> tuple[dict[str, list[float]], list[float]]:
+    """Attach times (idle leaf, right after a detach) and the API's own round trip."""
+    async with grpc.aio.insecure_channel(f"unix:{fd.socket}") as ch:
+        stub = fabric_pb2_grpc.FabricStub(ch)
+        nets = await _networks(stub, 50)
+        for i in range(5):  # warm-up
+            a = await stub.Attach(_att(i, nets[i], "server1", "eth1"), timeout=30)
+            await stub.Detach(fabric_pb2.DetachRequest(id=a.id, container_id=a.container_id), timeout=30)
+        # idle: each attach on a leaf that finished the detach before (untimed wait);
+        # back to back: right after the detach answered, its Set may still be in flight
+        times: dict[str, list[float]] = {"idle": [], "back_to_back": []}
+        for i in range(2 * samples):
+            shape = "idle" if i % 2 == 0 else "back_to_back"
+            if shape == "idle":
+                await _settled(stub, "leaf1")
+            req = _att(i, nets[i % len(nets)], f"server{i % 4 + 1}", "eth1")
+            t = time.perf_counter()
+            a = await stub.Attach(req, timeout=30)
+            times[shape].append(time.perf_counter() - t)
+            assert a.state == fabric_pb2.ATTACHMENT_STATE_READY
+            await stub.Detach(fabric_pb2.DetachRequest(id=a.id, container_id=a.container_id), timeout=30)
+        # the API's own round trip, same client and server: a read through the same request path
+        get = fabric_pb2.GetNetworkRequest(network=fabric_pb2.NetworkRef(namespace="bench", name=nets[0]))
+        hop = []
+        for _ in range(samples):
+            t = time.perf_counter()
+            await stub.GetNetwork(get, timeout=30)
+            hop.append(time.perf_counter() - t)
+    return times, hop
 
 
 async def _one(stub: fabric_pb2_grpc.FabricStub, r: fabric_pb2.AttachRequest, detach: bool) -> None:
