@@ -85,7 +85,7 @@ class EchoFilter:
                 self._gone[text] = [t for t, _ in flatten(text, p.schema, old)]
         for p, v in ops.replaces:
             text = str(p)
-            self._flat[text] = new = list(flatten(text, p.schema, v))
+            self._flat[text] = new = [*flatten(text, p.schema, v), *entry_keys(p)]
             old = self._known(text)
             if old is not None:
                 kept = {t for t, _ in new}
@@ -117,7 +117,7 @@ class EchoFilter:
             self._index[text] = (key, p)
             self._remember(text, now, v)
             flat = self._flat.get(text)
-            self._remember_leaves(flat if flat is not None else flatten(text, p.schema, v), now)
+            self._remember_leaves(flat if flat is not None else [*flatten(text, p.schema, v), *entry_keys(p)], now)
             self._remember_leaves(((leaf, GONE) for leaf in self._gone.get(text, ())), now)
         if len(self._recent_leaves) > 50_000:
             self._recent_leaves = {k: d for k, d in self._recent_leaves.items() if now - d[-1][0] < ECHO_WINDOW}
@@ -222,6 +222,29 @@ def flatten(text: str, schema: tuple[str, ...], value: Json) -> Iterator[tuple[s
                 yield from flatten(f"{text}/{name}", sub, child)
     else:
         yield text, canonical(value)
+
+
+class _KeyText(str):
+    """A list entry's key as its path names it: equal to the notified key
+    leaf in whatever type it comes (a uint key is notified as a number)."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return str.__eq__(self, other if isinstance(other, str) else key_string(other))
+
+    __hash__ = str.__hash__
+
+
+def entry_keys(path: Path) -> Iterator[tuple[str, Json]]:
+    """The key leaves of the list entries above an object: writing it creates
+    those a switch did not have yet (``network-instance[name=default]`` with
+    the first base objects), and the switch notifies their key leaves too."""
+    text = ""
+    for e in path.elems[:-1]:
+        text += "/" + str(e)
+        for k, v in e.keys:
+            yield f"{text}/{k}", _KeyText(v)
 
 
 def _walk(node: Any, elems: Any) -> tuple[bool, Any]:

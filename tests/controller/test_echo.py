@@ -135,6 +135,41 @@ def test_every_leaf_of_our_own_set_is_recognised_by_one_lookup():
     assert not echo._echoed(leaf_text(other.path), "someone-else", False)
 
 
+def test_key_leaves_of_the_entries_our_objects_create_are_ours():
+    """Objects written to a switch that lacks the list entries above them
+    create those entries, and the switch notifies their key leaves too
+    (``network-instance[name=default]/name`` when the base objects reach a
+    new leaf): ours, not drift (each took a verification pass, at every
+    start). An entry someone else creates, only its key, is still drift."""
+    from labs.emulator import codec
+    from labs.emulator.txn import leaf_items
+    from models.oc.path import Path
+    from models.oc.tree import Tree
+    from models.platforms.registry import renderer
+
+    for platform, qualify in (("openconfig", False), ("srlinux", True)):
+        ops = _objects(platform)
+        tree = Tree()
+        for path, value in ops.replaces:
+            tree.replace(path, value)
+        top = {Path(p.elems[:1]) for p, _ in ops.replaces}
+        everything = [item for t in top for item in leaf_items(tree.get(t), t)]
+        updates = [gnmi_pb2.Update(path=codec.to_proto(p, qualify=qualify), val=codec.scalar(v)) for p, v in everything]
+        n = gnmi_pb2.Notification(update=updates)
+        objects = [str(p) for p, _ in ops.replaces]
+        above = [str(p) for p, _ in everything if not any(str(p).startswith(o) for o in objects)]
+        assert above, f"{platform}: the notification holds no leaf above our objects: the case is not tested"
+        watches = renderer(platform).watches
+        echo, _ = filt()
+        echo.sending(ops)
+        assert not echo.foreign(n, watches), platform
+        echo.sent()
+        echo.committed(KEY, ops)
+        assert not echo.foreign(n, watches), platform
+    lonely = "/network-instances/network-instance[name=fabricd-vni-5]/name"
+    assert echo.foreign(note(lonely, string="fabricd-vni-5"), RENDERER.watches)
+
+
 def _with_prefix(n: gnmi_pb2.Notification, depth: int) -> list[gnmi_pb2.Notification]:
     """The same changes as a switch that names the common part in the
     prefix sends them (SR Linux does): one notification per distinct first
