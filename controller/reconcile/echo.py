@@ -24,8 +24,9 @@ prefix, which switches such as SR Linux use for the common part.
 from __future__ import annotations
 
 import collections
+import functools
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from controller.gnmi.convert import MalformedValue, elem_name, from_pb, leaf_text, prefixes, untyped
@@ -199,29 +200,39 @@ class EchoFilter:
         return False
 
 
-def flatten(text: str, schema: tuple[str, ...], value: Json) -> Iterator[tuple[str, Json]]:
+def flatten(text: str, schema: tuple[str, ...], value: Json) -> list[tuple[str, Json]]:
     """Every leaf under an object we write, as (path text, canonical value),
     named as a switch's notification names it (see ``leaf_text``). A list
     whose keys the schema tables do not know is left out (the general walk
     handles its leaves)."""
-    if isinstance(value, dict):
-        for raw, child in value.items():
-            name = strip_module(raw)
-            sub = (*schema, name)
-            if isinstance(child, list) and child and isinstance(child[0], dict):
-                keys = list_keys(sub)
-                if keys is None:
+    out: list[tuple[str, Json]] = []
+    _flatten_into(out, text, schema, value)
+    return out
+
+
+def _flatten_into(out: list[tuple[str, Json]], text: str, schema: tuple[str, ...], value: Json) -> None:
+    # one list for the whole object, not a generator per level: a leaf eight levels down was re-yielded
+    # eight times (a 240-object Set's leaves took most of the first echo's time)
+    if not isinstance(value, dict):
+        out.append((text, canonical(value)))
+        return
+    for raw, child in value.items():
+        name = strip_module(raw) if ":" in raw else raw
+        sub = (*schema, name)
+        if isinstance(child, list) and child and isinstance(child[0], dict):
+            keys = list_keys(sub)
+            if keys is None:
+                continue
+            names = sorted(k for k, _ in keys)
+            for entry in child:
+                if not isinstance(entry, dict) or any(k not in entry for k in names):
                     continue
-                names = sorted(k for k, _ in keys)
-                for entry in child:
-                    if not isinstance(entry, dict) or any(k not in entry for k in names):
-                        continue
-                    at = "".join(f"[{k}={escape_key(key_string(entry[k]))}]" for k in names)
-                    yield from flatten(f"{text}/{name}{at}", sub, entry)
-            else:
-                yield from flatten(f"{text}/{name}", sub, child)
-    else:
-        yield text, canonical(value)
+                at = "".join(f"[{k}={escape_key(key_string(entry[k]))}]" for k in names)
+                _flatten_into(out, f"{text}/{name}{at}", sub, entry)
+        elif isinstance(child, dict):
+            _flatten_into(out, f"{text}/{name}", sub, child)
+        else:
+            out.append((f"{text}/{name}", canonical(child)))
 
 
 class _KeyText(str):
@@ -236,15 +247,22 @@ class _KeyText(str):
     __hash__ = str.__hash__
 
 
-def entry_keys(path: Path) -> Iterator[tuple[str, Json]]:
+def entry_keys(path: Path) -> tuple[tuple[str, Json], ...]:
     """The key leaves of the list entries above an object: writing it creates
     those a switch did not have yet (``network-instance[name=default]`` with
     the first base objects), and the switch notifies their key leaves too."""
+    return _entry_keys(Path(path.elems[:-1]))
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _entry_keys(parent: Path) -> tuple[tuple[str, Json], ...]:
+    # parents repeat: every VNI's objects sit under network-instance[name=default] or one of a few lists
+    out: list[tuple[str, Json]] = []
     text = ""
-    for e in path.elems[:-1]:
+    for e in parent.elems:
         text += "/" + str(e)
-        for k, v in e.keys:
-            yield f"{text}/{k}", _KeyText(v)
+        out += [(f"{text}/{k}", _KeyText(v)) for k, v in e.keys]
+    return tuple(out)
 
 
 def _walk(node: Any, elems: Any) -> tuple[bool, Any]:
