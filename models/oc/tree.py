@@ -127,6 +127,22 @@ def _sort_key(key: tuple[str, ...]) -> tuple[tuple[int, int | str], ...]:
 
 
 def _entry_key(elem: Elem, schema: SchemaPath, path: Path) -> tuple[str, ...]:
+    key = _entry_keys.get((elem, schema))
+    if key is None:
+        key = _checked_entry_key(elem, schema, path)
+        if len(_entry_keys) >= _ENTRY_KEYS_MAX:
+            _entry_keys.clear()
+        _entry_keys[(elem, schema)] = key
+    return key
+
+
+#: (element, schema path) -> its entry key: every descent into a list looks one up (four per written object
+#: in the emulator), and reading the element's keys against the schema's cost ~3 us; bounded, then restarted
+_entry_keys: dict[tuple[Elem, SchemaPath], tuple[str, ...]] = {}
+_ENTRY_KEYS_MAX = 1 << 14
+
+
+def _checked_entry_key(elem: Elem, schema: SchemaPath, path: Path) -> tuple[str, ...]:
     keys = list_keys(schema)
     if keys is None:
         raise TreeError(path, f"{elem.name} is not a list fabricd knows")

@@ -176,3 +176,24 @@ def test_present_names_the_prefix_when_keys_are_wrong():
     named = r"^/network-instances/network-instance\[id=x\]: network-instance needs exactly the keys"
     with pytest.raises(TreeError, match=named):
         t.present(parse("/network-instances/network-instance[id=x]/vlans/vlan[vlan-id=100]/config"))
+
+
+def test_entry_keys_are_remembered_per_element_and_place_and_the_memory_is_bounded(monkeypatch):
+    """A list entry's key is read from its path element once per element and
+    schema place (every descent asks): a wrong element still fails every
+    time, and the memory starts over when full, lookups still right."""
+    from models.oc import tree as tree_mod
+
+    monkeypatch.setattr(tree_mod, "_entry_keys", {})
+    monkeypatch.setattr(tree_mod, "_ENTRY_KEYS_MAX", 8)
+    t = Tree()
+    t.replace(parse(VLAN), {"config": {"vlan-id": 100}})
+    assert t.get(parse(VLAN + "/config/vlan-id")) == 100
+    for _ in range(2):  # not remembered: still refused
+        with pytest.raises(TreeError, match="needs exactly the keys"):
+            t.get(parse("/network-instances/network-instance[id=default]/vlans"))
+    for v in range(101, 140):
+        t.replace(parse(f"/network-instances/network-instance[name=default]/vlans/vlan[vlan-id={v}]"), {})
+        assert len(tree_mod._entry_keys) <= 8
+    assert [t.get(parse(f"/network-instances/network-instance[name=default]/vlans/vlan[vlan-id={v}]/vlan-id"))
+            for v in (100, 120, 139)] == [100, 120, 139]  # fmt: skip
