@@ -71,13 +71,15 @@ class Applied:
         self._undo: list[Callable[[], None]] = []
         self._anchors: dict[Path, None] = {}
         self._prefixes: set[Path] = set()  # every prefix of every anchor
+        self._covered: set[Path] = set()  # anchors under an anchor touched after them
         self._before: dict[Path, Json] = {}
         self._change: Change | None = None  # computed once all ops are applied
 
     @property
     def anchors(self) -> list[Path]:
         """Anchors not under another anchor, in the order they were touched."""
-        return [a for a in self._anchors if not any(Path(a.elems[:i]) in self._anchors for i in range(len(a)))]
+        # an anchor is never added under an earlier one (``_touch``): only a later one covers it
+        return [a for a in self._anchors if a not in self._covered]
 
     def rollback(self) -> None:
         while self._undo:
@@ -102,15 +104,16 @@ class Applied:
     # -- applying
 
     def _touch(self, anchor: Path) -> None:
-        if any(Path(anchor.elems[:i]) in self._anchors for i in range(len(anchor) + 1)):
+        prefixes = [Path(anchor.elems[:i]) for i in range(len(anchor))] + [anchor]
+        if any(p in self._anchors for p in prefixes):
             return  # its leaves were read before an earlier op touched the region
         inner = [a for a in self._anchors if a.startswith(anchor)] if anchor in self._prefixes else []
         for p, v in leaf_items(self.tree.get(anchor), anchor):
             if not any(p.startswith(a) for a in inner):
                 self._before.setdefault(p, v)
         self._anchors[anchor] = None
-        for i in range(len(anchor) + 1):
-            self._prefixes.add(Path(anchor.elems[:i]))
+        self._covered.update(inner)
+        self._prefixes.update(prefixes)
 
     def apply(self, op: Op) -> None:
         """Apply one op (raises TreeError with the tree as it was before it)."""

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from labs.emulator.rules import check_rules
 from labs.emulator.rules_index import RuleIndex
 from labs.emulator.txn import Op, apply_all
-from models.oc.path import parse
+from models.oc.path import Path, parse
 from models.oc.tree import Tree
 
 NIS = ["default", "fabricd-vni-1", "fabricd-vni-2", "blue"]
@@ -193,6 +193,8 @@ def test_incremental_rules_agree_with_the_whole_configuration(sets: list[list[Op
             continue  # not a valid tree operation: the datastore refuses it before any rule
         whole = check_rules(tree.root)
         anchors, change = applied.anchors, applied.change(0)
+        touched = list(applied._anchors)  # the anchors not under another, by definition
+        assert anchors == [a for a in touched if not any(Path(a.elems[:i]) in touched for i in range(len(a)))]
         assert sorted(check_rules(tree.root, anchors, change.deletes)) == sorted(whole), [str(o.path) for o in ops]
         assert check_rules(tree.root, anchors, change.deletes, index=index) == whole, [str(o.path) for o in ops]
         if whole:
