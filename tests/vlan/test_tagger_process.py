@@ -99,6 +99,38 @@ def test_a_trunk_that_disappears_takes_its_taps_not_the_tagger(pair):
     assert client.ping()["pid"] == pair.tagger_a.pid
 
 
+def test_a_trunk_deleted_while_down_takes_its_taps_too(pair):
+    """The trunk's socket reports the link going down once; its removal
+    after that reports nothing. `ip link del` races the tagger the same way
+    (down first, then gone): the tagger looks again until the link is back
+    up or gone. Back up, the tap stays."""
+    client = pair.tagger_a.client()
+    client.ensure("trunk-a", 10)
+
+    def errors() -> int:
+        return client.stats()["trunk-a"]["errors"]
+
+    def until(what: str, ok) -> None:
+        deadline = time.monotonic() + 20
+        while not ok():
+            assert time.monotonic() < deadline, f"{what}: {client.stats()}"
+            time.sleep(0.05)
+
+    testbed.ip("link", "set", "trunk-a", "down", netns=pair.a)
+    until("the tagger saw the link go down", lambda: errors() >= 1)
+    testbed.ip("link", "set", "trunk-a", "up", netns=pair.a)
+    time.sleep(1.0)  # several rechecks: an up trunk is kept
+    assert client.list() == [{"ifname": "trunk-av10", "parent": "trunk-a", "vlan": 10}]
+    seen = errors()
+    testbed.ip("link", "set", "trunk-a", "down", netns=pair.a)
+    until("the tagger saw the link go down again", lambda: errors() > seen)
+    testbed.ip("link", "del", "trunk-a", netns=pair.a)
+    until("the taps of the deleted trunk closed", lambda: "trunk-a" not in client.stats())
+    assert client.list() == []
+    assert links(pair.a) == {"lo"}
+    assert client.ping()["pid"] == pair.tagger_a.pid
+
+
 def test_stale_namespaces_of_a_dead_run_are_swept(tmp_path):
     gone = subprocess.Popen(["true"])
     gone.wait()

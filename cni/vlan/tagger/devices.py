@@ -50,6 +50,16 @@ def get_mtu(name: str) -> int:
         return int(struct.unpack_from("i", fcntl.ioctl(s, SIOCGIFMTU, _ifreq(name, "i", 0)), 16)[0])
 
 
+def is_up(name: str) -> bool:
+    """Whether ``name`` is administratively up (False when it does not exist)."""
+    with _ioctl_sock() as s:
+        try:
+            flags = struct.unpack_from("H", fcntl.ioctl(s, SIOCGIFFLAGS, _ifreq(name, "H", 0)), 16)[0]
+        except OSError:
+            return False
+    return bool(flags & IFF_UP)
+
+
 def set_mtu_up(name: str, mtu: int) -> None:
     with _ioctl_sock() as s:
         fcntl.ioctl(s, SIOCSIFMTU, _ifreq(name, "i", mtu))

@@ -33,6 +33,8 @@ log = logging.getLogger("cni.vlan.tagger")
 
 BATCH = 64
 FRAME_BUFFER = 65536
+#: how often a trunk that went down is looked at until it is up again or gone
+DOWN_RECHECK_S = 0.2
 ANC_SIZE = socket.CMSG_SPACE(20)  # struct tpacket_auxdata
 PACKET_OUTGOING = 4
 
@@ -72,6 +74,8 @@ class Trunk:
     taps: dict[int, Tap] = dataclasses.field(default_factory=dict)
     counters: TrunkCounters = dataclasses.field(default_factory=TrunkCounters)
     buf: bytearray = dataclasses.field(default_factory=lambda: bytearray(FRAME_BUFFER))
+    #: down: looked at every DOWN_RECHECK_S until it is up again or gone
+    watched: bool = False
 
 
 class Tagger:
@@ -240,13 +244,35 @@ class Tagger:
 
     def _trunk_error(self, trunk: Trunk, e: OSError) -> None:
         trunk.counters.errors += 1
-        try:
-            same = socket.if_nametoindex(trunk.name) == trunk.index
-        except OSError:
-            same = False
-        if same:  # down for a while (ENETDOWN): the socket comes back with it
+        if self._still_there(trunk):  # down for a while (ENETDOWN): the socket comes back with it
             log.warning("trunk error parent=%s error=%s", trunk.name, e)
+            if not trunk.watched:
+                # the socket reports the link going down once (ENETDOWN), not its removal after that: a delete
+                # whose down we saw while the name still resolved would go unnoticed (`ip link del` races us)
+                trunk.watched = True
+                self._loop.call_later(DOWN_RECHECK_S, self._recheck, trunk)
             return
+        self._trunk_gone(trunk)
+
+    def _recheck(self, trunk: Trunk) -> None:
+        """A trunk that went down: gone, back up, or still down (look again)."""
+        if self._trunks.get(trunk.name) is not trunk:
+            return  # closed meanwhile
+        if not self._still_there(trunk):
+            self._trunk_gone(trunk)
+        elif devices.is_up(trunk.name):
+            trunk.watched = False
+        else:
+            self._loop.call_later(DOWN_RECHECK_S, self._recheck, trunk)
+
+    @staticmethod
+    def _still_there(trunk: Trunk) -> bool:
+        try:
+            return socket.if_nametoindex(trunk.name) == trunk.index
+        except OSError:
+            return False
+
+    def _trunk_gone(self, trunk: Trunk) -> None:
         log.warning("trunk gone parent=%s: closing its %d taps", trunk.name, len(trunk.taps))
         for tap in list(trunk.taps.values()):
             self._close_tap(trunk, tap)
