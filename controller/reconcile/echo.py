@@ -86,7 +86,7 @@ class EchoFilter:
                 self._gone[text] = [t for t, _ in flatten(text, p.schema, old)]
         for p, v in ops.replaces:
             text = str(p)
-            self._flat[text] = new = [*flatten(text, p.schema, v), *entry_keys(p)]
+            self._flat[text] = new = written(text, p, v)
             old = self._known(text)
             if old is not None:
                 kept = {t for t, _ in new}
@@ -118,7 +118,7 @@ class EchoFilter:
             self._index[text] = (key, p)
             self._remember(text, now, v)
             flat = self._flat.get(text)
-            self._remember_leaves(flat if flat is not None else [*flatten(text, p.schema, v), *entry_keys(p)], now)
+            self._remember_leaves(flat if flat is not None else written(text, p, v), now)
             self._remember_leaves(((leaf, GONE) for leaf in self._gone.get(text, ())), now)
         if len(self._recent_leaves) > 50_000:
             self._recent_leaves = {k: d for k, d in self._recent_leaves.items() if now - d[-1][0] < ECHO_WINDOW}
@@ -198,6 +198,12 @@ class EchoFilter:
                     return True
             return False
         return False
+
+
+def written(text: str, path: Path, value: Json) -> list[tuple[str, Json]]:
+    """What a switch notifies for an object we write at ``path`` (``text``):
+    its leaves and the key leaves of the entries above it."""
+    return [*flatten(text, path.schema, value), *entry_keys(path)]
 
 
 def flatten(text: str, schema: tuple[str, ...], value: Json) -> list[tuple[str, Json]]:
