@@ -1,8 +1,10 @@
 """The seam between the emulator's datastore and a dataplane.
 
 The emulator calls :meth:`Dataplane.start` once its config is loaded (and
-again after a reboot), :meth:`Dataplane.applied` after every committed Set,
-and :meth:`Dataplane.stop` on shutdown. A dataplane reports operational state
+again after a reboot), :meth:`Dataplane.applied` for every committed Set, in
+commit order and after the Set was answered (as a switch programs its
+hardware after the commit: the operational state follows), and
+:meth:`Dataplane.stop` on shutdown. A dataplane reports operational state
 (LLDP neighbours, interface status) through the :class:`StateSink` it is
 given. ``dataplane: none`` is :class:`MemoryDataplane`: state derived from the
 spec and the config, nothing outside the process. ``dataplane: linux`` is

@@ -5,6 +5,10 @@ Every gNMI RPC is admitted the same way (:meth:`Emulator.admit`): counted,
 refused with UNAVAILABLE while the switch "reboots", held and failed by the
 fault rules, then authenticated (when the spec has credentials). Faults are
 driven through :attr:`Emulator.faults` (:mod:`labs.emulator.control`).
+
+A Set is answered once its configuration is committed; the dataplane
+follows each committed change after that, in commit order
+(:meth:`Emulator.dataplane_settled` waits for it).
 """
 
 from __future__ import annotations
@@ -73,6 +77,9 @@ class Emulator:
         self._credentials = server_credentials(spec)
         self._server: grpc.aio.Server | None = None
         self._set_lock = asyncio.Lock()
+        #: committed changes the dataplane has not followed yet, in commit order
+        self._to_dataplane: asyncio.Queue[Change] = asyncio.Queue()
+        self._follower: asyncio.Task[None] | None = None
         self._rebooting = False
         self._ticker: asyncio.Task[None] | None = None
         #: every committed Set: (wall time ns when it arrived, the client's
@@ -86,15 +93,53 @@ class Emulator:
 
     async def start(self) -> None:
         await self._dataplane.start(self.datastore.config, self.datastore)
-        self._start_ticker()
+        self._start_background()
         await self._listen(self.spec.listen, retry=0.0)
 
     async def stop(self, grace: float | None = 0.5) -> None:
         server, self._server = self._server, None
         if server is not None:
             await server.stop(grace)
-        await self._stop_ticker()
+        await self._stop_background()
         await self._dataplane.stop()
+
+    # -- the dataplane follows commits
+
+    async def dataplane_settled(self) -> None:
+        """Return once the dataplane has followed every committed Set."""
+        await self._to_dataplane.join()
+
+    async def _follow(self) -> None:
+        """Hand each committed change to the dataplane, in commit order. A
+        switch answers a Set once its configuration is committed and programs
+        its dataplane after (the operational state follows): so the SetResponse
+        does not wait for this, and a dataplane failure does not fail a Set
+        that is already committed; it is logged, and the next change goes on."""
+        q = self._to_dataplane
+        while True:
+            change = await q.get()
+            try:
+                await self._dataplane.applied(change, self.datastore.config, self.datastore)
+            except Exception:  # the switch stays up, like a switch whose agent logged a failure
+                log.exception("%s: the dataplane failed to follow a commit", self.name)
+            finally:
+                q.task_done()
+
+    def _start_background(self) -> None:
+        self._start_ticker()
+        if self._follower is None:
+            self._follower = asyncio.create_task(self._follow(), name=f"{self.name} dataplane")
+
+    async def _stop_background(self) -> None:
+        await self._stop_ticker()
+        task, self._follower = self._follower, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        while not self._to_dataplane.empty():  # a stopped switch's pending changes go with it
+            self._to_dataplane.get_nowait()
+            self._to_dataplane.task_done()
 
     # -- counters that move (platforms whose state model has them)
 
@@ -163,7 +208,7 @@ class Emulator:
                 raise
             self.rules.count_set(committed=True, ops=len(ops))
             self.set_log.append((arrived, client))
-            await self._dataplane.applied(change, self.datastore.config, self.datastore)
+            self._to_dataplane.put_nowait(change)
             return change
 
     async def _check_full(self, ops: Sequence[Op]) -> None:
@@ -226,7 +271,7 @@ class Emulator:
             async with self._set_lock:
                 self.datastore.reset(Tree.from_json(self.spec.day0))
             await self._dataplane.start(self.datastore.config, self.datastore)
-            self._start_ticker()
+            self._start_background()
             await asyncio.sleep(down)
             await self._listen(bind, retry=BIND_RETRY_S)
         finally:

@@ -173,16 +173,27 @@ def test_a_vni_across_the_fabric_and_back(dc_lab, lab):
         state = json.dumps(gc.get(path=[f"{ocdocs.EP}/vxlan/endpoint-vnis"], encoding="json_ietf"))
     assert '"vni-state": "UP"' in state and "dataplane-error" not in state
 
-    # removing the config over gNMI removes exactly the VNI's Linux state
+    # removing the config over gNMI removes exactly the VNI's Linux state (the dataplane follows the
+    # commit, after the SetResponse, as a switch's does)
     for leaf, doc in docs.items():
         with h.client(dc_lab, leaf) as gc:
             gc.set(delete=doc["delete"], encoding="json_ietf")
+    vni_links = {"br1111", "vx1111", "br2222", "vx2222", "e1-1v10", "e1-2v20"}
     for leaf in docs:
-        names = h.links(dc_lab, leaf)
-        assert not {"br1111", "vx1111", "br2222", "vx2222", "e1-1v10", "e1-2v20"} & set(names), leaf
+        names = h.wait_for(
+            f"{leaf}'s VNI links gone", lambda leaf=leaf: (n := h.links(dc_lab, leaf)) and not vni_links & set(n) and n
+        )
         assert {"e1-1", "e1-49", "e1-50"} <= set(names)
-        running = h.vtysh(dc_lab, leaf, "show running-config")
-        assert "vni 1111" not in running and "vni 2222" not in running and "advertise-all-vni" in running
+        running = h.wait_for(
+            f"{leaf}'s FRR without the VNIs",
+            lambda leaf=leaf: (
+                (r := h.vtysh(dc_lab, leaf, "show running-config"))
+                and "vni 1111" not in r
+                and "vni 2222" not in r
+                and r
+            ),
+        )
+        assert "advertise-all-vni" in running
     assert json.loads(h.vtysh(dc_lab, "leaf1", "show evpn vni 1111 json") or "{}") == {}
     assert not h.pings(dc_lab, "server1", str(s5.address.ip), count=1)
     for ep in endpoints.values():

@@ -76,8 +76,9 @@ def test_seed_through_the_cli(e2e_root):
         # config pushed, then an emulated reboot: day-0 again, and so is Linux
         with h.client(state, "sw1") as gc:
             gc.set(replace=ocdocs.leaf_document(1111, 10, "ethernet-1/1"), encoding="json_ietf")
-        assert {"br1111", "vx1111", "e1-1v10"} <= set(h.links(state, "sw1"))
-        assert "vni 1111" in h.vtysh(state, "sw1", "show running-config")
+        # the dataplane follows the commit (after the SetResponse, as a switch's does)
+        h.wait_for("sw1's overlay in Linux", lambda: {"br1111", "vx1111", "e1-1v10"} <= set(h.links(state, "sw1")))
+        h.wait_for("VNI 1111 in sw1's FRR", lambda: "vni 1111" in h.vtysh(state, "sw1", "show running-config"))
         fault = fabric_lab("fault", "--state-dir", sdir, "seed", "sw1", "reboot", "--down", "0.2")
         assert fault.returncode == 0, fault.stderr
         h.wait_for("sw1's overlay gone after the reboot", lambda: "br1111" not in h.links(state, "sw1"))
