@@ -266,29 +266,65 @@ class Stream:
 
 class Covered:
     """Whether a changed path is at or below one of a stream's patterns.
-    A pattern without ``...`` reads only as many of a path's first elements
-    as it has, so the answer is kept per such head: a Set streams thousands
-    of leaves under a few hundred heads (bounded: forgotten past MAX_HEADS)."""
 
-    MAX_HEADS = 4096
+    The patterns (all but those with ``...``, which are asked as they are)
+    form a tree of their elements, and a path walks down it one element at a
+    time, only along the children its element can match (its name or ``*``):
+    a Set streams thousands of leaves, each under keys of its own, so the cost
+    per leaf is the path's depth, not the number of patterns."""
 
     def __init__(self, patterns: list[Path]) -> None:
-        self._patterns = patterns
-        self._depth = max((len(p.elems) for p in patterns), default=0)
-        self._by_head = not any(e.name == "..." for p in patterns for e in p.elems)
-        self._heads: dict[tuple[Elem, ...], bool] = {}
+        self._wild = [p for p in patterns if any(e.name == "..." for e in p.elems)]
+        self._root = _Branch()
+        for p in patterns:
+            if p in self._wild:
+                continue
+            node = self._root
+            for e in p.elems:
+                node = node.child(e)
+            node.end = True
 
     def __call__(self, path: Path) -> bool:
-        if not self._by_head:
-            return any(covers(p, path) for p in self._patterns)
-        head = path.elems[: self._depth]
-        hit = self._heads.get(head)
-        if hit is None:
-            hit = any(covers(p, path) for p in self._patterns)
-            if len(self._heads) >= self.MAX_HEADS:
-                self._heads.clear()
-            self._heads[head] = hit
-        return hit
+        return self._root.covers(path.elems, 0) or any(covers(p, path) for p in self._wild)
+
+
+class _Branch:
+    """One element position of :class:`Covered`'s tree: children by the
+    pattern element's name (``*`` too), each with the keys it asks for."""
+
+    __slots__ = ("children", "end")
+
+    def __init__(self) -> None:
+        self.children: dict[str, list[tuple[tuple[tuple[str, str], ...], _Branch]]] = {}
+        self.end = False  # a pattern ends here: everything at or below is covered
+
+    def child(self, e: Elem) -> _Branch:
+        keys = tuple((k, v) for k, v in e.keys if v != "*")  # a * key matches any value, or none
+        for have, node in self.children.setdefault(e.name, []):
+            if have == keys:
+                return node
+        node = _Branch()
+        self.children[e.name].append((keys, node))
+        return node
+
+    def covers(self, elems: tuple[Elem, ...], i: int) -> bool:
+        if self.end:
+            return True
+        if i == len(elems):
+            return False
+        e = elems[i]
+        for name in (e.name, "*"):
+            for keys, node in self.children.get(name, ()):
+                if keys and not _has_keys(e, keys):
+                    continue
+                if node.covers(elems, i + 1):
+                    return True
+        return False
+
+
+def _has_keys(e: Elem, keys: tuple[tuple[str, str], ...]) -> bool:
+    have = e.keys  # a few (name, value) pairs
+    return all(kv in have for kv in keys)
 
 
 def _sync() -> Any:
