@@ -41,12 +41,29 @@ def join(prefix: Any, path: Any, origins: frozenset[str] = ORIGINS) -> Path:
         for e in part.elem:
             if not e.name:
                 raise InvalidRequest(f"{text(prefix, path)}: a path element has no name")
-            keys = {k: v if v == "*" else key_string(v) for k, v in e.key.items()}
-            elems.append(Elem.of(strip_module(e.name), keys))
+            elems.append(_elem(e))
     if origin not in origins:
         known = " or ".join(repr(o) if o else "no origin" for o in sorted(origins))
         raise Unsupported(f"origin {origin!r} is not supported (use {known})")
     return Path(tuple(elems))
+
+
+#: PathElem encoding -> Elem: a Set's paths repeat most of their elements
+#: (``network-instance[name=default]``, ``config``); bounded
+_ELEMS: dict[bytes, Elem] = {}
+_ELEMS_MAX = 16_384
+
+
+def _elem(e: Any) -> Elem:
+    raw = e.SerializeToString(deterministic=True)  # key maps in one order
+    got = _ELEMS.get(raw)
+    if got is None:
+        keys = {k: v if v == "*" else key_string(v) for k, v in e.key.items()}
+        got = Elem.of(strip_module(e.name), keys)
+        if len(_ELEMS) >= _ELEMS_MAX:
+            _ELEMS.clear()
+        _ELEMS[raw] = got
+    return got
 
 
 def text(prefix: Any, path: Any) -> str:
@@ -103,8 +120,9 @@ def _elem_field(name: str, keys: tuple[tuple[str, str], ...]) -> bytes:
 _SCALARS = ("string_val", "int_val", "uint_val", "bool_val", "float_val", "double_val")
 
 
-def value_in(tv: Any, where: str) -> Json:
-    """A TypedValue of a Set as a JSON value; ``where`` names the path."""
+def value_in(tv: Any, where: object) -> Json:
+    """A TypedValue of a Set as a JSON value; ``where`` names the path (made
+    text only for an error)."""
     kind = tv.WhichOneof("value")
     if kind in ("json_ietf_val", "json_val"):
         raw = getattr(tv, kind)

@@ -155,7 +155,7 @@ def _decode_set(request: Any, origins: frozenset[str]) -> tuple[list[Op], list[A
         for u in updates:
             try:
                 full = codec.join(prefix, u.path, origins)
-                ops.append(Op(kind=kind, path=full, value=codec.value_in(u.val, str(full))))
+                ops.append(Op(kind=kind, path=full, value=codec.value_in(u.val, full)))
             except InvalidRequest as err:
                 problems.append(str(err))
             results.append(gnmi_pb2.UpdateResult(path=u.path, op=op))
