@@ -6,13 +6,15 @@ detach before (the wait is not timed); 1,000 more right after the detach
 answered, when its Set may still be in flight on the leaf; in the same run
 the bare gNMI Set round trip of the same change to the same emulator, and
 the API's own round trip (a GetNetwork through the same client, server and
-request path: the part of the overhead that is the extra hop itself).
-Goals: controller overhead at p50 no more than one extra round trip (attach
+request path: the part of the overhead that is the extra hop itself), and
+the transport's floor (:mod:`bench.floor`). Goals: controller overhead at p50 no more than one extra round trip (attach
 p50 <= 2 x Set p50) and at most 1 ms over the Set, p99 under 20 ms.
 
 attach-throughput: 64 concurrent clients, 16 leaves, 10,000 attaches then
 10,000 detaches: attaches/s and Sets per leaf, against a naive fabricd (one
-Set per attach, `reconcile.coalesce: false`) in the same run. Goals: at least
+Set per attach, `reconcile.coalesce: false`) in the same run, and the CPU
+per attach of fabricd, the emulators and the clients beside the CPU a server
+spends on one bare unary gRPC call (:mod:`bench.floor`). Goals: at least
 1,000 attaches/s and at least 10x naive.
 """
 
@@ -24,6 +26,7 @@ from typing import Any
 
 import grpc
 
+from bench import floor
 from bench.harness import Fabricd, LabRun, Pki, fabricd, generated_lab, make_pki, own_cpu_seconds, percentiles
 from controller.gnmi.session import GnmiSession
 from controller.settings.inventory import load_inventory
@@ -110,6 +113,7 @@ async def _settled(stub: fabric_pb2_grpc.FabricStub, leaf: str) -> None:
 
 async def attach_latency(quick: bool) -> dict[str, Any]:
     samples = 200 if quick else 1000
+    transport = await floor.measure(samples)
     with generated_lab(leaves=2, servers_per_leaf=4, name="lat") as lab:
         # before fabricd starts: it would take these Sets for drift on leaf2 (fabricd-named objects it does
         # not want) and answer with verification reads and Sets of its own while the bare Set is timed
@@ -126,6 +130,7 @@ async def attach_latency(quick: bool) -> dict[str, Any]:
         "attach_after_detach": b2b,
         "bare_set": set_rtt,
         "api_round_trip": api,
+        "transport_floor": transport,
         "ratio_p50": round(ratio, 2),
         "overhead_p50_ms": round(overhead, 3),
         "table": [
@@ -136,6 +141,8 @@ async def attach_latency(quick: bool) -> dict[str, Any]:
             f" overhead p50 {overhead:.2f} ms (goal <= 1 ms)",
             f"  of which the API's own round trip (GetNetwork, same client and server): p50 {api['p50_ms']} ms;"
             f" beyond it {overhead - api['p50_ms']:.2f} ms",
+            f"  floor: a unary gRPC call with nothing behind it, process to process here: p50"
+            f" {transport['round_trip']['p50_ms']} ms (the overhead holds one such hop)",
         ],
     }
 
@@ -275,6 +282,7 @@ COMMIT_MS = 20.0  # a slow switch commit, as hardware switches have
 async def attach_throughput(quick: bool) -> dict[str, Any]:
     total = 2000 if quick else 10_000
     naive_total = 500 if quick else 1000
+    transport = await floor.measure(200 if quick else 1000)
     with generated_lab(leaves=16, servers_per_leaf=4, name="tput") as lab:
         fast = await _throughput_run(lab, total=total, clients=64, coalesce=True, tag="coalesce")
         naive = await _throughput_run(lab, total=naive_total, clients=64, coalesce=False, tag="naive")
@@ -310,6 +318,7 @@ async def attach_throughput(quick: bool) -> dict[str, Any]:
         "speedup": round(ratio, 1),
         "slow_switch": {"coalescing": slow_fast, "naive": slow_naive, "speedup": round(slow_ratio, 1)},
         "mtls_connection_per_attach": mtls,
+        "transport_floor": transport,
         "table": [
             row("coalescing", fast, total) + "  (goal >= 1000/s)",
             row("naive (one Set per attach)", naive, naive_total),
@@ -320,6 +329,9 @@ async def attach_throughput(quick: bool) -> dict[str, Any]:
             row("mTLS, new connection each", mtls, total // 4),
             cpu("coalescing", fast),
             cpu("mTLS connection per attach", mtls),
+            f"  floor: serving a unary gRPC call with nothing behind it costs its server"
+            f" {transport['server_cpu_ms_per_call']} ms of CPU here ({floor.CONCURRENT} callers,"
+            f" {transport['calls_per_s']} calls/s); an attach is at least one such call",
         ],
     }
 
