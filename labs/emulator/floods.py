@@ -19,6 +19,7 @@ OpenConfig endpoint-peers, SR Linux bridge-table multicast destinations.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -77,7 +78,7 @@ class FloodReport:
             touched |= self._reported.keys()
         deletes: list[Op] = []
         replaces: list[Op] = []
-        for p in sorted(touched):
+        for p in sorted(touched, key=_text):  # a stable order, without comparing paths element by element
             held = self._holders.get(p)
             if not held:
                 if p in self._reported:
@@ -209,6 +210,11 @@ class MemoryFabric:
                     deletes.append(Op(kind="delete", path=old))
         kept = {op.path for op in replaces}
         return [op for op in deletes if op.path not in kept] + replaces  # a path another VNI took stays
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _text(path: Path) -> str:
+    return str(path)
 
 
 def _moved_wants(was: Overlay, now: Overlay) -> set[int]:

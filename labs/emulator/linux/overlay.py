@@ -18,6 +18,7 @@ From the OpenConfig of ``docs/openconfig-profile.md``:
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -66,16 +67,30 @@ class Overlay:
     members: Mapping[int, frozenset[tuple[str, int | None]]] | None = None
 
 
-def vni_state_path(cp: str, ep: str, vni: int) -> Path:
+# The state paths below are made once each and shared: the in-memory fabric
+# rewrites flood lists leaf by leaf, and a path it holds already is then the
+# same object (a dict lookup by identity, its hash kept), not an equal copy.
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _endpoint_path(cp: str, ep: str) -> Path:
     return (
         _NI_DEFAULT
         / "connection-points"
         / Elem.of("connection-point", {"connection-point-id": cp})
         / "endpoints"
         / Elem.of("endpoint", {"endpoint-id": ep})
-        / "vxlan/endpoint-vnis"
-        / Elem.of("endpoint-vni", {"vni": vni})
     )
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def vni_state_path(cp: str, ep: str, vni: int) -> Path:
+    return _endpoint_path(cp, ep) / "vxlan/endpoint-vnis" / Elem.of("endpoint-vni", {"vni": vni})
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _peer_path(cp: str, ep: str, vtep: str) -> Path:
+    return _endpoint_path(cp, ep) / "vxlan/endpoint-peers" / Elem.of("endpoint-peer", {"peer-address": vtep})
 
 
 def vni_report(want: VniWant, errors: list[str]) -> tuple[Path, Any]:
@@ -95,9 +110,8 @@ def vni_report(want: VniWant, errors: list[str]) -> tuple[Path, Any]:
 def flood_report(want: VniWant, vteps: frozenset[str]) -> dict[Path, Any]:
     """Where a VNI's flood list goes (openconfig-vxlan has none per VNI: each
     remote VTEP is an ``endpoint-peer`` of the VNI's endpoint, UP)."""
-    endpoint = vni_state_path(want.connection_point, want.endpoint, want.vni).parent.parent.parent
     return {
-        endpoint / "vxlan/endpoint-peers" / Elem.of("endpoint-peer", {"peer-address": v}): {
+        _peer_path(want.connection_point, want.endpoint, v): {
             "peer-address": v,
             "state": {"peer-address": v, "peer-state": "UP"},
         }

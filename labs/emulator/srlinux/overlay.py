@@ -19,6 +19,7 @@ and, on a failure, the lab's ``dataplane-error``.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from labs.emulator.linux.overlay import MacVrf, Overlay, VniWant
@@ -106,14 +107,24 @@ def overlay(config: Tree, router_id: str) -> Overlay:
     return Overlay(vnis=vnis, trunks={}, access={}, macvrfs=macvrfs, disabled=disabled, members=members)
 
 
+@functools.lru_cache(maxsize=1 << 12)
+def _vxlan_interface(tunnel: str, index: str) -> Path:
+    """Made once each and shared (see labs.emulator.linux.overlay)."""
+    return Path((Elem.of("tunnel-interface", {"name": tunnel}), Elem.of("vxlan-interface", {"index": index})))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _destination(tunnel: str, index: str, vtep: str, vni: int) -> Path:
+    return (
+        _vxlan_interface(tunnel, index)
+        / "bridge-table/multicast-destinations"
+        / Elem.of("destination", {"vtep": vtep, "vni": vni})
+    )
+
+
 def vni_report(want: VniWant, errors: list[str]) -> tuple[Path, Any]:
     """A VNI's dataplane state on its vxlan-interface."""
-    path = Path(
-        (
-            Elem.of("tunnel-interface", {"name": want.connection_point}),
-            Elem.of("vxlan-interface", {"index": want.endpoint}),
-        )
-    )
+    path = _vxlan_interface(want.connection_point, want.endpoint)
     value: dict[str, Any] = {"index": int(want.endpoint), "oper-state": "down" if errors else "up"}
     if errors:
         value["oper-down-reason"] = "other"
@@ -123,14 +134,8 @@ def vni_report(want: VniWant, errors: list[str]) -> tuple[Path, Any]:
 
 def flood_report(want: VniWant, vteps: frozenset[str]) -> dict[Path, Any]:
     """A VNI's flood list: one bridge-table multicast destination per remote VTEP."""
-    vx = Path(
-        (
-            Elem.of("tunnel-interface", {"name": want.connection_point}),
-            Elem.of("vxlan-interface", {"index": want.endpoint}),
-        )
-    )
     return {
-        vx / "bridge-table/multicast-destinations" / Elem.of("destination", {"vtep": v, "vni": want.vni}): {
+        _destination(want.connection_point, want.endpoint, v, want.vni): {
             "vtep": v,
             "vni": want.vni,
             "multicast-forwarding": "BUM",
