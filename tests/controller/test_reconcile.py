@@ -5,10 +5,13 @@ converge, drift is reverted."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import grpc
 import pytest
 
+from labs.emulator.txn import Op
+from models.oc.path import Path
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
 from tests.controller.fabric import (
     attach_req,
@@ -111,6 +114,38 @@ async def test_out_of_band_change(tmp_path, mode):
             await asyncio.sleep(1.0)
             assert ni(fab.config("sw1"), "fabricd-vni-1111") is None
             assert not st.service.fleet.get("sw1").status().in_sync  # reported, and not claimed in sync
+
+
+@pytest.mark.parametrize("outcome", ["committed", "rejected"])
+async def test_an_operator_change_read_while_our_set_is_in_flight_is_still_drift(tmp_path, outcome):
+    """An operator's change committed while a Set of ours is held by the switch is drift, found and
+    reverted, whether our Set then commits (its echo around the operator's change) or is rejected."""
+    async with lab_fabric(tmp_path, api={"attach_timeout": "10s"}) as fab, fab.controller() as st, fab.channel() as ch:
+        stub = fabric_pb2_grpc.FabricStub(ch)
+        await create_networks(stub, ("blue", 1111), ("red", 2222))
+        await stub.Attach(attach_req(), timeout=30)
+        worker = st.service.fleet.get("sw1")
+        await eventually(lambda: worker.status().in_sync, what="in sync")
+        drift = st.service.metrics.drift_events.labels("sw1")
+        assert drift._value.get() == 0
+        emu = fab.host["sw1"]
+        sets = emu.counters().set
+        emu.faults.delay(2.0, methods=["Set"], count=1)
+        if outcome == "rejected":
+            emu.faults.fail(methods=["Set"], code=grpc.StatusCode.INVALID_ARGUMENT, count=1)
+        red = asyncio.ensure_future(stub.Attach(attach_req(pod="red-pod", network="red"), timeout=30))
+        await eventually(lambda: emu.counters().set > sets, what="red's Set held by the switch")
+        # an operator's commit on the box while fabricd's Set is held (not through gNMI: the faults are red's)
+        await emu.apply_set(
+            [Op(kind="delete", path=Path.parse("/network-instances/network-instance[name=fabricd-vni-1111]"))]
+        )
+        if outcome == "committed":
+            assert (await red).state == fabric_pb2.ATTACHMENT_STATE_READY
+        else:  # rejected, or READY when the verification pass the drift asks for retried it first
+            with contextlib.suppress(grpc.aio.AioRpcError):
+                await red
+        await eventually(lambda: drift._value.get() >= 1, what="the operator's delete found as drift")
+        await eventually(lambda: ni(fab.config("sw1"), "fabricd-vni-1111") is not None, what="reverted")
 
 
 async def test_unavailable_switch_then_convergence(tmp_path):
