@@ -68,7 +68,7 @@ class MemoryDataplane:
         touched = self._state.touched_interfaces([p for p, _ in change.updates] + list(change.deletes))
         if touched:
             sink.write_state(self._state.interface_ops(config, touched))
-        self._fabric.changed(self._spec.name, config)
+        self._fabric.changed(self._spec.name, config, change)
 
     async def stop(self) -> None:
         self._fabric.leave(self._spec.name)

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from labs.emulator.linux.overlay import Overlay
-from labs.emulator.txn import Op
+from labs.emulator.txn import Change, Op
 from models.oc.path import Path
 from models.oc.tree import Tree
 
@@ -134,8 +134,14 @@ class MemoryFabric:
         self._members[name] = _Member(platform=platform, sink=sink, config=config, router_id=router_id, want=want)
         self._update(name, full=True)
 
-    def changed(self, name: str, config: Tree) -> None:
+    def changed(self, name: str, config: Tree, change: Change | None = None) -> None:
+        """``name``'s configuration is now ``config``; ``change`` (when given)
+        says what moved: a change the platform says cannot move the EVPN
+        overlay (a port's VLANs) re-reads nothing."""
         m = self._members.get(name)
+        if m is not None and change is not None and not _moves_evpn(m.platform, change):
+            m.config = config
+            return
         if m is not None:
             was = m.want
             m.config = config
@@ -210,6 +216,11 @@ class MemoryFabric:
                     deletes.append(Op(kind="delete", path=old))
         kept = {op.path for op in replaces}
         return [op for op in deletes if op.path not in kept] + replaces  # a path another VNI took stays
+
+
+def _moves_evpn(platform: EmulatedPlatform, change: Change) -> bool:
+    moves = platform.moves_evpn
+    return any(moves(p) for p, _ in change.updates) or any(moves(p) for p in change.deletes)
 
 
 @functools.lru_cache(maxsize=1 << 16)

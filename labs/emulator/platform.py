@@ -96,6 +96,9 @@ class EmulatedPlatform:
     vni_report: Callable[[VniWant, list[str]], tuple[Path, Any]]
     #: where and how a VNI's flood list (remote VTEPs) is reported
     flood_report: Callable[[VniWant, frozenset[str]], dict[Path, Any]]
+    #: whether a change at this path may move the overlay's VNIs, MAC-VRFs or
+    #: VTEP (what the in-memory EVPN fabric reads); when in doubt, True
+    moves_evpn: Callable[[Path], bool] = lambda path: True
 
 
 def platform(name: str) -> EmulatedPlatform:

@@ -51,6 +51,7 @@ OPENCONFIG = EmulatedPlatform(
     overlay=lambda config, router_id: oc_overlay.overlay(config, router_id=router_id),
     vni_report=oc_overlay.vni_report,
     flood_report=oc_overlay.flood_report,
+    moves_evpn=oc_overlay.moves_evpn,
 )
 
 SRLINUX = EmulatedPlatform(

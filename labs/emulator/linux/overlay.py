@@ -119,6 +119,19 @@ def flood_report(want: VniWant, vteps: frozenset[str]) -> dict[Path, Any]:
     }
 
 
+def moves_evpn(path: Path) -> bool:
+    """Whether a change at ``path`` may move the VNIs, MAC-VRFs or VTEPs
+    :func:`overlay` reads: anything under the network-instances, and under an
+    interface its subinterfaces (the VTEP's address), the interface itself and
+    above; not a port's VLANs, description or enabled."""
+    elems = path.elems
+    if not elems or elems[0].name == "network-instances":
+        return True
+    if elems[0].name == "interfaces":
+        return len(elems) <= 2 or elems[2].name == "subinterfaces"
+    return False
+
+
 def _sub(node: Any, *names: str) -> dict[str, Any]:
     for n in names:
         node = node.get(n) if isinstance(node, dict) else None
