@@ -37,6 +37,8 @@ from proto.fabric.v1 import ON_BEHALF_OF, fabric_pb2, fabric_pb2_grpc
 
 T = TypeVar("T")
 log = get_logger("api")
+#: request ids: a generator of its own, so the process's global random state is not ours to move
+_RIDS = random.Random()
 #: requests that change state: logged at info when done (reads at debug)
 MUTATIONS = frozenset({"CreateNetwork", "DeleteNetwork", "Attach", "Detach", "GarbageCollect"})
 
@@ -134,7 +136,7 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
         fn: Callable[[Caller], Awaitable[T]],
         **fields: Any,
     ) -> T:
-        rid = f"{random.getrandbits(32):08x}"  # a log correlation id, not a secret: no urandom call per request
+        rid = f"{_RIDS.getrandbits(32):08x}"  # a log correlation id, not a secret: no urandom call per request
         t0 = time.perf_counter()
         code = grpc.StatusCode.OK
         with request_scope(rid):

@@ -60,6 +60,8 @@ from models.render import all_keys, plan_keys, render_keys
 
 Json = Any
 KeyedObjects = dict[ObjectKey, dict[Path, Json]]
+#: the periodic pass's jitter: a generator of its own, not the process's global one
+_JITTER = random.Random()
 
 
 class WorkerHost(Protocol):
@@ -286,7 +288,7 @@ class SwitchWorker:
 
     async def _serve(self, session: GnmiSession) -> None:
         interval = self.host.settings.reconcile.full_interval
-        next_full = time.monotonic() + interval * random.uniform(0.8, 1.2)
+        next_full = time.monotonic() + interval * _JITTER.uniform(0.8, 1.2)
         retry = Backoff(self.host.settings.reconcile.backoff_initial, self.host.settings.reconcile.backoff_max)
         while not self._stopping:
             if self._known and not self._changes and not self._verify:
@@ -301,7 +303,7 @@ class SwitchWorker:
                     reason = "verify" if self._verify else ("periodic" if self._known else "resync")
                     self._verify = False
                     await self._full_pass(session, reason=reason)
-                    next_full = time.monotonic() + interval * random.uniform(0.8, 1.2)
+                    next_full = time.monotonic() + interval * _JITTER.uniform(0.8, 1.2)
                 elif self._changes:
                     await self._incremental_pass(session)
                 retry.reset()
