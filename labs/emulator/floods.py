@@ -139,14 +139,14 @@ class MemoryFabric:
         says what moved: a change the platform says cannot move the EVPN
         overlay (a port's VLANs) re-reads nothing."""
         m = self._members.get(name)
-        if m is not None and change is not None and not _moves_evpn(m.platform, change):
-            m.config = config
+        if m is None:
             return
-        if m is not None:
-            was = m.want
-            m.config = config
-            m.want = m.platform.overlay(config, m.router_id)
-            self._update(name, full=True, wants=_moved_wants(was, m.want))
+        m.config = config
+        if change is not None and not _moves_evpn(m.platform, change):
+            return
+        was = m.want
+        m.want = m.platform.overlay(config, m.router_id)
+        self._update(name, full=True, wants=_moved_wants(was, m.want))
 
     def leave(self, name: str) -> None:
         if self._members.pop(name, None) is not None:
