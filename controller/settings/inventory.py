@@ -42,9 +42,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, WithJsonSchema
 
+from controller.settings.document import read_document
 from controller.settings.fields import FilePath
 from models.configfile import problem, section, validate
 from models.errors import Problem, UnknownPlatformError, ValidationError
@@ -264,12 +264,7 @@ class InventoryFile:
 
 def load_inventory(path: str | Path) -> Inventory:
     p = Path(path)
-    try:
-        doc = yaml.safe_load(p.read_text())
-    except OSError as e:
-        raise ValidationError([Problem("inventory", str(p), f"cannot be read: {e.strerror}")]) from None
-    except yaml.YAMLError as e:
-        raise ValidationError([Problem("inventory", str(p), f"is not valid YAML: {e}")]) from None
+    doc = read_document(p, "inventory")
     return parse_inventory(doc, base=p.parent, source=str(p))
 
 

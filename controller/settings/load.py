@@ -16,8 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from controller.settings.document import read_document
 from controller.settings.model import Settings
 from models.configfile import hints, section_of, validate
 from models.errors import Problem, ValidationError, raise_if
@@ -51,12 +50,7 @@ def load_settings(path: str | Path | None, env: Mapping[str, str] | None = None)
     if path:
         p = Path(path)
         base = p.parent
-        try:
-            doc = yaml.safe_load(p.read_text())
-        except OSError as e:
-            raise ValidationError([Problem("config", str(p), f"cannot be read: {e.strerror}")]) from None
-        except yaml.YAMLError as e:
-            raise ValidationError([Problem("config", str(p), f"is not valid YAML: {e}")]) from None
+        doc = read_document(p, "config")
         if doc is not None and not isinstance(doc, Mapping):
             raise ValidationError([Problem("config", str(p), "must be a YAML mapping")])
         raw = dict(doc or {})
