@@ -12,7 +12,6 @@ commit, with its reason) is a :class:`SwitchRejected` naming that reason.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -122,21 +121,18 @@ class GnmiSession:
                 updates_only=updates_only,
             )
         )
-        done = asyncio.Event()
-
-        async def requests() -> AsyncIterator[gnmi_pb2.SubscribeRequest]:
-            yield request
-            await done.wait()  # keep our side open: half-closing could end the stream
-
         stub = await self._connected()
-        call = stub.Subscribe(requests(), metadata=self.metadata)
+        # the request is written, never half-closed (that could end the
+        # stream); no request iterator: its task would be cancelled with the
+        # call, and grpc formats a traceback for each one (3 per switch at start-up)
+        call = stub.Subscribe(metadata=self.metadata)
         try:
+            await call.write(request)
             async for resp in call:
                 yield resp
         except grpc.aio.AioRpcError as e:
             raise self._error("Subscribe", e) from None
         finally:
-            done.set()
             call.cancel()
         raise SwitchUnavailable(self.cfg.name, "Subscribe", "UNAVAILABLE", "the switch ended the stream")
 
