@@ -44,14 +44,31 @@ class PortNaming:
 
     forms: MappingProxyType[str, str]  # form -> regex with named groups
     formats: MappingProxyType[str, str]  # form -> str.format template
+    #: name -> its names, as computed: a topology rebuild asks again for every
+    #: port of every switch (a 512-switch fabric: ~5,500 a rebuild); bounded
+    _seen: dict[str, PortNames | None] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def names(self, name: str) -> PortNames | None:
+        try:
+            return self._seen[name]
+        except KeyError:
+            pass
+        got = self._names(name)
+        if len(self._seen) >= _SEEN_MAX:
+            self._seen.clear()
+        self._seen[name] = got
+        return got
+
+    def _names(self, name: str) -> PortNames | None:
         for form in ("clab", "linux", "oc", "lldp"):
             m = re.fullmatch(self.forms[form], name)
             if m:
                 fields = m.groupdict()
                 return PortNames(**{f: self.formats[f].format(**fields) for f in ("clab", "linux", "oc", "lldp")})
         return None
+
+
+_SEEN_MAX = 1 << 16
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
