@@ -4,11 +4,14 @@ keys, prefixes, and the deprecated string form."""
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pygnmi.spec.v080 import gnmi_pb2
 
-from controller.gnmi.convert import from_pb, leaf_text
+from controller.gnmi.convert import MalformedValue, from_pb, leaf_text, untyped
 from models.oc.path import Elem, Path
 from models.oc.schema import strip_module
 
@@ -21,7 +24,16 @@ elems = st.builds(
     names,
     st.dictionaries(text.filter(bool), text, max_size=3),
 )
-protos = st.lists(elems, max_size=8).map(lambda es: gnmi_pb2.Path(elem=es))
+protos = st.builds(
+    lambda es, origin, target: gnmi_pb2.Path(elem=es, origin=origin, target=target),
+    st.lists(elems, max_size=8),
+    st.sampled_from(["", "openconfig", "rfc7951"]),
+    st.sampled_from(["", "leaf1"]),
+)
+#: elements whose encoding needs a 2- or 3-byte length (the parent is found by cutting the last one off)
+long_elems = st.builds(
+    lambda n, size: gnmi_pb2.PathElem(name=n, key={"k": "v" * size}), names, st.sampled_from([100, 127, 128, 20_000])
+)
 
 
 def plain(path: gnmi_pb2.Path) -> tuple[Elem, ...]:
@@ -30,13 +42,38 @@ def plain(path: gnmi_pb2.Path) -> tuple[Elem, ...]:
 
 @given(protos, st.none() | protos)
 def test_a_proto_path_is_the_typed_path_built_element_by_element(path, prefix):
-    want = Path((*(plain(prefix) if prefix is not None else ()), *plain(path)))
+    want = Path(
+        (*(plain(prefix) if prefix is not None else ()), *plain(path)), (prefix and prefix.origin) or path.origin
+    )
     assert from_pb(path, prefix) == want
     assert from_pb(path, prefix) == want  # the second time from the cache
     if path.elem:
         assert leaf_text(path) == str(Path(plain(path)))
 
 
+@given(st.lists(elems, min_size=1, max_size=3), long_elems)
+def test_a_long_last_element(parents, last):
+    path = gnmi_pb2.Path(elem=[*parents, last])
+    assert from_pb(path) == Path(plain(path))
+
+
 def test_the_deprecated_string_form():
     old = gnmi_pb2.Path(element=["interfaces", "interface[name=ethernet-1/1]", "config"])
     assert str(from_pb(old)) == "/interfaces/interface[name=ethernet-1/1]/config"
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b'\xff\xfe"a"', b'"\xc3"', b'"a" "b"'])
+def test_a_value_that_is_not_json_in_utf8_is_malformed(raw):
+    for _ in range(2):  # never remembered
+        with pytest.raises(MalformedValue, match="json_ietf_val is not JSON"):
+            untyped(gnmi_pb2.TypedValue(json_ietf_val=raw))
+
+
+@given(st.recursive(st.none() | st.booleans() | st.integers() | text, lambda c: st.lists(c) | st.dictionaries(text, c)))
+def test_a_value_decodes_the_same_the_second_time(value):
+    tv = gnmi_pb2.TypedValue(json_ietf_val=json.dumps(value).encode())
+    first = untyped(tv)
+    assert first == value
+    if isinstance(first, dict | list):
+        first.clear()  # a caller may change what it was given: the next one is its own
+    assert untyped(tv) == value
