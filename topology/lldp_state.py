@@ -133,6 +133,7 @@ class LldpState:
 
     __slots__ = (
         "_drops",
+        "_made",
         "hold_time",
         "max_per_port",
         "max_ports",
@@ -165,6 +166,9 @@ class LldpState:
         #: values, or a dropped update, leaves it: no topology rebuild needed)
         self.version = 0
         self._drops: Counter[tuple[SwitchName, str]] = Counter()
+        #: (switch, port, neighbour id) -> (the neighbour, stale, what it made) at
+        #: the last parse: a rebuild reads every neighbour, and most did not change
+        self._made: dict[tuple[SwitchName, PortName, str], tuple[Neighbor, bool, LldpRecord | str]] = {}
 
     def copy(self) -> LldpState:
         """An independent copy (the state is updated in place)."""
@@ -295,33 +299,45 @@ class LldpState:
 
     def _parse(self, now: float) -> list[LldpRecord | str]:
         out: list[LldpRecord | str] = []
+        made = self._made
+        fresh: dict[tuple[SwitchName, PortName, str], tuple[Neighbor, bool, LldpRecord | str]] = {}
         for sw in sorted(self.neighbors):
             stale = self.is_stale(sw, now)
             entries = ((port, nid, n) for port, ns in self.neighbors[sw].items() for nid, n in ns.items())
             for port, nid, n in sorted(entries, key=lambda e: (e[0], e[1])):
-                v = dict(n.values)
-                where = f"{sw}/{port} neighbour {nid!r}"
-                missing = [leaf for leaf in ("port-id", "port-id-type") if leaf not in v]
-                if missing:  # a partial update: the rest follows, never guessed meanwhile
-                    out.append(f"{where}: no {' or '.join(missing)} yet")
+                was = made.get((sw, port, nid))
+                if was is not None and was[0] is n and was[1] == stale:
+                    fresh[(sw, port, nid)] = was
+                    out.append(was[2])
                     continue
-                try:
-                    out.append(
-                        LldpRecord(
-                            switch=sw,
-                            local_port=port,
-                            neighbor_id=nid,
-                            system_name=v.get("system-name", ""),
-                            port_id=v["port-id"],
-                            port_id_type=PortIdType.parse(v["port-id-type"]),
-                            chassis_id=v.get("chassis-id", ""),
-                            chassis_id_type=ChassisIdType.parse(v.get("chassis-id-type", "MAC_ADDRESS")),
-                            port_description=v.get("port-description", ""),
-                            system_description=v.get("system-description", ""),
-                            last_seen=n.last_seen,
-                            stale=stale,
-                        )
-                    )
-                except FactsError as e:
-                    out.append(f"{where}: {e}")
+                got = self._one(sw, port, nid, n, stale)
+                fresh[(sw, port, nid)] = (n, stale, got)
+                out.append(got)
+        self._made = fresh
         return out
+
+    @staticmethod
+    def _one(sw: SwitchName, port: PortName, nid: str, n: Neighbor, stale: bool) -> LldpRecord | str:
+        """One neighbour's record, or why it makes none."""
+        v = dict(n.values)
+        where = f"{sw}/{port} neighbour {nid!r}"
+        missing = [leaf for leaf in ("port-id", "port-id-type") if leaf not in v]
+        if missing:  # a partial update: the rest follows, never guessed meanwhile
+            return f"{where}: no {' or '.join(missing)} yet"
+        try:
+            return LldpRecord(
+                switch=sw,
+                local_port=port,
+                neighbor_id=nid,
+                system_name=v.get("system-name", ""),
+                port_id=v["port-id"],
+                port_id_type=PortIdType.parse(v["port-id-type"]),
+                chassis_id=v.get("chassis-id", ""),
+                chassis_id_type=ChassisIdType.parse(v.get("chassis-id-type", "MAC_ADDRESS")),
+                port_description=v.get("port-description", ""),
+                system_description=v.get("system-description", ""),
+                last_seen=n.last_seen,
+                stale=stale,
+            )
+        except FactsError as e:
+            return f"{where}: {e}"

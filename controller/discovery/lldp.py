@@ -50,6 +50,11 @@ from topology.lldp_state import Forget, LldpEvent
 
 DEBOUNCE = 0.1
 MAX_DELAY = 2.0
+#: after a rebuild that took t seconds, the next waits REBUILD_REST * t (at
+#: most MAX_DELAY): a rebuild reads every neighbour of the fabric, and while
+#: they stream in (start-up of 512 switches: ~0.1 s a rebuild) rebuilding
+#: after each quiet DEBOUNCE would take the loop from the sessions coming up
+REBUILD_REST = 4.0
 SAMPLE_INTERVAL_NS = 10_000_000_000
 #: notifications of one stream handled before other tasks get the loop
 YIELD_EVERY = 32
@@ -231,12 +236,14 @@ class Discovery:
                 if not self._changed.is_set() or time.monotonic() - first > MAX_DELAY:
                     break
             self._changed.clear()
+            began = time.monotonic()
             try:
                 snap = self._rebuild(self.state, time.time())
             except FabricError as e:  # a bad record must not stop discovery
                 self.log.warning("topology.rebuild.failed", error=str(e))
                 continue
             self._publish(snap)
+            await asyncio.sleep(min(MAX_DELAY, REBUILD_REST * (time.monotonic() - began)))
 
 
 class _Stream:

@@ -297,3 +297,24 @@ def test_oversized_values_are_dropped_and_counted():
     state.apply(NeighborUpdate(**{**key, "neighbor_id": "n" * 1000}, values={"port-id": "eth1"}, at=1.0))
     assert SW1 not in state.neighbors
     assert state.take_drops() == {(SW1, "value-too-long"): 1, (SW1, "key-too-long"): 1}
+
+
+_EVENT = st.one_of(
+    _NEW,
+    _NEW.map(lambda u: NeighborDelete(switch=u.switch, local_port=u.local_port, neighbor_id=u.neighbor_id, at=u.at)),
+    st.builds(SessionDown, switch=st.sampled_from([SW1, SW2]), at=st.floats(min_value=0, max_value=100)),
+    st.builds(SessionUp, switch=st.sampled_from([SW1, SW2]), at=st.floats(min_value=0, max_value=100)),
+    st.builds(SyncDone, switch=st.sampled_from([SW1, SW2]), at=st.floats(min_value=0, max_value=100)),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(_EVENT, st.floats(min_value=0, max_value=200)), max_size=25))
+def test_records_read_after_each_event_are_those_of_a_state_never_read(steps):
+    """Records are remembered per neighbour between reads: a neighbour
+    updated, deleted, gone stale or fresh again is read again."""
+    state = started()
+    for event, now in steps:
+        state.apply(event)
+        assert state.records(now) == state.copy().records(now)
+        assert state.problems(now) == state.copy().problems(now)
