@@ -35,7 +35,15 @@ from typing import Any, Protocol
 
 from controller.backoff import Backoff
 from controller.events import EventBus
-from controller.gnmi.errors import GnmiError, PathNotFound, SwitchBusy, SwitchMalformed, SwitchUnavailable
+from controller.gnmi.errors import (
+    GnmiError,
+    PathNotFound,
+    SwitchBusy,
+    SwitchMalformed,
+    SwitchRejected,
+    SwitchUnavailable,
+    SwitchUnsupported,
+)
 from controller.gnmi.session import GnmiSession
 from controller.log import get_logger
 from controller.metrics import Metrics
@@ -324,17 +332,25 @@ class SwitchWorker:
 
     async def _read(self, session: GnmiSession) -> tuple[KeyedObjects, set[int]]:
         tree = Tree()
-        for path in self._renderer.read_paths():
-            try:
-                items = await session.get([path])
-            except PathNotFound:
-                continue
-            for kind, p, value in items:
-                if kind == "update" and value is not None:
-                    try:
-                        tree.replace(p, value)
-                    except TreeError as e:  # the switch's data, not our bug
-                        raise SwitchMalformed(self.name, "Get", "DATA_LOSS", f"malformed config: {e}") from None
+        paths = self._renderer.read_paths()
+        try:
+            # one Get: one round trip and one consistent view (SR Linux: 17 paths)
+            items = await session.get(paths)
+        except (PathNotFound, SwitchRejected, SwitchUnsupported):
+            # NOT_FOUND for one path fails the whole Get (and a switch may refuse
+            # several paths in one): read each alone, skip what is not there
+            items = []
+            for path in paths:
+                try:
+                    items += await session.get([path])
+                except PathNotFound:
+                    continue
+        for kind, p, value in items:
+            if kind == "update" and value is not None:
+                try:
+                    tree.replace(p, value)
+                except TreeError as e:  # the switch's data, not our bug
+                    raise SwitchMalformed(self.name, "Get", "DATA_LOSS", f"malformed config: {e}") from None
         settings = self.host.settings.fabric
         return self._renderer.extract(tree, settings), set(self._renderer.vlans_on_device(tree))
 

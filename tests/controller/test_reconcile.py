@@ -94,6 +94,35 @@ async def test_reboot_restores_the_owned_config(tmp_path):
         assert trunk(fab.config("sw1"), "ethernet-1/1")["trunk-vlans"] == [100]
 
 
+async def test_a_full_pass_reads_in_one_get_or_path_by_path_when_one_has_no_data(tmp_path):
+    async with lab_fabric(tmp_path) as fab:
+
+        def operator_deletes_every_network_instance():
+            with fab.gnmi("sw2") as gc:
+                gc.set(delete=["/network-instances"], encoding="json_ietf")
+
+        await asyncio.to_thread(operator_deletes_every_network_instance)
+        for sw in ("sw1", "sw2"):
+            fab.host[sw].reset_counters()
+        async with fab.controller() as st, fab.channel() as ch:
+            await eventually(
+                lambda: all(s.known and not s.pending for s in st.service.fleet.statuses()), what="connected"
+            )
+            # sw1 has every path: one Get. sw2 has no network-instances: the Get of
+            # both paths fails NOT_FOUND, then each is read alone (and the interfaces are)
+            assert [fab.host[sw].counters().get for sw in ("sw1", "sw2")] == [1, 3]
+            # a switch that refuses a Get of several paths is read path by path too
+            fab.host["sw1"].reset_counters()
+            fab.host["sw1"].faults.fail(methods=["Get"], code=grpc.StatusCode.INVALID_ARGUMENT, count=1)
+            st.service.fleet.get("sw1").request_verify()
+            await eventually(lambda: fab.host["sw1"].counters().get == 3, what="sw1 read path by path")
+            stub = fabric_pb2_grpc.FabricStub(ch)
+            await create_networks(stub, ("blue", 1111))
+            att = await stub.Attach(attach_req("pod-b", node="server2", nic="eth2"), timeout=30)
+            assert att.switch == "sw2" and att.state == fabric_pb2.ATTACHMENT_STATE_READY
+            assert ni(fab.config("sw2"), "fabricd-vni-1111") is not None
+
+
 @pytest.mark.parametrize("mode", ["revert", "report"])
 async def test_out_of_band_change(tmp_path, mode):
     async with lab_fabric(tmp_path, reconcile={"drift": mode}) as fab, fab.controller() as st, fab.channel() as ch:
