@@ -51,6 +51,9 @@ class Path:
     elems: tuple[Elem, ...] = ()
     origin: str = ""
     _hash: int = dataclasses.field(default=0, init=False, repr=False, compare=False)
+    #: the text form, made when first asked: object paths are named by it in
+    #: every echo-filter step and every message
+    _text: str = dataclasses.field(default="", init=False, repr=False, compare=False)
 
     def __hash__(self) -> int:
         return self._hash or _keep_hash(self, (self.elems, self.origin))
@@ -60,8 +63,12 @@ class Path:
         return parse(text)
 
     def __str__(self) -> str:
+        if self._text:
+            return self._text
         body = "/" + "/".join(str(e) for e in self.elems)
-        return f"{self.origin}:{body}" if self.origin else body
+        text = f"{self.origin}:{body}" if self.origin else body
+        object.__setattr__(self, "_text", text)
+        return text
 
     def __truediv__(self, other: Elem | str | Path) -> Path:
         if isinstance(other, Path):
