@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pygnmi.spec.v080 import gnmi_pb2
 
-from controller.gnmi.convert import MalformedValue, from_pb, leaf_text, untyped
+from controller.gnmi.convert import MalformedValue, from_pb, leaf_text, to_pb, untyped
 from models.oc.path import Elem, Path
 from models.oc.schema import strip_module
 
@@ -77,3 +77,15 @@ def test_a_value_decodes_the_same_the_second_time(value):
     if isinstance(first, dict | list):
         first.clear()  # a caller may change what it was given: the next one is its own
     assert untyped(tv) == value
+
+
+@given(protos)
+def test_a_typed_path_out_is_the_proto_built_element_by_element(proto):
+    path = Path(plain(proto), proto.origin)
+    want = gnmi_pb2.Path(
+        origin=path.origin, elem=[gnmi_pb2.PathElem(name=e.name, key=dict(e.keys)) for e in path.elems]
+    )
+    for _ in range(2):  # the second from the remembered encoding
+        got = to_pb(path)
+        assert got == want
+        got.elem.add(name="changed")  # each caller's proto is its own
