@@ -38,6 +38,10 @@ def test_qualified_paths_are_the_proto_built_element_by_element():
             elems.append(gnmi_pb2.PathElem(name=f"{module}:{e.name}" if module else e.name, key=dict(e.keys)))
         assert codec.to_proto(path, qualify=True) == gnmi_pb2.Path(elem=elems)
         checked += any(":" in e.name for e in elems)
+        # relative to a prefix (``base``): modules as at the full path
+        for cut in range(len(path.elems)):
+            base, rest = Path(path.elems[:cut]), Path(path.elems[cut:])
+            assert codec.to_proto(rest, qualify=True, base=base) == gnmi_pb2.Path(elem=elems[cut:])
     assert checked > 10
 
 
