@@ -26,14 +26,13 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import grpc
 import yaml
 
 from bench.attach import _att, _networks
-from bench.harness import LabRun, fabricd, generated_lab, percentiles, wait_serving
+from bench.harness import LabRun, fabricd, generated_lab, percentiles, scratch, wait_serving
 from bench.resync import LEAVES, SERVERS_PER_LEAF, in_sync, intent, sets
 from controller.etcd import EtcdClient
 from controller.store.etcd import Limits, migrate
@@ -127,7 +126,8 @@ async def _failover(addresses: list[str], procs: dict[str, Any], n: int) -> tupl
 
 def failovers(count: int) -> dict[str, Any]:
     with (
-        etcd_cluster(Path(_tmp("etcd")), size=3) as etcd,
+        scratch("fabricd-bench-etcd-") as etcd_dir,
+        etcd_cluster(etcd_dir, size=3) as etcd,
         generated_lab(leaves=2, servers_per_leaf=4, name="ha") as lab,
         contextlib.ExitStack() as stack,
     ):
@@ -157,12 +157,6 @@ def failovers(count: int) -> dict[str, Any]:
     return {"elected_s": elected, "attach_ok_s": attached}
 
 
-def _tmp(name: str) -> str:
-    import tempfile
-
-    return tempfile.mkdtemp(prefix=f"fabricd-bench-{name}-")
-
-
 async def _latency(addresses: dict[str, str], samples: int) -> dict[str, dict[str, float]]:
     """Sequential attaches, alternating between the stores sample by sample
     (two labs, one per store), so the load of a shared machine falls on both alike."""
@@ -187,7 +181,8 @@ async def _latency(addresses: dict[str, str], samples: int) -> dict[str, dict[st
 
 def latency(samples: int) -> dict[str, Any]:
     with (
-        etcd_cluster(Path(_tmp("etcd")), size=3) as etcd,
+        scratch("fabricd-bench-etcd-") as etcd_dir,
+        etcd_cluster(etcd_dir, size=3) as etcd,
         generated_lab(leaves=2, servers_per_leaf=4, name="hal") as lab_sqlite,
         generated_lab(leaves=2, servers_per_leaf=4, name="hae") as lab_etcd,
         fabricd(lab_sqlite) as fd,
@@ -214,7 +209,8 @@ async def _write_etcd(etcd: EtcdCluster, prefix: str, total: int) -> int:
 
 def restart(total: int) -> dict[str, Any]:
     with (
-        etcd_cluster(Path(_tmp("etcd")), size=3) as etcd,
+        scratch("fabricd-bench-etcd-") as etcd_dir,
+        etcd_cluster(etcd_dir, size=3) as etcd,
         generated_lab(leaves=LEAVES, servers_per_leaf=SERVERS_PER_LEAF, spines=2, name="har") as lab,
     ):
         prefix = f"/bench-{uuid.uuid4().hex[:6]}"

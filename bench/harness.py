@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -42,28 +43,45 @@ class LabRun:
 
 
 @contextlib.contextmanager
-def generated_lab(*, leaves: int, servers_per_leaf: int, spines: int = 2, name: str = "bench") -> Iterator[LabRun]:
-    tmp = Path(tempfile.mkdtemp(prefix=f"fabricd-{name}-"))
-    clab, sidecar = generate(leaves=leaves, spines=spines, servers_per_leaf=servers_per_leaf, name=name)
-    lab_file, _ = write(tmp, clab, sidecar)
-    state_dir = tmp / "lab"
-    state = runner.up(lab_file, state_dir=state_dir, dataplane="none", timeout=300)
+def scratch(prefix: str) -> Iterator[Path]:
+    """A directory of the run's files (labs, stores, logs), removed when the
+    block ends normally; kept, and named on stderr, when it raises or with
+    BENCH_KEEP=1 (a bench all made dozens of them)."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    ok = False
     try:
-        inv = tmp / "inventory.yml"
-        inv.write_text(yaml.safe_dump(inventory(state)))
-        pm = tmp / "portmap.yml"
-        pm.write_text(yaml.safe_dump(portmap(load_lab(lab_file))))
-        yield LabRun(
-            dir=tmp,
-            state_dir=state_dir,
-            inventory=inv,
-            portmap=pm,
-            switches={s.name: s.address for s in state.switches},
-            admin=state.admin or "",
-            host_pids=tuple(p.pid for p in state.processes),
-        )
+        yield tmp
+        ok = True
     finally:
-        runner.down(name, state_dir=state_dir)
+        if ok and not os.environ.get("BENCH_KEEP"):
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            sys.stderr.write(f"bench: files kept in {tmp}\n")
+
+
+@contextlib.contextmanager
+def generated_lab(*, leaves: int, servers_per_leaf: int, spines: int = 2, name: str = "bench") -> Iterator[LabRun]:
+    with scratch(f"fabricd-{name}-") as tmp:
+        clab, sidecar = generate(leaves=leaves, spines=spines, servers_per_leaf=servers_per_leaf, name=name)
+        lab_file, _ = write(tmp, clab, sidecar)
+        state_dir = tmp / "lab"
+        state = runner.up(lab_file, state_dir=state_dir, dataplane="none", timeout=300)
+        try:
+            inv = tmp / "inventory.yml"
+            inv.write_text(yaml.safe_dump(inventory(state)))
+            pm = tmp / "portmap.yml"
+            pm.write_text(yaml.safe_dump(portmap(load_lab(lab_file))))
+            yield LabRun(
+                dir=tmp,
+                state_dir=state_dir,
+                inventory=inv,
+                portmap=pm,
+                switches={s.name: s.address for s in state.switches},
+                admin=state.admin or "",
+                host_pids=tuple(p.pid for p in state.processes),
+            )
+        finally:
+            runner.down(name, state_dir=state_dir)
 
 
 @dataclasses.dataclass

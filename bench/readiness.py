@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import re
 import socket
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -30,7 +29,7 @@ from typing import Any
 
 import grpc
 
-from bench.harness import percentiles
+from bench.harness import percentiles, scratch
 from labs.dataplane import frr
 from labs.dataplane.names import ENV_PREFIX
 from labs.run import fabricd_proc, runner
@@ -119,34 +118,34 @@ def _until(what: str, check: Any) -> float:
 
 def run(quick: bool = False) -> dict[str, Any]:
     n = 10 if quick else 50
-    root = Path(tempfile.mkdtemp(prefix="fdbench-ready-", dir="/tmp"))
-    root.chmod(0o711)
-    os.environ.setdefault(ENV_PREFIX, f"fdb{os.getpid()}-")
-    metrics = f"127.0.0.1:{_free_port()}"
-    state = runner.up(SEED, state_dir=root / "seed", dataplane="linux")
-    try:
-        fabricd_proc.start(state, metrics=metrics)
-        with _channel(state) as ch:
-            stub = fabric_pb2_grpc.FabricStub(ch)
-            committed = _attach_samples(stub, "committed", n, 7000)
-            forwarding = _attach_samples(stub, "forwarding", n, 8000)
-            # one network spanning both leaves, so a broken session has something to break
-            net = fabric_pb2.Network(name="span", namespace="bench", vni=9000, readiness="committed")
-            stub.CreateNetwork(fabric_pb2.CreateNetworkRequest(network=net), timeout=30)
-            stub.Attach(_att("span-a", "span", "eth1"), timeout=60)
-            stub.Attach(_att("span-b", "span", "eth2"), timeout=60)
-            _until("a clean audit", lambda: _not_forwarding(metrics) == 0)
-            sw1 = state.node("sw1")
-            assert sw1 is not None and sw1.frr_dir is not None
-            t0 = time.perf_counter()
-            frr.shut_sessions(sw1.frr_dir, shut=True)
-            shut_cmd = time.perf_counter() - t0
-            broken = _until("the finding", lambda: _not_forwarding(metrics) > 0) + shut_cmd
-            frr.shut_sessions(sw1.frr_dir, shut=False)
-            healed = _until("the finding gone", lambda: _not_forwarding(metrics) == 0)
-    finally:
-        fabricd_proc.stop(state)
-        runner.down("seed", state_dir=root / "seed")
+    with scratch("fdbench-ready-") as root:
+        root.chmod(0o711)
+        os.environ.setdefault(ENV_PREFIX, f"fdb{os.getpid()}-")
+        metrics = f"127.0.0.1:{_free_port()}"
+        state = runner.up(SEED, state_dir=root / "seed", dataplane="linux")
+        try:
+            fabricd_proc.start(state, metrics=metrics)
+            with _channel(state) as ch:
+                stub = fabric_pb2_grpc.FabricStub(ch)
+                committed = _attach_samples(stub, "committed", n, 7000)
+                forwarding = _attach_samples(stub, "forwarding", n, 8000)
+                # one network spanning both leaves, so a broken session has something to break
+                net = fabric_pb2.Network(name="span", namespace="bench", vni=9000, readiness="committed")
+                stub.CreateNetwork(fabric_pb2.CreateNetworkRequest(network=net), timeout=30)
+                stub.Attach(_att("span-a", "span", "eth1"), timeout=60)
+                stub.Attach(_att("span-b", "span", "eth2"), timeout=60)
+                _until("a clean audit", lambda: _not_forwarding(metrics) == 0)
+                sw1 = state.node("sw1")
+                assert sw1 is not None and sw1.frr_dir is not None
+                t0 = time.perf_counter()
+                frr.shut_sessions(sw1.frr_dir, shut=True)
+                shut_cmd = time.perf_counter() - t0
+                broken = _until("the finding", lambda: _not_forwarding(metrics) > 0) + shut_cmd
+                frr.shut_sessions(sw1.frr_dir, shut=False)
+                healed = _until("the finding gone", lambda: _not_forwarding(metrics) == 0)
+        finally:
+            fabricd_proc.stop(state)
+            runner.down("seed", state_dir=root / "seed")
     c, f = percentiles(committed), percentiles(forwarding)
     return {
         "committed": c,
