@@ -65,7 +65,7 @@ def _elems_of(path: gnmi_pb2.Path, raw: bytes) -> tuple[Elem, ...]:
         return Path.parse("/" + "/".join(path.element)).elems if path.element else ()  # deprecated string form
     cut = _split(path, raw)
     if cut is None:
-        return tuple(_elem(e.SerializeToString(deterministic=True)) for e in path.elem)
+        return _typed(path.elem)
     return (*_parent(cut[0]), _elem(cut[1]))
 
 
@@ -89,7 +89,11 @@ def _split(path: gnmi_pb2.Path, raw: bytes) -> tuple[bytes, bytes] | None:
 @functools.lru_cache(maxsize=1 << 14)
 def _parent(raw: bytes) -> tuple[Elem, ...]:
     """The elements of a path (all but a leaf's last), by its encoding."""
-    return tuple(_elem(e.SerializeToString(deterministic=True)) for e in gnmi_pb2.Path.FromString(raw).elem)
+    return _typed(gnmi_pb2.Path.FromString(raw).elem)
+
+
+def _typed(elems: Iterable[gnmi_pb2.PathElem]) -> tuple[Elem, ...]:
+    return tuple(_elem(e.SerializeToString(deterministic=True)) for e in elems)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -121,10 +125,7 @@ def leaf_text(path: gnmi_pb2.Path) -> str:
     got = _TEXTS.get(raw)
     if got is None:
         cut = _split(path, raw)
-        if cut is None:
-            got = "".join(["/" + _elem_text(e.SerializeToString(deterministic=True)) for e in path.elem])
-        else:
-            got = _parent_text(cut[0]) + "/" + _elem_text(cut[1])
+        got = _text(path.elem) if cut is None else _parent_text(cut[0]) + "/" + _elem_text(cut[1])
         if len(_TEXTS) >= _TEXTS_MAX:
             _TEXTS.clear()
         _TEXTS[raw] = got
@@ -138,8 +139,11 @@ _TEXTS_MAX = 1 << 14
 
 @functools.lru_cache(maxsize=1 << 14)
 def _parent_text(raw: bytes) -> str:
-    path = gnmi_pb2.Path.FromString(raw)
-    return "".join(["/" + _elem_text(e.SerializeToString(deterministic=True)) for e in path.elem])
+    return _text(gnmi_pb2.Path.FromString(raw).elem)
+
+
+def _text(elems: Iterable[gnmi_pb2.PathElem]) -> str:
+    return "".join(["/" + _elem_text(e.SerializeToString(deterministic=True)) for e in elems])
 
 
 @functools.lru_cache(maxsize=1 << 16)
