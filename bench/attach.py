@@ -143,6 +143,7 @@ async def attach_latency(quick: bool) -> dict[str, Any]:
             f" beyond it {overhead - api['p50_ms']:.2f} ms",
             f"  floor: a unary gRPC call with nothing behind it, process to process here: p50"
             f" {transport['round_trip']['p50_ms']} ms (the overhead holds one such hop)",
+            floor.go_line(transport),
         ],
     }
 
@@ -332,6 +333,7 @@ async def attach_throughput(quick: bool) -> dict[str, Any]:
             f"  floor: serving a unary gRPC call with nothing behind it costs its server"
             f" {transport['server_cpu_ms_per_call']} ms of CPU here ({floor.CONCURRENT} callers,"
             f" {transport['calls_per_s']} calls/s); an attach is at least one such call",
+            floor.go_line(transport),
         ],
     }
 

@@ -13,12 +13,20 @@ It bounds two goals from below, whatever fabricd does:
 
 Measured by the benchmarks that state those goals, in the same run, so the
 floor and the result come from the same host on the same day.
+
+The same call is also timed against a server written in Go (grpc-go,
+``bench/floorgo``), built with the Go toolchain when there is one: what a
+lighter runtime would gain on the API hop. Without Go (or without the
+module proxy on a cold cache) that row says why it was not measured.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,6 +41,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from bench.harness import cpu_seconds, percentiles
 
 CONCURRENT = 16  # callers at once when the server's CPU per call is measured
+GO_SOURCE = Path(__file__).resolve().parent / "floorgo"
+GO_BUILD_TIMEOUT = 900.0  # s: a cold module cache downloads grpc-go and its dependencies
 
 
 async def _serve(socket: str) -> None:
@@ -46,12 +56,49 @@ async def _serve(socket: str) -> None:
     await server.wait_for_termination()
 
 
+def go_server() -> Path | str:
+    """The Go server's binary, built into the user's cache (keyed by a hash
+    of its sources) if it is not there yet; or why it cannot be built."""
+    digest = hashlib.sha256()
+    for name in ("go.mod", "go.sum", "main.go"):
+        digest.update((GO_SOURCE / name).read_bytes())
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fabricd" / "bench"
+    binary = cache / f"floorgo-{digest.hexdigest()[:16]}" / "floorgo"
+    if binary.exists():
+        return binary
+    env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=readonly -modcacherw -buildvcs=false"}
+    partial = binary.parent.with_name(binary.parent.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)  # a build that did not finish
+    try:
+        partial.mkdir(parents=True)
+        subprocess.run(
+            ["go", "build", "-trimpath", "-o", str(partial / "floorgo"), "."],
+            cwd=GO_SOURCE,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=GO_BUILD_TIMEOUT,
+        )
+        partial.rename(binary.parent)
+    except FileNotFoundError:
+        return "no Go toolchain (go) on PATH"
+    except subprocess.CalledProcessError as e:
+        lines = (e.stderr or "").strip().splitlines()
+        return f"go build failed: {lines[-1] if lines else e}"
+    except (subprocess.TimeoutExpired, OSError) as e:
+        return f"go build failed: {e}"
+    return binary
+
+
 @contextlib.contextmanager
-def _server() -> Iterator[tuple[int, str]]:
-    """The server process, started and answering: (its pid, its socket)."""
+def _server(argv: list[str] | None = None) -> Iterator[tuple[int, str]]:
+    """The server process (grpc.aio, or ``argv`` followed by the socket),
+    started and answering: (its pid, its socket)."""
     with tempfile.TemporaryDirectory(prefix="fabricd-floor-") as tmp:
         socket = str(Path(tmp) / "floor.sock")
-        server = subprocess.Popen([sys.executable, "-m", "bench.floor", socket], stdout=subprocess.PIPE, text=True)
+        command = [*(argv or [sys.executable, "-m", "bench.floor"]), socket]
+        server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         try:
             assert server.stdout is not None
             if server.stdout.readline().strip() != "ready":
@@ -63,10 +110,32 @@ def _server() -> Iterator[tuple[int, str]]:
 
 
 async def measure(samples: int) -> dict[str, Any]:
+    """The grpc.aio floor and, under ``go``, the Go server's (or why it was
+    not measured)."""
+    result = await _measure(samples, None)
+    binary = await asyncio.to_thread(go_server)
+    result["go"] = await _measure(samples, [str(binary)]) if isinstance(binary, Path) else {"skipped": binary}
+    return result
+
+
+def go_line(transport: dict[str, Any]) -> str:
+    """The Go server's row, beside the grpc.aio floor it is compared with."""
+    go = transport.get("go") or {}
+    if "skipped" in go:
+        return f"  the same floor with a Go server (grpc-go): not measured: {go['skipped']}"
+    saved = transport["server_cpu_ms_per_call"] - go["server_cpu_ms_per_call"]
+    return (
+        f"  the same floor with a Go server (grpc-go): {go['server_cpu_ms_per_call']} ms of server CPU per call,"
+        f" round trip p50 {go['round_trip']['p50_ms']} ms (Python client): an API front end in Go would save"
+        f" ~{saved:.2f} ms of fabricd's CPU per call"
+    )
+
+
+async def _measure(samples: int, argv: list[str] | None) -> dict[str, Any]:
     """Round trip percentiles (``samples`` sequential calls) and the server's
     CPU per call (``CONCURRENT`` callers, at least 2,000 calls), against a
     server in a process of its own."""
-    with _server() as (pid, socket):
+    with _server(argv) as (pid, socket):
         async with grpc.aio.insecure_channel(f"unix:{socket}") as ch:
             stub = health_pb2_grpc.HealthStub(ch)
             req = health_pb2.HealthCheckRequest()
