@@ -31,7 +31,7 @@ class VlanAllocation:
 class LeafVlans:
     """VLAN allocations of one leaf (mutable, pure)."""
 
-    __slots__ = ("_by_vlan", "_by_vni", "_free", "_releasing", "pool", "switch")
+    __slots__ = ("_by_vlan", "_by_vni", "_free", "_in_pool", "_releasing", "pool", "switch")
 
     def __init__(self, switch: SwitchName, pool: VlanPool, allocations: Iterable[VlanAllocation] = ()) -> None:
         self.switch = switch
@@ -39,6 +39,7 @@ class LeafVlans:
         self._by_vni: dict[Vni, VlanId] = {}
         self._by_vlan: dict[VlanId, Vni] = {}
         self._releasing: set[Vni] = set()
+        self._in_pool = 0  # VLANs in use inside the pool (a stored one may lie outside a changed pool)
         for a in allocations:
             self._take(a.vni, a.vlan)
             if a.releasing:
@@ -48,6 +49,8 @@ class LeafVlans:
 
     def _take(self, vni: Vni, vlan: VlanId) -> None:
         self._by_vni[vni] = vlan
+        if vlan not in self._by_vlan and vlan in self.pool:
+            self._in_pool += 1
         self._by_vlan[vlan] = vni
 
     def vlan_of(self, vni: Vni) -> VlanId | None:
@@ -104,6 +107,7 @@ class LeafVlans:
         vlan = self._by_vni.pop(vni)
         del self._by_vlan[vlan]
         if vlan in self.pool:
+            self._in_pool -= 1
             heapq.heappush(self._free, vlan)
         return vlan
 
@@ -123,7 +127,8 @@ class LeafVlans:
 
     @property
     def free(self) -> int:
-        return sum(1 for v in pool_values(self.pool) if v not in self._by_vlan)
+        # counted, not walked: the switch list and every metrics scrape ask it of each leaf
+        return self.pool.size - self._in_pool
 
 
 class EviAllocator:

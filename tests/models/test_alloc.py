@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from models.alloc import EviAllocator, LeafVlans, VlanAllocation
@@ -73,6 +75,34 @@ def test_restore_from_allocations():
     assert v.allocations() == sorted(allocs)
     assert v.allocate(Vni(9)) == 101
     assert v.free == 1
+
+
+def test_free_counts_what_the_pool_has_left():
+    """``free`` is kept as a count: after any sequence of allocations,
+    releases and confirmed removals (from stored allocations, one of them
+    outside a pool that changed since) it equals the VLANs of the pool not in
+    use, counted one by one."""
+    rng = random.Random(7)
+    p = pool(100, 140, reserved=((110, 114),))
+    stored = [
+        VlanAllocation(switch=SW, vni=Vni(1), vlan=VlanId(100)),
+        VlanAllocation(switch=SW, vni=Vni(2), vlan=VlanId(3000), releasing=True),  # outside today's pool
+    ]
+    v = LeafVlans(SW, p, stored)
+    for _ in range(3000):
+        vni = Vni(rng.randrange(1, 60))
+        action = rng.random()
+        try:
+            if action < 0.45:
+                prefer = VlanId(rng.randrange(95, 145)) if rng.random() < 0.3 else None
+                v.allocate(vni, prefer=prefer)
+            elif action < 0.75:
+                v.release(vni)
+            else:
+                v.confirm_removed(vni)
+        except (PlacementConflict, PoolExhaustedError):
+            pass
+        assert v.free == sum(1 for x in p if x not in v.in_use())
 
 
 def test_evis_never_equal_vnis_and_wrap():
