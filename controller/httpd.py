@@ -79,12 +79,3 @@ class MetricsServer:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
-
-
-def on_loop(loop: asyncio.AbstractEventLoop, fn: Callable[[], object], timeout: float = 5.0) -> object:
-    """Run ``fn`` on the event loop from another thread and return its result."""
-
-    async def call() -> object:
-        return fn()
-
-    return asyncio.run_coroutine_threadsafe(call(), loop).result(timeout)

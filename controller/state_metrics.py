@@ -1,4 +1,5 @@
-"""Scrape-time gauges from the daemon's state (computed on the event loop)."""
+"""Scrape-time gauges from the daemon's state (computed on the event loop;
+the attachments are counted a chunk at a time, the loop free in between)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,20 @@ from collections.abc import Callable, Iterable
 
 from prometheus_client.core import CounterMetricFamily, Metric
 
-from controller.httpd import on_loop
 from controller.metrics import gauge
-from controller.reconcile.status import SessionState
+from controller.reconcile.status import AttachmentState, SessionState
 from controller.service.fabric import FabricService
+from models.intent import NetworkKey
+
+#: how long a scrape may wait for the event loop (the attachments are counted in chunks)
+SCRAPE_TIMEOUT = 10.0
 
 
-def state_metrics(service: FabricService) -> list[Metric]:
+def state_metrics(
+    service: FabricService, attachments: Counter[tuple[NetworkKey, AttachmentState]] | None = None
+) -> list[Metric]:
+    """``attachments``: the counts of ``Attachments.count_states`` (counted
+    here, at once, when not given)."""
     out: list[Metric] = []
     statuses = service.fleet.statuses()
     out.append(
@@ -66,15 +74,16 @@ def state_metrics(service: FabricService) -> list[Metric]:
         used.append(([n], float(leaf.vlans.used if leaf else 0)))
     out.append(gauge("fabric_vlan_pool_free", "Free VLANs in the leaf's pool", ["switch"], free))
     out.append(gauge("fabric_vlan_pool_used", "VLANs of the leaf's pool in use (or being released)", ["switch"], used))
-    counts: Counter[tuple[str, str]] = Counter()
-    for placed in state.attachments.values():
-        counts[(str(placed.attachment.id.network), service.attachments.view(placed).state.value)] += 1
+    if attachments is None:
+        attachments = Counter()
+        service.attachments.tally(state.attachments.values(), attachments)
+    counts = sorted(((str(net), st.value), c) for (net, st), c in attachments.items())
     out.append(
         gauge(
             "fabric_attachments",
             "Attachments per network and state",
             ["network", "state"],
-            (([net, st], float(c)) for (net, st), c in sorted(counts.items())),
+            (([net, st], float(c)) for (net, st), c in counts),
         )
     )
     out.append(
@@ -132,9 +141,12 @@ def collector_fn(
 ) -> Callable[[], Iterable[Metric]]:
     """``service()``: the service in use (with HA it changes with the role)."""
 
+    async def scrape() -> list[Metric]:
+        svc = service()
+        counts = await svc.attachments.count_states()
+        return state_metrics(svc, counts)
+
     def collect() -> Iterable[Metric]:
-        result = on_loop(loop, lambda: state_metrics(service()))
-        assert isinstance(result, list)
-        return result
+        return asyncio.run_coroutine_threadsafe(scrape(), loop).result(SCRAPE_TIMEOUT)
 
     return collect

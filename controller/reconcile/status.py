@@ -40,9 +40,3 @@ class SwitchStatus:
     last_error: str
     #: Sets sent by this worker
     sets: int
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class AttachmentStatus:
-    state: AttachmentState
-    reason: str = ""

@@ -6,7 +6,7 @@ key) and the pending changes with their generations
 renders the dirty keys (the latest desired state wins) and sends one Set, one
 at a time per switch. Waiters (Attach) learn when the generation they need is
 committed. The rest of the daemon reads the worker only through
-:meth:`SwitchWorker.status` and :meth:`SwitchWorker.attachment_status`.
+:meth:`SwitchWorker.status` and :meth:`SwitchWorker.attachment_state`.
 
 * connect/reconnect: Capabilities, then a full resync (Get, diff every key,
   Set only the difference: nothing when the switch is right);
@@ -51,7 +51,7 @@ from controller.reconcile.changes import Changes
 from controller.reconcile.echo import EchoFilter
 from controller.reconcile.gate import LeaseExpired, SetGate
 from controller.reconcile.oper import OperState
-from controller.reconcile.status import AttachmentState, AttachmentStatus, SessionState, SwitchStatus
+from controller.reconcile.status import AttachmentState, SessionState, SwitchStatus
 from controller.settings.inventory import SwitchConfig
 from controller.settings.model import Settings
 from controller.supervise import supervise
@@ -144,19 +144,23 @@ class SwitchWorker:
             sets=self._sets,
         )
 
-    def attachment_status(self, owner: Hashable, port: str, vni: Vni) -> AttachmentStatus:
-        """What state an attachment on ``port`` for ``vni`` is in here."""
-        for key in (port_key(port), port_vni_key(port, vni)):
-            if key in self._conflicts:
-                return AttachmentStatus(state=AttachmentState.CONFLICT, reason=self._conflicts[key])
-        for key in (port_key(port), port_vni_key(port, vni), vni_key(vni)):
-            if key in self._failed:
-                why = f"{self.name} rejected the configuration: {self._failed[key]}"
-                return AttachmentStatus(state=AttachmentState.PENDING, reason=why)
+    def attachment_state(self, owner: Hashable, port: str, vni: Vni) -> tuple[AttachmentState, str]:
+        """What state an attachment on ``port`` for ``vni`` is in here, and
+        why when it is not ready. Asked for every attachment at each metrics
+        scrape: the keys are made only when something conflicts or failed."""
+        if self._conflicts:
+            for key in (port_key(port), port_vni_key(port, vni)):
+                if key in self._conflicts:
+                    return AttachmentState.CONFLICT, self._conflicts[key]
+        if self._failed:
+            for key in (port_key(port), port_vni_key(port, vni), vni_key(vni)):
+                if key in self._failed:
+                    return AttachmentState.PENDING, f"{self.name} rejected the configuration: {self._failed[key]}"
         if self._changes.carried(owner):
-            return AttachmentStatus(state=AttachmentState.READY)
-        why = f"waiting for {self.name}" + (f" ({self._last_error})" if self._last_error else "")
-        return AttachmentStatus(state=AttachmentState.PENDING, reason=why)
+            return AttachmentState.READY, ""
+        return AttachmentState.PENDING, f"waiting for {self.name}" + (
+            f" ({self._last_error})" if self._last_error else ""
+        )
 
     def why_waiting(self) -> str:
         return self._last_error or f"{len(self._changes)} change(s) pending"
