@@ -313,6 +313,10 @@ class FabricState:
     def attachments_on_nic(self, node: NodeName, nic: NicName) -> list[PlacedAttachment]:
         return [self.attachments[a] for a in sorted(self._by_nic.get((node, nic), set()))]
 
+    def attachments_of(self, node: NodeName) -> list[PlacedAttachment]:
+        """The node's attachments, unordered (from the per-NIC index: no walk over every attachment)."""
+        return [self.attachments[a] for (n, _), ids in self._by_nic.items() if n == node for a in ids]
+
     # ------------------------------------------------------------ helpers
 
     def _index(self, placed: PlacedAttachment) -> None:

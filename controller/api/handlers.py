@@ -18,6 +18,7 @@ import grpc
 from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
 
+from controller.api import paging
 from controller.api.errors import is_expected, status_of
 from controller.api.identity import Unauthenticated, bearer_token, claimed_caller, peer_caller
 from controller.api.limits import request_problems
@@ -36,6 +37,8 @@ from models.intent import OWNER_API, Attachment, AttachmentId, Network, NetworkK
 from proto.fabric.v1 import ON_BEHALF_OF, fabric_pb2, fabric_pb2_grpc
 
 T = TypeVar("T")
+#: attachments turned into messages at a time, the loop free in between (ListAttachments)
+PB_CHUNK = 1000
 log = get_logger("api")
 #: request ids: a generator of its own, so the process's global random state is not ours to move
 _RIDS = random.Random()
@@ -339,10 +342,27 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
             if not caller.operator:
                 node = caller.identity  # a node sees its own attachments only
             net = _key(request.network) if request.HasField("network") and request.network.name else None
-            views = self.service.attachments.query(
-                node=node, network=net, pod_namespace=request.pod_namespace, switch=request.switch
+            size = paging.page_size(request.page_size)
+            of = paging.listing(
+                "ListAttachments", caller.identity, node, str(net or ""), request.pod_namespace, request.switch
             )
-            return fabric_pb2.ListAttachmentsResponse(attachments=[self._attachment_pb(v) for v in views])
+            after = paging.read_token(request.page_token, of, width=6)
+            views, last = await self.service.attachments.page(
+                size=size,
+                after=after,
+                node=node,
+                network=net,
+                pod_namespace=request.pod_namespace,
+                switch=request.switch,
+            )
+            resp = fabric_pb2.ListAttachmentsResponse(
+                next_page_token=paging.make_token(of, last) if last is not None else ""
+            )
+            for start in range(0, len(views), PB_CHUNK):
+                if start:
+                    await asyncio.sleep(0)  # a page of 5,000: the loop is free between chunks
+                resp.attachments.extend(self._attachment_pb(v) for v in views[start : start + PB_CHUNK])
+            return resp
 
         return await self._call(context, request, "ListAttachments", run)
 

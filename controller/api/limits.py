@@ -38,6 +38,7 @@ STRING_CAPS = {
     "kinds": 32,
     "cni_network": 253,
     "ipam_json": 8192,
+    "page_token": 2048,
 }
 #: entries per repeated field name
 COUNT_CAPS = {"valid": 10_000, "switches": 4096, "kinds": 16}

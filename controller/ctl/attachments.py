@@ -18,6 +18,8 @@ from controller.ctl.output import dump, emit, table, ts
 FULL_ID = re.compile(r"(?P<ns>[^/()]+)/(?P<pod>[^/()]+)\((?P<uid>[^()]*)\):(?P<ifname>[^@]+)@(?P<net>.+/.+)")
 HEADER = ("POD", "PHASE", "INTERFACE", "NETWORK", "NODE/NIC", "SWITCH/PORT", "VLAN", "VNI", "STATE", "REASON")
 _STATES = {0: "unspecified", 1: "pending", 2: "ready", 3: "conflict"}
+#: attachments per ListAttachments page: the most the server gives (controller.api.paging.MAX_PAGE)
+PAGE = 5000
 
 
 def id_text(aid: Any) -> str:
@@ -71,12 +73,17 @@ def list_(ctx: Context) -> int:
 
     a = ctx.args
     req = fabric_pb2.ListAttachmentsRequest(
-        node=a.node or "", pod_namespace=a.pod_namespace or "", switch=a.switch or ""
+        node=a.node or "", pod_namespace=a.pod_namespace or "", switch=a.switch or "", page_size=PAGE
     )
     if a.network:
         req.network.CopyFrom(ctx.network_ref(a.network))
-    resp = ctx.client.call(ctx.fabric.ListAttachments, req)
-    data = [attachment_dict(x) for x in resp.attachments]
+    data = []
+    while True:  # every page (controller.api.paging)
+        resp = ctx.client.call(ctx.fabric.ListAttachments, req)
+        data += [attachment_dict(x) for x in resp.attachments]
+        if not resp.next_page_token:
+            break
+        req.page_token = resp.next_page_token
     if ctx.output != "table":
         emit(dump(data, ctx.output))
     else:

@@ -90,6 +90,57 @@ async def test_concurrent_attaches_of_one_identity_make_one_attachment(api):
     assert fab.service.state.leaves["sw1"].vlans.used == 1
 
 
+async def test_list_attachments_in_pages(api):
+    """Keyset pages in id order: every attachment once, in order, whatever is
+    detached meanwhile; a token belongs to its listing; sizes are bounded."""
+    fab, stub = api
+    for i in range(12):
+        await stub.Attach(
+            attach_req(f"pod-{i:02d}", node=f"server{i % 3 + 1}", container=f"c{i}", ifname=f"net{i % 2}"), timeout=30
+        )
+    whole = (await stub.ListAttachments(fabric_pb2.ListAttachmentsRequest(), timeout=10)).attachments
+    assert len(whole) == 12
+    assert [a.id.pod_name for a in whole] == sorted(a.id.pod_name for a in whole)
+
+    pages, req = [], fabric_pb2.ListAttachmentsRequest(page_size=5)
+    while True:
+        resp = await stub.ListAttachments(req, timeout=10)
+        pages.append([a.id.pod_name for a in resp.attachments])
+        if len(pages) == 1:  # detached between pages: the listing goes on, nothing twice
+            gone = whole[7]
+            await stub.Detach(fabric_pb2.DetachRequest(id=gone.id, container_id=gone.container_id), timeout=10)
+        if not resp.next_page_token:
+            break
+        req.page_token = resp.next_page_token
+    assert [len(p) for p in pages] == [5, 5, 1]
+    listed = [name for p in pages for name in p]
+    assert listed == [a.id.pod_name for a in whole if a.id.pod_name != whole[7].id.pod_name]
+    # made a few at a time, the loop free in between: the same page
+    views, last = await fab.service.attachments.page(size=5, chunk=5)
+    assert [v.placed.attachment.id.pod_name for v in views] == listed[:5] and last is not None and last[1] == listed[4]
+
+    # a token is its listing's: other filters, or a page size alone that is not a token, are refused
+    first = await stub.ListAttachments(fabric_pb2.ListAttachmentsRequest(page_size=2), timeout=10)
+    other = fabric_pb2.ListAttachmentsRequest(page_token=first.next_page_token, node="server1")
+    code, details = await code_of(stub.ListAttachments(other, timeout=10))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and "page_token" in details and "another listing" in details
+    for bad in ("nope", "e30", "W1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tbW1tb" * 30):
+        code, details = await code_of(
+            stub.ListAttachments(fabric_pb2.ListAttachmentsRequest(page_token=bad), timeout=10)
+        )
+        assert code == grpc.StatusCode.INVALID_ARGUMENT and "page_token" in details, (bad, details)
+    code, details = await code_of(stub.ListAttachments(fabric_pb2.ListAttachmentsRequest(page_size=-1), timeout=10))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and "page_size: -1" in details
+    many = await stub.ListAttachments(fabric_pb2.ListAttachmentsRequest(page_size=1_000_000), timeout=10)
+    assert len(many.attachments) == 11 and not many.next_page_token  # more than the most: the most
+    # a node filter pages through that node's own
+    node = await stub.ListAttachments(fabric_pb2.ListAttachmentsRequest(node="server2", page_size=2), timeout=10)
+    assert [a.node for a in node.attachments] == ["server2"] * 2 and node.next_page_token
+    req = fabric_pb2.ListAttachmentsRequest(node="server2", page_size=2, page_token=node.next_page_token)
+    rest = await stub.ListAttachments(req, timeout=10)
+    assert [a.id.pod_name for a in rest.attachments] == ["pod-10"] and not rest.next_page_token  # pod-07 is gone
+
+
 async def test_replay_and_container_replacement_and_stale_detach(api):
     _fab, stub = api
     first = await stub.Attach(attach_req(container="old"), timeout=30)

@@ -18,6 +18,7 @@ import grpc
 import pytest
 import yaml
 
+from controller.api import paging
 from labs.files.spec import ServerTls
 from labs.run.certs import CertKey, create_ca, issue_client_cert, issue_server_cert
 from labs.run.material import load_ca
@@ -292,6 +293,17 @@ async def test_every_method_across_two_nodes(tmp_path, pki, request, nodes_by):
             assert code == grpc.StatusCode.NOT_FOUND
             listed = await s2.ListAttachments(fabric_pb2.ListAttachmentsRequest(node="server1"), timeout=10)
             assert [x.id.pod_name for x in listed.attachments] == ["pod-b"]  # its own only
+            # page tokens: one forged for server1's listing is refused; one forged for its own listing,
+            # pointing before server1's attachment, still pages through server2's own only
+            after = ["default", "pod-a", "", "", "", ""]
+            forged = paging.make_token(paging.listing("ListAttachments", "server1", "server1", "", "", ""), after)
+            code, details = await refused(
+                s2.ListAttachments(fabric_pb2.ListAttachmentsRequest(page_token=forged), timeout=10)
+            )
+            assert code == grpc.StatusCode.INVALID_ARGUMENT and "another listing" in details
+            mine = paging.make_token(paging.listing("ListAttachments", "server2", "server2", "", "", ""), after)
+            listed = await s2.ListAttachments(fabric_pb2.ListAttachmentsRequest(page_token=mine), timeout=10)
+            assert [x.id.pod_name for x in listed.attachments] == ["pod-b"]
             blue = fabric_pb2.NetworkRef(namespace="default", name="blue")
             gc_other = fabric_pb2.GarbageCollectRequest(node="server1", network=blue)
             assert (await refused(s2.GarbageCollect(gc_other, timeout=10)))[0] == grpc.StatusCode.PERMISSION_DENIED

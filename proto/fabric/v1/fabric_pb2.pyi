@@ -205,22 +205,28 @@ class GetAttachmentRequest(_message.Message):
     def __init__(self, id: _Optional[_Union[AttachmentId, _Mapping]] = ...) -> None: ...
 
 class ListAttachmentsRequest(_message.Message):
-    __slots__ = ("node", "network", "pod_namespace", "switch")
+    __slots__ = ("node", "network", "pod_namespace", "switch", "page_size", "page_token")
     NODE_FIELD_NUMBER: _ClassVar[int]
     NETWORK_FIELD_NUMBER: _ClassVar[int]
     POD_NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     SWITCH_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     node: str
     network: NetworkRef
     pod_namespace: str
     switch: str
-    def __init__(self, node: _Optional[str] = ..., network: _Optional[_Union[NetworkRef, _Mapping]] = ..., pod_namespace: _Optional[str] = ..., switch: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, node: _Optional[str] = ..., network: _Optional[_Union[NetworkRef, _Mapping]] = ..., pod_namespace: _Optional[str] = ..., switch: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListAttachmentsResponse(_message.Message):
-    __slots__ = ("attachments",)
+    __slots__ = ("attachments", "next_page_token")
     ATTACHMENTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     attachments: _containers.RepeatedCompositeFieldContainer[Attachment]
-    def __init__(self, attachments: _Optional[_Iterable[_Union[Attachment, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    def __init__(self, attachments: _Optional[_Iterable[_Union[Attachment, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class CheckRequest(_message.Message):
     __slots__ = ("id", "container_id")

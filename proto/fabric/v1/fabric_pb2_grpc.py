@@ -206,7 +206,12 @@ class FabricServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListAttachments(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """In pages, ordered by attachment id (pod namespace, pod name, UID,
+        network, interface): a page holds at most page_size attachments and,
+        unless it is the last, a next_page_token for the next one.
+        INVALID_ARGUMENT for a negative page_size, or a page_token that is not
+        one this listing (these filters, this caller) handed out.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
