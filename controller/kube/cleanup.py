@@ -12,6 +12,7 @@ are seen fine again.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
@@ -24,6 +25,9 @@ from controller.settings.kube import KubernetesSettings
 from models.errors import FabricError
 from models.fabric_state import PlacedAttachment
 from models.intent import AttachmentId
+
+#: attachments looked at per step of the event loop in a sync
+SYNC_CHUNK = 5000
 
 
 class Cleanup:
@@ -66,8 +70,12 @@ class Cleanup:
         now = self._clock()
         due: list[tuple[AttachmentId, str]] = []
         seen: set[AttachmentId] = set()
-        for placed in list(self._service.state.attachments.values()):
+        for i, placed in enumerate(list(self._service.state.attachments.values())):
+            if i and i % SYNC_CHUNK == 0:
+                await asyncio.sleep(0)  # 100,000 attachments: the loop is free between chunks
             aid = placed.attachment.id
+            if self._service.state.attachments.get(aid) is not placed:
+                continue  # detached or replaced while the loop was free: the next sync sees it as it is
             if not self._settings.watches(aid.pod_namespace):
                 continue
             why = self.why(placed)

@@ -343,9 +343,8 @@ class Attachments:
         keep = set(valid)
         stale = [
             p.attachment.id
-            for p in ctx.state.attachments.values()
-            if p.attachment.node == node
-            and p.attachment.id.network == network
+            for p in ctx.state.attachments_of(node)  # the node's, from its index: runtimes call this often
+            if p.attachment.id.network == network
             and (not cni_network or p.attachment.cni_network in ("", cni_network))
             and (p.attachment.container_id, p.attachment.id.interface) not in keep
         ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from controller.kube import cleanup
 from controller.service.authz import Caller
 from models.errors import PermissionDeniedError, PreconditionError
 from models.ids import NicName, NodeName, Vni
@@ -26,7 +27,8 @@ async def _network(fab, kube, ns: str) -> NetworkKey:
     return NetworkKey(ns, "blue")
 
 
-async def test_pods_and_nodes_take_their_attachments_along(tmp_path, kube, namespaces):
+async def test_pods_and_nodes_take_their_attachments_along(tmp_path, kube, namespaces, monkeypatch):
+    monkeypatch.setattr(cleanup, "SYNC_CHUNK", 2)  # a sync looks at 2 attachments per loop step: every path
     ns, _ = namespaces
     async with kube_fabric(tmp_path, kube, namespaces) as fab:
         svc = fab.service
