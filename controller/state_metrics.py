@@ -147,6 +147,11 @@ def collector_fn(
         return state_metrics(svc, counts)
 
     def collect() -> Iterable[Metric]:
-        return asyncio.run_coroutine_threadsafe(scrape(), loop).result(SCRAPE_TIMEOUT)
+        future = asyncio.run_coroutine_threadsafe(scrape(), loop)
+        try:
+            return future.result(SCRAPE_TIMEOUT)
+        except TimeoutError:
+            future.cancel()  # the scrape fails; its count does not go on without it
+            raise
 
     return collect

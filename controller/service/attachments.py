@@ -189,12 +189,13 @@ class Attachments:
         found = heapq.nsmallest(size + 1, matches, key=operator.itemgetter(0))
         last = found[size - 1][0] if len(found) > size else None
         views: list[AttachmentView] = []
-        for start in range(0, min(size, len(found)), chunk // 5):
+        step = max(1, chunk // 5)  # a view costs about five times a match
+        for start in range(0, min(size, len(found)), step):
             if start:
                 await asyncio.sleep(0)
             views += [
                 self.view(p)
-                for _, p in found[start : min(size, start + chunk // 5)]
+                for _, p in found[start : min(size, start + step)]
                 if state.attachments.get(p.attachment.id) is p
             ]
         return views, last
@@ -341,13 +342,13 @@ class Attachments:
         ctx = self._ctx
         ctx.authz.require_node(caller, node, "GarbageCollect")
         keep = set(valid)
-        stale = [
+        stale = sorted(
             p.attachment.id
             for p in ctx.state.attachments_of(node)  # the node's, from its index: runtimes call this often
             if p.attachment.id.network == network
             and (not cni_network or p.attachment.cni_network in ("", cni_network))
             and (p.attachment.container_id, p.attachment.id.interface) not in keep
-        ]
+        )
         m = Mutation()
         dirty: Dirty = {}
         for aid in stale:
