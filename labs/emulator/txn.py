@@ -70,7 +70,9 @@ class Applied:
         self.tree = tree
         self._undo: list[Callable[[], None]] = []
         self._anchors: dict[Path, None] = {}
-        self._prefixes: set[Path] = set()  # every prefix of every anchor
+        #: the anchors as a trie of elements (an anchor's node holds it under None): finds an
+        #: anchor's covering or covered anchors in one descent, without a Path per prefix
+        self._trie: dict[Elem | None, Any] = {}
         self._covered: set[Path] = set()  # anchors under an anchor touched after them
         self._before: dict[Path, Json] = {}
         self._change: Change | None = None  # computed once all ops are applied
@@ -103,17 +105,26 @@ class Applied:
 
     # -- applying
 
-    def _touch(self, anchor: Path) -> None:
-        prefixes = [Path(anchor.elems[:i]) for i in range(len(anchor))] + [anchor]
-        if any(p in self._anchors for p in prefixes):
-            return  # its leaves were read before an earlier op touched the region
-        inner = [a for a in self._anchors if a.startswith(anchor)] if anchor in self._prefixes else []
-        for p, v in leaf_items(self.tree.get(anchor), anchor):
-            if not any(p.startswith(a) for a in inner):
-                self._before.setdefault(p, v)
+    def _touch(self, anchor: Path, *, exists: bool = True) -> None:
+        """Read the leaves under ``anchor`` before an op changes them (none:
+        ``exists`` False, the op creates it), unless an earlier op touched the
+        region: then they were read already."""
+        node = self._trie
+        for elem in anchor.elems:
+            if None in node:
+                return  # under an earlier anchor: its leaves were read before that op
+            node = node.setdefault(elem, {})
+        if None in node:
+            return
+        inner = _marked(node) if node else []
+        if exists:
+            for p, v in leaf_items(self.tree.get(anchor), anchor):
+                if not any(p.startswith(a) for a in inner):
+                    self._before.setdefault(p, v)
+        node.clear()  # everything below is covered by this anchor now
+        node[None] = anchor
         self._anchors[anchor] = None
         self._covered.update(inner)
-        self._prefixes.update(prefixes)
 
     def apply(self, op: Op) -> None:
         """Apply one op (raises TreeError with the tree as it was before it)."""
@@ -134,7 +145,7 @@ class Applied:
         write = tree.replace if op.kind == "replace" else tree.update
         missing = first_missing(tree, op.path)
         if missing is not None:
-            self._touch(missing)
+            self._touch(missing, exists=False)
             self._undo.append(_deleter(tree, missing))
             write(op.path, op.value)
             return
@@ -143,6 +154,20 @@ class Applied:
         # replace detaches the old node, keep it as is; update merges into it
         self._undo.append(_putter(tree, op.path, old if op.kind == "replace" else copy.deepcopy(old)))
         write(op.path, op.value)
+
+
+def _marked(node: dict[Elem | None, Any]) -> list[Path]:
+    """The anchors at or below a trie node."""
+    out: list[Path] = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        for k, v in n.items():
+            if k is None:
+                out.append(v)
+            else:
+                stack.append(v)
+    return out
 
 
 def _putter(tree: Tree, path: Path, node: Any) -> Callable[[], None]:

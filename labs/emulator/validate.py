@@ -71,22 +71,48 @@ def check_op(op: Op, v: Validation = OPENCONFIG) -> list[str]:
 def check_written(tree: Tree, anchors: Iterable[Path], v: Validation = OPENCONFIG) -> list[str]:
     """Schema problems in the subtrees under ``anchors`` of the result."""
     out: list[str] = []
+    entries: set[Path] = set()  # list entries holding an anchor, checked once (most anchors share one)
     for anchor in anchors:
         node = tree.get(anchor)
         if node is None:
             continue
-        _enclosing_entry(tree, anchor, out, v)
+        _enclosing_entry(tree, anchor, out, v, entries)
         schema = lookup(anchor, v.schema, v.state_members)
         if schema is not None:
             _walk(schema, node, anchor, out, v.state_members)
     return out
 
 
-def _enclosing_entry(tree: Tree, anchor: Path, out: list[str], v: Validation) -> None:
+#: where the walk is, made into a Path only for a message: the anchor's Path,
+#: or (where, member name), or (where, list name, the entry's key pairs); a
+#: walk over a few hundred written leaves would otherwise build a Path and an
+#: Elem per node for nothing
+Loc = Path | tuple[Any, ...]
+
+
+def _path(loc: Loc) -> Path:
+    elems: list[Elem] = []
+    while not isinstance(loc, Path):
+        elems.append(Elem(loc[1]) if len(loc) == 2 else Elem(loc[1], loc[2]))
+        loc = loc[0]
+    return Path((*loc.elems, *reversed(elems)), loc.origin)
+
+
+def _key_pairs(loc: Loc) -> tuple[tuple[str, str], ...]:
+    """The list keys of the last element (none if it is not a list entry)."""
+    if isinstance(loc, Path):
+        return loc.elems[-1].keys if loc.elems else ()
+    return loc[2] if len(loc) == 3 else ()
+
+
+def _enclosing_entry(tree: Tree, anchor: Path, out: list[str], v: Validation, done: set[Path]) -> None:
     """A write inside a list entry must keep the entry's key leaves equal to its key."""
     for i in range(len(anchor.elems) - 1, 0, -1):
         if anchor.elems[i - 1].keys:
             entry_path = Path(anchor.elems[:i])
+            if entry_path in done:
+                return
+            done.add(entry_path)
             schema = lookup(entry_path, v.schema, v.state_members)
             entry = tree.get(entry_path)
             if isinstance(schema, ListNode) and isinstance(entry, dict):
@@ -94,8 +120,8 @@ def _enclosing_entry(tree: Tree, anchor: Path, out: list[str], v: Validation) ->
             return
 
 
-def _entry_keys(schema: ListNode, entry: dict[str, Any], at: Path, out: list[str]) -> None:
-    want = at.elems[-1].key_map
+def _entry_keys(schema: ListNode, entry: dict[str, Any], at: Loc, out: list[str]) -> None:
+    want = dict(_key_pairs(at))
     config = entry.get("config")
     for k in schema.keys:
         for where, holder in (("", entry), ("config/", config)):
@@ -103,56 +129,57 @@ def _entry_keys(schema: ListNode, entry: dict[str, Any], at: Path, out: list[str
                 continue
             v = holder[k]
             if isinstance(v, dict | list) or key_string(v) != key_string(want.get(k, "")):
-                out.append(f"{at}/{where}{k}: {v!r} differs from the list key {k}={want.get(k)}")
+                out.append(f"{_path(at)}/{where}{k}: {v!r} differs from the list key {k}={want.get(k)}")
 
 
-def _walk(schema: Node, value: Any, at: Path, out: list[str], state: frozenset[str]) -> None:
+def _walk(schema: Node, value: Any, at: Loc, out: list[str], state: frozenset[str]) -> None:
     if isinstance(schema, Leaf):
         if isinstance(value, dict | list):
-            out.append(f"{at}: expected a leaf value, got {_kind(value)}")
+            out.append(f"{_path(at)}: expected a leaf value, got {_kind(value)}")
             return
         reason = schema.type.check(value)
         if reason:
-            out.append(f"{at}: {reason}")
+            out.append(f"{_path(at)}: {reason}")
     elif isinstance(schema, LeafList):
         if not isinstance(value, list):
-            out.append(f"{at}: expected a leaf-list (a JSON array), got {_kind(value)}")
+            out.append(f"{_path(at)}: expected a leaf-list (a JSON array), got {_kind(value)}")
             return
         for v in value:
             reason = schema.type.check(v) if not isinstance(v, dict | list) else f"{_kind(v)} is not a value"
             if reason:
-                out.append(f"{at}: {reason}")
+                out.append(f"{_path(at)}: {reason}")
     elif isinstance(schema, ListNode):
-        if at.elems and at.elems[-1].keys:
+        if _key_pairs(at):
             _entry(schema, value, at, out, state)
         elif isinstance(value, KeyedList):
-            name = at.elems[-1].name
+            parent, name = (Path(at.elems[:-1], at.origin), at.elems[-1].name) if isinstance(at, Path) else at
             for kt, entry in value.items():
-                elem = Elem.of(name, dict(zip(schema.keys, kt, strict=True)))
-                _entry(schema, entry, Path((*at.elems[:-1], elem)), out, state)
+                pairs = tuple(sorted(zip(schema.keys, kt, strict=True)))
+                _entry(schema, entry, (parent, name, pairs), out, state)
         elif value != []:
-            out.append(f"{at}: expected a list (a JSON array of objects), got {_kind(value)}")
+            out.append(f"{_path(at)}: expected a list (a JSON array of objects), got {_kind(value)}")
     else:
         _container(schema, value, at, out, state)
 
 
-def _entry(schema: ListNode, entry: Any, at: Path, out: list[str], state: frozenset[str]) -> None:
+def _entry(schema: ListNode, entry: Any, at: Loc, out: list[str], state: frozenset[str]) -> None:
     if isinstance(entry, dict) and not isinstance(entry, KeyedList):
         _entry_keys(schema, entry, at, out)
     _container(schema.entry, entry, at, out, state)
 
 
-def _container(schema: Container, value: Any, at: Path, out: list[str], state: frozenset[str]) -> None:
+def _container(schema: Container, value: Any, at: Loc, out: list[str], state: frozenset[str]) -> None:
     if not isinstance(value, dict) or isinstance(value, KeyedList):
-        out.append(f"{at}: expected a container (a JSON object), got {_kind(value)}")
+        out.append(f"{_path(at)}: expected a container (a JSON object), got {_kind(value)}")
         return
+    children = schema.children
     for name, child in value.items():
-        sub = schema.children.get(name)
+        sub = children.get(name)
         if sub is None:
             reason = "state data (config false) cannot be written" if name in state else "not in the supported schema"
-            out.append(f"{at / Elem(name)}: {reason}")
+            out.append(f"{_path((at, name))}: {reason}")
         else:
-            _walk(sub, child, at / Elem(name), out, state)
+            _walk(sub, child, (at, name), out, state)
 
 
 def _kind(value: Any) -> str:

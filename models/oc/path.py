@@ -103,7 +103,13 @@ class Path:
 
     @property
     def has_wildcards(self) -> bool:
-        return any(e.name in ("*", "...") or any(v == "*" for _, v in e.keys) for e in self.elems)
+        for e in self.elems:  # loops, not nested generators: asked for every op of every Set
+            if e.name in ("*", "..."):
+                return True
+            for _, v in e.keys:
+                if v == "*":
+                    return True
+        return False
 
 
 ROOT = Path()

@@ -76,6 +76,8 @@ def list_keys(schema: SchemaPath) -> tuple[tuple[str, KeyType], ...] | None:
 
 def strip_module(name: str) -> str:
     """``openconfig-vlan:switched-vlan`` -> ``switched-vlan``."""
+    if ":" not in name:  # most names (every name in the tree's own form): no regex
+        return name
     m = _PREFIXED.match(name)
     return name[m.end() :] if m else name
 
@@ -83,6 +85,8 @@ def strip_module(name: str) -> str:
 def canonical_identity(value: str) -> str:
     """``openconfig-bgp-types:L2VPN_EVPN`` -> ``L2VPN_EVPN``; other strings
     (IPv6 addresses, interface names) are returned unchanged."""
+    if ":" not in value:
+        return value
     m = _IDENTITY.fullmatch(value)
     return m.group(1) if m else value
 

@@ -360,15 +360,16 @@ class Tree:
         """Check the whole path and convert the value before anything changes."""
         if path.has_wildcards:
             raise TreeError(path, "wildcards are not allowed here")
+        schema = path.schema
         for i, elem in enumerate(path.elems):
             if elem.keys:
-                _entry_key(elem, path.schema[: i + 1], path)
-        new = from_json(value, path.schema) if isinstance(value, dict | list) else value
+                _entry_key(elem, schema[: i + 1], path)
+        new = from_json(value, schema) if isinstance(value, dict | list) else value
         last = path.elems[-1] if path.elems else None
         if last is not None and last.keys:
             if not isinstance(new, dict):
                 raise TreeError(path, "a list entry must be an object")
-            want = _new_entry(last, path.schema)
+            want = _new_entry(last, schema)
             for k, v in want.items():
                 if k in new and key_string(new[k]) != key_string(v):
                     raise TreeError(path, f"key {k}={new[k]!r} in the value differs from the path's {v!r}")
@@ -457,11 +458,45 @@ def _children(node: Any, schema: SchemaPath, at: Path) -> Iterator[tuple[str, An
 
 def leaves(node: Any, at: Path = ROOT) -> Iterator[tuple[Path, Json]]:
     """Every leaf (scalar or whole leaf-list) under a node, with its path."""
-    if isinstance(node, dict):
-        for _, child, _, cpath in _children(node, at.schema, at):
-            yield from leaves(child, cpath)
-    else:
+    if not isinstance(node, dict):
         yield at, node
+    elif not isinstance(node, KeyedList):
+        out: list[tuple[Path, Json]] = []
+        _leaves_into(node, at.elems, at.schema, at.origin, out)
+        yield from out
+
+
+def _leaves_into(node: Node, elems: tuple[Elem, ...], schema: SchemaPath, origin: str, out: list[Any]) -> None:
+    """The walk of :func:`leaves`, without a generator or a Path per level:
+    it runs over every leaf a Set writes (a few thousand per burst)."""
+    for name, child in node.items():
+        cschema = (*schema, name)
+        if isinstance(child, KeyedList):
+            keys = [k for k, _ in list_keys(cschema) or ()]
+            for kt, entry in child.items():
+                at = (*elems, Elem(name, tuple(sorted(zip(keys, kt, strict=True)))))
+                if isinstance(entry, dict) and not isinstance(entry, KeyedList):
+                    _leaves_into(entry, at, cschema, origin, out)
+                else:
+                    out.append((Path(at, origin), entry))
+        elif isinstance(child, dict):
+            _leaves_into(child, (*elems, _plain(name)), cschema, origin, out)
+        else:
+            out.append((Path((*elems, _plain(name)), origin), child))
+
+
+#: member name -> its key-less Elem (paths share them); bounded, then restarted
+_PLAIN: dict[str, Elem] = {}
+_PLAIN_MAX = 1 << 12
+
+
+def _plain(name: str) -> Elem:
+    elem = _PLAIN.get(name)
+    if elem is None:
+        if len(_PLAIN) >= _PLAIN_MAX:
+            _PLAIN.clear()
+        elem = _PLAIN[name] = Elem(name)
+    return elem
 
 
 def canonical(node: Any) -> Any:
