@@ -12,10 +12,10 @@ are seen fine again.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 
+from controller.chunks import slices
 from controller.kube.cache import Caches
 from controller.kube.metrics import KubeMetrics
 from controller.log import get_logger
@@ -70,21 +70,20 @@ class Cleanup:
         now = self._clock()
         due: list[tuple[AttachmentId, str]] = []
         seen: set[AttachmentId] = set()
-        for i, placed in enumerate(list(self._service.state.attachments.values())):
-            if i and i % SYNC_CHUNK == 0:
-                await asyncio.sleep(0)  # 100,000 attachments: the loop is free between chunks
-            aid = placed.attachment.id
-            if self._service.state.attachments.get(aid) is not placed:
-                continue  # detached or replaced while the loop was free: the next sync sees it as it is
-            if not self._settings.watches(aid.pod_namespace):
-                continue
-            why = self.why(placed)
-            if not why:
-                continue
-            seen.add(aid)
-            since, _ = self._since.setdefault(aid, (now, why))
-            if now - since >= self._settings.pod_grace:
-                due.append((aid, why))
+        async for part in slices(list(self._service.state.attachments.values()), SYNC_CHUNK):
+            for placed in part:
+                aid = placed.attachment.id
+                if self._service.state.attachments.get(aid) is not placed:
+                    continue  # detached or replaced while the loop was free: the next sync sees it as it is
+                if not self._settings.watches(aid.pod_namespace):
+                    continue
+                why = self.why(placed)
+                if not why:
+                    continue
+                seen.add(aid)
+                since, _ = self._since.setdefault(aid, (now, why))
+                if now - since >= self._settings.pod_grace:
+                    due.append((aid, why))
         for aid in set(self._since) - seen:
             del self._since[aid]
         for aid, why in due:

@@ -18,6 +18,7 @@ import operator
 import time
 from collections.abc import Iterable, Sequence
 
+from controller.chunks import slices
 from controller.reconcile.readiness import Views, readiness_of
 from controller.reconcile.status import AttachmentState
 from controller.service.authz import Caller
@@ -103,11 +104,8 @@ class Attachments:
         (and every Attach) for over a second. The attachments are those of
         the start; their states are read as each chunk is counted."""
         counts: collections.Counter[tuple[NetworkKey, AttachmentState]] = collections.Counter()
-        snapshot: Sequence[PlacedAttachment] = list(self._ctx.state.attachments.values())
-        for start in range(0, len(snapshot), chunk):
-            if start:
-                await asyncio.sleep(0)
-            self.tally(snapshot[start : start + chunk], counts)
+        async for part in slices(list(self._ctx.state.attachments.values()), chunk):
+            self.tally(part, counts)
         return counts
 
     def _forwarding(self, placed: PlacedAttachment) -> bool:
@@ -172,10 +170,8 @@ class Attachments:
         else:
             candidates = list(state.attachments.values())
         matches: list[tuple[tuple[str, ...], PlacedAttachment]] = []
-        for start in range(0, len(candidates), chunk):
-            if start:
-                await asyncio.sleep(0)
-            for placed in candidates[start : start + chunk]:
+        async for part in slices(candidates, chunk):
+            for placed in part:
                 aid = placed.attachment.id
                 if network and aid.network != network:
                     continue
@@ -189,15 +185,8 @@ class Attachments:
         found = heapq.nsmallest(size + 1, matches, key=operator.itemgetter(0))
         last = found[size - 1][0] if len(found) > size else None
         views: list[AttachmentView] = []
-        step = max(1, chunk // 5)  # a view costs about five times a match
-        for start in range(0, min(size, len(found)), step):
-            if start:
-                await asyncio.sleep(0)
-            views += [
-                self.view(p)
-                for _, p in found[start : min(size, start + step)]
-                if state.attachments.get(p.attachment.id) is p
-            ]
+        async for pairs in slices(found[:size], chunk // 5):  # a view costs about five times a match
+            views += [self.view(p) for _, p in pairs if state.attachments.get(p.attachment.id) is p]
         return views, last
 
     # ---------------------------------------------------------- mutations
