@@ -27,7 +27,17 @@ from typing import Any
 import grpc
 
 from bench import floor
-from bench.harness import Fabricd, LabRun, Pki, fabricd, generated_lab, make_pki, own_cpu_seconds, percentiles
+from bench.harness import (
+    Fabricd,
+    LabRun,
+    Pki,
+    fabricd,
+    generated_lab,
+    make_pki,
+    own_cpu_seconds,
+    percentiles,
+    settle_own_heap,
+)
 from controller.gnmi.session import GnmiSession
 from controller.settings.inventory import load_inventory
 from controller.settings.model import GnmiSettings
@@ -207,6 +217,7 @@ async def _run_clients(fd: Fabricd, reqs: list[fabric_pb2.AttachRequest], client
             while not queue.empty():
                 await _one(stub, queue.get_nowait(), detach)
 
+    settle_own_heap()
     t = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
     return time.perf_counter() - t

@@ -20,7 +20,7 @@ from typing import Any
 import grpc
 
 from bench.attach import _att
-from bench.harness import LabRun, fabricd, generated_lab, own_cpu_seconds, percentiles
+from bench.harness import LabRun, fabricd, generated_lab, own_cpu_seconds, percentiles, settle_own_heap
 from labs.emulator.admin_client import AdminClient
 from models.platforms.base import vni_name
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
@@ -43,6 +43,7 @@ async def _burst(
     stubs: list[fabric_pb2_grpc.FabricStub], reqs: list[fabric_pb2.AttachRequest], admin: AdminClient
 ) -> dict[str, Any]:
     before = (await admin.counters(LEAF)).sets_committed
+    settle_own_heap()
     t = time.perf_counter()
     times = await asyncio.gather(*(_timed(stubs[i % len(stubs)], r) for i, r in enumerate(reqs)))
     wall = time.perf_counter() - t

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import os
 import shutil
 import signal
@@ -155,6 +156,15 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def settle_own_heap() -> None:
+    """Collect and freeze this (client) process's heap before a timed run:
+    the load generator's own full collections (50 ms at the start of a
+    burst, measured) would otherwise pause the load mid-measurement, a pause
+    that is not the daemon's."""
+    gc.collect()
+    gc.freeze()
 
 
 def own_cpu_seconds() -> float:
