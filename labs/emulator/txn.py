@@ -48,7 +48,7 @@ def leaf_items(node: Any, at: Path) -> Iterator[tuple[Path, Json]]:
         names = [k for k, _ in list_keys(at.schema) or ()]
         last = at.elems[-1].name
         for kt, entry in node.items():
-            yield from leaves(entry, Path((*at.elems[:-1], Elem.of(last, dict(zip(names, kt, strict=True))))))
+            yield from leaves(entry, Path((*at.elems[:-1], Elem.entry(last, names, kt))))
     elif node is not None:
         yield from leaves(node, at)
 

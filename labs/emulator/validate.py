@@ -19,7 +19,7 @@ from labs.emulator.rules import check_rules
 from labs.emulator.rules_index import RuleIndex
 from labs.emulator.schema import Container, Leaf, LeafList, ListNode, Node, SchemaMiss, lookup
 from labs.emulator.txn import Op
-from models.oc.path import Elem, Path
+from models.oc.path import Elem, Path, key_pairs
 from models.oc.schema import key_string
 from models.oc.tree import KeyedList, Tree
 
@@ -154,8 +154,7 @@ def _walk(schema: Node, value: Any, at: Loc, out: list[str], state: frozenset[st
         elif isinstance(value, KeyedList):
             parent, name = (Path(at.elems[:-1], at.origin), at.elems[-1].name) if isinstance(at, Path) else at
             for kt, entry in value.items():
-                pairs = tuple(sorted(zip(schema.keys, kt, strict=True)))
-                _entry(schema, entry, (parent, name, pairs), out, state)
+                _entry(schema, entry, (parent, name, key_pairs(schema.keys, kt)), out, state)
         elif value != []:
             out.append(f"{_path(at)}: expected a list (a JSON array of objects), got {_kind(value)}")
     else:

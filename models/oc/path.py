@@ -10,7 +10,7 @@ name are wildcards (Get/Subscribe only).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 
 
 class PathError(ValueError):
@@ -37,6 +37,13 @@ class Elem:
     @staticmethod
     def of(name: str, keys: Mapping[str, object] | None = None) -> Elem:
         return Elem(name, tuple(sorted((k, str(v)) for k, v in (keys or {}).items())))
+
+    @staticmethod
+    def entry(name: str, names: Sequence[str], values: Sequence[str]) -> Elem:
+        """A list entry's element from its key names and its canonical key
+        tuple (a tree's ``KeyedList`` key): :meth:`of` without its dict and
+        ``str`` per value, for walks over every entry of a tree."""
+        return Elem(name, key_pairs(names, values))
 
     @property
     def key_map(self) -> dict[str, str]:
@@ -113,6 +120,12 @@ class Path:
 
 
 ROOT = Path()
+
+
+def key_pairs(names: Sequence[str], values: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """An element's keys (as :attr:`Elem.keys` holds them) from key names and
+    string values given in the same order."""
+    return tuple(sorted(zip(names, values, strict=True)))
 
 
 def escape_key(value: str) -> str:

@@ -448,7 +448,7 @@ def _children(node: Any, schema: SchemaPath, at: Path) -> Iterator[tuple[str, An
         if isinstance(child, KeyedList):
             keys = [k for k, _ in list_keys(cschema) or ()]
             for kt, entry in child.items():
-                yield name, entry, cschema, at / Elem.of(name, dict(zip(keys, kt, strict=True)))
+                yield name, entry, cschema, at / Elem.entry(name, keys, kt)
         else:
             yield name, child, cschema, at / Elem(name)
 
@@ -474,7 +474,7 @@ def _leaves_into(node: Node, elems: tuple[Elem, ...], schema: SchemaPath, origin
         if isinstance(child, KeyedList):
             keys = [k for k, _ in list_keys(cschema) or ()]
             for kt, entry in child.items():
-                at = (*elems, Elem(name, tuple(sorted(zip(keys, kt, strict=True)))))
+                at = (*elems, Elem.entry(name, keys, kt))
                 if isinstance(entry, dict) and not isinstance(entry, KeyedList):
                     _leaves_into(entry, at, cschema, origin, out)
                 else:
