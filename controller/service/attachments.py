@@ -232,13 +232,23 @@ class Attachments:
                     "(fabric.max_attachments_per_node)"
                 )
         placement = self._placement(att.node, att.nic)
+        worker = ctx.fleet.get(placement.switch)
+        assert worker is not None  # _placement checked it
         result = ctx.state.attach(att, placement)
+        m = None
         if not result.replay:
             ctx.created.setdefault(att.id, time.time())
             m = Mutation(put_attachments=[(result.placed, ctx.created[att.id])])
             allocation_rows(ctx.state, result.dirty, m)
             ctx.fleet.mark(result.dirty)
             self._moved_off(previous, placement)
+        # the generation that carries this attachment is the one of its keys now, taken before the write awaits:
+        # the later attaches of a burst on one NIC each change the port's VLANs, and this one does not wait for
+        # their Sets too
+        generation = worker.track(att.id, placement.port, result.placed.vni)
+        if m is None:
+            await ctx.durable.barrier()  # a replay answers only what is durable
+        else:
             await ctx.durable.commit(m)
             if result.dirty:
                 ctx.events.publish(
@@ -249,11 +259,6 @@ class Attachments:
                     port=placement.port,
                     vlan=result.placed.vlan,
                 )
-        else:
-            await ctx.durable.barrier()  # a replay answers only what is durable
-        worker = ctx.fleet.get(placement.switch)
-        assert worker is not None  # _placement checked it
-        generation = worker.track(att.id, placement.port, result.placed.vni)
         try:
             async with asyncio.timeout(max(0.0, leaf_wait)):  # no task per attach, as wait_for made
                 await worker.wait(generation)

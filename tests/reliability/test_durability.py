@@ -129,3 +129,43 @@ async def test_a_crash_between_the_set_and_the_durable_write_leaves_no_orphan_co
             async with grpc.aio.insecure_channel(address) as ch:
                 stub = fabric_pb2_grpc.FabricStub(ch)
                 assert not (await stub.ListAttachments(fabric_pb2.ListAttachmentsRequest(), timeout=10)).attachments
+
+
+async def test_an_attach_waits_for_the_set_of_its_own_change_not_for_later_ones_on_its_port(tmp_path):
+    """Pods landing on one NIC each change the port's VLANs. An attach whose
+    write was slow to land is answered once the Set that carried its change
+    committed, not after the Sets of the attaches that came later (a burst's
+    first attaches waited for its last Set)."""
+    async with seed_fabric(tmp_path) as (host, settings):
+        address = f"unix:{tmp_path}/api.sock"
+        db = tmp_path / "fabricd.db"
+        async with fabricd_process(settings, tmp_path / "fabricd.log"):
+            await wait_serving(address)
+            async with grpc.aio.insecure_channel(address) as ch:
+                stub = fabric_pb2_grpc.FabricStub(ch)
+                for name, vni in (("blue", 1111), ("red", 2222)):
+                    await stub.CreateNetwork(
+                        fabric_pb2.CreateNetworkRequest(
+                            network=fabric_pb2.Network(name=name, namespace="default", vni=vni)
+                        ),
+                        timeout=10,
+                    )
+                sw1 = host["sw1"]
+                with write_locked(db):
+                    first = asyncio.ensure_future(stub.Attach(attach_req("pod-a", "blue"), timeout=60))
+                    await eventually(
+                        lambda: ni(sw1.config_json(qualify=False), "fabricd-vni-1111"), what="first Set committed"
+                    )
+                    sw1.faults.delay(3600, methods=["Set"])  # the next Set hangs at the switch
+                    received = sw1.counters().set
+                    second = asyncio.ensure_future(
+                        stub.Attach(attach_req("pod-b", "red", container="c2", ifname="net2"), timeout=60)
+                    )
+                    await eventually(lambda: sw1.counters().set > received, what="second Set sent")
+                    assert not first.done()  # its write has not landed
+                # both writes land now; only the first attach's change is on the switch
+                view = await asyncio.wait_for(first, 30)
+                assert view.state == fabric_pb2.ATTACHMENT_STATE_READY
+                assert not second.done()
+                sw1.faults.clear()
+                assert (await asyncio.wait_for(second, 30)).state == fabric_pb2.ATTACHMENT_STATE_READY
