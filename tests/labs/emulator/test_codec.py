@@ -77,5 +77,8 @@ def test_a_streamed_notification_is_the_message_built_field_by_field(ts, target,
 
 def test_equal_scalars_of_other_types_keep_their_own_encoding():
     """The scalar cache is keyed by type too: True == 1 == 1.0 in Python, not on the wire."""
+    path = codec.path_bytes(Path.parse("/a/b"))
     for v in (1, True, 1.0, "1", 0, False, 0.0, -0.0):
         assert codec.value_bytes(v) == codec.scalar(v).SerializeToString(), repr(v)
+        update = gnmi_pb2.Notification.FromString(codec.update_field(path, v)).update[0]
+        assert update.val == codec.scalar(v) and update.val.WhichOneof("value") == codec.scalar(v).WhichOneof("value")
