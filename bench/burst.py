@@ -39,14 +39,21 @@ async def _timed(stub: fabric_pb2_grpc.FabricStub, req: fabric_pb2.AttachRequest
     return time.perf_counter() - t
 
 
+async def _fire(
+    stubs: list[fabric_pb2_grpc.FabricStub], reqs: list[fabric_pb2.AttachRequest]
+) -> tuple[list[float], float]:
+    """Every attach at once, over the channels in turn: each one's latency, and the wall time of all."""
+    settle_own_heap()
+    t = time.perf_counter()
+    times = await asyncio.gather(*(_timed(stubs[i % len(stubs)], r) for i, r in enumerate(reqs)))
+    return list(times), time.perf_counter() - t
+
+
 async def _burst(
     stubs: list[fabric_pb2_grpc.FabricStub], reqs: list[fabric_pb2.AttachRequest], admin: AdminClient
 ) -> dict[str, Any]:
     before = (await admin.counters(LEAF)).sets_committed
-    settle_own_heap()
-    t = time.perf_counter()
-    times = await asyncio.gather(*(_timed(stubs[i % len(stubs)], r) for i, r in enumerate(reqs)))
-    wall = time.perf_counter() - t
+    times, wall = await _fire(stubs, reqs)
     sets = (await admin.counters(LEAF)).sets_committed - before
     return {"wall_ms": round(wall * 1000, 1), "sets": sets, "attach": percentiles(times)}
 
@@ -57,11 +64,8 @@ async def _replay(
     """The API's share of a burst: the same attaches again, all at once. Each is a replay, answered from
     fabricd's state once its write is durable (no Set, no wait for the switch), so the wall time is what
     fabricd needs to take in and answer that many calls: the last answers of a burst wait at least this."""
-    settle_own_heap()
     cpu = fd.cpu_seconds()
-    t = time.perf_counter()
-    times = await asyncio.gather(*(_timed(stubs[i % len(stubs)], r) for i, r in enumerate(reqs)))
-    wall = time.perf_counter() - t
+    times, wall = await _fire(stubs, reqs)
     return {
         "wall_ms": round(wall * 1000, 1),
         "attach": percentiles(times),
