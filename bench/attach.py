@@ -198,29 +198,37 @@ async def _one(stub: fabric_pb2_grpc.FabricStub, r: fabric_pb2.AttachRequest, de
             raise AssertionError(f"attach not ready: {a}")
 
 
-async def _run_clients(fd: Fabricd, reqs: list[fabric_pb2.AttachRequest], clients: int, detach: bool) -> float:
+async def _run_clients(
+    fd: Fabricd, reqs: list[fabric_pb2.AttachRequest], clients: int, detach: bool
+) -> tuple[float, list[float]]:
     """``clients`` concurrent clients, each on its own channel; with mTLS
-    each request on a new connection as its node, as fabric-cni makes one."""
+    each request on a new connection as its node, as fabric-cni makes one.
+    The wall time, and each request's time (its connection's included)."""
     queue: asyncio.Queue[fabric_pb2.AttachRequest] = asyncio.Queue()
     for r in reqs:
         queue.put_nowait(r)
+    times: list[float] = []
 
     async def client() -> None:
         if fd.pki is not None:
             while not queue.empty():
                 r = queue.get_nowait()
+                t = time.perf_counter()
                 async with fd.channel(r.node) as ch:
                     await _one(fabric_pb2_grpc.FabricStub(ch), r, detach)
+                times.append(time.perf_counter() - t)
             return
         async with fd.channel() as ch:
             stub = fabric_pb2_grpc.FabricStub(ch)
             while not queue.empty():
+                t = time.perf_counter()
                 await _one(stub, queue.get_nowait(), detach)
+                times.append(time.perf_counter() - t)
 
     settle_own_heap()
     t = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
-    return time.perf_counter() - t
+    return time.perf_counter() - t, times
 
 
 async def _throughput_run(
@@ -255,10 +263,10 @@ async def _throughput_run(
                     await admin.delay(n, commit_ms / 1000, methods=["Set"])
             before = {n: await admin.counters(n) for n in servers}
             cpu0 = _cpu(fd, lab)
-            t_attach = await _run_clients(fd, reqs, clients, detach=False)
+            t_attach, attach_times = await _run_clients(fd, reqs, clients, detach=False)
             cpu1 = _cpu(fd, lab)
             mid = {n: await admin.counters(n) for n in servers}
-            t_detach = await _run_clients(fd, reqs, clients, detach=True)
+            t_detach, detach_times = await _run_clients(fd, reqs, clients, detach=True)
             cpu2 = _cpu(fd, lab)
             if commit_ms:
                 for n in servers:
@@ -271,6 +279,9 @@ async def _throughput_run(
             "attaches_per_s": round(total / t_attach, 1),
             "detaches_per_s": round(total / t_detach, 1),
             "sets_per_leaf_mean": round(sum(sets.values()) / len(sets), 1),
+            # each call's time under the sustained load: every pause of fabricd's event loop is in its tail
+            "attach": percentiles(attach_times),
+            "detach": percentiles(detach_times),
             "rss_mb": round(fd.rss_mb(), 1),
             # CPU ms per attach / per detach: fabricd, the emulator host, the clients (this process)
             "cpu_ms_per_attach": _per(cpu0, cpu1, total),
@@ -313,7 +324,8 @@ async def attach_throughput(quick: bool) -> dict[str, Any]:
     def row(name: str, r: dict[str, Any], n: int) -> str:
         return (
             f"{name:<28} {r['attaches_per_s']:>8} attaches/s {r['detaches_per_s']:>8} detaches/s"
-            f" {r['sets_per_leaf_mean']:>6} Sets/leaf for {n} attaches"
+            f" {r['sets_per_leaf_mean']:>6} Sets/leaf for {n} attaches;"
+            f" attach p50 {r['attach']['p50_ms']} p99 {r['attach']['p99_ms']} max {r['attach']['max_ms']} ms"
         )
 
     def cpu(name: str, r: dict[str, Any]) -> str:

@@ -14,6 +14,7 @@ fatal (exit 1): restart from what is durable.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import time
 from collections.abc import Mapping
@@ -29,7 +30,7 @@ from controller.events import EventBus
 from controller.ha.hooks import LeaderHooks
 from controller.ha.metrics import ha_metrics
 from controller.ha.node import HaNode
-from controller.heap import Heap
+from controller.heap import Heap, Pauses
 from controller.httpd import Health, MetricsServer
 from controller.kube.metrics import KubeMetrics
 from controller.log import get_logger, register_key, register_secret
@@ -96,6 +97,10 @@ class Daemon:
         ProcessCollector(registry=self.registry)
         PlatformCollector(registry=self.registry)
         GCCollector(registry=self.registry)
+        #: the collector's pauses (fabric_gc_pause_seconds): measured only while this daemon owns the process
+        self.pauses = Pauses()
+        self.registry.register(self.pauses)
+        self._process_hooks = contextlib.ExitStack()
         self.events = EventBus()
         self.stopping = asyncio.Event()
         self.service: FabricService | None = None
@@ -169,6 +174,7 @@ class Daemon:
             if self.owns_process:
                 self._signal_tasks = tasks
                 self._signals(loop)
+                self._process_hooks.enter_context(self.pauses.watching())
                 tasks.loop("heap", Heap(lambda: _generation(handlers)).run)
             self.ready.set()
             log.info(
@@ -207,6 +213,7 @@ class Daemon:
                 metrics_server.stop()
             if store is not None:
                 store.close()
+            self._process_hooks.close()
             log.info("daemon.stopped")
 
     def _build(self, store: Store) -> FabricService:

@@ -8,14 +8,17 @@ import asyncio
 import contextlib
 import gc
 import json
+import re
 import time
+import urllib.request
 import weakref
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry, generate_latest
 
-from controller.heap import Heap
+from controller.heap import PAUSE_BUCKETS, Heap, Pauses
 from tests.controller.fabric import eventually
 from tests.reliability.fabricd_proc import fabricd_process, wait_serving, write_settings
 
@@ -61,6 +64,36 @@ def test_a_cycle_dropped_after_the_freeze_is_reclaimed_by_a_refresh_only(unfroze
     h.refresh()
     assert ref() is None, "a refresh left the dropped cycle"
     assert gc.get_freeze_count() > 0, "a refresh freezes again"
+
+
+def _sample(text: str, name: str, generation: int, le: str = "") -> float:
+    labels = f'generation="{generation}"' + (f',le="{le}"' if le else "")
+    m = re.search(rf"^{name}\{{{re.escape(labels)}\}} (\S+)$", text, re.M)
+    assert m, f"{name}{{{labels}}} not in the scrape"
+    return float(m.group(1))
+
+
+def test_pauses_are_measured_per_generation_while_watching_only(unfrozen: None) -> None:
+    pauses = Pauses()
+    registry = CollectorRegistry()
+    registry.register(pauses)
+    young = [[i] for i in range(300_000)]  # a full collection walks these: milliseconds, not microseconds
+    with pauses.watching():
+        gc.collect(0)
+        gc.collect(2)
+    watched = pauses.count(2)
+    gc.collect(2)
+    del young
+    assert pauses.count(0) >= 1 and watched >= 1, "a collection went unmeasured"
+    assert pauses.count(2) == watched, "measured a collection after watching ended"
+    text = generate_latest(registry).decode()
+    assert _sample(text, "fabric_gc_pause_seconds_count", 2) == watched
+    assert _sample(text, "fabric_gc_pause_seconds_bucket", 2, "+Inf") == pauses.count(2)
+    fastest = _sample(text, "fabric_gc_pause_seconds_bucket", 2, repr(PAUSE_BUCKETS[0]))
+    assert fastest < pauses.count(2), "walking 300,000 objects took under half a millisecond: wrong bucket"
+    assert _sample(text, "fabric_gc_pause_seconds_sum", 2) > PAUSE_BUCKETS[0]
+    counts = [_sample(text, "fabric_gc_pause_seconds_bucket", 0, repr(b)) for b in PAUSE_BUCKETS]
+    assert counts == sorted(counts), "buckets are not cumulative"
 
 
 class Recording(Heap):
@@ -139,3 +172,7 @@ async def test_the_daemon_settles_its_heap_once_started(tmp_path: Path) -> None:
 
         await eventually(settled, what="heap.settled in the log")
         assert int(settled()[0]["frozen"]) > 10_000, settled()  # type: ignore[call-overload]
+        ready = next(json.loads(x) for x in log.read_text().splitlines() if '"daemon.ready"' in x)
+        url = f"http://{ready['metrics']}/metrics"
+        text = await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=5).read().decode())
+        assert _sample(text, "fabric_gc_pause_seconds_count", 2) >= 1, "the settle's full collection was not measured"
