@@ -14,9 +14,10 @@ process has been quiet for ``QUIET_S`` after a change (a cheap step: only what
 was made since the last one is walked), or at least every ``MAX_DEFER_S``
 under changes that never pause. That second bound keeps the full collections
 the collector starts by itself small under sustained load: with a 60 s bound,
-10,000 attaches from 64 clients (``bench attach-throughput``) saw 16 of them
-grow from 18 to 119-181 ms each as the attachments' state piled up unfrozen,
-one every ~2.5 s; with 2 s the longest was 27 ms, at the same CPU per attach.
+10,000 attaches from 64 clients (``bench attach-throughput``) saw 15-17 of
+them grow from 18 to 119-181 ms each as the attachments' state piled up
+unfrozen, one every ~2.5 s; with 2 s the longest was 26-37 ms in three runs,
+at the same CPU per attach.
 
 An object frozen while alive and later dropped inside a reference cycle is not
 reclaimed by collections; a *refresh* (``gc.unfreeze()``, a full collection,

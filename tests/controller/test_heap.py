@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from controller.heap import PAUSE_BUCKETS, Heap, Pauses
 from tests.controller.fabric import eventually
+from tests.observability.daemon import ready_line
 from tests.reliability.fabricd_proc import fabricd_process, wait_serving, write_settings
 
 
@@ -172,7 +173,8 @@ async def test_the_daemon_settles_its_heap_once_started(tmp_path: Path) -> None:
 
         await eventually(settled, what="heap.settled in the log")
         assert int(settled()[0]["frozen"]) > 10_000, settled()  # type: ignore[call-overload]
-        ready = next(json.loads(x) for x in log.read_text().splitlines() if '"daemon.ready"' in x)
+        ready = ready_line(log)
+        assert ready is not None, "daemon.ready not logged"
         url = f"http://{ready['metrics']}/metrics"
         text = await asyncio.to_thread(lambda: urllib.request.urlopen(url, timeout=5).read().decode())
         assert _sample(text, "fabric_gc_pause_seconds_count", 2) >= 1, "the settle's full collection was not measured"
