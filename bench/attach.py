@@ -21,10 +21,12 @@ spends on one bare unary gRPC call (:mod:`bench.floor`). Goals: at least
 from __future__ import annotations
 
 import asyncio
+import statistics
 import time
 from typing import Any
 
 import grpc
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench import floor
 from bench.harness import (
@@ -36,6 +38,7 @@ from bench.harness import (
     make_pki,
     own_cpu_seconds,
     percentiles,
+    scrape,
     settle_own_heap,
 )
 from controller.gnmi.session import GnmiSession
@@ -108,7 +111,7 @@ async def bare_set_rtt(lab: LabRun, switch: str, samples: int) -> dict[str, Any]
         times.append(time.perf_counter() - t)
         await session.set(undo)
     await session.close()
-    return percentiles(times)
+    return {**percentiles(times), "mean_ms": round(statistics.fmean(times) * 1000, 3)}
 
 
 async def _settled(stub: fabric_pb2_grpc.FabricStub, leaf: str) -> None:
@@ -130,6 +133,7 @@ async def attach_latency(quick: bool) -> dict[str, Any]:
         set_rtt = await bare_set_rtt(lab, "leaf2", samples)
         with fabricd(lab) as fd:
             times, hop = await _attach_samples(fd, samples)
+            inside = _inside(scrape(fd.metrics), "leaf1")
     attach = percentiles(times["idle"])
     b2b = percentiles(times["back_to_back"])
     api = percentiles(hop)
@@ -143,6 +147,7 @@ async def attach_latency(quick: bool) -> dict[str, Any]:
         "transport_floor": transport,
         "ratio_p50": round(ratio, 2),
         "overhead_p50_ms": round(overhead, 3),
+        "inside_fabricd_mean_ms": inside,
         "table": [
             f"attach end to end: p50 {attach['p50_ms']} ms  p99 {attach['p99_ms']} ms  (goal p99 < 20 ms)",
             f"  right after a detach (its Set may be in flight): p50 {b2b['p50_ms']} ms  p99 {b2b['p99_ms']} ms",
@@ -151,11 +156,36 @@ async def attach_latency(quick: bool) -> dict[str, Any]:
             f" overhead p50 {overhead:.2f} ms (goal <= 1 ms)",
             f"  of which the API's own round trip (GetNetwork, same client and server): p50 {api['p50_ms']} ms;"
             f" beyond it {overhead - api['p50_ms']:.2f} ms",
+            f"  inside fabricd (means from its /metrics, attaches and detaches): attach {inside['attach']} ms,"
+            f" its Set to the leaf {inside['set']} ms (bare Set mean {set_rtt['mean_ms']} ms),"
+            f" store commit {inside['store_commit']} ms (alongside the Set)",
             f"  floor: a unary gRPC call with nothing behind it, process to process here: p50"
             f" {transport['round_trip']['p50_ms']} ms (the overhead holds one such hop)",
             floor.go_line(transport),
         ],
     }
+
+
+def _inside(metrics: str, switch: str) -> dict[str, float]:
+    """Means (ms) of fabricd's own histograms: attach, its Sets to ``switch``, store commits."""
+    names = {
+        "fabric_attach_duration_seconds": "attach",
+        "fabric_gnmi_set_duration_seconds": "set",
+        "fabric_store_commit_seconds": "store_commit",
+    }
+    sums: dict[str, list[float]] = {v: [0.0, 0.0] for v in names.values()}
+    for family in text_string_to_metric_families(metrics):
+        what = names.get(family.name)
+        if what is None:
+            continue
+        for sample in family.samples:
+            if sample.labels.get("switch", switch) != switch:
+                continue
+            if sample.name.endswith("_sum"):
+                sums[what][0] += sample.value
+            elif sample.name.endswith("_count"):
+                sums[what][1] += sample.value
+    return {k: round(total * 1000 / n, 3) if n else 0.0 for k, (total, n) in sums.items()}
 
 
 async def _attach_samples(fd: Fabricd, samples: int) -> tuple[dict[str, list[float]], list[float]]:
@@ -262,9 +292,9 @@ async def _throughput_run(
                 for n in servers:
                     await admin.delay(n, commit_ms / 1000, methods=["Set"])
             before = {n: await admin.counters(n) for n in servers}
-            cpu0 = _cpu(fd, lab)
+            cpu0, threads0 = _cpu(fd, lab), fd.cpu_by_thread()
             t_attach, attach_times = await _run_clients(fd, reqs, clients, detach=False)
-            cpu1 = _cpu(fd, lab)
+            cpu1, threads1 = _cpu(fd, lab), fd.cpu_by_thread()
             mid = {n: await admin.counters(n) for n in servers}
             t_detach, detach_times = await _run_clients(fd, reqs, clients, detach=True)
             cpu2 = _cpu(fd, lab)
@@ -286,6 +316,10 @@ async def _throughput_run(
             # CPU ms per attach / per detach: fabricd, the emulator host, the clients (this process)
             "cpu_ms_per_attach": _per(cpu0, cpu1, total),
             "cpu_ms_per_detach": _per(cpu1, cpu2, total),
+            # fabricd's share per attach by thread: what Python code can win is on the event loop
+            "fabricd_threads_ms_per_attach": {
+                k: round((threads1[k] - threads0[k]) * 1000 / total, 3) for k in threads0
+            },
             "emulator_cpu_ms_per_set": round((cpu1[1] - cpu0[1]) * 1000 / max(1, sum(sets.values())), 3),
         }
 
@@ -336,6 +370,13 @@ async def attach_throughput(quick: bool) -> dict[str, Any]:
             f" clients {d['clients']}; emulator CPU per Set {r['emulator_cpu_ms_per_set']} ms"
         )
 
+    def threads(name: str, r: dict[str, Any]) -> str:
+        t = r["fabricd_threads_ms_per_attach"]
+        return (
+            f"  fabricd's CPU ms per attach by thread, {name}: event loop {t['event_loop']},"
+            f" store writer {t['store_writer']}, gRPC I/O and other threads {t['grpc_and_other']}"
+        )
+
     return {
         "coalescing": fast,
         "naive": naive,
@@ -352,7 +393,9 @@ async def attach_throughput(quick: bool) -> dict[str, Any]:
             f"speedup with {COMMIT_MS:.0f} ms commits {slow_ratio:.1f}x",
             row("mTLS, new connection each", mtls, total // 4),
             cpu("coalescing", fast),
+            threads("coalescing", fast),
             cpu("mTLS connection per attach", mtls),
+            threads("mTLS", mtls),
             f"  floor: serving a unary gRPC call with nothing behind it costs its server"
             f" {transport['server_cpu_ms_per_call']} ms of CPU here ({floor.CONCURRENT} callers,"
             f" {transport['calls_per_s']} calls/s); an attach is at least one such call",

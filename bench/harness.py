@@ -10,11 +10,13 @@ import gc
 import os
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -125,6 +127,8 @@ class Fabricd:
     socket: str
     settings: Path
     pki: Pki | None = None
+    metrics: str = ""
+    """``host:port`` of its /metrics"""
 
     def channel(self, who: str = "fabricctl") -> grpc.aio.Channel:
         """A channel to the API (with mTLS: as ``who``)."""
@@ -147,6 +151,15 @@ class Fabricd:
         """CPU time of fabricd and every process under it."""
         return sum(cpu_seconds(p) for p in _tree(self.proc.pid))
 
+    def cpu_by_thread(self) -> dict[str, float]:
+        """:meth:`cpu_seconds` split by thread: fabricd's event loop (its
+        main thread), its store writer, and the rest (gRPC's I/O threads, the
+        metrics server, exited threads, any process under fabricd)."""
+        pid = self.proc.pid
+        loop = _task_cpu(pid, pid)
+        store = sum(_task_cpu(pid, t) for t in _tasks(pid) if _task_name(pid, t).startswith("fabricd-store"))
+        return {"event_loop": loop, "store_writer": store, "grpc_and_other": self.cpu_seconds() - loop - store}
+
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a live process (and its reaped children); 0 once gone."""
@@ -156,6 +169,43 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def scrape(address: str, timeout: float = 60) -> str:
+    """One /metrics page of fabricd at ``address`` (host:port)."""
+    with urllib.request.urlopen(f"http://{address}/metrics", timeout=timeout) as resp:
+        return str(resp.read().decode())
+
+
+def _tasks(pid: int) -> list[int]:
+    try:
+        return [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    except OSError:
+        return []
+
+
+def _task_name(pid: int, tid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/task/{tid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
+
+
+def _task_cpu(pid: int, tid: int) -> float:
+    """User + system CPU time of one thread (0 once gone)."""
+    try:
+        with open(f"/proc/{pid}/task/{tid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def settle_own_heap() -> None:
@@ -225,7 +275,7 @@ def fabricd(
         "store": {"path": str(store or lab.dir / "fabricd.db")},
         "inventory": str(lab.inventory),
         "port_map": str(lab.portmap),
-        "metrics": {"listen": "127.0.0.1:0"},
+        "metrics": {"listen": f"127.0.0.1:{free_port()}"},
         "log": {"level": "warning"},
         "gnmi": {"timeout": "10s"},
     }
@@ -241,7 +291,7 @@ def fabricd(
     proc = subprocess.Popen(argv, stderr=log, stdout=log)
     try:
         wait_serving(f"unix:{sock}", 120, pki)
-        yield Fabricd(proc=proc, socket=sock, settings=settings, pki=pki)
+        yield Fabricd(proc=proc, socket=sock, settings=settings, pki=pki, metrics=doc["metrics"]["listen"])
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

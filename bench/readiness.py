@@ -21,15 +21,13 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import grpc
 
-from bench.harness import percentiles, scratch
+from bench.harness import free_port, percentiles, scrape, scratch
 from labs.dataplane import frr
 from labs.dataplane.names import ENV_PREFIX
 from labs.run import fabricd_proc, runner
@@ -39,12 +37,6 @@ from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
 SEED = Path(__file__).resolve().parents[1] / "labs" / "seed.clab.yml"
 SCRAPE_S = 0.05
 DEADLINE_S = 120.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _channel(state: LabState) -> grpc.Channel:
@@ -101,8 +93,7 @@ def _attach_samples(stub: fabric_pb2_grpc.FabricStub, level: str, n: int, base: 
 
 
 def _not_forwarding(metrics: str) -> float:
-    with urllib.request.urlopen(f"http://{metrics}/metrics", timeout=5) as r:
-        text = r.read().decode()
+    text = scrape(metrics, timeout=5)
     pat = re.compile(r'^fabric_audit_findings\{kind="not-forwarding",switch="[^"]*"\} ([0-9.e+]+)$', re.M)
     return sum(float(v) for v in pat.findall(text))
 
@@ -121,7 +112,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     with scratch("fdbench-ready-") as root:
         root.chmod(0o711)
         os.environ.setdefault(ENV_PREFIX, f"fdb{os.getpid()}-")
-        metrics = f"127.0.0.1:{_free_port()}"
+        metrics = f"127.0.0.1:{free_port()}"
         state = runner.up(SEED, state_dir=root / "seed", dataplane="linux")
         try:
             fabricd_proc.start(state, metrics=metrics)

@@ -10,15 +10,13 @@ benchmark about resync)."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import grpc
 
-from bench.harness import LabRun, fabricd, generated_lab
+from bench.harness import LabRun, fabricd, generated_lab, scrape
 from controller.store import Mutation
 from controller.store.sqlite import SqliteStore
 from labs.emulator.admin_client import AdminClient
@@ -107,18 +105,11 @@ async def list_all(address: str) -> dict[str, Any]:
     return {"attachments": count, "pages": pages, "s": took, "slowest_page_s": round(slowest, 3)}
 
 
-def scrape_s(port: int) -> float:
+def scrape_s(address: str) -> float:
     """One Prometheus scrape of fabricd's metrics (the attachments are counted in it)."""
     t = time.perf_counter()
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=60) as resp:
-        resp.read()
+    scrape(address)
     return round(time.perf_counter() - t, 3)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def sets(lab: LabRun) -> int:
@@ -144,12 +135,11 @@ def run(*, quick: bool = False) -> dict[str, Any]:
             first_rss = fd.rss_mb()
         sets_before = asyncio.run(sets(lab))
         t = time.monotonic()
-        port = free_port()
-        with fabricd(lab, store=store, extra={"metrics": {"listen": f"127.0.0.1:{port}"}}) as fd:  # restart
+        with fabricd(lab, store=store) as fd:  # restart
             restart = asyncio.run(in_sync(f"unix:{fd.socket}", time.monotonic() + 600)) + (time.monotonic() - t)
             sets_restart = asyncio.run(sets(lab)) - sets_before
             listed = asyncio.run(list_all(f"unix:{fd.socket}"))
-            scrapes = [scrape_s(port) for _ in range(3)]
+            scrapes = [scrape_s(fd.metrics) for _ in range(3)]
             rebooted = [f"leaf{i}" for i in range(1, 9)]
             t = time.monotonic()
             asyncio.run(reboot(lab, rebooted))

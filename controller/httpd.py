@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import http.server
-import threading
 import time
 from collections.abc import Callable
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from controller.threadname import thread
 
 
 class Health:
@@ -67,7 +68,7 @@ class MetricsServer:
         self._host = host.strip("[]") or "127.0.0.1"
         self.server = http.server.ThreadingHTTPServer((self._host, int(port)), Handler)
         self.server.daemon_threads = True
-        self._thread = threading.Thread(target=self.server.serve_forever, name="fabricd-metrics", daemon=True)
+        self._thread = thread(self.server.serve_forever, "fabricd-metrics")
 
     @property
     def address(self) -> str:

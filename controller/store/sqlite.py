@@ -16,11 +16,11 @@ import fcntl
 import os
 import queue
 import sqlite3
-import threading
 from pathlib import Path
 
 from controller.store.base import Mutation, Snapshot, StoreError, StoreLockedError
 from controller.store.schema import MIGRATIONS, VERSION
+from controller.threadname import thread
 from models.alloc import VlanAllocation
 from models.fabric_state import PlacedAttachment
 from models.ids import Evi, NicName, NodeName, PortName, SwitchName, VlanId, Vni
@@ -47,7 +47,7 @@ class SqliteStore:
             self._unlock()
             raise StoreError(f"store {self._path}: {e}") from None
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self._writer = threading.Thread(target=self._write_loop, name="fabricd-store", daemon=True)
+        self._writer = thread(self._write_loop, "fabricd-store")
         self._writer.start()
         #: the future of the last mutation queued (what a barrier waits for)
         self._tail: asyncio.Future[None] | None = None
