@@ -1,5 +1,6 @@
 """How many emulated switches one process holds: start time, RSS, and the
-round trip of a small gNMI Set on loopback.
+round trip of a small gNMI Set on loopback; and what the in-memory EVPN
+fabric of one process costs per committed change (:func:`fabric_changes`).
 
     python -m bench.emulators --count 256 --count 512
 
@@ -16,13 +17,23 @@ import gc
 import json
 import statistics
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import grpc
 from pygnmi.spec.v080 import gnmi_pb2, gnmi_pb2_grpc
 
 from labs.emulator import EmulatorHost
+from labs.emulator.floods import MemoryFabric
+from labs.emulator.platform import platform
+from labs.emulator.txn import Change, Op, apply_all
 from labs.files.spec import LldpNeighborSpec, SwitchSpec
+from models.ids import Evi, SwitchName, VlanId, Vni
+from models.intent import NetworkKey
+from models.oc.tree import Tree
+from models.platforms.base import LeafInfo, Segment
+from models.platforms.registry import renderer
+from models.settings import FabricSettings
 
 
 def rss_mb() -> float:
@@ -135,6 +146,56 @@ async def measure(count: int, ports: int, sets: int) -> dict[str, Any]:
     return out
 
 
+class _Sink:
+    """A leaf's state, counted (the fabric's cost, not the datastore's)."""
+
+    def __init__(self) -> None:
+        self.ops = 0
+
+    def write_state(self, ops: Sequence[Op]) -> Change:
+        self.ops += len(ops)
+        return Change(timestamp=0)
+
+
+def fabric_changes(leaves: int = 16, vnis: int = 40) -> dict[str, Any]:
+    """The in-memory EVPN fabric (``dataplane: none``): each of ``vnis`` VNIs
+    joins the ``leaves`` leaves one by one, then leaves them one by one, each
+    step one commit as fabricd renders it; the fabric's time per commit (its
+    reading of the leaf's config and the flood lists it rewrites on every
+    leaf sharing the VNI), without the datastore's."""
+    r, settings, plat = renderer("openconfig"), FabricSettings(), platform("openconfig")
+    fab, sinks, trees, infos = MemoryFabric(), {}, {}, {}
+    for i in range(leaves):
+        name = f"leaf{i}"
+        info = LeafInfo(name=SwitchName(name), platform="openconfig", router_id=f"10.0.{i // 250}.{i % 250 + 1}")
+        tree = Tree.from_json(minimal_spec(i, 8).day0)
+        apply_all(tree, [Op(kind="replace", path=p, value=v) for p, v in r.base(info, settings).items()])
+        infos[name], trees[name], sinks[name] = info, tree, _Sink()
+        fab.join(name, plat, tree, sinks[name], router_id=info.router_id)
+    spent, commits = 0.0, 0
+    for removing in (False, True):
+        for v in range(vnis):
+            seg = Segment(vni=Vni(20_000 + v), vlan=VlanId(100 + v), evi=Evi(v + 1), network=NetworkKey("bench", "f"))
+            for name, tree in trees.items():
+                objs = r.segment(infos[name], seg, settings)
+                ops = [
+                    Op(kind="delete", path=p) if removing else Op(kind="replace", path=p, value=o)
+                    for p, o in objs.items()
+                ]
+                change = apply_all(tree, ops).change(0)
+                t = time.perf_counter()
+                fab.changed(name, tree, change)
+                spent += time.perf_counter() - t
+                commits += 1
+    return {
+        "leaves": leaves,
+        "vnis": vnis,
+        "commits": commits,
+        "ms_per_commit": round(spent * 1000 / commits, 3),
+        "state_ops": sum(s.ops for s in sinks.values()),
+    }
+
+
 def table(rows: list[dict[str, Any]]) -> list[str]:
     lines = []
     for r in rows:
@@ -153,7 +214,12 @@ def table(rows: list[dict[str, Any]]) -> list[str]:
 
 def run(*, quick: bool = False) -> dict[str, Any]:
     rows = [asyncio.run(measure(n, 8, 200 if quick else 500)) for n in ((64,) if quick else (256, 512))]
-    return {"runs": rows, "table": table(rows)}
+    fabric = fabric_changes(vnis=10 if quick else 40)
+    line = (
+        f"in-memory EVPN fabric: {fabric['vnis']} VNIs joining then leaving {fabric['leaves']} leaves one by one:"
+        f" {fabric['ms_per_commit']} ms per commit ({fabric['commits']} commits, {fabric['state_ops']} state writes)"
+    )
+    return {"runs": rows, "fabric": fabric, "table": [*table(rows), line]}
 
 
 def main(argv: list[str] | None = None) -> int:

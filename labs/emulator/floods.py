@@ -23,14 +23,14 @@ import functools
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from labs.emulator.linux.overlay import Overlay
+from labs.emulator.linux.overlay import Overlay, VniWant
 from labs.emulator.txn import Change, Op
 from models.oc.path import Path
 from models.oc.tree import Tree
 
 if TYPE_CHECKING:
     from labs.emulator.dataplane import StateSink
-    from labs.emulator.platform import EmulatedPlatform
+    from labs.emulator.platform import EmulatedPlatform, IncrementalOverlay
 
 
 class FloodReport:
@@ -44,6 +44,8 @@ class FloodReport:
         self._by_vni: dict[int, dict[Path, Any]] = {}
         self._holders: dict[Path, dict[int, Any]] = {}  # path -> VNI -> the value that VNI reports
         self._reported: dict[Path, Any] = {}
+        #: VNI -> what its entries were made from (its want, its remote VTEPs)
+        self._inputs: dict[int, tuple[VniWant, frozenset[str]]] = {}
 
     def ops(
         self,
@@ -56,24 +58,39 @@ class FloodReport:
     ) -> list[Op]:
         """Deletes for what went, replaces for what is new or changed (every
         entry with ``rewrite``: after a parent of theirs was replaced); only
-        the VNIs in ``vnis`` are looked at when given (the others did not change)."""
+        the VNIs in ``vnis`` are looked at when given (the others did not change).
+        A VNI whose want is as before reports only the VTEPs that came or went
+        (a VTEP joining a VNI shared by many leaves costs one entry on each)."""
         check = (want.vnis.keys() | self._by_vni.keys()) if vnis is None else set(vnis)
         touched: set[Path] = set()
         for vni in check:
-            old = self._by_vni.pop(vni, {})
             w = want.vnis.get(vni)
-            new = platform.flood_report(w, floods.get(vni, frozenset())) if w is not None else {}
-            if new:
-                self._by_vni[vni] = new
-            for p in old:
+            vteps = floods.get(vni, frozenset()) if w is not None else frozenset()
+            seen = self._inputs.pop(vni, None)
+            if w is not None:
+                self._inputs[vni] = (w, vteps)
+            if seen is not None and seen[0] == w:
+                if seen[1] == vteps:
+                    continue
+                entries = self._by_vni.pop(vni, {})
+                went = platform.flood_report(w, seen[1] - vteps)
+                came = platform.flood_report(w, vteps - seen[1])
+            else:  # everything new: what it reported goes, what it reports now comes
+                went, entries = self._by_vni.pop(vni, {}), {}
+                came = platform.flood_report(w, vteps) if w is not None else {}
+            for p in went:
+                entries.pop(p, None)
                 holders = self._holders[p]
                 holders.pop(vni, None)
                 if not holders:
                     del self._holders[p]
                 touched.add(p)
-            for p, v in new.items():
+            for p, v in came.items():
+                entries[p] = v
                 self._holders.setdefault(p, {})[vni] = v
                 touched.add(p)
+            if entries:
+                self._by_vni[vni] = entries
         if rewrite:
             touched |= self._reported.keys()
         deletes: list[Op] = []
@@ -95,6 +112,25 @@ class FloodReport:
         self._by_vni = {}
         self._holders = {}
         self._reported = {}
+        self._inputs = {}
+
+
+class _Rereader:
+    """A platform without an incremental reading: the whole configuration at every change."""
+
+    def __init__(self, platform: EmulatedPlatform, router_id: str) -> None:
+        self._platform, self._router_id = platform, router_id
+
+    def touch(self, paths: Iterable[Path] | None) -> None:
+        pass
+
+    def read(self, config: Tree) -> Overlay:
+        return self._platform.overlay(config, self._router_id)
+
+
+def _reader(platform: EmulatedPlatform, router_id: str) -> IncrementalOverlay:
+    make = platform.overlay_reader
+    return make(router_id) if make is not None else _Rereader(platform, router_id)
 
 
 @dataclasses.dataclass(slots=True)
@@ -103,6 +139,7 @@ class _Member:
     sink: StateSink
     config: Tree
     router_id: str
+    reader: IncrementalOverlay
     want: Overlay
     evpn: bool = True
     report: FloodReport = dataclasses.field(default_factory=FloodReport)
@@ -130,8 +167,11 @@ class MemoryFabric:
         self._entries: dict[str, dict[int, str]] = {}
 
     def join(self, name: str, platform: EmulatedPlatform, config: Tree, sink: StateSink, router_id: str = "") -> None:
-        want = platform.overlay(config, router_id)
-        self._members[name] = _Member(platform=platform, sink=sink, config=config, router_id=router_id, want=want)
+        reader = _reader(platform, router_id)
+        want = reader.read(config)
+        self._members[name] = _Member(
+            platform=platform, sink=sink, config=config, router_id=router_id, reader=reader, want=want
+        )
         self._update(name, full=True)
 
     def changed(self, name: str, config: Tree, change: Change | None = None) -> None:
@@ -142,10 +182,12 @@ class MemoryFabric:
         if m is None:
             return
         m.config = config
+        # what changed is noted even when it cannot move the overlay: the next reading reads it again
+        m.reader.touch(None if change is None else (*(p for p, _ in change.updates), *change.deletes))
         if change is not None and not _moves_evpn(m.platform, change):
             return
         was = m.want
-        m.want = m.platform.overlay(config, m.router_id)
+        m.want = m.reader.read(config)
         self._update(name, full=True, wants=_moved_wants(was, m.want))
 
     def leave(self, name: str) -> None:

@@ -26,6 +26,16 @@ if TYPE_CHECKING:
     from labs.emulator.linux.overlay import Overlay, VniWant
 
 
+class IncrementalOverlay(Protocol):
+    """A switch's overlay read again only where its commits changed it."""
+
+    def touch(self, paths: Iterable[Path] | None) -> None:
+        """These (leaf) paths changed since the last read; None: anything may have."""
+
+    def read(self, config: Tree) -> Overlay:
+        """The overlay of ``config``, as ``EmulatedPlatform.overlay`` reads it."""
+
+
 class StateModel(Protocol):
     """The operational state a platform reports (LLDP, interfaces, counters)."""
 
@@ -94,11 +104,16 @@ class EmulatedPlatform:
     overlay: Callable[[Tree, str], Overlay]
     #: where and how the Linux dataplane reports a VNI (its problems, if any)
     vni_report: Callable[[VniWant, list[str]], tuple[Path, Any]]
-    #: where and how a VNI's flood list (remote VTEPs) is reported
+    #: where and how a VNI's flood list (remote VTEPs) is reported: one entry
+    #: per remote VTEP, a function of the VNI and that VTEP alone (the
+    #: in-memory fabric reports a VTEP that comes or goes on its own)
     flood_report: Callable[[VniWant, frozenset[str]], dict[Path, Any]]
     #: whether a change at this path may move the overlay's VNIs, MAC-VRFs or
     #: VTEP (what the in-memory EVPN fabric reads); when in doubt, True
     moves_evpn: Callable[[Path], bool] = lambda path: True
+    #: the same reading kept current commit by commit (given the router id),
+    #: for the in-memory EVPN fabric; None: ``overlay`` at every change
+    overlay_reader: Callable[[str], IncrementalOverlay] | None = None
 
 
 def platform(name: str) -> EmulatedPlatform:

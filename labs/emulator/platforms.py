@@ -52,6 +52,7 @@ OPENCONFIG = EmulatedPlatform(
     vni_report=oc_overlay.vni_report,
     flood_report=oc_overlay.flood_report,
     moves_evpn=oc_overlay.moves_evpn,
+    overlay_reader=oc_overlay.OverlayReader,
 )
 
 SRLINUX = EmulatedPlatform(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from labs.emulator.types import Identity
@@ -157,16 +157,108 @@ def _route_target(value: Any) -> str:
 
 
 def overlay(config: Tree, *, router_id: str) -> Overlay:
-    root = config.root
-    nis = _entries(_sub(root, "network-instances"), "network-instance")
+    return OverlayReader(router_id).read(config)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Port:
+    disabled: bool
+    trunk: frozenset[int] | None
+    access: int | None
+
+
+_ALL = None  # a section wholly to read again
+
+
+class OverlayReader:
+    """:func:`overlay` kept current commit by commit.
+
+    A switch's overlay is read from three parts of its configuration: the
+    default network-instance's connection points (the VNIs, with the address
+    of the VTEP's source interface), each interface (its VLANs, enabled) and
+    each L2VSI network-instance (its MAC-VRF). :meth:`touch` takes what a
+    commit changed, leaf by leaf; :meth:`read` then reads again only the
+    interfaces and network-instances named there, and the VNIs when the
+    default network-instance or a source interface was among them: one VNI
+    added to a switch holding hundreds costs one network-instance, not all."""
+
+    def __init__(self, router_id: str) -> None:
+        self.router_id = router_id
+        self._vnis: Mapping[int, VniWant] = {}
+        self._sources: frozenset[str] = frozenset()  # the interfaces the VNIs' VTEP address comes from
+        self._ports: dict[str, _Port] = {}
+        self._macvrfs: dict[str, dict[int, MacVrf]] = {}  # network-instance -> its MAC-VRFs
+        self._stale_vnis = True
+        self._stale_ports: set[str] | None = _ALL
+        self._stale_nis: set[str] | None = _ALL
+
+    def touch(self, paths: Iterable[Path] | None) -> None:
+        """These (leaf) paths changed; None: anything may have."""
+        if paths is None:
+            self._stale_vnis, self._stale_ports, self._stale_nis = True, _ALL, _ALL
+            return
+        for path in paths:
+            elems = path.elems
+            if len(elems) < 2:
+                self.touch(None)
+                return
+            section, name = elems[0].name, dict(elems[1].keys).get("name")
+            if section == "network-instances":
+                if name is None or name == DEFAULT_NI:
+                    self._stale_vnis = True
+                if name is None:
+                    self._stale_nis = _ALL
+                elif self._stale_nis is not _ALL:
+                    self._stale_nis.add(name)
+            elif section == "interfaces":
+                if name is None or name in self._sources:
+                    self._stale_vnis = True
+                if name is None:
+                    self._stale_ports = _ALL
+                elif self._stale_ports is not _ALL:
+                    self._stale_ports.add(name)
+
+    def read(self, config: Tree) -> Overlay:
+        root = config.root
+        nis = _entries(_sub(root, "network-instances"), "network-instance")
+        if self._stale_vnis:
+            self._vnis, self._sources = _vnis(root, nis.get((DEFAULT_NI,), {}), self.router_id)
+        ports: dict[str, _Port] = {}
+        for (name,), iface in _entries(_sub(root, "interfaces"), "interface").items():
+            known = self._ports.get(name)
+            stale = self._stale_ports is _ALL or name in self._stale_ports or known is None
+            ports[name] = _port(iface) if stale or known is None else known
+        by_ni: dict[str, dict[int, MacVrf]] = {}
+        macvrfs: dict[int, MacVrf] = {}
+        for (name,), ni in nis.items():
+            known_vrfs = self._macvrfs.get(name)
+            stale = self._stale_nis is _ALL or name in self._stale_nis or known_vrfs is None
+            by_ni[name] = mine = _macvrfs(ni) if stale or known_vrfs is None else known_vrfs
+            macvrfs.update(mine)  # in order: a VNI two network-instances claim is the later one's
+        self._ports, self._macvrfs = ports, by_ni
+        self._stale_vnis, self._stale_ports, self._stale_nis = False, set(), set()
+        return Overlay(
+            vnis=self._vnis,
+            trunks={n: p.trunk for n, p in ports.items() if p.trunk is not None},
+            access={n: p.access for n, p in ports.items() if p.access is not None},
+            macvrfs=macvrfs,
+            disabled=frozenset(n for n, p in ports.items() if p.disabled),
+        )
+
+
+def _vnis(root: dict[str, Any], default: Any, router_id: str) -> tuple[Mapping[int, VniWant], frozenset[str]]:
+    """The VNIs of the default network-instance's connection points, and the
+    interfaces their VTEP addresses come from."""
     vnis: dict[int, VniWant] = {}
-    default = nis.get((DEFAULT_NI,), {})
+    sources: set[str] = set()
     for (cp_id,), cp in _entries(_sub(default, "connection-points"), "connection-point").items():
         for (ep_id,), ep in _entries(_sub(cp, "endpoints"), "endpoint").items():
             vx = _sub(ep, "vxlan")
             if _sub(vx, "config").get("enabled") is False:
                 continue
             source = _sub(vx, "config").get("source-interface")
+            if source:
+                sources.add(source)
             vtep = (_address(root, source) if source else None) or router_id
             for (vni_key,), lv in _entries(_sub(vx, "local-endpoint-vnis"), "local-endpoint-vni").items():
                 bd = _sub(lv, "config").get("bridge-domain")
@@ -174,32 +266,32 @@ def overlay(config: Tree, *, router_id: str) -> Overlay:
                     continue
                 vni = int(vni_key)
                 vnis.setdefault(vni, VniWant(vni=vni, vlan=int(bd), vtep=vtep, connection_point=cp_id, endpoint=ep_id))
-    trunks: dict[str, frozenset[int]] = {}
-    access: dict[str, int] = {}
-    disabled = set()
-    for (name,), iface in _entries(_sub(root, "interfaces"), "interface").items():
-        if _sub(iface, "config").get("enabled") is False:
-            disabled.add(name)
-        cfg = _sub(iface, "ethernet", "switched-vlan", "config")
-        mode = Identity.name(cfg.get("interface-mode"))
-        if mode == "TRUNK" and cfg.get("trunk-vlans"):
-            trunks[name] = frozenset(expand_vlans(cfg["trunk-vlans"]))
-        elif mode == "ACCESS" and isinstance(cfg.get("access-vlan"), int):
-            access[name] = cfg["access-vlan"]
-    macvrfs: dict[int, MacVrf] = {}
-    for _, ni in nis.items():
-        if Identity.name(_sub(ni, "config").get("type")) != "L2VSI":
+    return vnis, frozenset(sources)
+
+
+def _port(iface: Any) -> _Port:
+    cfg = _sub(iface, "ethernet", "switched-vlan", "config")
+    mode = Identity.name(cfg.get("interface-mode"))
+    trunk = frozenset(expand_vlans(cfg["trunk-vlans"])) if mode == "TRUNK" and cfg.get("trunk-vlans") else None
+    access = cfg["access-vlan"] if mode == "ACCESS" and isinstance(cfg.get("access-vlan"), int) else None
+    return _Port(disabled=_sub(iface, "config").get("enabled") is False, trunk=trunk, access=access)
+
+
+def _macvrfs(ni: Any) -> dict[int, MacVrf]:
+    """The MAC-VRFs of one network-instance (an L2VSI's EVPN instances)."""
+    out: dict[int, MacVrf] = {}
+    if Identity.name(_sub(ni, "config").get("type")) != "L2VSI":
+        return out
+    for _, ei in _entries(_sub(ni, "evpn", "evpn-instances"), "evpn-instance").items():
+        evi_vni = _sub(ei, "vxlan", "config").get("vni")
+        if not isinstance(evi_vni, int):
             continue
-        for _, ei in _entries(_sub(ni, "evpn", "evpn-instances"), "evpn-instance").items():
-            evi_vni = _sub(ei, "vxlan", "config").get("vni")
-            if not isinstance(evi_vni, int):
-                continue
-            rd = _sub(ei, "config").get("route-distinguisher")
-            pol = _sub(ei, "import-export-policy", "config")
-            macvrfs[evi_vni] = MacVrf(
-                vni=evi_vni,
-                rd=None if rd in (None, "AUTO") else str(rd),
-                imports=tuple(sorted({_route_target(v) for v in pol.get("import-route-target") or ()})),
-                exports=tuple(sorted({_route_target(v) for v in pol.get("export-route-target") or ()})),
-            )
-    return Overlay(vnis=vnis, trunks=trunks, access=access, macvrfs=macvrfs, disabled=frozenset(disabled))
+        rd = _sub(ei, "config").get("route-distinguisher")
+        pol = _sub(ei, "import-export-policy", "config")
+        out[evi_vni] = MacVrf(
+            vni=evi_vni,
+            rd=None if rd in (None, "AUTO") else str(rd),
+            imports=tuple(sorted({_route_target(v) for v in pol.get("import-route-target") or ()})),
+            exports=tuple(sorted({_route_target(v) for v in pol.get("export-route-target") or ()})),
+        )
+    return out
