@@ -112,6 +112,8 @@ class SwitchWorker:
         self._wake = asyncio.Event()
         self._verify = False
         self._stopping = False
+        #: the drift watch of this session is subscribed (its first sync arrived)
+        self._watching = asyncio.Event()
         self._echo = EchoFilter(lambda: self._current)
         self._task: asyncio.Task[None] | None = None
         s = host.settings.reconcile
@@ -280,6 +282,15 @@ class SwitchWorker:
         try:
             self._session = SessionState.CONNECTING
             await session.capabilities()
+            # the drift watch first, then the read: a change committed after the read is streamed (the other
+            # way round, one committed between the read and the subscription went unseen until the periodic
+            # pass); a switch that does not answer the subscription in time is read anyway (the watch's
+            # supervision asks for a verification pass when it fails)
+            self._watching = asyncio.Event()
+            tasks.append(asyncio.create_task(self._supervised(session, self._watch), name=f"watch:{self.name}"))
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.host.settings.gnmi.timeout):
+                    await self._watching.wait()
             await self._full_pass(session, reason="connect")
             self._session = SessionState.CONNECTED
             self._last_error = ""
@@ -288,7 +299,6 @@ class SwitchWorker:
             self.log.info("session.up", address=self.cfg.address)
             self.host.events.publish("switch", self.name, "connected")
             self._changed()
-            tasks.append(asyncio.create_task(self._supervised(session, self._watch), name=f"watch:{self.name}"))
             tasks.append(asyncio.create_task(self._supervised(session, self._follow_oper), name=f"oper:{self.name}"))
             await self._serve(session)
         finally:
@@ -518,5 +528,10 @@ class SwitchWorker:
         our own echo asks for a verification pass."""
         async for resp in session.subscribe(self._renderer.watch_paths(), updates_only=True):
             backoff.reset()
-            if resp.HasField("update") and self._echo.foreign(resp.update, self._renderer.watches):
+            if resp.sync_response:
+                if self._watching.is_set():
+                    # subscribed again after a break: what changed before this subscription took is read now
+                    self.request_verify()
+                self._watching.set()
+            elif resp.HasField("update") and self._echo.foreign(resp.update, self._renderer.watches):
                 self.request_verify()

@@ -163,14 +163,32 @@ _ETHERNET = PortNaming(
 )
 _ETHERNET_EXAMPLE = PortNames(clab="e1-1", linux="e1-1", oc="ethernet-1/1", lldp="ethernet-1/1")
 
+_NIS = "/network-instances/network-instance[name=*]"
+_EPS = f"{_NIS}/connection-points/connection-point[connection-point-id=*]/endpoints/endpoint[endpoint-id=*]"
+#: the subtrees owned objects live in, as close to their configuration as the
+#: model allows: a whole /network-instances would stream the switch's state
+#: with them (each VNI's flood list as remote VTEPs come and go, on a real
+#: switch the BGP RIB, forwarding tables and MAC tables), and interface
+#: counters and oper-status are not owned either
+_OC_DRIFT = (
+    f"{_NIS}/config",  # a MAC-VRF's name and type
+    f"{_NIS}/evpn",  # a MAC-VRF's EVPN instance
+    f"{_NIS}/vlans",
+    f"{_NIS}/connection-points/connection-point[connection-point-id=*]/config",
+    f"{_EPS}/config",
+    f"{_EPS}/vxlan/config",
+    f"{_EPS}/vxlan/local-endpoint-vnis",
+    f"{_NIS}/protocols/protocol[identifier=*][name=*]/bgp/global/afi-safis/afi-safi[afi-safi-name=*]/config",
+    "/interfaces/interface/ethernet/switched-vlan",
+)
+
 OPENCONFIG = PlatformProfile(
     name="openconfig",
     description="a switch configured with OpenConfig as fabricd defines it (the lab's emulated switches)",
     naming=_ETHERNET,
     example=_ETHERNET_EXAMPLE,
     lldp=LldpPaths(subscribe="/lldp/interfaces/interface/neighbors/neighbor/state", root=("lldp", "interfaces")),
-    # the subtrees owned objects live in: interface counters and oper-status are not
-    drift_paths=("/network-instances", "/interfaces/interface/ethernet/switched-vlan"),
+    drift_paths=_OC_DRIFT,
 )
 
 #: SR Linux configuration leaves fabricd reads and watches (config only: a

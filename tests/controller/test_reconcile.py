@@ -145,6 +145,73 @@ async def test_out_of_band_change(tmp_path, mode):
             assert not st.service.fleet.get("sw1").status().in_sync  # reported, and not claimed in sync
 
 
+_DEFAULT = "/network-instances/network-instance[name=default]"
+_CP = f"{_DEFAULT}/connection-points/connection-point[connection-point-id=fabricd-vxlan]"
+_EP = f"{_CP}/endpoints/endpoint[endpoint-id=vtep]"
+#: an operator's commit on each kind of object fabricd owns on an OpenConfig leaf (the drift watch
+#: subscribes to those subtrees only, not to all of /network-instances)
+OPERATOR_EDITS = {
+    "vlan-name": Op(kind="replace", path=Path.parse(f"{_DEFAULT}/vlans/vlan[vlan-id=100]/config/name"), value="x"),
+    "vni-map": Op(kind="delete", path=Path.parse(f"{_EP}/vxlan/local-endpoint-vnis/local-endpoint-vni[vni=1111]")),
+    "vxlan-endpoint": Op(kind="replace", path=Path.parse(f"{_EP}/vxlan/config/enabled"), value=False),
+    "mac-vrf-config": Op(
+        kind="replace",
+        path=Path.parse("/network-instances/network-instance[name=fabricd-vni-1111]/config/description"),
+        value="x",
+    ),
+    "mac-vrf-evpn": Op(
+        kind="delete", path=Path.parse("/network-instances/network-instance[name=fabricd-vni-1111]/evpn")
+    ),
+    "evpn-afi-safi": Op(
+        kind="replace",
+        path=Path.parse(
+            f"{_DEFAULT}/protocols/protocol[identifier=BGP][name=BGP]/bgp/global/afi-safis"
+            "/afi-safi[afi-safi-name=L2VPN_EVPN]/config/enabled"
+        ),
+        value=False,
+    ),
+    "port-vlans": Op(kind="delete", path=Path.parse("/interfaces/interface[name=ethernet-1/1]/ethernet/switched-vlan")),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(OPERATOR_EDITS))
+async def test_every_owned_object_is_watched(tmp_path, edit):
+    """Found by the drift watch (the periodic pass is a minute away) and reverted."""
+    async with lab_fabric(tmp_path) as fab, fab.controller() as st, fab.channel() as ch:
+        stub = fabric_pb2_grpc.FabricStub(ch)
+        await create_networks(stub, ("blue", 1111))
+        att = await stub.Attach(attach_req(), timeout=30)
+        assert (att.switch, att.port, att.vlan) == ("sw1", "ethernet-1/1", 100)
+        worker = st.service.fleet.get("sw1")
+        await eventually(lambda: worker.status().in_sync, what="in sync")
+        before = fab.config("sw1")
+        drift = st.service.metrics.drift_events.labels("sw1")
+        assert drift._value.get() == 0
+        await fab.host["sw1"].apply_set([OPERATOR_EDITS[edit]])
+        assert fab.config("sw1") != before
+        await eventually(lambda: drift._value.get() >= 1, what=f"{edit} found as drift")
+        await eventually(lambda: fab.config("sw1") == before, what=f"{edit} reverted")
+
+
+async def test_a_change_right_after_the_first_read_is_seen_though_the_subscription_is_slow(tmp_path):
+    """The drift watch is subscribed before the switch is read: a switch slow to take the
+    subscription holds the read back, and a change committed right after it is streamed
+    (read first, that change fell between the read and the subscription, unseen for minutes)."""
+    async with lab_fabric(tmp_path) as fab:
+        emu = fab.host["sw1"]
+        emu.faults.delay(1.0, methods=["Subscribe"], count=2)
+        async with fab.controller() as st, fab.channel() as ch:
+            stub = fabric_pb2_grpc.FabricStub(ch)
+            await create_networks(stub, ("blue", 1111))
+            worker = st.service.fleet.get("sw1")
+            await eventually(lambda: worker.status().in_sync, what="in sync")
+            before = fab.config("sw1")
+            await emu.apply_set([OPERATOR_EDITS["evpn-afi-safi"]])
+            drift = st.service.metrics.drift_events.labels("sw1")
+            await eventually(lambda: drift._value.get() >= 1, what="the change found as drift")
+            await eventually(lambda: fab.config("sw1") == before, what="reverted")
+
+
 @pytest.mark.parametrize("outcome", ["committed", "rejected"])
 async def test_an_operator_change_read_while_our_set_is_in_flight_is_still_drift(tmp_path, outcome):
     """An operator's change committed while a Set of ours is held by the switch is drift, found and
