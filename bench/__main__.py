@@ -1,7 +1,9 @@
 """`python -m bench NAME|all [--json FILE]`: run benchmarks, print a table and JSON.
 
 Benchmarks print numbers; they never fail on timing. Correctness checks inside
-them do fail (exit 1). Compare ratios from one run: the machine is noisy.
+them do fail (exit 1). Compare ratios from one run: the machine is noisy;
+each benchmark's header gives :func:`reference_ms` before and after it, the
+machine's speed at the time.
 ``all`` runs each benchmark in a process of its own, so that none inherits
 what an earlier one left in the process (grpc's threads and channels, event
 loops, caches, a larger heap): the start-up numbers of ``cni`` came out up to
@@ -54,12 +56,15 @@ def main(argv: list[str] | None = None) -> int:
     }
     ok = True
     for name in names:
+        before = reference_ms()
         t0 = time.perf_counter()
         res = _isolated(name, args.quick) if len(names) > 1 else _run(name, args.quick)
         res["wall_s"] = round(time.perf_counter() - t0, 1)
+        res["reference_ms"] = [before, reference_ms()]
         results[name] = res
         ok = ok and res.get("checks_ok", True)
-        print(f"\n== {name} ({res['wall_s']} s)")
+        ref = res["reference_ms"]
+        print(f"\n== {name} ({res['wall_s']} s; reference loop {ref[0]} ms before, {ref[1]} ms after)")
         for row in res.get("table", []):
             print("  " + row)
     if args.json:
@@ -67,6 +72,23 @@ def main(argv: list[str] | None = None) -> int:
             json.dump(results, f, indent=2)
     print(json.dumps({k: v for k, v in results.items() if k != "machine"}, default=str)[:4000])
     return 0 if ok else 1
+
+
+def reference_ms() -> float:
+    """How fast one core runs Python here now: the best of five runs of a
+    fixed workload (dict updates and a sort, a few ms). The machine is
+    shared: the same code measured up to 2x apart from one run to the next,
+    and this number moves with it. Compare results across runs only where
+    their reference loops agree."""
+    best = float("inf")
+    for _ in range(5):
+        t = time.perf_counter()
+        counts: dict[int, int] = {}
+        for i in range(40_000):
+            counts[i % 977] = counts.get(i % 977, 0) + i
+        sorted(counts.values())
+        best = min(best, time.perf_counter() - t)
+    return round(best * 1000, 2)
 
 
 def _run(name: str, quick: bool) -> dict[str, Any]:
