@@ -284,8 +284,8 @@ class SwitchWorker:
             await session.capabilities()
             # the drift watch first, then the read: a change committed after the read is streamed (the other
             # way round, one committed between the read and the subscription went unseen until the periodic
-            # pass); a switch that does not answer the subscription in time is read anyway (the watch's
-            # supervision asks for a verification pass when it fails)
+            # pass); a switch that refuses the subscription or does not answer it in time is read anyway (the
+            # watch's supervision asks for a verification pass when it fails, and again once it is subscribed)
             self._watching = asyncio.Event()
             tasks.append(asyncio.create_task(self._supervised(session, self._watch), name=f"watch:{self.name}"))
             with contextlib.suppress(TimeoutError):
@@ -522,6 +522,7 @@ class SwitchWorker:
         if not crashed:
             self.log.info("watch.lost", error=str(error))
         self.request_verify()  # we may have missed changes
+        self._watching.set()  # a connect waits no longer; the next subscription asks for a verification pass
 
     async def _watch(self, session: GnmiSession, backoff: Backoff) -> None:
         """Subscribe to the owned configuration leaves; a change that is not

@@ -212,6 +212,33 @@ async def test_a_change_right_after_the_first_read_is_seen_though_the_subscripti
             await eventually(lambda: fab.config("sw1") == before, what="reverted")
 
 
+async def test_a_switch_refusing_subscriptions_is_read_and_served_at_once(tmp_path):
+    """A connect waits for the drift watch's subscription only until the switch answers it: refused,
+    the switch is read and served without waiting out the gNMI timeout (a minute here), and the watch
+    that succeeds later asks for a verification pass of what it may have missed."""
+    async with lab_fabric(tmp_path, gnmi={"timeout": "60s", "connect_timeout": "2s"}) as fab:
+        emu = fab.host["sw1"]
+        emu.faults.fail(methods=["Subscribe"], code=grpc.StatusCode.UNIMPLEMENTED)  # until cleared
+        async with fab.controller() as st, fab.channel() as ch:
+            stub = fabric_pb2_grpc.FabricStub(ch)
+            await create_networks(stub, ("blue", 1111))
+            worker = st.service.fleet.get("sw1")
+            await eventually(lambda: worker.status().in_sync, within=30, what="in sync well before the timeout")
+            att = await stub.Attach(attach_req(), timeout=30)
+            assert att.state == fabric_pb2.ATTACHMENT_STATE_READY
+            emu.faults.clear()
+            # the watch is up once the faults are gone (the only updates-only stream: the drift watch), and an
+            # operator's change is found
+            await eventually(
+                lambda: any(s._req is not None and s._req.updates_only for s in emu.streams), what="watch subscribed"
+            )
+            before = fab.config("sw1")
+            drift = st.service.metrics.drift_events.labels("sw1")
+            await emu.apply_set([OPERATOR_EDITS["vlan-name"]])
+            await eventually(lambda: drift._value.get() >= 1, what="the change found as drift")
+            await eventually(lambda: fab.config("sw1") == before, what="reverted")
+
+
 @pytest.mark.parametrize("outcome", ["committed", "rejected"])
 async def test_an_operator_change_read_while_our_set_is_in_flight_is_still_drift(tmp_path, outcome):
     """An operator's change committed while a Set of ours is held by the switch is drift, found and
