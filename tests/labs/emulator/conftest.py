@@ -130,6 +130,26 @@ class RawStream:
         fut, self._pending = self._pending, None
         return fut.result()
 
+    async def paths(self, within: float, until: str = "") -> list[str]:
+        """The paths (with the notification's prefix) of every update and delete
+        received within ``within`` seconds, or until one of them holds ``until``."""
+        from labs.emulator.codec import join
+
+        out: list[str] = []
+        loop = asyncio.get_running_loop()
+        end = loop.time() + within
+        while (left := end - loop.time()) > 0:
+            try:
+                r = await self.next(left)
+            except TimeoutError:
+                break
+            n = r.update
+            prefix = n.prefix if n.HasField("prefix") else None
+            out += [str(join(prefix, p)) for p in (*(u.path for u in n.update), *n.delete)]
+            if until and any(until in p for p in out):
+                break
+        return out
+
     async def until_sync(self) -> list[Any]:
         out = []
         while True:

@@ -4,7 +4,6 @@ stream-level details (errors, leaflist_val) with raw grpc.aio stubs."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import grpc
@@ -277,27 +276,6 @@ def test_the_stream_filter_answers_as_covers(patterns, data):
         assert covered(path) == any(covers(p, path) for p in patterns), (patterns, path)
 
 
-async def _paths_within(stream: RawStream, within: float, until: str = "") -> list[str]:
-    """The paths of every update and delete received within ``within`` seconds (or until one holds ``until``)."""
-    from labs.emulator.codec import join
-
-    out: list[str] = []
-    loop = asyncio.get_running_loop()
-    end = loop.time() + within
-    while (left := end - loop.time()) > 0:
-        try:
-            r = await stream.next(left)
-        except TimeoutError:
-            break
-        n = r.update
-        out += [
-            str(join(n.prefix if n.HasField("prefix") else None, p)) for p in (*(u.path for u in n.update), *n.delete)
-        ]
-        if until and any(until in p for p in out):
-            break
-    return out
-
-
 async def test_remote_vteps_move_the_flood_list_a_whole_subtree_streams_it_the_drift_paths_do_not(host):
     """fabricd's drift watch on OpenConfig subscribes to the subtrees of the objects it owns: a VNI's flood
     list (an endpoint-peer per remote VTEP, state that moves whenever another leaf takes the VNI or drops it,
@@ -315,11 +293,11 @@ async def test_remote_vteps_move_the_flood_list_a_whole_subtree_streams_it_the_d
         await careless.until_sync()
         await careful.until_sync()
         await sw2.apply_set(document)  # sw2's VTEP joins VNI 1111: sw1's flood list gains it
-        seen = await _paths_within(careless, DEADLINE, until="endpoint-peer")
+        seen = await careless.paths(DEADLINE, until="endpoint-peer")
         assert any("endpoint-peer" in p for p in seen), seen
-        assert await _paths_within(careful, 1.0) == []
+        assert await careful.paths(1.0) == []
         await sw1.apply_set([Op(kind="replace", path=Path.parse(V100 + "/config/name"), value="not-fabricd")])
-        got = await _paths_within(careful, DEADLINE, until="vlan")
+        got = await careful.paths(DEADLINE, until="vlan")
         assert any(p.endswith("vlan[vlan-id=100]/config/name") for p in got), got
     finally:
         await careless.close()
