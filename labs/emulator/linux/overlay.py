@@ -225,15 +225,17 @@ class OverlayReader:
             self._vnis, self._sources = _vnis(root, nis.get((DEFAULT_NI,), {}), self.router_id)
         ports: dict[str, _Port] = {}
         for (name,), iface in _entries(_sub(root, "interfaces"), "interface").items():
-            known = self._ports.get(name)
-            stale = self._stale_ports is _ALL or name in self._stale_ports or known is None
-            ports[name] = _port(iface) if stale or known is None else known
+            port = self._ports.get(name)
+            if port is None or self._stale_ports is _ALL or name in self._stale_ports:
+                port = _port(iface)
+            ports[name] = port
         by_ni: dict[str, dict[int, MacVrf]] = {}
         macvrfs: dict[int, MacVrf] = {}
         for (name,), ni in nis.items():
-            known_vrfs = self._macvrfs.get(name)
-            stale = self._stale_nis is _ALL or name in self._stale_nis or known_vrfs is None
-            by_ni[name] = mine = _macvrfs(ni) if stale or known_vrfs is None else known_vrfs
+            mine = self._macvrfs.get(name)
+            if mine is None or self._stale_nis is _ALL or name in self._stale_nis:
+                mine = _macvrfs(ni)
+            by_ni[name] = mine
             macvrfs.update(mine)  # in order: a VNI two network-instances claim is the later one's
         self._ports, self._macvrfs = ports, by_ni
         self._stale_vnis, self._stale_ports, self._stale_nis = False, set(), set()
