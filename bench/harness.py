@@ -163,12 +163,18 @@ class Fabricd:
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a live process (and its reaped children); 0 once gone."""
+    return _stat_cpu(f"/proc/{pid}/stat", 4)
+
+
+def _stat_cpu(path: str, fields: int) -> float:
+    """The first ``fields`` CPU times of a /proc stat file (utime, stime, cutime,
+    cstime), in seconds; 0 once the process or thread is gone."""
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
+        with open(path) as f:
+            values = f.read().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return sum(int(x) for x in values[11 : 11 + fields]) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -200,12 +206,7 @@ def _task_name(pid: int, tid: int) -> str:
 
 def _task_cpu(pid: int, tid: int) -> float:
     """User + system CPU time of one thread (0 once gone)."""
-    try:
-        with open(f"/proc/{pid}/task/{tid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return _stat_cpu(f"/proc/{pid}/task/{tid}/stat", 2)
 
 
 def settle_own_heap() -> None:

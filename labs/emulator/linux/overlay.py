@@ -202,7 +202,7 @@ class OverlayReader:
             if len(elems) < 2:
                 self.touch(None)
                 return
-            section, name = elems[0].name, dict(elems[1].keys).get("name")
+            section, name = elems[0].name, elems[1].key_map.get("name")
             if section == "network-instances":
                 if name is None or name == DEFAULT_NI:
                     self._stale_vnis = True
