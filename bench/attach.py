@@ -21,6 +21,7 @@ spends on one bare unary gRPC call (:mod:`bench.floor`). Goals: at least
 from __future__ import annotations
 
 import asyncio
+import collections
 import statistics
 import time
 from typing import Any
@@ -42,6 +43,7 @@ from bench.harness import (
     settle_own_heap,
 )
 from controller.gnmi.session import GnmiSession
+from controller.metrics import ATTACH_PHASES
 from controller.settings.inventory import load_inventory
 from controller.settings.model import GnmiSettings
 from labs.emulator.admin_client import AdminClient
@@ -133,7 +135,8 @@ async def attach_latency(quick: bool) -> dict[str, Any]:
         set_rtt = await bare_set_rtt(lab, "leaf2", samples)
         with fabricd(lab) as fd:
             times, hop = await _attach_samples(fd, samples)
-            inside = _inside(scrape(fd.metrics), "leaf1")
+            inside = fabricd_means(scrape(fd.metrics), "leaf1")
+    every = statistics.fmean([*times["idle"], *times["back_to_back"]]) * 1000
     attach = percentiles(times["idle"])
     b2b = percentiles(times["back_to_back"])
     api = percentiles(hop)
@@ -159,6 +162,9 @@ async def attach_latency(quick: bool) -> dict[str, Any]:
             f"  inside fabricd (means from its /metrics, attaches and detaches): attach {inside['attach']} ms,"
             f" its Set to the leaf {inside['set']} ms (bare Set mean {set_rtt['mean_ms']} ms),"
             f" store commit {inside['store_commit']} ms (alongside the Set)",
+            f"  an attach as fabricd tells it (fabric_attach_phase_seconds, means): {phase_line(inside)};"
+            f" the client's mean {every:.3f} ms: {every - sum(inside[f'phase_{p}'] for p in ATTACH_PHASES):.3f} ms"
+            " outside fabricd's attach (the API's transport, the handler's wrapper, the client)",
             f"  floor: a unary gRPC call with nothing behind it, process to process here: p50"
             f" {transport['round_trip']['p50_ms']} ms (the overhead holds one such hop)",
             floor.go_line(transport),
@@ -166,14 +172,16 @@ async def attach_latency(quick: bool) -> dict[str, Any]:
     }
 
 
-def _inside(metrics: str, switch: str) -> dict[str, float]:
-    """Means (ms) of fabricd's own histograms: attach, its Sets to ``switch``, store commits."""
+def _histogram_totals(metrics: str, switch: str) -> dict[str, list[float]]:
+    """[sum, count] of fabricd's own histograms: attach, its Sets to ``switch``,
+    store commits, and each phase of an attach (``phase_intake`` ...)."""
     names = {
         "fabric_attach_duration_seconds": "attach",
         "fabric_gnmi_set_duration_seconds": "set",
         "fabric_store_commit_seconds": "store_commit",
+        "fabric_attach_phase_seconds": "phase",
     }
-    sums: dict[str, list[float]] = {v: [0.0, 0.0] for v in names.values()}
+    sums: dict[str, list[float]] = collections.defaultdict(lambda: [0.0, 0.0])
     for family in text_string_to_metric_families(metrics):
         what = names.get(family.name)
         if what is None:
@@ -181,11 +189,34 @@ def _inside(metrics: str, switch: str) -> dict[str, float]:
         for sample in family.samples:
             if sample.labels.get("switch", switch) != switch:
                 continue
+            key = f"phase_{sample.labels['phase']}" if what == "phase" else what
             if sample.name.endswith("_sum"):
-                sums[what][0] += sample.value
+                sums[key][0] += sample.value
             elif sample.name.endswith("_count"):
-                sums[what][1] += sample.value
-    return {k: round(total * 1000 / n, 3) if n else 0.0 for k, (total, n) in sums.items()}
+                sums[key][1] += sample.value
+    return sums
+
+
+def fabricd_means(metrics: str, switch: str, before: str | None = None) -> dict[str, float]:
+    """Means (ms) of :func:`_histogram_totals`; with ``before``, of what came since that scrape."""
+    now = _histogram_totals(metrics, switch)
+    then = _histogram_totals(before, switch) if before is not None else collections.defaultdict(lambda: [0.0, 0.0])
+    wanted = ["attach", "set", "store_commit", *(f"phase_{p}" for p in ATTACH_PHASES)]
+    out = {}
+    for k in wanted:
+        total, n = now[k][0] - then[k][0], now[k][1] - then[k][1]
+        out[k] = round(total * 1000 / n, 3) if n else 0.0
+    return out
+
+
+def phase_line(inside: dict[str, float]) -> str:
+    """fabricd's account of an attach that changed its leaf, by phase (means)."""
+    parts = [inside[f"phase_{p}"] for p in ATTACH_PHASES]
+    intake, queued, own_set, after = parts
+    return (
+        f"intake {intake} ms, queued for its Set {queued} ms, its Set {own_set} ms, after it {after} ms"
+        f" (= {sum(parts):.3f} ms)"
+    )
 
 
 async def _attach_samples(fd: Fabricd, samples: int) -> tuple[dict[str, list[float]], list[float]]:

@@ -17,6 +17,10 @@ from prometheus_client.registry import Collector
 from controller import __version__
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+#: the phases of an attach: a fast leaf's take well under a millisecond
+PHASE_BUCKETS = (0.0001, 0.00025, 0.0005, *LATENCY_BUCKETS)
+#: ``fabric_attach_phase_seconds``: where an attach's time goes, in order
+ATTACH_PHASES = ("intake", "queued", "set", "after")
 
 
 class Metrics:
@@ -38,6 +42,17 @@ class Metrics:
             "Attach from API receive to leaf commit",
             registry=r,
             buckets=LATENCY_BUCKETS,
+        )
+        self.attach_phase = Histogram(
+            "fabric_attach_phase_seconds",
+            "An Attach that changed its leaf, by phase: intake (checked, placed, handed to the store and the "
+            "leaf's worker); when a Set of its own carried it, also queued (until that Set left: a Set ahead of it "
+            "in flight, the worker's wake-up, render and diff), set (that Set's round trip) and after (from its "
+            "answer to the reply: a slower store commit, readiness forwarding); those four add up to the attach's "
+            "fabric_attach_duration_seconds",
+            ["phase"],
+            registry=r,
+            buckets=PHASE_BUCKETS,
         )
         self.drift_events = Counter(
             "fabric_drift_events", "Out-of-band changes of owned config found on a switch", ["switch"], registry=r

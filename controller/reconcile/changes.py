@@ -6,6 +6,9 @@ one: one Set per change, the benchmark baseline) and, once the switch
 committed them, raises ``committed`` to the last generation it took; waiters
 for a generation are released then. Each key remembers the generation of its
 last change, and each attachment the generation that carries its objects.
+The last passes that sent a Set are remembered with its times (:class:`Pass`),
+so that an attach can say how long it waited for its Set to leave and how
+long that Set took (``fabric_attach_phase_seconds``).
 """
 
 from __future__ import annotations
@@ -13,9 +16,22 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import dataclasses
 from collections.abc import Hashable, Iterable
 
 from models.platforms.base import ObjectKey
+
+#: passes remembered with their Set's times (an attach asks for its own as soon as it is released)
+PASSES_KEPT = 64
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Pass:
+    """A pass that sent a Set: when the Set left and when the switch answered
+    it (``time.perf_counter`` seconds)."""
+
+    set_started: float
+    set_returned: float
 
 
 class Changes:
@@ -31,6 +47,9 @@ class Changes:
         #: per attachment (any hashable id), the generation that carries its objects
         self._needs: dict[Hashable, int] = {}
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        #: (the generation a pass committed, its Set's times), oldest first
+        self._passes: collections.deque[tuple[int, Pass]] = collections.deque(maxlen=PASSES_KEPT)
+        self._forgotten = -1  # the newest generation of a pass no longer remembered
 
     # ------------------------------------------------------------ changes
 
@@ -90,11 +109,29 @@ class Changes:
         the first full pass of this worker)."""
         return self.committed >= self._needs.get(owner, 0)
 
-    def commit(self, generation: int) -> None:
+    def commit(self, generation: int, sent: Pass | None = None) -> None:
+        """The switch committed every change up to ``generation``; ``sent``:
+        the Set that carried them (None: the pass needed no Set)."""
         self.committed = max(self.committed, generation)
+        if sent is not None:
+            if len(self._passes) == PASSES_KEPT:
+                self._forgotten = self._passes[0][0]
+            self._passes.append((generation, sent))
         for gen, fut in list(self._waiters):
             if gen <= self.committed and not fut.done():
                 fut.set_result(None)
+
+    def carrier(self, generation: int) -> Pass | None:
+        """The Set of the pass that committed ``generation`` (None: a pass
+        without a Set, or one no longer remembered)."""
+        if generation <= self._forgotten:
+            return None
+        found = None
+        for gen, sent in reversed(self._passes):
+            if gen < generation:
+                break
+            found = sent
+        return found
 
     async def wait(self, generation: int) -> None:
         """Returns once ``generation`` is committed (callers bound it with their deadline)."""

@@ -47,7 +47,7 @@ from controller.gnmi.errors import (
 from controller.gnmi.session import GnmiSession
 from controller.log import get_logger
 from controller.metrics import Metrics
-from controller.reconcile.changes import Changes
+from controller.reconcile.changes import Changes, Pass
 from controller.reconcile.echo import EchoFilter
 from controller.reconcile.gate import LeaseExpired, SetGate
 from controller.reconcile.oper import OperState
@@ -210,6 +210,10 @@ class SwitchWorker:
 
     async def wait(self, generation: int) -> None:
         await self._changes.wait(generation)
+
+    def carrier(self, generation: int) -> Pass | None:
+        """The Set that carried ``generation`` to the switch, if one did lately."""
+        return self._changes.carrier(generation)
 
     def request_verify(self) -> None:
         self._verify = True
@@ -416,7 +420,9 @@ class SwitchWorker:
         self, session: GnmiSession, per_key: dict[ObjectKey, SetOps], generation: int, *, reason: str
     ) -> None:
         metrics = self.host.metrics
+        sent = None
         if per_key:
+            started = time.perf_counter()
             try:
                 await self._set(session, joined(per_key))
                 applied = dict(per_key)
@@ -425,6 +431,7 @@ class SwitchWorker:
                 if isinstance(e, TemporaryError):
                     raise
                 applied, failures = await self._isolate(session, per_key, e)
+            sent = Pass(started, time.perf_counter())
             for key, key_ops in applied.items():
                 self._commit_key(key, key_ops)
                 self._failed.pop(key, None)
@@ -447,7 +454,7 @@ class SwitchWorker:
             ]
         if gone:
             self.host.removed(self.name, sorted(set(gone)))
-        self._changes.commit(generation)
+        self._changes.commit(generation, sent)
         self._changed()
 
     def _commit_key(self, key: ObjectKey, ops: SetOps) -> None:

@@ -19,6 +19,8 @@ import time
 from collections.abc import Iterable, Sequence
 
 from controller.chunks import slices
+from controller.metrics import Metrics
+from controller.reconcile.changes import Pass
 from controller.reconcile.readiness import Views, readiness_of
 from controller.reconcile.status import AttachmentState
 from controller.service.authz import Caller
@@ -246,6 +248,7 @@ class Attachments:
         # the later attaches of a burst on one NIC each change the port's VLANs, and this one does not wait for
         # their Sets too
         generation = worker.track(att.id, placement.port, result.placed.vni)
+        handed = time.perf_counter()
         if m is None:
             await ctx.durable.barrier()  # a replay answers only what is durable
         else:
@@ -267,6 +270,7 @@ class Attachments:
                 f"leaf {placement.switch} did not confirm the attachment in time ({worker.why_waiting()}); "
                 "it keeps converging"
             ) from None
+        sent = worker.carrier(generation) if m is not None else None  # asked at once: passes are forgotten
         placed = ctx.state.attachments.get(att.id)
         if placed is None or placed.attachment != att:
             # a Detach (the runtime's DEL after an ADD that timed out) or a newer
@@ -280,7 +284,10 @@ class Attachments:
             raise PreconditionError(view.reason)
         if view.state is not AttachmentState.READY:
             raise TemporaryError(view.reason)
-        ctx.metrics.attach_duration.observe(time.perf_counter() - t0)
+        done = time.perf_counter()
+        ctx.metrics.attach_duration.observe(done - t0)
+        if m is not None:
+            _phases(ctx.metrics, t0, handed, sent, done)
         return view
 
     async def _forwards(self, placed: PlacedAttachment, view: AttachmentView, *, deadline: float) -> AttachmentView:
@@ -372,3 +379,17 @@ class Attachments:
             worker = self._ctx.fleet.get(previous.placement.switch)
             if worker is not None:
                 worker.forget(previous.attachment.id)
+
+
+def _phases(metrics: Metrics, start: float, handed: float, sent: Pass | None, done: float) -> None:
+    """``fabric_attach_phase_seconds`` of an attach that changed its leaf. A
+    Set that left before the attach was handed over (its keys were already
+    as it wants them: a Set of an earlier change carried it) leaves only the
+    intake to tell."""
+    phase = metrics.attach_phase
+    phase.labels("intake").observe(handed - start)
+    if sent is None or sent.set_started < handed:
+        return
+    phase.labels("queued").observe(sent.set_started - handed)
+    phase.labels("set").observe(sent.set_returned - sent.set_started)
+    phase.labels("after").observe(done - sent.set_returned)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from controller.reconcile.changes import Changes
+from controller.reconcile.changes import PASSES_KEPT, Changes, Pass
 from models.platforms.base import port_key, vni_key
 
 A, B, C = vni_key(1), port_key("ethernet-1/1"), port_key("ethernet-1/2")
@@ -64,3 +64,22 @@ async def test_waiters_are_released_when_their_generation_commits():
     assert not second.done()
     ch.commit(2)
     await asyncio.wait_for(second, 5)
+
+
+def test_the_set_that_carried_a_generation_is_the_first_pass_that_committed_it():
+    ch = Changes(coalesce=True)
+    first, third = Pass(1.0, 2.0), Pass(3.0, 4.0)
+    ch.commit(1, first)
+    ch.commit(3, third)  # generation 2 went with it
+    ch.commit(4)  # a pass that needed no Set
+    assert (ch.carrier(1), ch.carrier(2), ch.carrier(3)) == (first, third, third)
+    assert ch.carrier(4) is None and ch.carrier(5) is None
+
+
+def test_a_carrier_no_longer_remembered_is_not_mistaken_for_a_later_pass():
+    ch = Changes(coalesce=True)
+    for gen in range(1, PASSES_KEPT + 3):
+        ch.commit(gen, Pass(float(gen), gen + 0.5))
+    assert ch.carrier(1) is None and ch.carrier(2) is None  # forgotten: not the oldest one kept
+    assert ch.carrier(3) == Pass(3.0, 3.5)
+    assert ch.carrier(PASSES_KEPT + 2) == Pass(PASSES_KEPT + 2.0, PASSES_KEPT + 2.5)

@@ -58,6 +58,7 @@ def test_the_dashboard_shows_what_the_noc_needs():
     for topic in (
         "switch sessions",
         "attach latency",
+        "attach time by phase",
         "set errors",
         "drift",
         "pending changes",
