@@ -45,11 +45,11 @@ class Metrics:
         )
         self.attach_phase = Histogram(
             "fabric_attach_phase_seconds",
-            "An Attach that changed its leaf, by phase: intake (checked, placed, handed to the store and the "
-            "leaf's worker); when a Set of its own carried it, also queued (until that Set left: a Set ahead of it "
-            "in flight, the worker's wake-up, render and diff), set (that Set's round trip) and after (from its "
-            "answer to the reply: a slower store commit, readiness forwarding); those four add up to the attach's "
-            "fabric_attach_duration_seconds",
+            "An Attach that changed its leaf, by phase: intake (checked, placed, its VLAN allocated, the "
+            "change marked for the leaf's worker); when a Set of its own carried it, also queued (until that "
+            "Set left: a Set ahead of it in flight, the store hand-off, the worker's wake-up, render and diff), "
+            "set (that Set's round trip) and after (from its answer to the reply: a slower store commit, "
+            "readiness forwarding); those four add up to the attach's fabric_attach_duration_seconds",
             ["phase"],
             registry=r,
             buckets=PHASE_BUCKETS,

@@ -248,7 +248,7 @@ class Attachments:
         # the later attaches of a burst on one NIC each change the port's VLANs, and this one does not wait for
         # their Sets too
         generation = worker.track(att.id, placement.port, result.placed.vni)
-        handed = time.perf_counter()
+        marked = time.perf_counter()
         if m is None:
             await ctx.durable.barrier()  # a replay answers only what is durable
         else:
@@ -287,7 +287,7 @@ class Attachments:
         done = time.perf_counter()
         ctx.metrics.attach_duration.observe(done - t0)
         if m is not None:
-            _phases(ctx.metrics, t0, handed, sent, done)
+            _phases(ctx.metrics, t0, marked, sent, done)
         return view
 
     async def _forwards(self, placed: PlacedAttachment, view: AttachmentView, *, deadline: float) -> AttachmentView:
@@ -381,15 +381,15 @@ class Attachments:
                 worker.forget(previous.attachment.id)
 
 
-def _phases(metrics: Metrics, start: float, handed: float, sent: Pass | None, done: float) -> None:
+def _phases(metrics: Metrics, start: float, marked: float, sent: Pass | None, done: float) -> None:
     """``fabric_attach_phase_seconds`` of an attach that changed its leaf. A
-    Set that left before the attach was handed over (its keys were already
-    as it wants them: a Set of an earlier change carried it) leaves only the
-    intake to tell."""
+    Set that left before its change was marked (its keys were already as it
+    wants them: a Set of an earlier change carried it) leaves only the intake
+    to tell."""
     phase = metrics.attach_phase
-    phase.labels("intake").observe(handed - start)
-    if sent is None or sent.set_started < handed:
+    phase.labels("intake").observe(marked - start)
+    if sent is None or sent.set_started < marked:
         return
-    phase.labels("queued").observe(sent.set_started - handed)
+    phase.labels("queued").observe(sent.set_started - marked)
     phase.labels("set").observe(sent.set_returned - sent.set_started)
     phase.labels("after").observe(done - sent.set_returned)
