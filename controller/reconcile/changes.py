@@ -6,7 +6,7 @@ one: one Set per change, the benchmark baseline) and, once the switch
 committed them, raises ``committed`` to the last generation it took; waiters
 for a generation are released then. Each key remembers the generation of its
 last change, and each attachment the generation that carries its objects.
-The last passes that sent a Set are remembered with its times (:class:`Pass`),
+The last passes are remembered with their Set's times (:class:`Pass`),
 so that an attach can say how long it waited for its Set to leave and how
 long that Set took (``fabric_attach_phase_seconds``).
 """
@@ -47,8 +47,8 @@ class Changes:
         #: per attachment (any hashable id), the generation that carries its objects
         self._needs: dict[Hashable, int] = {}
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
-        #: (the generation a pass committed, its Set's times), oldest first
-        self._passes: collections.deque[tuple[int, Pass]] = collections.deque(maxlen=PASSES_KEPT)
+        #: (the generation a pass committed, its Set's times or None: no Set), oldest first
+        self._passes: collections.deque[tuple[int, Pass | None]] = collections.deque(maxlen=PASSES_KEPT)
         self._forgotten = -1  # the newest generation of a pass no longer remembered
 
     # ------------------------------------------------------------ changes
@@ -113,10 +113,9 @@ class Changes:
         """The switch committed every change up to ``generation``; ``sent``:
         the Set that carried them (None: the pass needed no Set)."""
         self.committed = max(self.committed, generation)
-        if sent is not None:
-            if len(self._passes) == PASSES_KEPT:
-                self._forgotten = self._passes[0][0]
-            self._passes.append((generation, sent))
+        if len(self._passes) == PASSES_KEPT:
+            self._forgotten = self._passes[0][0]
+        self._passes.append((generation, sent))  # a pass without a Set too: it is the carrier of its changes
         for gen, fut in list(self._waiters):
             if gen <= self.committed and not fut.done():
                 fut.set_result(None)
@@ -126,7 +125,7 @@ class Changes:
         without a Set, or one no longer remembered)."""
         if generation <= self._forgotten:
             return None
-        found = None
+        found: Pass | None = None
         for gen, sent in reversed(self._passes):
             if gen < generation:
                 break

@@ -72,8 +72,11 @@ def test_the_set_that_carried_a_generation_is_the_first_pass_that_committed_it()
     ch.commit(1, first)
     ch.commit(3, third)  # generation 2 went with it
     ch.commit(4)  # a pass that needed no Set
+    sixth = Pass(6.0, 7.0)
+    ch.commit(6, sixth)
     assert (ch.carrier(1), ch.carrier(2), ch.carrier(3)) == (first, third, third)
-    assert ch.carrier(4) is None and ch.carrier(5) is None
+    assert ch.carrier(4) is None  # carried without a Set: not the later pass's
+    assert ch.carrier(5) == sixth and ch.carrier(7) is None
 
 
 def test_a_carrier_no_longer_remembered_is_not_mistaken_for_a_later_pass():
