@@ -200,8 +200,7 @@ def _histogram_totals(metrics: str, switch: str | None) -> dict[str, list[float]
 
 def fabricd_means(metrics: str, switch: str | None, before: str | None = None) -> dict[str, float]:
     """Means (ms) of :func:`_histogram_totals`; with ``before``, of what came since that scrape."""
-    now = _histogram_totals(metrics, switch)
-    then = _histogram_totals(before, switch) if before is not None else collections.defaultdict(lambda: [0.0, 0.0])
+    now, then = _histogram_totals(metrics, switch), _histogram_totals(before or "", switch)
     wanted = ["attach", "set", "store_commit", *(f"phase_{p}" for p in ATTACH_PHASES)]
     out = {}
     for k in wanted:

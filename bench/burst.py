@@ -110,13 +110,12 @@ async def _run(lab: LabRun, *, coalesce: bool, tag: str, n: int) -> dict[str, An
             async with AdminClient(lab.admin) as admin:
                 await admin.delay(LEAF, COMMIT_MS / 1000, methods=["Set"])
                 cpu0 = fd.cpu_seconds(), lab.host_cpu_seconds(), own_cpu_seconds()
-                scrapes = [scrape(fd.metrics)]
+                first = scrape(fd.metrics)
                 out["ports"] = await _burst(stubs, ports, admin)
-                scrapes.append(scrape(fd.metrics))
+                between = scrape(fd.metrics)
                 out["vnis"] = await _burst(stubs, vnis, admin)
-                scrapes.append(scrape(fd.metrics))
-                for shape, before, after in (("ports", *scrapes[:2]), ("vnis", *scrapes[1:])):
-                    out[shape]["inside_fabricd_mean_ms"] = fabricd_means(after, LEAF, before)
+                out["ports"]["inside_fabricd_mean_ms"] = fabricd_means(between, LEAF, first)
+                out["vnis"]["inside_fabricd_mean_ms"] = fabricd_means(scrape(fd.metrics), LEAF, between)
                 cpu1 = fd.cpu_seconds(), lab.host_cpu_seconds(), own_cpu_seconds()
                 out["cpu_ms_per_attach"] = {
                     k: round((b - a) * 1000 / (2 * n), 3)

@@ -54,6 +54,8 @@ class Metrics:
             registry=r,
             buckets=PHASE_BUCKETS,
         )
+        #: its series by phase, bound once (an attach observes up to four)
+        self.attach_phases = {p: self.attach_phase.labels(p) for p in ATTACH_PHASES}
         self.drift_events = Counter(
             "fabric_drift_events", "Out-of-band changes of owned config found on a switch", ["switch"], registry=r
         )

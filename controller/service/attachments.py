@@ -270,7 +270,7 @@ class Attachments:
                 f"leaf {placement.switch} did not confirm the attachment in time ({worker.why_waiting()}); "
                 "it keeps converging"
             ) from None
-        sent = worker.carrier(generation) if m is not None else None  # asked at once: passes are forgotten
+        sent = worker.carrier(generation)  # asked at once: passes are forgotten
         placed = ctx.state.attachments.get(att.id)
         if placed is None or placed.attachment != att:
             # a Detach (the runtime's DEL after an ADD that timed out) or a newer
@@ -386,10 +386,10 @@ def _phases(metrics: Metrics, start: float, marked: float, sent: Pass | None, do
     Set that left before its change was marked (its keys were already as it
     wants them: a Set of an earlier change carried it) leaves only the intake
     to tell."""
-    phase = metrics.attach_phase
-    phase.labels("intake").observe(marked - start)
+    phase = metrics.attach_phases
+    phase["intake"].observe(marked - start)
     if sent is None or sent.set_started < marked:
         return
-    phase.labels("queued").observe(sent.set_started - marked)
-    phase.labels("set").observe(sent.set_returned - sent.set_started)
-    phase.labels("after").observe(done - sent.set_returned)
+    phase["queued"].observe(sent.set_started - marked)
+    phase["set"].observe(sent.set_returned - sent.set_started)
+    phase["after"].observe(done - sent.set_returned)

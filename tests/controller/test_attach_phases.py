@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 HELD = 1.0  # seconds the switch holds the first attach's Set (under the tests' 2 s gNMI timeout)
 
 
-def phase_totals(registry, name: str, labels: dict[str, str] | None = None) -> tuple[float, float]:
+def totals(registry, name: str, labels: dict[str, str] | None = None) -> tuple[float, float]:
     labels = labels or {}
     count = registry.get_sample_value(f"{name}_count", labels) or 0.0
     total = registry.get_sample_value(f"{name}_sum", labels) or 0.0
@@ -42,12 +42,12 @@ async def test_an_attach_behind_a_set_in_flight_says_it_waited_for_that_set(tmp_
         assert (await first).state == fabric_pb2.ATTACHMENT_STATE_READY
         assert emu.counters().set == sets + 2  # one Set each: the second was not in the held one
 
-        phases = {p: phase_totals(registry, "fabric_attach_phase_seconds", {"phase": p}) for p in ATTACH_PHASES}
+        phases = {p: totals(registry, "fabric_attach_phase_seconds", {"phase": p}) for p in ATTACH_PHASES}
         assert {p: count for p, (count, _) in phases.items()} == dict.fromkeys(ATTACH_PHASES, 2.0)
         assert phases["set"][1] >= HELD  # the held Set is the first attach's
         # the second arrived while it was held, and its Set could only leave after that one returned
         assert phases["queued"][1] >= HELD / 2, phases
-        count, duration = phase_totals(registry, "fabric_attach_duration_seconds")
+        count, duration = totals(registry, "fabric_attach_duration_seconds")
         assert count == 2.0
         assert sum(total for _, total in phases.values()) == pytest.approx(duration, abs=1e-6)
 
@@ -64,6 +64,6 @@ async def test_an_attach_its_leaf_already_carries_tells_only_its_intake(tmp_path
         await stub.Attach(attach_req(pod="pod-b", container="c2"), timeout=30)
         await stub.Attach(attach_req(pod="pod-b", container="c2"), timeout=30)  # the runtime retried the ADD
         assert fab.host["sw1"].counters().set == sets
-        counts = {p: phase_totals(registry, "fabric_attach_phase_seconds", {"phase": p})[0] for p in ATTACH_PHASES}
+        counts = {p: totals(registry, "fabric_attach_phase_seconds", {"phase": p})[0] for p in ATTACH_PHASES}
         assert counts == {"intake": 2.0, "queued": 1.0, "set": 1.0, "after": 1.0}
-        assert phase_totals(registry, "fabric_attach_duration_seconds")[0] == 3.0
+        assert totals(registry, "fabric_attach_duration_seconds")[0] == 3.0

@@ -13,6 +13,7 @@ import pytest
 from pygnmi.client import gNMIclient
 
 from labs.emulator import Emulator, EmulatorHost
+from labs.emulator.codec import join
 from tests.labs.emulator import ocdocs
 
 DEADLINE = 30.0  # generous: the machine is 2 noisy cores
@@ -133,8 +134,6 @@ class RawStream:
     async def paths(self, within: float, until: str = "") -> list[str]:
         """The paths (with the notification's prefix) of every update and delete
         received within ``within`` seconds, or until one of them holds ``until``."""
-        from labs.emulator.codec import join
-
         out: list[str] = []
         loop = asyncio.get_running_loop()
         end = loop.time() + within

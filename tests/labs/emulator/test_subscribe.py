@@ -14,7 +14,9 @@ from pygnmi.spec.v080 import gnmi_pb2
 
 from labs.emulator import Emulator
 from labs.emulator.subscribe import Covered
+from labs.emulator.txn import Op
 from models.oc.path import Elem, Path, covers
+from models.platforms.profile import OPENCONFIG
 from tests.labs.emulator import ocdocs as d
 from tests.labs.emulator.conftest import DEADLINE, Client, RawStream, in_thread
 from tests.labs.emulator.test_validation import R, U
@@ -281,9 +283,6 @@ async def test_remote_vteps_move_the_flood_list_a_whole_subtree_streams_it_the_d
     list (an endpoint-peer per remote VTEP, state that moves whenever another leaf takes the VNI or drops it,
     on a real switch with the BGP RIB and the forwarding tables beside it) stays out of that stream; an
     operator's change of an owned object is in it."""
-    from labs.emulator.txn import Op
-    from models.platforms.profile import OPENCONFIG
-
     sw1, sw2 = host["sw1"], host["sw2"]
     document = [Op(kind="replace", path=Path.parse(p), value=v) for p, v in d.leaf_document()]
     await sw1.apply_set(document)
