@@ -8,10 +8,16 @@ PYTEST_ARGS ?=
 LAB ?= seed
 
 
-.PHONY: deps tools plugin noderoot test check lint format typecheck layers pytest proto golden demo demo-down bench clean
+.PHONY: deps front tools plugin noderoot test check lint format typecheck layers pytest proto golden demo demo-down bench clean
 
 deps:
 	@scripts/install-deps.sh $(VENV)
+	@$(PY) scripts/front.py install $(VENV)
+
+## front: fabricd-front, the API front end in Go (front/), built into ~/.cache/fabricd/build (FABRIC_BUILD_CACHE)
+## and installed beside the venv's Python, where fabricd finds it; part of deps. Cold: ~1 minute
+front:
+	@$(PY) scripts/front.py install $(VENV)
 
 ## tools: the third-party programs the tests run (kube-apiserver, kubectl, etcd, libcni's cnitool), built from
 ## the Go module proxy into ~/.cache/fabricd/tools (FABRIC_TOOLS_CACHE), keyed by version; cold: ~15 minutes
@@ -36,6 +42,9 @@ check: lint typecheck layers
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@if command -v go >/dev/null; then \
+		test -z "$$(gofmt -l front)" || { gofmt -l front; echo "gofmt: the files above need formatting"; exit 1; }; \
+		(cd front && GOFLAGS=-mod=readonly go vet ./...); fi
 
 format: deps
 	$(BIN)/ruff format .

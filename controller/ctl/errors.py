@@ -64,7 +64,9 @@ def _connect_failure(details: str, *, tls: bool) -> str | None:
         return "its certificate does not name that address: pass --server-name (the name in its certificate)"
     if "certificate_verify_failed" in d or "handshake failed" in d:
         return "the TLS handshake failed: is fabricd's certificate signed by --ca?"
-    if "socket closed" in d:
+    # grpc.aio closes the socket on a missing or foreign client certificate; Go's TLS (fabricd-front) sends an
+    # alert after the handshake, which grpc reports as data it could not unwrap
+    if "socket closed" in d or (tls and "tsi_data_corrupted" in d):
         if not tls:
             return "it closed the connection: it probably serves TLS, pass --ca, --cert and --key"
         return "it closed the TLS handshake: it needs a client certificate (--cert/--key) signed by its client CA"

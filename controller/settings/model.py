@@ -93,6 +93,12 @@ class ApiSettings:
     """client certificate identities with operator rights; other identities are node names"""
     attach_timeout: Duration = 10.0
     """the longest an Attach waits for its leaf before answering UNAVAILABLE"""
+    front_end: Literal["auto", "go", "python"] = "auto"
+    """what serves gRPC and TLS: ``go`` (fabricd-front, a process fabricd starts, about half of fabricd's CPU per
+    call), ``python`` (grpc.aio in fabricd's process) or ``auto`` (``go`` when fabricd-front is installed, else
+    ``python`` with a warning)"""
+    front_end_binary: str = ""
+    """fabricd-front's path (empty: beside fabricd's Python interpreter, then on PATH)"""
 
 
 @section
