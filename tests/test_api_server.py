@@ -127,3 +127,30 @@ async def test_a_10000_character_pod_name_is_refused_at_once_and_never_echoed(tm
         details = err.value.details()
         assert details.startswith("id.pod_name: 'ppp") and "(10000 characters) is longer than 253" in details
         assert len(details) < 200
+
+
+def test_request_problems_name_each_field_by_its_path():
+    from controller.api.limits import COUNT_CAPS, STRING_CAPS, request_problems
+
+    def paths(msg):
+        return [(p.field, p.why) for p in request_problems(msg)]
+
+    assert paths(fabric_pb2.WatchEventsRequest(kinds=["attachment"] * 3)) == []
+    too_many = COUNT_CAPS["kinds"] + 1
+    assert paths(fabric_pb2.WatchEventsRequest(kinds=["k"] * too_many)) == [
+        ("kinds", f"has more than {COUNT_CAPS['kinds']} entries")
+    ]
+    cap = STRING_CAPS["kinds"]
+    long = "k" * (cap + 1)
+    assert paths(fabric_pb2.WatchEventsRequest(kinds=["ok", long, "ok", long])) == [
+        ("kinds[1]", f"is longer than {cap} characters"),
+        ("kinds[3]", f"is longer than {cap} characters"),
+    ]
+    nested = fabric_pb2.AttachRequest(
+        id=fabric_pb2.AttachmentId(pod_name="p" * 254, network=fabric_pb2.NetworkRef(namespace="n" * 64)), nic="e" * 16
+    )
+    assert paths(nested) == [
+        ("id.pod_name", "is longer than 253 characters"),
+        ("id.network.namespace", "is longer than 63 characters"),
+        ("nic", "is longer than 15 characters"),
+    ]

@@ -47,30 +47,39 @@ DEFAULT_COUNT = 1024
 
 def request_problems(request: Message) -> list[Problem]:
     """Every string over its cap and every list over its count, by path."""
-    return list(_walk(request, ""))
+    out: list[Problem] = []
+    _walk(request, "", out)
+    return out
 
 
-def _walk(msg: Message, prefix: str) -> Iterator[Problem]:
+def _walk(msg: Message, prefix: str, out: list[Problem]) -> None:
+    # on every request: no generator per level, a field's path is only spelled when it has a problem
     for field, value in msg.ListFields():
-        path = f"{prefix}{field.name}"
+        kind = field.type
         if field.is_repeated:
             limit = COUNT_CAPS.get(field.name, DEFAULT_COUNT)
             if len(value) > limit:
-                yield Problem(path, f"{len(value)} entries", f"has more than {limit} entries")
-                continue
-            for i, item in enumerate(value):
-                yield from _one(field, item, f"{path}[{i}]")
-        else:
-            yield from _one(field, value, path)
+                out.append(Problem(f"{prefix}{field.name}", f"{len(value)} entries", f"has more than {limit} entries"))
+            elif kind == _MESSAGE:
+                for i, item in enumerate(value):
+                    _walk(item, f"{prefix}{field.name}[{i}].", out)
+            elif kind == _STRING:
+                cap = STRING_CAPS.get(field.name, DEFAULT_CAP)
+                out += [
+                    Problem(f"{prefix}{field.name}[{i}]", item, f"is longer than {cap} characters")
+                    for i, item in enumerate(value)
+                    if len(item) > cap
+                ]
+        elif kind == _MESSAGE:
+            _walk(value, f"{prefix}{field.name}.", out)
+        elif kind == _STRING:
+            cap = STRING_CAPS.get(field.name, DEFAULT_CAP)
+            if len(value) > cap:
+                out.append(Problem(f"{prefix}{field.name}", value, f"is longer than {cap} characters"))
 
 
-def _one(field: FieldDescriptor, value: Any, path: str) -> Iterator[Problem]:
-    if field.type == FieldDescriptor.TYPE_MESSAGE:
-        yield from _walk(value, f"{path}.")
-    elif field.type == FieldDescriptor.TYPE_STRING:
-        cap = STRING_CAPS.get(field.name, DEFAULT_CAP)
-        if len(value) > cap:
-            yield Problem(path, value, f"is longer than {cap} characters")
+_MESSAGE = FieldDescriptor.TYPE_MESSAGE
+_STRING = FieldDescriptor.TYPE_STRING
 
 
 def docs() -> str:
