@@ -136,6 +136,7 @@ async def attach_latency(quick: bool) -> dict[str, Any]:
         with fabricd(lab) as fd:
             times, hop = await _attach_samples(fd, samples)
             inside = fabricd_means(scrape(fd.metrics), "leaf1")
+            served_by = fd.front_end()
     every = statistics.fmean([*times["idle"], *times["back_to_back"]]) * 1000
     attach = percentiles(times["idle"])
     b2b = percentiles(times["back_to_back"])
@@ -151,7 +152,9 @@ async def attach_latency(quick: bool) -> dict[str, Any]:
         "ratio_p50": round(ratio, 2),
         "overhead_p50_ms": round(overhead, 3),
         "inside_fabricd_mean_ms": inside,
+        "front_end": served_by,
         "table": [
+            f"the API served by: {served_by}",
             f"attach end to end: p50 {attach['p50_ms']} ms  p99 {attach['p99_ms']} ms  (goal p99 < 20 ms)",
             f"  right after a detach (its Set may be in flight): p50 {b2b['p50_ms']} ms  p99 {b2b['p99_ms']} ms",
             f"bare gNMI Set:     p50 {set_rtt['p50_ms']} ms  p99 {set_rtt['p99_ms']} ms",
@@ -301,8 +304,11 @@ async def _throughput_run(
     tag: str,
     commit_ms: float = 0.0,
     pki: Pki | None = None,
+    front_end: str = "",
 ) -> dict[str, Any]:
-    extra = {"reconcile": {"coalesce": coalesce}}
+    extra: dict[str, Any] = {"reconcile": {"coalesce": coalesce}}
+    if front_end:
+        extra["api"] = {"front_end": front_end}
     with fabricd(lab, store=lab.dir / f"{tag}.db", extra=extra, pki=pki) as fd:
         async with fd.channel() as ch:
             stub = fabric_pb2_grpc.FabricStub(ch)
@@ -331,12 +337,14 @@ async def _throughput_run(
             mid = {n: await admin.counters(n) for n in servers}
             t_detach, detach_times = await _run_clients(fd, reqs, clients, detach=True)
             cpu2 = _cpu(fd, lab)
+            served_by = fd.front_end()
             if commit_ms:
                 for n in servers:
                     await admin.clear(n)
         sets = {n: mid[n].sets_committed - before[n].sets_committed for n in servers}
         return {
             "coalesce": coalesce,
+            "front_end": served_by,
             "mtls_connection_per_attach": pki is not None,
             "commit_ms": commit_ms,
             "attaches_per_s": round(total / t_attach, 1),
@@ -386,6 +394,8 @@ async def attach_throughput(quick: bool) -> dict[str, Any]:
         nodes = [f"server{i}" for i in range(1, 16 * 4 + 1)]
         pki = make_pki(lab.dir / "pki", nodes)
         mtls = await _throughput_run(lab, total=total // 4, clients=64, coalesce=True, tag="mtls", pki=pki)
+        # the same run's load with the API served by grpc.aio in fabricd's process: what the front end saves
+        aio = await _throughput_run(lab, total=total // 2, clients=64, coalesce=True, tag="aio", front_end="python")
     ratio = fast["attaches_per_s"] / naive["attaches_per_s"]
     slow_ratio = slow_fast["attaches_per_s"] / slow_naive["attaches_per_s"]
 
@@ -408,7 +418,8 @@ async def attach_throughput(quick: bool) -> dict[str, Any]:
         t = r["fabricd_threads_ms_per_attach"]
         return (
             f"  fabricd's CPU ms per attach by thread, {name}: event loop {t['event_loop']},"
-            f" store writer {t['store_writer']}, gRPC I/O and other threads {t['grpc_and_other']}"
+            f" store writer {t['store_writer']}, fabricd-front {t['front_end']},"
+            f" gRPC I/O and other threads {t['grpc_and_other']}"
         )
 
     return {
@@ -417,8 +428,10 @@ async def attach_throughput(quick: bool) -> dict[str, Any]:
         "speedup": round(ratio, 1),
         "slow_switch": {"coalescing": slow_fast, "naive": slow_naive, "speedup": round(slow_ratio, 1)},
         "mtls_connection_per_attach": mtls,
+        "grpc_aio_front_end": aio,
         "transport_floor": transport,
         "table": [
+            f"the API served by: {fast['front_end']}",
             row("coalescing", fast, total) + "  (goal >= 1000/s)",
             row("naive (one Set per attach)", naive, naive_total),
             f"speedup {ratio:.1f}x (goal >= 10x; at most ~{64 // 16}x here: 64 clients over 16 leaves)",
@@ -432,6 +445,9 @@ async def attach_throughput(quick: bool) -> dict[str, Any]:
             threads("coalescing", fast),
             cpu("mTLS connection per attach", mtls),
             threads("mTLS", mtls),
+            row("coalescing, grpc.aio serving", aio, total // 2),
+            cpu("coalescing, the API served by grpc.aio", aio),
+            threads("grpc.aio", aio),
             f"  floor: serving a unary gRPC call with nothing behind it costs its server"
             f" {transport['server_cpu_ms_per_call']} ms of CPU here ({floor.CONCURRENT} callers,"
             f" {transport['calls_per_s']} calls/s); an attach is at least one such call",

@@ -153,12 +153,22 @@ class Fabricd:
 
     def cpu_by_thread(self) -> dict[str, float]:
         """:meth:`cpu_seconds` split by thread: fabricd's event loop (its
-        main thread), its store writer, and the rest (gRPC's I/O threads, the
-        metrics server, exited threads, any process under fabricd)."""
+        main thread), its store writer, fabricd-front (the API front end's
+        process), and the rest (gRPC's I/O threads, the metrics server,
+        exited threads)."""
         pid = self.proc.pid
         loop = _task_cpu(pid, pid)
         store = sum(_task_cpu(pid, t) for t in _tasks(pid) if _task_name(pid, t).startswith("fabricd-store"))
-        return {"event_loop": loop, "store_writer": store, "grpc_and_other": self.cpu_seconds() - loop - store}
+        front = sum(cpu_seconds(p) for p in self.front_pids())
+        rest = self.cpu_seconds() - loop - store - front
+        return {"event_loop": loop, "store_writer": store, "front_end": front, "grpc_and_other": rest}
+
+    def front_pids(self) -> list[int]:
+        return [p for p in _tree(self.proc.pid) if p != self.proc.pid and _task_name(p, p) == "fabricd-front"]
+
+    def front_end(self) -> str:
+        """What serves fabricd's API: fabricd-front (its child) or grpc.aio in its process."""
+        return "fabricd-front (Go)" if self.front_pids() else "grpc.aio (in fabricd's process)"
 
 
 def cpu_seconds(pid: int) -> float:
