@@ -394,8 +394,8 @@ async def attach_throughput(quick: bool) -> dict[str, Any]:
         nodes = [f"server{i}" for i in range(1, 16 * 4 + 1)]
         pki = make_pki(lab.dir / "pki", nodes)
         mtls = await _throughput_run(lab, total=total // 4, clients=64, coalesce=True, tag="mtls", pki=pki)
-        # the same run's load with the API served by grpc.aio in fabricd's process: what the front end saves
-        aio = await _throughput_run(lab, total=total // 2, clients=64, coalesce=True, tag="aio", front_end="python")
+        # the same load with the API served by grpc.aio in fabricd's process: what the front end saves
+        aio = await _throughput_run(lab, total=total, clients=64, coalesce=True, tag="aio", front_end="python")
     ratio = fast["attaches_per_s"] / naive["attaches_per_s"]
     slow_ratio = slow_fast["attaches_per_s"] / slow_naive["attaches_per_s"]
 
@@ -445,7 +445,7 @@ async def attach_throughput(quick: bool) -> dict[str, Any]:
             threads("coalescing", fast),
             cpu("mTLS connection per attach", mtls),
             threads("mTLS", mtls),
-            row("coalescing, grpc.aio serving", aio, total // 2),
+            row("coalescing, grpc.aio serving", aio, total),
             cpu("coalescing, the API served by grpc.aio", aio),
             threads("grpc.aio", aio),
             f"  floor: serving a unary gRPC call with nothing behind it costs its server"

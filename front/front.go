@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/pem"
 	"time"
 
@@ -58,11 +59,15 @@ func (f *front) unary(ctx context.Context, method string, dec func(any) error) (
 	if err := dec(&req); err != nil {
 		return nil, err
 	}
+	frame := callFrame(ctx, 0, method, req)
+	if len(frame) > maxFrame {
+		return nil, status.Error(codes.ResourceExhausted, "the call with its metadata is too large")
+	}
 	id, c := f.link.open(false)
 	if c == nil {
 		return nil, status.Error(codes.ResourceExhausted, "too many calls in flight")
 	}
-	f.link.send(callFrame(ctx, id, method, req))
+	f.link.send(setCallID(frame, id))
 	select {
 	case a := <-c.answers:
 		if a.code != 0 {
@@ -82,11 +87,15 @@ func (f *front) stream(method string, stream grpc.ServerStream) error {
 		return err
 	}
 	ctx := stream.Context()
+	frame := callFrame(ctx, 0, method, req)
+	if len(frame) > maxFrame {
+		return status.Error(codes.ResourceExhausted, "the call with its metadata is too large")
+	}
 	id, c := f.link.open(true)
 	if c == nil {
 		return status.Error(codes.ResourceExhausted, "too many calls in flight")
 	}
-	f.link.send(callFrame(ctx, id, method, req))
+	f.link.send(setCallID(frame, id))
 	for {
 		select {
 		case a := <-c.answers:
@@ -140,6 +149,12 @@ func callFrame(ctx context.Context, id uint64, method string, req []byte) []byte
 	w.bytes(clientCert(ctx))
 	w.bytes(req)
 	return w.done()
+}
+
+// setCallID writes the call's id into a call frame built before it had one.
+func setCallID(frame []byte, id uint64) []byte {
+	binary.LittleEndian.PutUint64(frame[5:13], id)
+	return frame
 }
 
 func clientCert(ctx context.Context) []byte {

@@ -5,8 +5,8 @@ with grpc.aio) and starts ``fabricd-front`` with them and one end of a socket
 pair; the front end serves gRPC and TLS and hands each call over the pair to
 the handlers here (:mod:`controller.api.link`). When the front end stops
 unexpectedly, the calls in flight fail and fabricd starts another on the same
-listeners (clients see a refused or reset connection and retry, as with any
-server restart).
+listeners (its connections are reset, clients retry as with any server
+restart; new connections wait in the listeners' backlog until it takes them).
 
 ``api.front_end`` chooses: ``go`` (this; fabricd refuses to start without the
 binary), ``python`` (grpc.aio, :mod:`controller.api.server`) or ``auto`` (the
@@ -48,12 +48,12 @@ def find_binary(configured: str = "") -> Path | None:
     """``api.front_end_binary``, else fabricd-front beside the Python interpreter (a virtualenv's bin), else
     on PATH; None when there is none."""
     if configured:
-        return Path(configured)
+        return Path(configured).absolute()
     beside = Path(sys.executable).parent / BINARY
     if beside.exists():
         return beside
     found = shutil.which(BINARY)
-    return Path(found) if found else None
+    return Path(found).absolute() if found else None
 
 
 def _bind(addr: Address) -> socket.socket:
@@ -123,7 +123,6 @@ class FrontServer:
         )
 
     async def _spawn(self) -> None:
-        loop = asyncio.get_running_loop()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         fds = [s.fileno() for s in self._sockets]
         try:
@@ -138,12 +137,23 @@ class FrontServer:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
+                start_new_session=True,  # a terminal's Ctrl-C is fabricd's to handle: it stops the front end
             )
         except OSError as e:
             ours.close()
             raise FrontEndError(f"api.front_end: cannot run {self._binary}: {e}") from None
         finally:
             theirs.close()
+        try:
+            await self._connect(proc, ours, fds)
+        except BaseException:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await proc.wait()
+            raise
+
+    async def _connect(self, proc: asyncio.subprocess.Process, ours: socket.socket, fds: list[int]) -> None:
+        loop = asyncio.get_running_loop()
         self._proc = proc
         lost: asyncio.Future[None] = loop.create_future()
 
@@ -151,34 +161,45 @@ class FrontServer:
             if not lost.done():
                 lost.set_result(None)
 
-        _, protocol = await loop.create_connection(lambda: link.Link(self._table, on_lost), sock=ours)
+        try:
+            _, protocol = await loop.create_connection(lambda: link.Link(self._table, on_lost), sock=ours)
+        except BaseException:
+            ours.close()
+            raise
         self._link = protocol
         self._lost = lost
         self._stderr_task = loop.create_task(self._stderr(proc))
         tls = self._tls
-        protocol.send(
-            link.config_frame(
-                cert_chain=tls.cert_chain if tls else b"",
-                key=tls.private_key if tls else b"",
-                client_ca=(tls.client_ca or b"") if tls else b"",
-                max_request=MAX_REQUEST,
-                descriptors=link.descriptor_set(),
-                listeners=[(fd, kind) for fd, (_, kind) in zip(fds, self._plan, strict=True)],
-            )
-        )
         try:
-            async with asyncio.timeout(READY_TIMEOUT):
-                await asyncio.shield(protocol.ready)
-        except (TimeoutError, ConnectionError) as e:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await proc.wait()
-            raise FrontEndError(f"api.front_end: {self._binary} did not come up: {e or 'timed out'}") from None
-        await protocol.serving(self._serving)
+            protocol.send(
+                link.config_frame(
+                    cert_chain=tls.cert_chain if tls else b"",
+                    key=tls.private_key if tls else b"",
+                    client_ca=(tls.client_ca or b"") if tls else b"",
+                    max_request=MAX_REQUEST,
+                    descriptors=link.descriptor_set(),
+                    listeners=[(fd, kind) for fd, (_, kind) in zip(fds, self._plan, strict=True)],
+                )
+            )
+            try:
+                async with asyncio.timeout(READY_TIMEOUT):
+                    await asyncio.shield(protocol.ready)
+            except (TimeoutError, ConnectionError) as e:
+                raise FrontEndError(f"api.front_end: {self._binary} did not come up: {e or 'timed out'}") from None
+            await protocol.serving(self._serving)
+        except BaseException:
+            protocol.close()
+            raise
 
     async def _stderr(self, proc: asyncio.subprocess.Process) -> None:
         assert proc.stderr is not None
-        while line := await proc.stderr.readline():
+        while True:
+            try:
+                line = await proc.stderr.readline()
+            except ValueError:  # a line over the stream's limit: dropped (the reader moved past it)
+                line = b"(a line too long to log)\n"
+            if not line:
+                return
             log.warning("front.stderr", line=line[:STDERR_LINE].decode(errors="replace").rstrip())
 
     async def _supervise(self) -> None:
@@ -218,10 +239,13 @@ class FrontServer:
 
     async def stop(self, grace: float | None = 5.0) -> None:
         self._stopping = True
-        wait = 5.0 if grace is None else grace
+        wait = 0.0 if grace is None else grace  # as grpc.aio: None ends the calls in flight at once
         proc = self._proc
         if self._link is not None and proc is not None and proc.returncode is None:
             self._link.send(link.frame(link.STOP, link._U32.pack(int(wait * 1000))))
+            # the front end closes its copies of the listeners now; with ours closed too new connections are
+            # refused at once (as with grpc.aio), not queued for a server that will not take them
+            self._close_sockets()
             try:
                 async with asyncio.timeout(wait + 2.0):
                     await proc.wait()
@@ -231,10 +255,11 @@ class FrontServer:
                 await proc.wait()
         if self._link is not None:
             self._link.close()
-        if self._supervisor is not None:
-            self._supervisor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._supervisor
+        for task in (self._supervisor, self._stderr_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         self._close_sockets()
 
     def _close_sockets(self) -> None:
@@ -260,7 +285,8 @@ async def start_front(
         raise ValueError("at least one listener is needed")
     if token_listeners and tls is None:
         raise ValueError("token listeners need TLS")
-    kind = link.LISTEN_PLAIN if tls is None else link.LISTEN_MTLS if tls.client_ca else link.LISTEN_TOKEN
+    # as grpc.aio: a client CA given (even an empty one, which then verifies no one) means mutual TLS
+    kind = link.LISTEN_PLAIN if tls is None else link.LISTEN_MTLS if tls.client_ca is not None else link.LISTEN_TOKEN
     plan = [(a, kind) for a in listeners] + [(a, link.LISTEN_TOKEN) for a in token_listeners]
     server = FrontServer(servicer, binary, plan, tls)
     await server.start()

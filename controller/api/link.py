@@ -32,10 +32,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
 import struct
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import grpc
@@ -85,8 +84,12 @@ def config_frame(
     return frame(CONFIG, body)
 
 
+#: a status message's bytes at most (the handlers' messages are short: they cut values at 80 characters)
+MAX_DETAILS = 4096
+
+
 def reply_frame(call_id: int, code: int, message: str = "", payload: bytes = b"") -> bytes:
-    text = message.encode()
+    text = message.encode()[:MAX_DETAILS]
     return _REPLY.pack(21 + len(text) + len(payload), REPLY, call_id, code) + _s(text) + _s(payload)
 
 
@@ -270,8 +273,7 @@ class Link(asyncio.Protocol):
         ack: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._acks.append(ack)
         self.send(frame(SERVING, bytes([serving])))
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.shield(ack)
+        await asyncio.wait({ack})  # the link closing cancels ack and ends this wait; a cancel of ours is ours
 
     def close(self) -> None:
         if self._transport is not None:
@@ -327,7 +329,7 @@ class Link(asyncio.Protocol):
         await self._answer(call_id, None, m.handler(request, ctx))
 
     async def _answer(
-        self, call_id: int, unary: Awaitable[Message] | None, stream: AsyncIterator[Message] | None
+        self, call_id: int, unary: Awaitable[Message] | None, stream: AsyncGenerator[Message, None] | None
     ) -> None:
         code, text, payload = 0, "", b""
         try:
@@ -338,8 +340,17 @@ class Link(asyncio.Protocol):
                     text, payload = f"response of {len(payload)} bytes (at most {MAX_RESPONSE})", b""
             else:
                 assert stream is not None
-                async for message in stream:
-                    self.send(message_frame(call_id, message.SerializeToString()))
+                try:
+                    async for message in stream:
+                        data = message.SerializeToString()
+                        if len(data) > MAX_RESPONSE:
+                            raise Aborted(
+                                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                f"stream message of {len(data)} bytes (at most {MAX_RESPONSE})",
+                            )
+                        self.send(message_frame(call_id, data))
+                finally:
+                    await stream.aclose()  # now, not when the collector finds it: a subscription ends with it
         except Aborted as e:
             code, text = e.code.value[0], e.details
         except asyncio.CancelledError:

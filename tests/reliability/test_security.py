@@ -24,6 +24,7 @@ from labs.run.certs import CertKey, create_ca, issue_client_cert, issue_server_c
 from labs.run.material import load_ca
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
 from tests.controller.fabric import attach_req, eventually, lab_fabric
+from tests.front import FRONT_ENDS, front_api
 from tests.k8s.kube import NAD_CRD, NODES, node_doc
 from tests.k8s.nodetokens import NodeAgents, node_agents
 from tests.servers.apiserver import kube_apiserver
@@ -56,7 +57,10 @@ def pki() -> Pki:
     clients["node-named-fabricctl"] = issue_client_cert(ca, "fabricctl", role="node")
     clients["unlisted-operator"] = issue_client_cert(ca, "mallory", role="operator")
     clients["no-role"] = issue_client_cert(ca, "server1", role="switch-client")
-    return Pki(ca=ca, other_ca=create_ca("someone else"), clients=clients)
+    other_ca = create_ca("someone else")
+    # an operator's certificate, but from a CA fabricd does not trust
+    clients["foreign-operator"] = issue_client_cert(other_ca, "fabricctl", role="operator")
+    return Pki(ca=ca, other_ca=other_ca, clients=clients)
 
 
 @pytest.fixture(scope="module")
@@ -68,17 +72,19 @@ def agents(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeAgents]:
 
 
 @contextlib.asynccontextmanager
-async def tls_fabric(tmp_path, pki: Pki, agents: NodeAgents | None = None, **kube: Any):
-    """fabricd with mutual TLS; with ``agents`` also a token listener (``bound[-1]``) for node tokens."""
+async def tls_fabric(tmp_path, pki: Pki, agents: NodeAgents | None = None, front_end: str = "go", **kube: Any):
+    """fabricd with mutual TLS; with ``agents`` also a token listener (``bound[-1]``) for node tokens. TLS is
+    served by fabricd-front (as deployed), or by grpc.aio with ``front_end="python"``."""
     server = issue_server_cert(pki.ca, "fabricd")
     cert, key = write(tmp_path, "api-server", server)
     (tmp_path / "clients-ca.pem").write_bytes(pki.ca.cert_pem)
-    api = {
-        "insecure": False,
-        "listen": ["127.0.0.1:0"],
-        "tls": {"cert": cert, "key": key, "client_ca": str(tmp_path / "clients-ca.pem")},
-        "operators": ["fabricctl"],
-    }
+    api = front_api(
+        front_end,
+        insecure=False,
+        listen=["127.0.0.1:0"],
+        tls={"cert": cert, "key": key, "client_ca": str(tmp_path / "clients-ca.pem")},
+        operators=["fabricctl"],
+    )
     raw: dict[str, Any] = {}
     if agents is not None:
         api["token_listen"] = ["127.0.0.1:0"]
@@ -181,13 +187,16 @@ async def test_the_authorization_matrix(tmp_path, pki, request, nodes_by):
                 assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
-@pytest.mark.parametrize("case", ["wrong-ca", "no-client-cert", "expired-client-cert"])
-async def test_api_tls_refusals(tmp_path, pki, case):
-    async with tls_fabric(tmp_path, pki) as (_fab, st):
+@pytest.mark.parametrize("front_end", FRONT_ENDS)
+@pytest.mark.parametrize("case", ["wrong-ca", "no-client-cert", "expired-client-cert", "foreign-client-cert"])
+async def test_api_tls_refusals(tmp_path, pki, case, front_end):
+    async with tls_fabric(tmp_path, pki, front_end=front_end) as (_fab, st):
         if case == "wrong-ca":
             ch = channel(st, pki, "fabricctl", ca=pki.other_ca)
         elif case == "no-client-cert":
             ch = channel(st, pki, None)
+        elif case == "foreign-client-cert":
+            ch = channel(st, pki, "foreign-operator")
         else:
             ch = channel(st, pki, "expired")
         async with ch:
@@ -196,6 +205,23 @@ async def test_api_tls_refusals(tmp_path, pki, case):
         assert err.value.code() == grpc.StatusCode.UNAVAILABLE  # the handshake fails: nothing reaches fabricd
         async with channel(st, pki, "fabricctl") as ok:  # and fabricd is unaffected
             await fabric_pb2_grpc.FabricStub(ok).ListNetworks(fabric_pb2.ListNetworksRequest(), timeout=10)
+
+
+@pytest.mark.parametrize("front_end", FRONT_ENDS)
+async def test_a_certificate_offered_on_the_token_listener_names_no_one(tmp_path, pki, agents, front_end):
+    """The token listener asks for no client certificate: an operator's, offered anyway, is not taken as the
+    caller's identity (without a token the call is UNAUTHENTICATED), while on the mTLS listener it is."""
+    async with tls_fabric(tmp_path, pki, agents, front_end=front_end) as (_fab, st):
+        op = pki.clients["fabricctl"]
+        creds = grpc.ssl_channel_credentials(pki.ca.cert_pem, private_key=op.key_pem, certificate_chain=op.cert_pem)
+        options = [("grpc.ssl_target_name_override", "fabricd")]
+        async with grpc.aio.secure_channel(st.api.bound[-1].grpc, creds, options=options) as ch:
+            got, details = await refused(
+                fabric_pb2_grpc.FabricStub(ch).ListSwitches(fabric_pb2.ListSwitchesRequest(), timeout=10)
+            )
+        assert got == grpc.StatusCode.UNAUTHENTICATED, details
+        async with channel(st, pki, "fabricctl") as ch:  # the same certificate where it is asked for
+            await fabric_pb2_grpc.FabricStub(ch).ListSwitches(fabric_pb2.ListSwitchesRequest(), timeout=10)
 
 
 @pytest.mark.parametrize(
@@ -336,8 +362,9 @@ async def test_every_method_across_two_nodes(tmp_path, pki, request, nodes_by):
         ("no-role", grpc.StatusCode.UNAUTHENTICATED),
     ],
 )
-async def test_operators_and_nodes_are_told_apart_by_the_certificate(tmp_path, pki, who, code):
-    async with tls_fabric(tmp_path, pki) as (_fab, st), channel(st, pki, who) as ch:
+@pytest.mark.parametrize("front_end", FRONT_ENDS)
+async def test_operators_and_nodes_are_told_apart_by_the_certificate(tmp_path, pki, who, code, front_end):
+    async with tls_fabric(tmp_path, pki, front_end=front_end) as (_fab, st), channel(st, pki, who) as ch:
         stub = fabric_pb2_grpc.FabricStub(ch)
         net = fabric_pb2.Network(name="x", namespace="default", vni=9)
         got, details = await refused(stub.CreateNetwork(fabric_pb2.CreateNetworkRequest(network=net), timeout=10))
