@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {p}", file=sys.stderr)
         return 2
     configure(settings.log.level, settings.log.format)
+    from controller.api.front import FrontEndError
     from controller.daemon import Daemon
     from controller.store import StoreError, StoreLockedError
 
@@ -117,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     except StoreLockedError as e:
         print(f"fabricd: {e}", file=sys.stderr)
         return 2
-    except (StoreError, ValidationError) as e:
+    except (StoreError, ValidationError, FrontEndError) as e:
         print(f"fabricd: {e}", file=sys.stderr)
         return 2 if isinstance(e, ValidationError) else 1
     except KeyboardInterrupt:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from controller.api import link
-from controller.api.server import ServerTLS, _prepare_unix_path
+from controller.api.server import ServerTLS, prepare_unix_path
 from controller.backoff import Backoff
 from controller.log import get_logger
 from controller.settings.address import Address
@@ -59,7 +59,7 @@ def find_binary(configured: str = "") -> Path | None:
 def _bind(addr: Address) -> socket.socket:
     try:
         if addr.kind == "unix":
-            _prepare_unix_path(addr.target)
+            prepare_unix_path(addr.target)
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             sock.bind(addr.target)
             os.chmod(addr.target, 0o660)

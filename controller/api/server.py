@@ -97,7 +97,7 @@ async def start_server(
     plan = [(a, credentials) for a in listeners] + [(a, token_credentials) for a in token_listeners]
     for addr, creds in plan:
         if addr.kind == "unix":
-            _prepare_unix_path(addr.target)
+            prepare_unix_path(addr.target)
         port = server.add_secure_port(addr.grpc, creds) if creds else server.add_insecure_port(addr.grpc)
         if addr.kind == "tcp":
             bound.append(Address(kind="tcp", target=f"{addr.target.rpartition(':')[0]}:{port}"))
@@ -113,7 +113,7 @@ async def start_server(
     return api
 
 
-def _prepare_unix_path(path: str) -> None:
+def prepare_unix_path(path: str) -> None:
     """Create the socket's directory; remove a stale socket file left by a
     crashed run (a live server on it is refused by the single-writer guard
     long before this point)."""
