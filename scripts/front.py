@@ -20,6 +20,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from nodeimage import cache  # the build cache the plugin's bundle shares (this script's directory is on sys.path)
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "front"
 NAME = "fabricd-front"
@@ -28,13 +30,6 @@ BUILD_TIMEOUT = 900.0  # s: a cold module cache on a slow proxy
 
 class NoToolchain(Exception):
     pass
-
-
-def cache_dir() -> Path:
-    configured = os.environ.get("FABRIC_BUILD_CACHE")
-    if configured:
-        return Path(configured)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fabricd" / "build"
 
 
 def source_digest() -> str:
@@ -48,7 +43,7 @@ def source_digest() -> str:
 def build() -> Path:
     """The binary for the sources as they are, built if the cache has none.
     Raises NoToolchain without ``go``, CalledProcessError when the build fails."""
-    binary = cache_dir() / f"{NAME}-{source_digest()}" / NAME
+    binary = cache() / f"{NAME}-{source_digest()}" / NAME
     if binary.exists():
         return binary
     if shutil.which("go") is None:
