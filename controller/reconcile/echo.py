@@ -14,7 +14,10 @@ also kept flattened, leaf path text -> canonical value (built once per Set,
 from what we send), and so are the leaves a Set removes (those of the
 objects it deletes and those a replace drops, as we know the switch has
 them). A leaf found there with the same value, or deleted when we removed
-it, is ours. A leaf outside what the platform watches (the VTEP's
+it, is ours. A port's VLAN list, rewritten whole by every attach on the
+port and notified whole, is compared by its bytes when the switch sends it
+as a scalar array of numbers (the emulator does): decoding 150 VLANs
+element by element cost more than the rest of the notification. A leaf outside what the platform watches (the VTEP's
 operational state streamed in the same subtrees) is then let go; any other
 leaf takes the general walk over objects (a leaf we wrote earlier and still
 have, a value that is not ours). Paths are read with the notification's
@@ -29,7 +32,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from controller.gnmi.convert import MalformedValue, elem_name, from_pb, leaf_text, prefixes, untyped
+from controller.gnmi.convert import MalformedValue, elem_name, from_pb, leaf_text, prefixes, uint_array, untyped
 from models.diff import SetOps
 from models.oc.path import Path, escape_key
 from models.oc.schema import key_string, list_keys, strip_module
@@ -52,6 +55,7 @@ class EchoFilter:
         # what we write, flattened: leaf path text -> canonical value
         self._inflight_leaves: dict[str, Json] = {}
         self._flat: dict[str, list[tuple[str, Json]]] = {}  # object path -> its leaves, of the last Set sent
+        self._sent: dict[str, Json] = {}  # object path -> the value the last Set sent there
         self._gone: dict[str, list[str]] = {}  # object path -> the leaves the last Set sent removes
         self._inflight_gone: set[str] = set()
         self._pending: SetOps | None = None  # the Set in flight, its leaves not flattened yet
@@ -77,20 +81,21 @@ class EchoFilter:
         ops, self._pending = self._pending, None
         if ops is None:
             return
-        self._flat = {}
-        self._gone = {}
+        last, last_sent = self._flat, self._sent
+        self._flat, self._sent, self._gone = {}, {}, {}
         for p in ops.deletes:
             text = str(p)
             old = self._known(text)
             if old is not None:
-                self._gone[text] = [t for t, _ in flatten(text, p.schema, old)]
+                self._gone[text] = _texts(last, last_sent, text, p, old)
         for p, v in ops.replaces:
             text = str(p)
             self._flat[text] = new = written(text, p, v)
+            self._sent[text] = v
             old = self._known(text)
             if old is not None:
                 kept = {t for t, _ in new}
-                self._gone[text] = [t for t, _ in flatten(text, p.schema, old) if t not in kept]
+                self._gone[text] = [t for t in _texts(last, last_sent, text, p, old) if t not in kept]
         self._inflight_leaves = {t: c for leaves in self._flat.values() for t, c in leaves}
         self._inflight_gone = {t for leaves in self._gone.values() for t in leaves}
 
@@ -160,18 +165,42 @@ class EchoFilter:
         prefix = notification.prefix if notification.HasField("prefix") else None
         head = list(prefix.elem) if prefix is not None else []
         head_text = leaf_text(prefix) if head else ""
-        items: list[tuple[Any, Any, bool]] = []
+        if self._pending is not None:
+            self._flatten_pending()
+        items: list[tuple[Any, str, Any, bool]] = []
         for u in notification.update:
+            text = head_text + leaf_text(u.path)
+            if u.val.WhichOneof("value") == "leaflist_val" and self._echoed_array(text, u.val):
+                continue  # our VLAN list, recognised by its bytes
             try:
-                items.append((u.path, untyped(u.val), False))
+                items.append((u.path, text, untyped(u.val), False))
             except MalformedValue:
                 self.malformed += 1
-        items += [(p, None, True) for p in notification.delete]
-        for pb, value, deleted in items:
-            if self._echoed(head_text + leaf_text(pb), value, deleted) or not watches(from_pb(pb, prefix)):
+        items += [(p, head_text + leaf_text(p), None, True) for p in notification.delete]
+        for pb, text, value, deleted in items:
+            if self._echoed(text, value, deleted) or not watches(from_pb(pb, prefix)):
                 continue
             if not self.ours([*head, *pb.elem], value, deleted):
                 return True
+        return False
+
+    def _echoed_array(self, text: str, tv: Any) -> bool:
+        """A leaf-list notified as a scalar array that is, byte for byte, the
+        list of numbers we sent or wrote lately (see ``uint_array``): what is
+        in flight first, then our writes of the last seconds, newest first,
+        those of the same length only."""
+        count = len(tv.leaflist_val.element)
+        wants = [self._inflight_leaves.get(text)]
+        now = time.monotonic()
+        wants += [c for t, c in reversed(self._recent_leaves.get(text, ())) if now - t < ECHO_WINDOW]
+        raw = None
+        for want in wants:
+            if type(want) is list and len(want) == count:
+                encoded = uint_array(want)
+                if encoded is not None:
+                    raw = tv.SerializeToString() if raw is None else raw
+                    if encoded == raw:
+                        return True
         return False
 
     def ours(self, elems: Sequence[Any], value: Any, deleted: bool) -> bool:
@@ -198,6 +227,18 @@ class EchoFilter:
                     return True
             return False
         return False
+
+
+def _texts(
+    last: Mapping[str, list[tuple[str, Json]]], last_sent: Mapping[str, Json], text: str, path: Path, old: Json
+) -> list[str]:
+    """The leaves of ``old``, what the switch has at ``text``: taken from the
+    last Set's when it wrote this very value (a port's VLAN list is written
+    again Set after Set), else flattened now."""
+    if last_sent.get(text) is old and text in last:
+        leaves = last[text]
+        return [t for t, _ in leaves[: len(leaves) - len(entry_keys(path))]]  # its own, not its parents' keys
+    return [t for t, _ in flatten(text, path.schema, old)]
 
 
 def written(text: str, path: Path, value: Json) -> list[tuple[str, Json]]:

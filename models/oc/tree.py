@@ -499,6 +499,9 @@ def _plain(name: str) -> Elem:
     return elem
 
 
+_INT = {int}
+
+
 def canonical(node: Any) -> Any:
     """A form for comparing configurations from different sources: member
     prefixes and identity prefixes removed, leaf-lists sorted."""
@@ -507,7 +510,7 @@ def canonical(node: Any) -> Any:
     if isinstance(node, dict):
         return {strip_module(k): canonical(v) for k, v in node.items()}
     if isinstance(node, list):
-        if all(type(v) is int for v in node):  # leaf-lists of numbers (VLAN lists): the hot case
+        if set(map(type, node)) <= _INT:  # leaf-lists of numbers (VLAN lists): the hot case, checked in C
             return sorted(node)
         items = [canonical(v) for v in node]
         if all(type(v) is str for v in items):

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pygnmi.spec.v080 import gnmi_pb2
 
-from controller.gnmi.convert import MalformedValue, from_pb, leaf_text, to_pb, untyped
+from controller.gnmi.convert import MalformedValue, from_pb, leaf_text, to_pb, uint_array, untyped
 from models.oc.path import Elem, Path
 from models.oc.schema import strip_module
 
@@ -89,3 +89,22 @@ def test_a_typed_path_out_is_the_proto_built_element_by_element(proto):
         got = to_pb(path)
         assert got == want
         got.elem.add(name="changed")  # each caller's proto is its own
+
+
+def scalar_array(values: list[int]) -> gnmi_pb2.TypedValue:
+    return gnmi_pb2.TypedValue(
+        leaflist_val=gnmi_pb2.ScalarArray(element=[gnmi_pb2.TypedValue(uint_val=v) for v in values])
+    )
+
+
+@given(st.lists(st.one_of(st.integers(0, 4095), st.integers(0, 2**64 - 1)), min_size=1, max_size=300))
+def test_a_list_of_numbers_encodes_as_protobuf_serialises_its_scalar_array(values):
+    """The echo filter recognises a VLAN list by comparing bytes: they must
+    be protobuf's own, in the list's order, for every size of number."""
+    assert uint_array(values) == scalar_array(values).SerializeToString()
+    assert untyped(scalar_array(values)) == values
+
+
+@pytest.mark.parametrize("values", [[], [1, -1], [True, 2], ["1"], [1.0], (1, 2), [[1]], None, 7])
+def test_what_is_not_a_list_of_unsigned_numbers_has_no_such_encoding(values):
+    assert uint_array(values) is None

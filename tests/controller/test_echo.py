@@ -288,3 +288,67 @@ def test_a_set_whose_echo_trails_its_answer_is_still_ours_by_lookup():
         echo.committed(KEY, SetOps(deletes=(p,)))
     assert not echo.foreign(_deleted(ops, qualify=False), RENDERER.watches)
     assert echo.walks == 0
+
+
+class Decoding(Counting):
+    """Counts the values the filter decodes (the bytes of a VLAN list it recognises are not)."""
+
+    decoded = 0
+
+    def _echoed(self, text, value, deleted):  # type: ignore[no-untyped-def]
+        self.decoded += not deleted
+        return super()._echoed(text, value, deleted)
+
+
+def test_a_vlan_list_we_sent_is_recognised_by_its_bytes_and_any_other_is_still_drift():
+    """A port's VLAN list is rewritten whole by every attach on it and notified whole: recognised by
+    comparing its bytes with what we sent (in flight) or wrote lately (after the commit), without
+    decoding it. A list of the same length with one VLAN changed is drift; the same VLANs in another
+    order are decoded and compared as before, and are ours."""
+    vlans = list(range(100, 250))
+    value = {"config": {"interface-mode": "TRUNK", "trunk-vlans": vlans}}
+    current: dict = {}
+    echo = Decoding(lambda: current)
+    trunk = str(PORT) + "/config/trunk-vlans"
+    echo.sending(SetOps(replaces=((PORT, value),)))
+    assert not echo.foreign(note(trunk, list=vlans), RENDERER.watches)
+    assert (echo.decoded, echo.walks) == (0, 0)
+    assert echo.foreign(note(trunk, list=[*vlans[:-1], 4000]), RENDERER.watches)
+    echo.sent()
+    current[KEY] = {PORT: value}
+    echo.committed(KEY, SetOps(replaces=((PORT, value),)))
+    echo.decoded = echo.walks = 0
+    assert not echo.foreign(note(trunk, list=vlans), RENDERER.watches)  # a trailing echo
+    assert echo.decoded == 0
+    assert not echo.foreign(note(trunk, list=vlans[::-1]), RENDERER.watches)
+    assert echo.decoded == 1
+    assert echo.foreign(note(trunk, list=[7, *vlans[1:]]), RENDERER.watches)
+
+
+def test_what_a_rewrite_removes_is_ours_whether_or_not_the_last_set_wrote_the_old_value():
+    """The leaves a replace removes are the old value's minus the new one's: the old value's are taken
+    from the last Set when it wrote that very value (a port rewritten Set after Set), else flattened;
+    either way the same leaves, never the key leaves of the entries above the object."""
+    first = {"config": {"interface-mode": "TRUNK", "native-vlan": 5, "trunk-vlans": [100]}}
+    second = {"config": {"interface-mode": "TRUNK", "trunk-vlans": [100, 101]}}
+    native = str(PORT) + "/config/native-vlan"
+    for via_last_set in (True, False):
+        current: dict = {}
+        echo = Counting(lambda current=current: current)
+        if via_last_set:
+            echo.sending(SetOps(replaces=((PORT, first),)))
+            echo.sent()
+        current[KEY] = {PORT: first}
+        echo.committed(KEY, SetOps(replaces=((PORT, first),)))
+        echo.reset(current)
+        echo.sending(SetOps(replaces=((PORT, second),)))
+        assert not echo.foreign(note(native, delete=True), RENDERER.watches), via_last_set
+        assert echo._gone == {str(PORT): [native]}, via_last_set
+        echo.sent()
+        current[KEY] = {PORT: second}
+        echo.committed(KEY, SetOps(replaces=((PORT, second),)))
+        echo.sending(SetOps(deletes=(PORT,)))  # the last Set wrote `second`: its leaves, not the interface's name
+        echo.sent()
+        leaves = ["interface-mode", "trunk-vlans"]
+        assert echo._gone == {str(PORT): [f"{PORT}/config/{leaf}" for leaf in leaves]}, via_last_set
+        assert echo.walks == 0
