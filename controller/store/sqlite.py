@@ -226,8 +226,13 @@ class SqliteStore:
                 raise
         except sqlite3.Error as e:
             error = StoreError(f"store {self._path}: write failed: {e}")
+        # one wake-up per event loop for the whole group, not one per write: each call_soon_threadsafe is a
+        # write to the loop's self-pipe, and a group of 15 made 15 of them (and woke the loop as often)
+        waiting: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
         for _, fut, loop in batch:
-            loop.call_soon_threadsafe(_settle, fut, error)
+            waiting.setdefault(loop, []).append(fut)
+        for loop, futs in waiting.items():
+            loop.call_soon_threadsafe(_settle, futs, error)
 
     def close(self) -> None:
         if self._writer.is_alive():
@@ -238,13 +243,14 @@ class SqliteStore:
         self._unlock()
 
 
-def _settle(fut: asyncio.Future[None], error: BaseException | None) -> None:
-    if fut.done():
-        return
-    if error is None:
-        fut.set_result(None)
-    else:
-        fut.set_exception(error)
+def _settle(futs: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    for fut in futs:
+        if fut.done():
+            continue
+        if error is None:
+            fut.set_result(None)
+        else:
+            fut.set_exception(error)
 
 
 def _run_script(db: sqlite3.Connection, script: str) -> None:
