@@ -24,9 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -42,6 +39,7 @@ from bench.harness import cpu_seconds, percentiles
 
 CONCURRENT = 16  # callers at once when the server's CPU per call is measured
 GO_SOURCE = Path(__file__).resolve().parent / "floorgo"
+BUILDER = Path(__file__).resolve().parent.parent / "scripts" / "front.py"
 GO_BUILD_TIMEOUT = 900.0  # s: a cold module cache downloads grpc-go and its dependencies
 
 
@@ -57,38 +55,25 @@ async def _serve(socket: str) -> None:
 
 
 def go_server() -> Path | str:
-    """The Go server's binary, built into the user's cache (keyed by a hash
-    of its sources) if it is not there yet; or why it cannot be built."""
-    digest = hashlib.sha256()
-    for name in ("go.mod", "go.sum", "main.go"):
-        digest.update((GO_SOURCE / name).read_bytes())
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fabricd" / "bench"
-    binary = cache / f"floorgo-{digest.hexdigest()[:16]}" / "floorgo"
-    if binary.exists():
-        return binary
-    env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=readonly -modcacherw -buildvcs=false"}
-    partial = binary.parent.with_name(binary.parent.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)  # a build that did not finish
+    """The Go server's binary, built as fabricd-front is (``scripts/front.py
+    build``: the build cache, keyed by a hash of its sources) if it is not
+    there yet; or why it cannot be built."""
     try:
-        partial.mkdir(parents=True)
-        subprocess.run(
-            ["go", "build", "-trimpath", "-o", str(partial / "floorgo"), "."],
-            cwd=GO_SOURCE,
-            env=env,
-            check=True,
+        run = subprocess.run(
+            [sys.executable, str(BUILDER), "build", str(GO_SOURCE.relative_to(BUILDER.parent.parent)), "floorgo"],
+            check=False,
             capture_output=True,
             text=True,
             timeout=GO_BUILD_TIMEOUT,
         )
-        partial.rename(binary.parent)
-    except FileNotFoundError:
-        return "no Go toolchain (go) on PATH"
-    except subprocess.CalledProcessError as e:
-        lines = (e.stderr or "").strip().splitlines()
-        return f"go build failed: {lines[-1] if lines else e}"
     except (subprocess.TimeoutExpired, OSError) as e:
         return f"go build failed: {e}"
-    return binary
+    if run.returncode == 3:
+        return "no Go toolchain (go) on PATH"
+    if run.returncode:
+        lines = run.stderr.strip().splitlines()
+        return f"go build failed: {lines[-1] if lines else f'exit {run.returncode}'}"
+    return Path(run.stdout.strip().splitlines()[-1])
 
 
 @contextlib.contextmanager

@@ -2,13 +2,15 @@
 """Build fabricd-front (front/, fabricd's API front end in Go) and install it
 beside a virtual environment's Python, where fabricd looks for it.
 
-    scripts/front.py build            build into the cache, print the binary's path (exit 3: no Go)
+    scripts/front.py build [DIR NAME] build into the cache, print the binary's path (exit 3: no Go)
     scripts/front.py install [VENV]   build, then copy into VENV/bin (default .venv)
 
 The binary is cached in ~/.cache/fabricd/build (FABRIC_BUILD_CACHE), keyed by
-a hash of front/'s sources; a cold build downloads grpc-go from the Go module
-proxy (~1 minute). Without a Go toolchain, install says so and leaves
-fabricd on grpc.aio (``api.front_end: auto``); exit status 0.
+a hash of its sources; a cold build downloads grpc-go from the Go module
+proxy (~1 minute). ``build DIR NAME`` builds another Go module of the
+checkout the same way (the bench's grpc-go floor server, bench/floorgo).
+Without a Go toolchain, install says so and leaves fabricd on grpc.aio
+(``api.front_end: auto``); exit status 0.
 """
 
 from __future__ import annotations
@@ -32,18 +34,19 @@ class NoToolchain(Exception):
     pass
 
 
-def source_digest() -> str:
+def source_digest(source: Path = SOURCE) -> str:
     digest = hashlib.sha256()
-    for path in sorted(SOURCE.iterdir()):
+    for path in sorted(source.iterdir()):
         if path.suffix == ".go" or path.name in ("go.mod", "go.sum"):
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
-def build() -> Path:
-    """The binary for the sources as they are, built if the cache has none.
-    Raises NoToolchain without ``go``, CalledProcessError when the build fails."""
-    binary = cache() / f"{NAME}-{source_digest()}" / NAME
+def build(source: Path = SOURCE, name: str = NAME) -> Path:
+    """The binary of the Go module in ``source`` as it is, built if the cache
+    has none. Raises NoToolchain without ``go``, CalledProcessError when the
+    build fails (go's messages on stderr)."""
+    binary = cache() / f"{name}-{source_digest(source)}" / name
     if binary.exists():
         return binary
     if shutil.which("go") is None:
@@ -53,8 +56,8 @@ def build() -> Path:
     partial.mkdir(parents=True)
     env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=readonly -modcacherw -buildvcs=false"}
     subprocess.run(
-        ["go", "build", "-trimpath", "-o", str(partial / NAME), "."],
-        cwd=SOURCE,
+        ["go", "build", "-trimpath", "-o", str(partial / name), "."],
+        cwd=source,
         env=env,
         check=True,
         timeout=BUILD_TIMEOUT,
@@ -81,9 +84,9 @@ def install(venv: Path) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["build"] and len(argv) == 1:
+    if argv[:1] == ["build"] and len(argv) in (1, 3):
         try:
-            print(build())
+            print(build(*((ROOT / argv[1], argv[2]) if len(argv) == 3 else ())))
         except NoToolchain as e:
             print(f"front: {e}", file=sys.stderr)
             return 3
