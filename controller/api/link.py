@@ -34,7 +34,7 @@ import asyncio
 import collections
 import struct
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import grpc
@@ -319,27 +319,18 @@ class Link(asyncio.Protocol):
             return
         deadline = None if left == NO_DEADLINE else time.monotonic() + left / 1e9
         ctx = CallContext(tuple(metadata), cert, deadline)
-        run = self._stream(call_id, m, request, ctx) if m.streaming else self._unary(call_id, m, request, ctx)
-        self._tasks[call_id] = asyncio.get_running_loop().create_task(run)
+        self._tasks[call_id] = asyncio.get_running_loop().create_task(self._answer(call_id, m, request, ctx))
 
-    async def _unary(self, call_id: int, m: Method, request: Message, ctx: CallContext) -> None:
-        await self._answer(call_id, m.handler(request, ctx), None)
-
-    async def _stream(self, call_id: int, m: Method, request: Message, ctx: CallContext) -> None:
-        await self._answer(call_id, None, m.handler(request, ctx))
-
-    async def _answer(
-        self, call_id: int, unary: Awaitable[Message] | None, stream: AsyncGenerator[Message, None] | None
-    ) -> None:
+    async def _answer(self, call_id: int, m: Method, request: Message, ctx: CallContext) -> None:
         code, text, payload = 0, "", b""
         try:
-            if unary is not None:
-                payload = (await unary).SerializeToString()
+            if not m.streaming:
+                payload = (await m.handler(request, ctx)).SerializeToString()
                 if len(payload) > MAX_RESPONSE:
                     code = grpc.StatusCode.RESOURCE_EXHAUSTED.value[0]
                     text, payload = f"response of {len(payload)} bytes (at most {MAX_RESPONSE})", b""
             else:
-                assert stream is not None
+                stream = m.handler(request, ctx)
                 try:
                     async for message in stream:
                         data = message.SerializeToString()
