@@ -270,7 +270,7 @@ class Attachments:
                 f"leaf {placement.switch} did not confirm the attachment in time ({worker.why_waiting()}); "
                 "it keeps converging"
             ) from None
-        sent = worker.carrier(generation)  # asked at once: passes are forgotten
+        sent = worker.carrier(generation) if m is not None else None  # asked at once: passes are forgotten
         placed = ctx.state.attachments.get(att.id)
         if placed is None or placed.attachment != att:
             # a Detach (the runtime's DEL after an ADD that timed out) or a newer
