@@ -17,11 +17,12 @@ them). A leaf found there with the same value, or deleted when we removed
 it, is ours. A port's VLAN list, rewritten whole by every attach on the
 port and notified whole, is compared by its bytes when the switch sends it
 as a scalar array of numbers (the emulator does): decoding 150 VLANs
-element by element cost more than the rest of the notification. A leaf outside what the platform watches (the VTEP's
-operational state streamed in the same subtrees) is then let go; any other
-leaf takes the general walk over objects (a leaf we wrote earlier and still
-have, a value that is not ours). Paths are read with the notification's
-prefix, which switches such as SR Linux use for the common part.
+element by element cost more than the rest of the notification. A leaf
+outside what the platform watches (the VTEP's operational state streamed
+in the same subtrees) is then let go; any other leaf takes the general walk
+over objects (a leaf we wrote earlier and still have, a value that is not
+ours). Paths are read with the notification's prefix, which switches such
+as SR Linux use for the common part.
 """
 
 from __future__ import annotations
