@@ -199,7 +199,7 @@ class EchoFilter:
             if type(want) is list and len(want) == count:
                 encoded = uint_array(want)
                 if encoded is not None:
-                    raw = tv.SerializeToString() if raw is None else raw
+                    raw = tv.leaflist_val.SerializeToString() if raw is None else raw
                     if encoded == raw:
                         return True
         return False
