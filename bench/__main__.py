@@ -33,6 +33,7 @@ BENCHMARKS = {
     "emulators": ("bench.emulators", "run"),
     "labup": ("bench.labup", "run"),  # root: fabric-lab up on the Linux dataplane to a converged underlay
     "render": ("bench.render", "run"),
+    "echo": ("bench.echo", "run"),  # the drift watch's check of one Set's telemetry, VLAN lists as sent vs reordered
     "resync": ("bench.resync", "run"),
     "scale": ("bench.scale", "run"),
     "vlan": ("bench.vlan", "run"),  # root: the userspace 802.1Q tagger against a plain veth
