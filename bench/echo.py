@@ -30,7 +30,7 @@ from controller.gnmi.convert import to_pb
 from controller.reconcile.echo import EchoFilter
 from models.diff import SetOps
 from models.oc.path import Path
-from models.platforms.base import port_key
+from models.platforms.base import port_key, vni_key
 from models.platforms.openconfig import RENDERER, switched_vlan, vlan_path
 
 PORTS = ("ethernet-1/1", "ethernet-1/2", "ethernet-1/3")
@@ -81,8 +81,8 @@ class _Leaf:
         self.echo.sending(ops)
         self.foreign += self.echo.foreign(note, RENDERER.watches)
         self.echo.sent()
-        for port, (path, value) in zip(PORTS, replaces, strict=False):
-            key = port_key(port)
+        keys = [port_key(p) for p in PORTS] + [vni_key(10_000 + vlan)]  # the VLAN object is its VNI's
+        for key, (path, value) in zip(keys, replaces, strict=True):  # committed as the worker does, key by key
             self.current.setdefault(key, {})[path] = value
             self.echo.committed(key, SetOps(replaces=((path, value),)))
         self.seconds.append(time.perf_counter() - t0)
