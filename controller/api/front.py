@@ -76,13 +76,6 @@ def _bind(addr: Address) -> socket.socket:
         raise FrontEndError(f"api listener {addr}: cannot listen: {e}") from None
 
 
-def _bound(addr: Address, sock: socket.socket) -> Address:
-    if addr.kind == "unix":
-        return addr
-    host = addr.target.rpartition(":")[0]
-    return Address(kind="tcp", target=f"{host}:{sock.getsockname()[1]}")
-
-
 class FrontServer:
     """The API served by fabricd-front: ``bound``, ``set_serving`` and ``stop`` as ApiServer's."""
 
@@ -109,7 +102,7 @@ class FrontServer:
             for addr, _ in self._plan:
                 sock = _bind(addr)
                 self._sockets.append(sock)
-                self.bound.append(_bound(addr, sock))
+                self.bound.append(addr if addr.kind == "unix" else addr.on_port(sock.getsockname()[1]))
             await self._spawn()
         except BaseException:
             self._close_sockets()
@@ -242,7 +235,7 @@ class FrontServer:
         wait = 0.0 if grace is None else grace  # as grpc.aio: None ends the calls in flight at once
         proc = self._proc
         if self._link is not None and proc is not None and proc.returncode is None:
-            self._link.send(link.frame(link.STOP, link._U32.pack(int(wait * 1000))))
+            self._link.send(link.stop_frame(wait))
             # the front end closes its copies of the listeners now; with ours closed too new connections are
             # refused at once (as with grpc.aio), not queued for a server that will not take them
             self._close_sockets()

@@ -97,6 +97,11 @@ def message_frame(call_id: int, payload: bytes) -> bytes:
     return frame(MESSAGE, _U64.pack(call_id) + _s(payload))
 
 
+def stop_frame(grace: float) -> bytes:
+    """Stop: the calls in flight get ``grace`` seconds, then end."""
+    return frame(STOP, _U32.pack(int(grace * 1000)))
+
+
 def descriptor_set() -> bytes:
     """The API's proto files and their imports, dependencies first."""
     out = descriptor_pb2.FileDescriptorSet()

@@ -99,10 +99,7 @@ async def start_server(
         if addr.kind == "unix":
             prepare_unix_path(addr.target)
         port = server.add_secure_port(addr.grpc, creds) if creds else server.add_insecure_port(addr.grpc)
-        if addr.kind == "tcp":
-            bound.append(Address(kind="tcp", target=f"{addr.target.rpartition(':')[0]}:{port}"))
-        else:
-            bound.append(addr)
+        bound.append(addr.on_port(port))
     await server.start()
     for addr in bound:
         if addr.kind == "unix":

@@ -32,6 +32,10 @@ class Address:
     def __str__(self) -> str:
         return f"unix://{self.target}" if self.kind == "unix" else self.target
 
+    def on_port(self, port: int) -> Address:
+        """The address as bound: a TCP listener on the port it got (``:0`` asks for any), a socket as it is."""
+        return self if self.kind == "unix" else Address(kind="tcp", target=f"{self.target.rpartition(':')[0]}:{port}")
+
 
 def parse_address(text: str) -> Address:
     raw = text.strip()
