@@ -6,8 +6,9 @@ With the etcd store (``store.backend: etcd``) the service's role follows the
 election instead (:mod:`controller.ha`): a follower serves and forwards, the
 leader runs the fleet and the leader hooks (:attr:`Daemon.leader_hooks`).
 SIGHUP reloads the inventory and the port map (only changed sessions
-restart). SIGTERM/SIGINT: stop accepting, finish in-flight requests (grace),
-let in-flight Sets finish, close sessions and the store. A store failure is
+restart) and the API's TLS material (new connections take it).
+SIGTERM/SIGINT: stop accepting, finish in-flight requests (grace), let
+in-flight Sets finish, close sessions and the store. A store failure is
 fatal (exit 1): restart from what is durable.
 """
 
@@ -18,6 +19,7 @@ import contextlib
 import signal
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
@@ -25,7 +27,9 @@ from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector,
 from controller.api.front import BINARY as FRONT_BINARY
 from controller.api.front import FrontEndError, FrontServer, find_binary, start_front
 from controller.api.handlers import FabricApi
-from controller.api.server import ApiServer, ServerTLS, start_server
+from controller.api.server import ApiServer, start_server
+from controller.api.tlsfiles import Described, ServerTLS, TlsFilesError
+from controller.api.tlsfiles import load as load_tls
 from controller.discovery import build as topo
 from controller.discovery.lldp import Discovery
 from controller.events import EventBus
@@ -49,6 +53,8 @@ from topology import LldpState, StaticPortMap, TopologySnapshot
 
 log = get_logger("daemon")
 INSECURE_REMINDER = 300.0
+#: the API's certificate expires within this many days: a warning at start-up and at each reload
+TLS_EXPIRY_WARNING_DAYS = 14.0
 
 
 def _inventory(settings: Settings) -> Inventory:
@@ -72,16 +78,17 @@ def _generation(handlers: FabricApi) -> tuple[int, int]:
     return id(service), service.fleet.generation
 
 
-def _tls(settings: Settings) -> ServerTLS | None:
+def _tls(settings: Settings) -> tuple[ServerTLS, Described] | None:
+    """The API's TLS material, checked (TlsFilesError names the file); None without TLS."""
     tls = settings.api.tls
     if settings.api.insecure or tls is None:
         return None
-    key = tls.key.read_bytes()
-    register_key(key)
-    return ServerTLS(cert_chain=tls.cert.read_bytes(), private_key=key, client_ca=tls.client_ca.read_bytes())
+    material, described = load_tls(tls.cert, tls.key, tls.client_ca)
+    register_key(material.private_key)
+    return material, described
 
 
-async def _serve_api(handlers: FabricApi, settings: Settings) -> ApiServer | FrontServer:
+async def _serve_api(handlers: FabricApi, settings: Settings, tls: ServerTLS | None) -> ApiServer | FrontServer:
     """The API's listeners served by fabricd-front or grpc.aio, as ``api.front_end`` says."""
     api = settings.api
     binary = find_binary(api.front_end_binary) if api.front_end != "python" else None
@@ -90,15 +97,13 @@ async def _serve_api(handlers: FabricApi, settings: Settings) -> ApiServer | Fro
             f"api.front_end: go, but there is no {FRONT_BINARY} (set api.front_end_binary, or run `make front`)"
         )
     if binary is not None:
-        return await start_front(
-            handlers, api.listen, binary=binary, tls=_tls(settings), token_listeners=api.token_listen
-        )
+        return await start_front(handlers, api.listen, binary=binary, tls=tls, token_listeners=api.token_listen)
     if api.front_end == "auto":
         log.warning(
             "api.front_end_missing",
             detail=f"no {FRONT_BINARY} installed: grpc.aio serves the API, at ~1.6x fabricd's CPU per attach",
         )
-    return await start_server(handlers, api.listen, tls=_tls(settings), token_listeners=api.token_listen)
+    return await start_server(handlers, api.listen, tls=tls, token_listeners=api.token_listen)
 
 
 class Daemon:
@@ -136,6 +141,8 @@ class Daemon:
         #: with the etcd store: this instance's part in the election
         self.ha: HaNode | None = None
         self._inventory: Inventory | None = None
+        #: the API's TLS material in use, and what it is (None: no TLS)
+        self._tls: tuple[ServerTLS, Described] | None = None
         self._topology: TopologySnapshot | None = None
         self._discovering: Any = None
 
@@ -175,7 +182,10 @@ class Daemon:
             if settings.topology.mode != "static":
                 discovery = self._discovery(service, inventory, static)
                 discovery.start()
-            api = await _serve_api(handlers, settings)
+            self._tls = _tls(settings)
+            if self._tls is not None:
+                self._tls_in_use(self._tls[1])
+            api = await _serve_api(handlers, settings, self._tls[0] if self._tls else None)
             self.api = api
             self.api_addresses = [str(a) for a in api.bound]
             if self.ha is not None:
@@ -315,6 +325,7 @@ class Daemon:
             self._signal_tasks.once("sighup-reload", self.reload())
 
     async def reload(self) -> None:
+        await self.reload_tls()
         if self.service is None:
             return
         try:
@@ -335,19 +346,69 @@ class Daemon:
         if self.discovery is not None:
             await self.discovery.reload(inventory)
 
-    async def _watch_files(self) -> None:
-        """Reload when the inventory or the port map file changes (as SIGHUP)."""
-        files = [p for p in (self.settings.inventory, self.settings.port_map) if p is not None]
+    def _tls_in_use(self, described: Described) -> None:
+        self.metrics.api_tls_expiry.labels("serving").set(described.not_after)
+        self.metrics.api_tls_expiry.labels("client_ca").set(described.client_ca_not_after)
+        days = (described.not_after - time.time()) / 86400
+        if days < TLS_EXPIRY_WARNING_DAYS:
+            log.warning("api.tls_expiring", subject=described.subject, sha256=described.sha256, days=round(days, 1))
 
-        def stamp() -> tuple[tuple[int, int, int] | None, ...]:
-            out: list[tuple[int, int, int] | None] = []
-            for p in files:
+    async def reload_tls(self) -> None:
+        """The API's TLS files read again: material that changed and passes
+        the checks serves every handshake from now on; anything else leaves
+        the material in use as it is (logged and counted)."""
+        if self.api is None or self._tls is None:
+            return
+        try:
+            loaded = _tls(self.settings)
+        except TlsFilesError as e:
+            self._tls_refused(str(e))
+            return
+        if loaded is None or loaded[0] == self._tls[0]:
+            return
+        material, described = loaded
+        try:
+            await self.api.update_tls(material)
+        except FrontEndError as e:
+            self._tls_refused(str(e))
+            return
+        self._tls = loaded
+        self._tls_in_use(described)
+        self.metrics.api_tls_reloads.labels("applied").inc()
+        log.info(
+            "api.tls_reloaded",
+            subject=described.subject,
+            sha256=described.sha256,
+            not_after=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(described.not_after)),
+        )
+
+    def _tls_refused(self, why: str) -> None:
+        self.metrics.api_tls_reloads.labels("refused").inc()
+        kept = self._tls[1].sha256 if self._tls else ""
+        log.error("api.tls_reload_refused", error=why, serving_sha256=kept)
+
+    def _watched(self) -> list[Path]:
+        """The files whose change reloads: the inventory, the port map, the files the inventory names and the
+        API's TLS files."""
+        s = self.settings
+        files = [p for p in (s.inventory, s.port_map) if p is not None]
+        files += self._inventory.files if self._inventory is not None else ()
+        if s.api.tls is not None and not s.api.insecure:
+            files += [s.api.tls.cert, s.api.tls.key, s.api.tls.client_ca]
+        return files
+
+    async def _watch_files(self) -> None:
+        """Reload when a file of :meth:`_watched` changes (as SIGHUP)."""
+
+        def stamp() -> dict[Path, tuple[int, int, int] | None]:
+            out: dict[Path, tuple[int, int, int] | None] = {}
+            for p in self._watched():
                 try:
-                    st = p.stat()
-                    out.append((st.st_mtime_ns, st.st_size, st.st_ino))
+                    st = p.stat()  # through symlinks: Kubernetes swaps a Secret's files by their link
+                    out[p] = (st.st_mtime_ns, st.st_size, st.st_ino)
                 except OSError:
-                    out.append(None)
-            return tuple(out)
+                    out[p] = None
+            return out
 
         seen = stamp()
         while True:
@@ -355,8 +416,9 @@ class Daemon:
             now = stamp()
             if now != seen:
                 await asyncio.sleep(self.settings.reload_poll)  # let the writer finish
+                changed = [p for p in now if now[p] != seen.get(p)]
                 seen = stamp()
-                log.info("reload.files_changed", files=",".join(str(p) for p in files))
+                log.info("reload.files_changed", files=",".join(str(p) for p in changed))
                 await self.reload()
 
     async def _remind_insecure(self) -> None:

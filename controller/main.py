@@ -98,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure(settings.log.level, settings.log.format)
     from controller.api.front import FrontEndError
+    from controller.api.tlsfiles import TlsFilesError
     from controller.daemon import Daemon
     from controller.store import StoreError, StoreLockedError
 
@@ -118,9 +119,9 @@ def main(argv: list[str] | None = None) -> int:
     except StoreLockedError as e:
         print(f"fabricd: {e}", file=sys.stderr)
         return 2
-    except (StoreError, ValidationError, FrontEndError) as e:
+    except (StoreError, ValidationError, FrontEndError, TlsFilesError) as e:
         print(f"fabricd: {e}", file=sys.stderr)
-        return 2 if isinstance(e, ValidationError) else 1
+        return 2 if isinstance(e, ValidationError | TlsFilesError) else 1
     except KeyboardInterrupt:
         return 130
 

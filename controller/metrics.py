@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -73,6 +73,20 @@ class Metrics:
         )
         self.authz_denied = Counter(
             "fabric_authz_denied", "API requests refused by authorization", ["method"], registry=r
+        )
+        self.api_tls_reloads = Counter(
+            "fabric_api_tls_reloads",
+            "The API's TLS files read again after they changed (or on SIGHUP): applied, or refused (the material "
+            "in use kept; the log says why)",
+            ["result"],
+            registry=r,
+        )
+        self.api_tls_expiry = Gauge(
+            "fabric_api_tls_expiry_timestamp_seconds",
+            "Unix time the API's TLS material in use expires: the serving certificate (serving), the client CA's "
+            "earliest certificate (client_ca)",
+            ["certificate"],
+            registry=r,
         )
         self.worker_restarts = Counter(
             "fabric_worker_restarts", "Per-switch workers restarted after a crash", ["switch"], registry=r

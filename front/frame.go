@@ -20,6 +20,7 @@ const (
 	frameCancel  = 6 // front -> fabricd: the caller went away (cancelled, deadline)
 	frameStop    = 7 // fabricd -> front: stop serving, finish the calls in flight
 	frameReady   = 8 // front -> fabricd: listening
+	frameTLS     = 9 // fabricd -> front: new TLS material; front -> fabricd: taken or refused (why)
 )
 
 // maxFrame bounds one frame: a request or response (4 MiB at most, the

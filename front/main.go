@@ -21,8 +21,6 @@
 package main
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -100,14 +98,23 @@ func run(fd uintptr) error {
 	f.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	f.health.SetServingStatus(serviceName, healthpb.HealthCheckResponse_NOT_SERVING)
 
+	var certs *certificates
+	mutual := false
+	for _, ls := range cfg.listeners {
+		mutual = mutual || ls.kind == listenMTLS
+	}
+	for _, ls := range cfg.listeners {
+		if ls.kind != listenPlain && certs == nil {
+			if certs, err = newCertificates(cfg.certChain, cfg.key, cfg.clientCA, mutual); err != nil {
+				return err
+			}
+		}
+	}
 	servers := map[byte]*grpc.Server{}
 	for _, ls := range cfg.listeners {
 		s := servers[ls.kind]
 		if s == nil {
-			opts, err := serverOptions(cfg, ls.kind)
-			if err != nil {
-				return err
-			}
+			opts := serverOptions(cfg, certs, ls.kind)
 			s = grpc.NewServer(opts...)
 			s.RegisterService(f.desc(svc), struct{}{})
 			healthpb.RegisterHealthServer(s, f.health)
@@ -152,6 +159,26 @@ func run(fd uintptr) error {
 				f.health.SetServingStatus(serviceName, status)
 				ack := newFrame(frameServing) // the status is served from now on: fabricd's set_serving returns
 				ack.u8(serving)
+				l.send(ack.done())
+			case frameTLS:
+				chain, key, ca := rd.bytes(), rd.bytes(), rd.bytes()
+				if rd.err != nil {
+					return fmt.Errorf("link: malformed TLS frame: %w", rd.err)
+				}
+				ack := newFrame(frameTLS)
+				switch {
+				case certs == nil:
+					ack.u8(0)
+					ack.bytes([]byte("no listener serves TLS"))
+				default:
+					if err := certs.replace(chain, key, ca); err != nil {
+						ack.u8(0) // the old material stays
+						ack.bytes([]byte(err.Error()))
+					} else {
+						ack.u8(1)
+						ack.bytes(nil)
+					}
+				}
 				l.send(ack.done())
 			case frameStop:
 				grace := time.Duration(rd.u32()) * time.Millisecond
@@ -202,28 +229,15 @@ func parseConfig(body []byte) (*config, error) {
 	return cfg, nil
 }
 
-func serverOptions(cfg *config, kind byte) ([]grpc.ServerOption, error) {
+func serverOptions(cfg *config, certs *certificates, kind byte) []grpc.ServerOption {
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(cfg.maxRecv),
 		grpc.MaxHeaderListSize(16 << 10), // metadata: what a caller may send beside a request
 	}
 	if kind == listenPlain {
-		return opts, nil
+		return opts
 	}
-	cert, err := tls.X509KeyPair(cfg.certChain, cfg.key)
-	if err != nil {
-		return nil, fmt.Errorf("TLS certificate and key: %w", err)
-	}
-	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	if kind == listenMTLS {
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(cfg.clientCA) {
-			return nil, errors.New("TLS client CA: no certificate in the PEM")
-		}
-		tc.ClientCAs = pool
-		tc.ClientAuth = tls.RequireAndVerifyClientCert
-	}
-	return append(opts, grpc.Creds(credentials.NewTLS(tc))), nil
+	return append(opts, grpc.Creds(credentials.NewTLS(certs.config(kind))))
 }
 
 // fabricService registers the descriptors fabricd sent (its API's proto

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,20 @@ def settings(tmp: Path, **raw: Any) -> Settings:
         else:
             doc[key] = value
     return parse_settings(doc, base=tmp)
+
+
+def run_fabricd(tmp: Path, api: str) -> subprocess.CompletedProcess[str]:
+    """fabricd's command line, to its exit (for start-up failures: 60 s at most), with the settings ``api:``
+    section ``api`` (YAML lines, indented) and a store and metrics port in ``tmp``."""
+    config = tmp / "fabricd.yml"
+    config.write_text(f"api:\n{api}store:\n  path: {tmp}/fabricd.db\nmetrics:\n  listen: 127.0.0.1:0\n")
+    return subprocess.run(
+        [sys.executable, "-m", "controller.main", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 @dataclasses.dataclass

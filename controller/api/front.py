@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from controller.api import link
-from controller.api.server import ServerTLS, prepare_unix_path
+from controller.api.server import prepare_unix_path
+from controller.api.tlsfiles import ServerTLS
 from controller.backoff import Backoff
 from controller.log import get_logger
 from controller.settings.address import Address
@@ -229,6 +230,27 @@ class FrontServer:
         if self._link is not None:
             async with asyncio.timeout(READY_TIMEOUT):
                 await self._link.serving(serving)
+
+    async def update_tls(self, tls: ServerTLS) -> None:
+        """New TLS material (checked by controller.api.tlsfiles): every
+        handshake from now on uses it, and so does a restarted front end;
+        established connections keep theirs. FrontEndError when the front
+        end refuses it (it keeps the old)."""
+        if self._tls is None:
+            raise ValueError("the API serves no TLS")
+        previous, self._tls = self._tls, tls
+        if self._link is None or self._link.closed:
+            return  # the front end being restarted takes it with its config
+        try:
+            async with asyncio.timeout(READY_TIMEOUT):
+                refused = await self._link.tls(tls.cert_chain, tls.private_key, tls.client_ca or b"")
+        except ConnectionError:
+            return  # it died meanwhile: restarted with the new material
+        except TimeoutError:
+            raise FrontEndError(f"api.front_end: {self._binary} did not take the new TLS material in time") from None
+        if refused:
+            self._tls = previous
+            raise FrontEndError(f"api.front_end: refused the new TLS material: {refused}")
 
     async def stop(self, grace: float | None = 5.0) -> None:
         self._stopping = True

@@ -26,6 +26,9 @@ other end):
 - CANCEL (6, front -> fabricd): u64 id; the caller is gone.
 - STOP (7, fabricd -> front): u32 grace in ms.
 - READY (8, front -> fabricd): listening.
+- TLS (9, fabricd -> front): cert chain, key, client CA (PEM), checked by
+  fabricd (controller.api.tlsfiles): the handshakes from now on use them.
+  Front -> fabricd: u8 1 taken (0 refused, the old material kept), message.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ from proto.fabric.v1 import fabric_pb2
 
 log = get_logger("api")
 
-CONFIG, SERVING, CALL, REPLY, MESSAGE, CANCEL, STOP, READY = range(1, 9)
+CONFIG, SERVING, CALL, REPLY, MESSAGE, CANCEL, STOP, READY, TLS = range(1, 10)
 LISTEN_PLAIN, LISTEN_MTLS, LISTEN_TOKEN = 0, 1, 2
 #: the largest frame either side accepts (front/frame.go's maxFrame)
 MAX_FRAME = 8 << 20
@@ -70,6 +73,10 @@ def frame(kind: int, body: bytes = b"") -> bytes:
     return _HEAD.pack(len(body) + 1, kind) + body
 
 
+def _tls(cert_chain: bytes, key: bytes, client_ca: bytes) -> bytes:
+    return _s(cert_chain) + _s(key) + _s(client_ca)
+
+
 def config_frame(
     *,
     cert_chain: bytes,
@@ -79,7 +86,7 @@ def config_frame(
     descriptors: bytes,
     listeners: Sequence[tuple[int, int]],
 ) -> bytes:
-    body = b"".join((_s(cert_chain), _s(key), _s(client_ca), _U32.pack(max_request), _s(descriptors)))
+    body = b"".join((_tls(cert_chain, key, client_ca), _U32.pack(max_request), _s(descriptors)))
     body += _U32.pack(len(listeners)) + b"".join(struct.pack("<IB", fd, kind) for fd, kind in listeners)
     return frame(CONFIG, body)
 
@@ -214,6 +221,7 @@ class Link(asyncio.Protocol):
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._acks: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._tls_acks: collections.deque[asyncio.Future[str]] = collections.deque()
         self.closed = False
 
     # -- asyncio.Protocol
@@ -228,6 +236,8 @@ class Link(asyncio.Protocol):
         self._tasks.clear()
         while self._acks:
             self._acks.popleft().cancel()
+        while self._tls_acks:
+            self._tls_acks.popleft().cancel()
         if not self.ready.done():
             self.ready.set_exception(ConnectionError("the front end closed the link before it was ready"))
         self._on_lost(exc)
@@ -280,6 +290,22 @@ class Link(asyncio.Protocol):
         self.send(frame(SERVING, bytes([serving])))
         await asyncio.wait({ack})  # the link closing cancels ack and ends this wait; a cancel of ours is ours
 
+    async def tls(self, cert_chain: bytes, key: bytes, client_ca: bytes) -> str:
+        """New TLS material for the front end's handshakes: "" once it took
+        it, else why it refused it (it keeps the old). ConnectionError when
+        the link is gone."""
+        if self.closed:
+            raise ConnectionError("the link to the front end is closed")
+        ack: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._tls_acks.append(ack)
+        self.send(frame(TLS, _tls(cert_chain, key, client_ca)))
+        try:
+            return await asyncio.shield(ack)
+        except asyncio.CancelledError:
+            if ack.cancelled():  # the link closed, not our caller
+                raise ConnectionError("the link to the front end closed") from None
+            raise
+
     def close(self) -> None:
         if self._transport is not None:
             self._transport.close()
@@ -296,6 +322,11 @@ class Link(asyncio.Protocol):
         elif kind == SERVING:
             if self._acks:
                 self._acks.popleft().set_result(None)
+        elif kind == TLS:
+            r = _Reader(body)
+            taken, message = r.take(1)[0] == 1, r.bytes().decode(errors="replace")
+            if self._tls_acks:
+                self._tls_acks.popleft().set_result("" if taken else message or "refused")
         elif kind == READY:
             if not self.ready.done():
                 self.ready.set_result(None)

@@ -16,6 +16,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from controller.api.tlsfiles import ServerTLS
 from controller.log import get_logger
 from controller.settings.address import Address
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
@@ -25,21 +26,19 @@ log = get_logger("api")
 SERVICE_NAME: str = fabric_pb2.DESCRIPTOR.services_by_name["Fabric"].full_name
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class ServerTLS:
-    """PEM material for a TLS listener. With ``client_ca`` set, clients must
-    present a certificate signed by it (mutual TLS)."""
-
-    cert_chain: bytes
-    private_key: bytes
-    client_ca: bytes | None = None
-
-
 @dataclasses.dataclass(slots=True)
 class ApiServer:
     server: grpc.aio.Server
     health: health.aio.HealthServicer
     bound: list[Address]
+    certificates: _Certificates | None = None
+
+    async def update_tls(self, tls: ServerTLS) -> None:
+        """New TLS material (checked by controller.api.tlsfiles): every
+        handshake from now on uses it; established connections keep theirs."""
+        if self.certificates is None:
+            raise ValueError("the API serves no TLS")
+        self.certificates.current = tls
 
     async def set_serving(self, serving: bool) -> None:
         status = health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
@@ -81,18 +80,13 @@ async def start_server(
         (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
         server,
     )
-    credentials = None
-    if tls is not None:
-        credentials = grpc.ssl_server_credentials(
-            [(tls.private_key, tls.cert_chain)],
-            root_certificates=tls.client_ca,
-            require_client_auth=tls.client_ca is not None,
-        )
+    certificates = _Certificates(tls) if tls is not None else None
+    credentials = certificates.credentials(mutual=tls.client_ca is not None) if certificates and tls else None
     token_credentials = None
     if token_listeners:
-        if tls is None:
+        if certificates is None:
             raise ValueError("token listeners need TLS")
-        token_credentials = grpc.ssl_server_credentials([(tls.private_key, tls.cert_chain)])
+        token_credentials = certificates.credentials(mutual=False)
     bound: list[Address] = []
     plan = [(a, credentials) for a in listeners] + [(a, token_credentials) for a in token_listeners]
     for addr, creds in plan:
@@ -104,7 +98,7 @@ async def start_server(
     for addr in bound:
         if addr.kind == "unix":
             os.chmod(addr.target, 0o660)
-    api = ApiServer(server=server, health=health_servicer, bound=bound)
+    api = ApiServer(server=server, health=health_servicer, bound=bound, certificates=certificates)
     await api.set_serving(False)
     log.info("api.listening", addresses=",".join(str(a) for a in bound), tls=credentials is not None)
     return api
@@ -117,3 +111,29 @@ def prepare_unix_path(path: str) -> None:
     os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
+
+
+class _Certificates:
+    """The material grpc's handshakes take: each credential's fetcher (run by
+    grpc before a handshake) hands over ``current`` once it changed."""
+
+    def __init__(self, tls: ServerTLS) -> None:
+        self.current = tls
+
+    def credentials(self, *, mutual: bool) -> grpc.ServerCredentials:
+        def config(tls: ServerTLS) -> grpc.ServerCertificateConfiguration:
+            return grpc.ssl_server_certificate_configuration(
+                [(tls.private_key, tls.cert_chain)], root_certificates=tls.client_ca if mutual else None
+            )
+
+        given = self.current
+
+        def fetch() -> grpc.ServerCertificateConfiguration | None:
+            nonlocal given
+            tls = self.current
+            if tls is given:
+                return None  # unchanged
+            given = tls
+            return config(tls)
+
+        return grpc.dynamic_ssl_server_credentials(config(given), fetch, require_client_authentication=mutual)

@@ -112,6 +112,8 @@ class SwitchConfig:
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Inventory:
     switches: tuple[SwitchConfig, ...]
+    #: the files the switches' entries were read from (TLS material, password files): a change reloads
+    files: tuple[Path, ...] = ()
 
     def by_name(self) -> dict[SwitchName, SwitchConfig]:
         return {s.name: s for s in self.switches}
@@ -284,7 +286,16 @@ def parse_inventory(doc: Any, *, base: Path = Path("."), source: str = "inventor
         switches.append(_config(SwitchName(key), entry, field, out))
     if out:
         raise ValidationError(out)
-    return Inventory(switches=tuple(switches))
+    files = {
+        f
+        for e in parsed.switches.values()
+        for f in (
+            *((e.tls.ca_file, e.tls.client_cert_file, e.tls.client_key_file) if e.tls and not e.plaintext else ()),
+            e.credentials.password_file,
+        )
+        if f is not None
+    }
+    return Inventory(switches=tuple(switches), files=tuple(sorted(files)))
 
 
 def _config(name: SwitchName, e: SwitchEntry, field: str, out: list[Problem]) -> SwitchConfig:

@@ -195,8 +195,8 @@ class Settings:
     port_map: FilePath | None = None
     """an optional static port map (docs/port-map.md)"""
     reload_poll: Duration = 5.0
-    """how often the inventory and port map files are checked for changes (a change reloads them, as SIGHUP
-    does); 0 = only on SIGHUP"""
+    """how often the inventory, the port map, the files the inventory names and the API's TLS files are checked
+    for changes (a change reloads them, as SIGHUP does); 0 = only on SIGHUP"""
     topology: TopologySettings = dataclasses.field(default_factory=TopologySettings)
     """topology sources and identity"""
     gnmi: GnmiSettings = dataclasses.field(default_factory=GnmiSettings)

@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +21,7 @@ from controller.api.server import SERVICE_NAME
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
 from tests.controller.fabric import attach_req, create_networks, eventually, lab_fabric, net_ref
 from tests.front import front_binary as build_front
-from tests.stack import settings, stack
+from tests.stack import run_fabricd, settings, stack
 
 
 @pytest.fixture(scope="session")
@@ -256,21 +254,10 @@ async def test_go_without_the_binary_is_a_start_up_error_naming_the_setting(tmp_
 
 def test_fabricd_says_why_it_cannot_serve_and_exits_1(tmp_path):
     """The daemon's command line: a front end that cannot run is one line naming the setting, exit 1."""
-    (tmp_path / "fabricd.yml").write_text(
-        "api:\n"
-        "  insecure: true\n"
-        f"  listen: [unix://{tmp_path}/api.sock]\n"
-        "  front_end: go\n"
-        f"  front_end_binary: {tmp_path}/no-such-front\n"
-        f"store:\n  path: {tmp_path}/fabricd.db\n"
-        "metrics:\n  listen: 127.0.0.1:0\n"
-    )
-    run = subprocess.run(
-        [sys.executable, "-m", "controller.main", "--config", str(tmp_path / "fabricd.yml")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    run = run_fabricd(
+        tmp_path,
+        f"  insecure: true\n  listen: [unix://{tmp_path}/api.sock]\n"
+        f"  front_end: go\n  front_end_binary: {tmp_path}/no-such-front\n",
     )
     assert run.returncode == 1, run.stderr
     assert "fabricd: api.front_end: cannot run" in run.stderr and "no-such-front" in run.stderr
