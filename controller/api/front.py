@@ -57,23 +57,43 @@ def find_binary(configured: str = "") -> Path | None:
     return Path(found).absolute() if found else None
 
 
-def _bind(addr: Address) -> socket.socket:
+def _bind(addr: Address) -> list[socket.socket]:
+    """The listening sockets of one listener: a unix socket; a TCP listener on
+    every address its host resolves to (``localhost`` may be 127.0.0.1 and ::1:
+    a client may try either), all on one port (``:0``: the port the first got).
+    ``[::]`` is one dual-stack socket. Nothing stays bound when one fails."""
+    socks: list[socket.socket] = []
     try:
         if addr.kind == "unix":
             prepare_unix_path(addr.target)
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            socks.append(sock)
             sock.bind(addr.target)
             os.chmod(addr.target, 0o660)
             sock.listen(1024)
-            return sock
+            return socks
         host, _, port = addr.target.rpartition(":")
         host = host.strip("[]")
-        infos = socket.getaddrinfo(host or None, int(port), type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-        family, _, _, _, sockaddr = infos[0]
-        return socket.create_server(
-            sockaddr[:2], family=family, backlog=1024, dualstack_ipv6=family == socket.AF_INET6 and host == "::"
-        )
+        seen: set[tuple[int, str | int]] = set()
+        for family, _, _, _, sockaddr in socket.getaddrinfo(
+            host or None, int(port), type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        ):
+            if (family, sockaddr[0]) in seen or (host == "::" and seen):
+                continue  # "::" is dual stack: its one socket takes IPv4 too
+            seen.add((family, sockaddr[0]))
+            at = socks[0].getsockname()[1] if socks else int(port)
+            socks.append(
+                socket.create_server(
+                    (sockaddr[0], at),
+                    family=family,
+                    backlog=1024,
+                    dualstack_ipv6=family == socket.AF_INET6 and host == "::",
+                )
+            )
+        return socks
     except OSError as e:
+        for sock in socks:
+            sock.close()
         raise FrontEndError(f"api listener {addr}: cannot listen: {e}") from None
 
 
@@ -87,7 +107,8 @@ class FrontServer:
         self._binary = binary
         self._tls = tls
         self._plan = listeners
-        self._sockets: list[socket.socket] = []
+        #: every listening socket, with the kind of its listener
+        self._sockets: list[tuple[socket.socket, int]] = []
         self.bound: list[Address] = []
         self._serving = False
         self._stopping = False
@@ -100,10 +121,10 @@ class FrontServer:
 
     async def start(self) -> None:
         try:
-            for addr, _ in self._plan:
-                sock = _bind(addr)
-                self._sockets.append(sock)
-                self.bound.append(addr if addr.kind == "unix" else addr.on_port(sock.getsockname()[1]))
+            for addr, kind in self._plan:
+                socks = _bind(addr)
+                self._sockets += [(sock, kind) for sock in socks]
+                self.bound.append(addr.on_port(socks[0].getsockname()[1]) if addr.kind == "tcp" else addr)
             await self._spawn()
         except BaseException:
             self._close_sockets()
@@ -118,7 +139,7 @@ class FrontServer:
 
     async def _spawn(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        fds = [s.fileno() for s in self._sockets]
+        fds = [s.fileno() for s, _ in self._sockets]
         try:
             proc = await asyncio.create_subprocess_exec(
                 str(self._binary),
@@ -139,14 +160,16 @@ class FrontServer:
         finally:
             theirs.close()
         try:
-            await self._connect(proc, ours, fds)
+            await self._connect(proc, ours, [(s.fileno(), kind) for s, kind in self._sockets])
         except BaseException:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             await proc.wait()
             raise
 
-    async def _connect(self, proc: asyncio.subprocess.Process, ours: socket.socket, fds: list[int]) -> None:
+    async def _connect(
+        self, proc: asyncio.subprocess.Process, ours: socket.socket, listeners: list[tuple[int, int]]
+    ) -> None:
         loop = asyncio.get_running_loop()
         self._proc = proc
         lost: asyncio.Future[None] = loop.create_future()
@@ -172,7 +195,7 @@ class FrontServer:
                     client_ca=(tls.client_ca or b"") if tls else b"",
                     max_request=MAX_REQUEST,
                     descriptors=link.descriptor_set(),
-                    listeners=[(fd, kind) for fd, (_, kind) in zip(fds, self._plan, strict=True)],
+                    listeners=listeners,
                 )
             )
             try:
@@ -278,7 +301,7 @@ class FrontServer:
         self._close_sockets()
 
     def _close_sockets(self) -> None:
-        for sock in self._sockets:
+        for sock, _ in self._sockets:
             sock.close()
         self._sockets.clear()
         for addr in self.bound:

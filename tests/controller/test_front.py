@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,9 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from controller.api.front import FrontEndError, FrontServer
+from controller.api.front import FrontEndError, FrontServer, _bind
 from controller.api.server import SERVICE_NAME
+from controller.settings.address import Address
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
 from tests.controller.fabric import attach_req, create_networks, eventually, lab_fabric, net_ref
 from tests.front import front_binary as build_front
@@ -150,6 +152,41 @@ async def test_health_and_reflection_through_the_front_end(tmp_path, front_binar
             assert oct(os.stat(st.api.bound[0].target).st_mode & 0o777) == "0o660"
     if kind == "unix":
         assert not (tmp_path / "run" / "api.sock").exists()
+
+
+def _dual_localhost(real: Any) -> Any:
+    """getaddrinfo as on hosts whose /etc/hosts gives localhost both ::1 and 127.0.0.1 (this one gives only
+    127.0.0.1, so the test cannot ask the real resolver; ::1 is on lo here and binds)."""
+
+    def resolve(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != "localhost":
+            return real(host, port, *args, **kwargs)
+        return [*real("127.0.0.1", port, *args, **kwargs), *real("::1", port, *args, **kwargs)]
+
+    return resolve
+
+
+async def test_a_host_name_is_served_on_every_address_it_resolves_to(tmp_path, front_binary, monkeypatch):
+    monkeypatch.setattr(socket, "getaddrinfo", _dual_localhost(socket.getaddrinfo))
+    async with stack(settings(tmp_path, api=front(front_binary, listen=["localhost:0"]))) as st:
+        port = st.api.bound[0].target.rpartition(":")[2]
+        assert st.api.bound[0].target == f"localhost:{port}" and len(st.api.bound) == 1
+        for target in (f"ipv4:127.0.0.1:{port}", f"ipv6:[::1]:{port}"):
+            async with grpc.aio.insecure_channel(target) as ch:
+                await fabric_pb2_grpc.FabricStub(ch).ListNetworks(fabric_pb2.ListNetworksRequest(), timeout=10)
+
+
+def test_a_listener_that_cannot_bind_every_address_binds_none(monkeypatch):
+    monkeypatch.setattr(socket, "getaddrinfo", _dual_localhost(socket.getaddrinfo))
+    taken = socket.create_server(("::1", 0), family=socket.AF_INET6)
+    port = taken.getsockname()[1]
+    try:
+        with pytest.raises(FrontEndError, match=rf"api listener localhost:{port}: cannot listen"):
+            _bind(Address(kind="tcp", target=f"localhost:{port}"))
+    finally:
+        taken.close()
+    # the IPv4 socket bound before ::1 failed was closed: the port is free there
+    socket.create_server(("127.0.0.1", port)).close()
 
 
 async def test_events_stream_through_the_front_end(tmp_path, front_binary):
