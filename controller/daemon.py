@@ -159,6 +159,9 @@ class Daemon:
             static = topo.load_port_map(settings, facts)
             topology = topo.build(settings, inventory, static=static)
             self._inventory, self._topology = inventory, topology
+            self._tls = _tls(settings)  # before anything starts: a wrong file stops fabricd here
+            if self._tls is not None:
+                self._tls_in_use(self._tls[1])
             if store is None:
                 self.ha = HaNode(settings, build=self._build, hooks=self.leader_hooks, metrics=self.metrics, address="")
                 service = await self.ha.open()
@@ -182,9 +185,6 @@ class Daemon:
             if settings.topology.mode != "static":
                 discovery = self._discovery(service, inventory, static)
                 discovery.start()
-            self._tls = _tls(settings)
-            if self._tls is not None:
-                self._tls_in_use(self._tls[1])
             api = await _serve_api(handlers, settings, self._tls[0] if self._tls else None)
             self.api = api
             self.api_addresses = [str(a) for a in api.bound]

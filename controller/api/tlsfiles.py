@@ -27,7 +27,7 @@ class TlsFilesError(PermanentError):
     """The API's TLS files cannot be used (the message names the file)."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class ServerTLS:
     """PEM material for a TLS listener. With ``client_ca`` set, clients must
     present a certificate signed by it (mutual TLS)."""
@@ -44,7 +44,7 @@ class Described:
     subject: str
     not_after: float  # the serving certificate's, seconds since the epoch
     sha256: str  # of the serving certificate (DER), the first 16 hex digits
-    client_ca_not_after: float  # the earliest of the client CA's certificates (0: none)
+    client_ca_not_after: float  # the earliest of the client CA's certificates'
 
 
 def _read(path: Path, what: str) -> bytes:
