@@ -98,16 +98,15 @@ func run(fd uintptr) error {
 	f.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	f.health.SetServingStatus(serviceName, healthpb.HealthCheckResponse_NOT_SERVING)
 
-	var certs *certificates
-	mutual := false
+	mutual, secure := false, false
 	for _, ls := range cfg.listeners {
 		mutual = mutual || ls.kind == listenMTLS
+		secure = secure || ls.kind != listenPlain
 	}
-	for _, ls := range cfg.listeners {
-		if ls.kind != listenPlain && certs == nil {
-			if certs, err = newCertificates(cfg.certChain, cfg.key, cfg.clientCA, mutual); err != nil {
-				return err
-			}
+	var certs *certificates // nil: no listener serves TLS
+	if secure {
+		if certs, err = newCertificates(cfg.certChain, cfg.key, cfg.clientCA, mutual); err != nil {
+			return err
 		}
 	}
 	servers := map[byte]*grpc.Server{}
@@ -166,18 +165,12 @@ func run(fd uintptr) error {
 					return fmt.Errorf("link: malformed TLS frame: %w", rd.err)
 				}
 				ack := newFrame(frameTLS)
-				switch {
-				case certs == nil:
-					ack.u8(0)
-					ack.bytes([]byte("no listener serves TLS"))
-				default:
-					if err := certs.replace(chain, key, ca); err != nil {
-						ack.u8(0) // the old material stays
-						ack.bytes([]byte(err.Error()))
-					} else {
-						ack.u8(1)
-						ack.bytes(nil)
-					}
+				if err := certs.replace(chain, key, ca); err != nil {
+					ack.u8(0) // the old material stays
+					ack.bytes([]byte(err.Error()))
+				} else {
+					ack.u8(1)
+					ack.bytes(nil)
 				}
 				l.send(ack.done())
 			case frameStop:

@@ -59,8 +59,12 @@ func newCertificates(certChain, key, clientCA []byte, mutual bool) (*certificate
 	return c, nil
 }
 
-// replace swaps in new material, or keeps the old and says why not.
+// replace swaps in new material, or keeps the old and says why not (nil:
+// no listener serves TLS).
 func (c *certificates) replace(certChain, key, clientCA []byte) error {
+	if c == nil {
+		return errors.New("no listener serves TLS")
+	}
 	m, err := newMaterial(certChain, key, clientCA, c.mutual)
 	if err != nil {
 		return err
