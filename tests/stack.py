@@ -33,6 +33,16 @@ def settings(tmp: Path, **raw: Any) -> Settings:
     return parse_settings(doc, base=tmp)
 
 
+def sample(metric: Any, **labels: str) -> float:
+    """The value of one series of a fabricd metric (a counter's total), 0 when it has none: read from the metric
+    alone (collecting the whole registry would ask the event loop the test runs on)."""
+    for family in metric.collect():
+        for s in family.samples:
+            if s.labels == labels and not s.name.endswith("_created"):
+                return float(s.value)
+    return 0.0
+
+
 def run_fabricd(tmp: Path, api: str) -> subprocess.CompletedProcess[str]:
     """fabricd's command line, to its exit (for start-up failures: 60 s at most), with the settings ``api:``
     section ``api`` (YAML lines, indented) and a store and metrics port in ``tmp``."""

@@ -80,8 +80,10 @@ async def start_server(
         (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
         server,
     )
-    certificates = _Certificates(tls) if tls is not None else None
-    credentials = certificates.credentials(mutual=tls.client_ca is not None) if certificates and tls else None
+    certificates = credentials = None
+    if tls is not None:
+        certificates = _Certificates(tls)
+        credentials = certificates.credentials(mutual=tls.client_ca is not None)
     token_credentials = None
     if token_listeners:
         if certificates is None:

@@ -275,6 +275,7 @@ def parse_inventory(doc: Any, *, base: Path = Path("."), source: str = "inventor
         raise ValidationError([Problem(source, type(doc).__name__, "must be a mapping with `switches:`")])
     parsed = validate(InventoryFile, doc, prefix=f"{source}: ", context={"base": base})
     out: list[Problem] = []
+    files: set[Path] = set()  # every file an entry was read from
     switches: list[SwitchConfig] = []
     for key, entry in parsed.switches.items():
         field = f"{source}: switches.{key}"
@@ -283,28 +284,19 @@ def parse_inventory(doc: Any, *, base: Path = Path("."), source: str = "inventor
             continue
         if entry.name and entry.name != key:
             out.append(Problem(f"{field}.name", entry.name, f"differs from its key {key!r}"))
-        switches.append(_config(SwitchName(key), entry, field, out))
+        switches.append(_config(SwitchName(key), entry, field, out, files))
     if out:
         raise ValidationError(out)
-    files = {
-        f
-        for e in parsed.switches.values()
-        for f in (
-            *((e.tls.ca_file, e.tls.client_cert_file, e.tls.client_key_file) if e.tls and not e.plaintext else ()),
-            e.credentials.password_file,
-        )
-        if f is not None
-    }
     return Inventory(switches=tuple(switches), files=tuple(sorted(files)))
 
 
-def _config(name: SwitchName, e: SwitchEntry, field: str, out: list[Problem]) -> SwitchConfig:
+def _config(name: SwitchName, e: SwitchEntry, field: str, out: list[Problem], files: set[Path]) -> SwitchConfig:
     tls = None
     if not e.plaintext and e.tls is not None:
         t = e.tls
-        ca = _read(t.ca_file, f"{field}.tls.ca_file", out)
-        cert = _read(t.client_cert_file, f"{field}.tls.client_cert_file", out)
-        key = _read(t.client_key_file, f"{field}.tls.client_key_file", out)
+        ca = _read(t.ca_file, f"{field}.tls.ca_file", out, files)
+        cert = _read(t.client_cert_file, f"{field}.tls.client_cert_file", out, files)
+        key = _read(t.client_key_file, f"{field}.tls.client_key_file", out, files)
         if ca is not None or t.skip_verify:
             tls = SwitchTls(ca_pem=ca, server_name=t.server_name, cert_pem=cert, key_pem=key, skip_verify=t.skip_verify)
     address = e.address
@@ -324,13 +316,16 @@ def _config(name: SwitchName, e: SwitchEntry, field: str, out: list[Problem]) ->
         vtep_interface=e.vtep_interface,
         tls=tls,
         username=e.credentials.username,
-        password=_password(e.credentials, f"{field}.credentials", out),
+        password=_password(e.credentials, f"{field}.credentials", out, files),
     )
 
 
-def _read(path: Path | None, field: str, out: list[Problem]) -> bytes | None:
+def _read(path: Path | None, field: str, out: list[Problem], files: set[Path]) -> bytes | None:
+    """The file's bytes (a problem in ``out`` when it cannot be read); its path goes into ``files`` (watched:
+    a change reloads the inventory)."""
     if path is None:
         return None
+    files.add(path)
     try:
         return path.read_bytes()
     except OSError as e:
@@ -338,10 +333,10 @@ def _read(path: Path | None, field: str, out: list[Problem]) -> bytes | None:
         return None
 
 
-def _password(creds: CredentialsEntry, field: str, out: list[Problem]) -> str:
+def _password(creds: CredentialsEntry, field: str, out: list[Problem], files: set[Path]) -> str:
     if creds.password_file is not None:
         where = f"{field}.password_file"
-        data = _read(creds.password_file, where, out)
+        data = _read(creds.password_file, where, out, files)
         password = data.decode(errors="replace").strip() if data else ""
     elif creds.password_env:
         where = f"{field}.password_env"

@@ -23,7 +23,7 @@ from controller.settings.address import Address
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
 from tests.controller.fabric import attach_req, create_networks, eventually, lab_fabric, net_ref
 from tests.front import front_binary as build_front
-from tests.stack import run_fabricd, settings, stack
+from tests.stack import run_fabricd, sample, settings, stack
 
 
 @pytest.fixture(scope="session")
@@ -36,13 +36,8 @@ def front(binary: Path | str, **api: Any) -> dict[str, Any]:
 
 
 def _requests(st: Any, method: str, code: str) -> float:
-    """fabric_api_requests_total for one method and code (the counter alone: collecting the whole registry
-    would ask the event loop this test runs on)."""
-    for metric in st.service.metrics.api_requests.collect():
-        for sample in metric.samples:
-            if sample.name.endswith("_total") and sample.labels == {"method": method, "code": code}:
-                return float(sample.value)
-    return 0.0
+    """fabric_api_requests_total for one method and code."""
+    return sample(st.service.metrics.api_requests, method=method, code=code)
 
 
 async def _outcome(call: Any) -> Any:

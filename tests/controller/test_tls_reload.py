@@ -31,7 +31,7 @@ from labs.run.certs import CertKey, create_ca, issue_client_cert, issue_server_c
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
 from tests.controller.fabric import eventually
 from tests.front import FRONT_ENDS, front_api
-from tests.stack import Stack, run_fabricd, settings, stack
+from tests.stack import Stack, run_fabricd, sample, settings, stack
 
 
 class SecretDir:
@@ -110,18 +110,11 @@ class Api:
                 return e.code()
         return grpc.StatusCode.OK
 
-    def sample(self, metric: Any, **labels: str) -> float:
-        for family in metric.collect():
-            for s in family.samples:
-                if s.labels == labels and not s.name.endswith("_created"):
-                    return float(s.value)
-        return 0.0
-
     def reloads(self, result: str) -> float:
-        return self.sample(self.st.daemon.metrics.api_tls_reloads, result=result)
+        return sample(self.st.daemon.metrics.api_tls_reloads, result=result)
 
     def expiry(self, certificate: str) -> float:
-        return self.sample(self.st.daemon.metrics.api_tls_expiry, certificate=certificate)
+        return sample(self.st.daemon.metrics.api_tls_expiry, certificate=certificate)
 
 
 def api_settings(tmp: Path, secret: SecretDir, front_end: str) -> Any:
