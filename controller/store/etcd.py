@@ -231,7 +231,7 @@ class EtcdStore:
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._tail = fut
         self._queue.put_nowait((mutation, fut))
-        await fut
+        await asyncio.shield(fut)  # as SqliteStore.commit: a caller's cancel is not the write's
 
     async def barrier(self) -> None:
         if self._broken is not None:

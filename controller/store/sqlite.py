@@ -185,7 +185,9 @@ class SqliteStore:
         fut: asyncio.Future[None] = loop.create_future()
         self._tail = fut
         self._queue.put((mutation, fut, loop))
-        await fut
+        # shielded: a caller that gives up (a cancelled Attach) must not cancel the write's future, which
+        # every later barrier waits on as the tail
+        await asyncio.shield(fut)
 
     async def barrier(self) -> None:
         # groups commit in queue order: the last write queued settles last

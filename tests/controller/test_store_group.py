@@ -51,3 +51,27 @@ async def test_writes_queued_behind_a_transaction_share_one_and_one_wake_up(tmp_
     rows = store.load().allocations
     store.close()
     assert sorted(a.vni for a in rows) == [10_000 + i for i in range(50)]
+
+
+async def test_a_caller_that_gives_up_does_not_break_the_barrier_of_others(tmp_path):
+    # an Attach whose caller cancels while its write is in flight: the write goes on, and a barrier in any
+    # other request (GetAttachment, Check, a replayed Attach) waits for it and returns, during and after
+    path = tmp_path / "fabricd.db"
+    store = SqliteStore(path)
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # holds the writer's transaction
+    try:
+        gave_up = asyncio.ensure_future(store.commit(allocation(0)))
+        await asyncio.sleep(0.3)
+        gave_up.cancel()
+        await asyncio.sleep(0)
+        during = asyncio.ensure_future(store.barrier())
+        await asyncio.sleep(0.2)
+        assert not during.done()  # it waits for the write, neither returns early nor is cancelled with the caller
+        blocker.execute("COMMIT")
+        await asyncio.wait_for(during, DEADLINE)
+        await asyncio.wait_for(store.barrier(), DEADLINE)  # and after the write
+    finally:
+        blocker.close()
+    assert [a.vni for a in store.load().allocations] == [10_000]  # the cancelled caller's write is durable
+    store.close()

@@ -5,6 +5,7 @@ migrates without losing a row."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import subprocess
@@ -207,3 +208,16 @@ def test_a_sqlite_store_migrates_into_etcd_without_losing_a_row(tmp_path, etcd3)
     assert got.allocations == want.allocations
     again = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=60)
     assert again.returncode == 1 and "already holds" in again.stderr  # never over an existing intent
+
+
+async def test_a_caller_that_gives_up_does_not_break_the_barrier_of_others(client, keys):
+    # as the SQLite store's: a cancelled Attach's write goes on, and other requests' barriers wait for it
+    store = await _store(client, keys)
+    p = placed(1)
+    gave_up = asyncio.ensure_future(store.commit(Mutation(put_attachments=[(p, 1.0)])))
+    await asyncio.sleep(0)  # the writer has it
+    gave_up.cancel()
+    await asyncio.sleep(0)
+    await asyncio.wait_for(store.barrier(), 30)  # returns once durable: no CancelledError in a request not cancelled
+    assert (await read_intent(client, keys))[0].attachments == ((p, 1.0),)
+    await asyncio.wait_for(store.barrier(), 30)
