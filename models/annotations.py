@@ -115,6 +115,8 @@ def _parse_json(text: str, default_namespace: str) -> list[NetworkSelection]:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
         raise AnnotationError([f"not JSON: {e.msg} at column {e.colno}"]) from None
+    except RecursionError:  # '[' nested deeper than json goes: any pod author can write it
+        raise AnnotationError(["not JSON: nested too deeply"]) from None
     if isinstance(doc, dict):
         raise AnnotationError(["the JSON form is a list of objects: wrap the object in [ ]"])
     if not isinstance(doc, list):

@@ -30,11 +30,19 @@ from models.intent import Network
 CNI_VERSION = "1.1.0"
 
 
+def _no_constant(name: str) -> None:
+    raise ValueError(f"is not JSON: {name} is not a JSON number")
+
+
 def cni_config(net: Network, *, uplink: str, ipam_json: str, mtu: int) -> dict[str, Any]:
     try:
-        ipam = json.loads(ipam_json) if ipam_json else {"type": "static"}
+        ipam = json.loads(ipam_json, parse_constant=_no_constant) if ipam_json else {"type": "static"}
     except json.JSONDecodeError as e:
         raise ValidationError([Problem("ipam_json", ipam_json, f"is not JSON: {e.msg}")]) from None
+    except ValueError as e:  # NaN, Infinity: Python reads them, JSON has none (the NAD would not parse)
+        raise ValidationError([Problem("ipam_json", ipam_json, str(e))]) from None
+    except RecursionError:
+        raise ValidationError([Problem("ipam_json", ipam_json, "is nested too deeply")]) from None
     if not isinstance(ipam, dict) or not isinstance(ipam.get("type"), str):
         raise ValidationError([Problem("ipam_json", ipam_json, 'must be an object with a "type"')])
     conf: dict[str, Any] = {

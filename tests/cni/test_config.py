@@ -263,3 +263,21 @@ def test_bad_configs_name_every_field():
         assert e.code == errors.INVALID_CONFIG
         lines.append(f"{json.dumps(raw, sort_keys=True)}\n  -> {e.msg}\n")
     check_text(GOLDEN / "cni" / "config_errors.txt", "".join(lines))
+
+
+@pytest.mark.parametrize(
+    ("ipam", "why"),
+    [
+        ('{"type": "static", "a": ' + "[" * 4000 + "]" * 4000 + "}", "nested too deeply"),
+        ('{"type": "static", "n": NaN}', "NaN is not a JSON number"),
+        ('{"type": "static", "n": -Infinity}', "-Infinity is not a JSON number"),
+    ],
+)
+def test_render_nad_refuses_ipam_that_json_cannot_carry_naming_the_field(ipam, why):
+    # RenderNAD is any authenticated caller's: nesting past the parser's depth was an INTERNAL error with a
+    # traceback, and NaN rendered a NAD whose config no JSON parser reads
+    from models.errors import ValidationError
+
+    net = Network(namespace="default", name="blue", vni=Vni(1111))
+    with pytest.raises(ValidationError, match=f"ipam_json: .*{why}"):
+        cni_config(net, uplink="", ipam_json=ipam, mtu=1500)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from models.annotations import AnnotationError, NetworkSelection, ifnames, parse_networks
 from tests.golden_util import GOLDEN, check_text
@@ -79,3 +83,30 @@ def test_malformed_annotations_name_every_problem():
         assert err.value.problems
         lines.append(f"{text}\n  -> {err.value}\n")
     check_text(GOLDEN / "models" / "annotation_errors.txt", "".join(lines))
+
+
+@pytest.mark.parametrize("text", ["[" * 5000, "[" * 5000 + "]" * 5000, '[{"name": ' * 3000])
+def test_json_nested_deeper_than_json_goes_is_malformed_not_a_crash(text):
+    # any pod author writes this annotation: an exception other than AnnotationError ended the Pod watch of
+    # every namespace (its list parses every pod), and with it the cleanup of every attachment
+    with pytest.raises(AnnotationError, match="nested too deeply"):
+        parse(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=200),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+            lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+            max_leaves=30,
+        ).map(json.dumps),
+    )
+)
+def test_any_text_either_parses_or_is_refused_by_name(text):
+    # the pod watch parses whatever pods carry: only AnnotationError may come out
+    try:
+        parse(text)
+    except AnnotationError:
+        pass
