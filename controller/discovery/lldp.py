@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from pygnmi.spec.v080 import gnmi_pb2
 
@@ -58,6 +58,9 @@ REBUILD_REST = 4.0
 SAMPLE_INTERVAL_NS = 10_000_000_000
 #: notifications of one stream handled before other tasks get the loop
 YIELD_EVERY = 32
+#: a notification is decoded this many updates at a time, each piece counted as one notification by the
+#: throttle: one notification of 200,000 updates (21 MiB, inside the gNMI message limit) held the loop 11 s
+PIECE = 256
 
 
 class Throttle:
@@ -79,6 +82,18 @@ class Throttle:
         self._last = now
         self.tokens -= 1.0
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+
+def pieces(n: gnmi_pb2.Notification, size: int = PIECE) -> Iterator[gnmi_pb2.Notification]:
+    """``n`` as notifications of at most ``size`` updates and deletes, deletes first (as gNMI applies them), made
+    one at a time; ``n`` itself when it is that small. A neighbour's leaves split over two pieces merge (LldpState)."""
+    if len(n.update) + len(n.delete) <= size:
+        yield n
+        return
+    for i in range(0, len(n.delete), size):
+        yield gnmi_pb2.Notification(timestamp=n.timestamp, prefix=n.prefix, delete=n.delete[i : i + size])
+    for i in range(0, len(n.update), size):
+        yield gnmi_pb2.Notification(timestamp=n.timestamp, prefix=n.prefix, update=n.update[i : i + size])
 
 
 Rebuild = Callable[[LldpState, float], TopologySnapshot]
@@ -269,36 +284,20 @@ class _Stream:
         try:
             received = 0
             async for resp in session.subscribe([self.path], mode=self.mode):
-                received += 1
-                wait = throttle.take()
-                if wait > 0:
-                    if not self.throttled:
-                        self.throttled = True
-                        self.log.warning("lldp.stream.throttled", rate=t.lldp_rate, burst=t.lldp_burst)
-                    d.metrics.lldp_throttled.labels(cfg.name).inc(wait)
-                    await asyncio.sleep(wait)
-                elif received % YIELD_EVERY == 0:
-                    # a switch streaming without pause must not hold the loop that serves the API
-                    await asyncio.sleep(0)
-                now = time.time()
-                if not self.up:
-                    self.up = True
-                    d._apply([SessionUp(switch=cfg.name, at=now)])
-                    mode = "on_change" if self.mode == gnmi_pb2.ON_CHANGE else "sample"
-                    self.log.info("lldp.stream.up", mode=mode)
-                if resp.sync_response:
-                    d._apply([SyncDone(switch=cfg.name, at=now)])
-                    d.synced.add(cfg.name)
-                elif resp.HasField("update"):
-                    try:
-                        evs = events_of(cfg.name, resp.update, now, self.lldp)
-                    except (MalformedValue, ValueError) as e:
-                        d.malformed += 1
-                        if d.malformed % 1000 == 1:
-                            self.log.warning("lldp.malformed", error=str(e), count=d.malformed)
-                        continue
-                    d.metrics.lldp_updates.labels(cfg.name).inc(len(evs))
-                    d._apply(evs)
+                for piece in pieces(resp.update) if resp.HasField("update") else (None,):
+                    received += 1
+                    wait = throttle.take()
+                    if wait > 0:
+                        if not self.throttled:
+                            self.throttled = True
+                            self.log.warning("lldp.stream.throttled", rate=t.lldp_rate, burst=t.lldp_burst)
+                        d.metrics.lldp_throttled.labels(cfg.name).inc(wait)
+                        await asyncio.sleep(wait)
+                    elif received % YIELD_EVERY == 0 or piece is not resp.update:
+                        # a switch streaming without pause must not hold the loop that serves the API (nor one
+                        # notification of many pieces: each piece is a notification's worth of work)
+                        await asyncio.sleep(0)
+                    self._handle(resp, piece)
         except (SwitchUnsupported, SwitchRejected) as e:
             if not self.up and self.mode == gnmi_pb2.ON_CHANGE:
                 self.log.info("lldp.on_change.refused", error=e.details)
@@ -311,6 +310,28 @@ class _Stream:
                 d.synced.discard(cfg.name)
                 d._apply([SessionDown(switch=cfg.name, at=time.time())])
                 self.up = False
+
+    def _handle(self, resp: gnmi_pb2.SubscribeResponse, piece: gnmi_pb2.Notification | None) -> None:
+        d, cfg = self.d, self.cfg
+        now = time.time()
+        if not self.up:
+            self.up = True
+            d._apply([SessionUp(switch=cfg.name, at=now)])
+            mode = "on_change" if self.mode == gnmi_pb2.ON_CHANGE else "sample"
+            self.log.info("lldp.stream.up", mode=mode)
+        if resp.sync_response:
+            d._apply([SyncDone(switch=cfg.name, at=now)])
+            d.synced.add(cfg.name)
+        elif piece is not None:
+            try:
+                evs = events_of(cfg.name, piece, now, self.lldp)
+            except (MalformedValue, ValueError) as e:
+                d.malformed += 1
+                if d.malformed % 1000 == 1:
+                    self.log.warning("lldp.malformed", error=str(e), count=d.malformed)
+                return
+            d.metrics.lldp_updates.labels(cfg.name).inc(len(evs))
+            d._apply(evs)
 
     def failed(self, error: BaseException, crashed: bool) -> None:
         if not crashed:

@@ -183,6 +183,8 @@ _UNSEEN = object()
 #: true, "INTERFACE_NAME"); bounded in entries and in the size of each
 _SCALARS: dict[bytes, Json] = {}
 _SCALARS_MAX = 1 << 14
+#: YANG's decimal64 has at most 18 fraction digits; gNMI's Decimal64 carries a uint32
+DECIMAL_PRECISION_MAX = 18
 _SCALAR_MAX = 128
 
 
@@ -199,6 +201,8 @@ def untyped(tv: gnmi_pb2.TypedValue) -> Json:
             got = _decode(raw.decode())  # JSON in gNMI is UTF-8: no encoding sniffing per leaf
         except (ValueError, UnicodeDecodeError) as e:
             raise MalformedValue(f"{kind} is not JSON: {e}") from None
+        except RecursionError:  # '[' nested deeper than the parser goes, in a few kB
+            raise MalformedValue(f"{kind} is nested too deeply") from None
         if isinstance(got, str | int | float | bool) and len(raw) <= _SCALAR_MAX:  # immutable: may be shared
             if len(_SCALARS) >= _SCALARS_MAX:
                 _SCALARS.clear()
@@ -207,7 +211,10 @@ def untyped(tv: gnmi_pb2.TypedValue) -> Json:
     if kind == "leaflist_val":
         return [untyped(e) for e in tv.leaflist_val.element]
     if kind == "decimal_val":
-        return tv.decimal_val.digits / (10**tv.decimal_val.precision)
+        precision = tv.decimal_val.precision
+        if precision > DECIMAL_PRECISION_MAX:  # 10**precision of a uint32 held the event loop for minutes
+            raise MalformedValue(f"decimal_val precision {precision} is above {DECIMAL_PRECISION_MAX} (YANG decimal64)")
+        return tv.decimal_val.digits / (10**precision)
     if kind in ("bytes_val", "proto_bytes", "any_val"):
         return None
     return getattr(tv, kind) if kind else None

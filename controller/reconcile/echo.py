@@ -45,6 +45,10 @@ Json = Any
 ECHO_WINDOW = 5.0
 #: in the recent leaves: a leaf we removed
 GONE = object()
+#: a notification with more updates and deletes than this is not read: it counts as foreign, and the
+#: verification pass that follows reads the switch (one notification of 200,000 updates, well inside the gNMI
+#: message limit, held the event loop for seconds)
+MAX_UPDATES = 4096
 
 
 class EchoFilter:
@@ -62,6 +66,7 @@ class EchoFilter:
         self._pending: SetOps | None = None  # the Set in flight, its leaves not flattened yet
         self._recent_leaves: dict[str, collections.deque[tuple[float, Json]]] = {}
         self.malformed = 0  # undecodable values seen (ignored: no evidence of drift)
+        self.oversized = 0  # notifications over MAX_UPDATES taken for foreign unread
 
     def reset(self, current: Mapping[ObjectKey, Mapping[Path, Json]]) -> None:
         """The switch was read afresh."""
@@ -163,6 +168,9 @@ class EchoFilter:
     def foreign(self, notification: Any, watches: Callable[[Path], bool]) -> bool:
         """True when the notification holds a change of something ``watches``
         covers that is not ours."""
+        if len(notification.update) + len(notification.delete) > MAX_UPDATES:
+            self.oversized += 1
+            return True
         prefix = notification.prefix if notification.HasField("prefix") else None
         head = list(prefix.elem) if prefix is not None else []
         head_text = leaf_text(prefix) if head else ""

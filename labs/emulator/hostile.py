@@ -1,6 +1,8 @@
 """A hostile gNMI target: answers with malformed data (wrong types, invalid
-JSON, huge paths, bogus deletes) and floods subscriptions (bounded), or
-streams unique well-formed LLDP neighbours (a count, or until stopped). The
+JSON, huge paths, bogus deletes, a decimal of 2**32-1 fraction digits, JSON
+nested past any parser's depth) and floods subscriptions (bounded), or
+streams unique well-formed LLDP neighbours (a count, or until stopped), or
+sends them all in one notification, again and again (``bulk``). The
 reliability tests and the ``lldp-flood`` benchmark point fabricd at it."""
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ def _path(*names: str, **keys: str) -> gnmi_pb2.Path:
 
 
 def garbage(i: int) -> gnmi_pb2.Notification:
-    kind = i % 6
+    kind = i % 8
     if kind == 0:  # invalid JSON
         return gnmi_pb2.Notification(
             update=[
@@ -59,6 +61,12 @@ def garbage(i: int) -> gnmi_pb2.Notification:
             ]
         )
         return gnmi_pb2.Notification(update=[gnmi_pb2.Update(path=n, val=gnmi_pb2.TypedValue(string_val="NOT_A_TYPE"))])
+    if kind == 6:  # 9 bytes whose float is 10**4294967295 away
+        value = gnmi_pb2.TypedValue(decimal_val=gnmi_pb2.Decimal64(digits=1, precision=2**32 - 1))
+        return gnmi_pb2.Notification(update=[gnmi_pb2.Update(path=_path("lldp", "config", "enabled"), val=value)])
+    if kind == 7:  # valid JSON, 10 kB, nested deeper than json goes
+        deep = gnmi_pb2.TypedValue(json_ietf_val=b"[" * 5000 + b"]" * 5000)
+        return gnmi_pb2.Notification(update=[gnmi_pb2.Update(path=_path("lldp"), val=deep)])
     return gnmi_pb2.Notification(
         update=[gnmi_pb2.Update(path=gnmi_pb2.Path(element=["a", "b"]), val=gnmi_pb2.TypedValue())]
     )
@@ -91,15 +99,37 @@ def unique_neighbour(i: int) -> gnmi_pb2.Notification:
     )
 
 
+def bulk_neighbours(count: int) -> gnmi_pb2.Notification:
+    """``count`` updates in one notification, each a neighbour never seen before (one leaf of it, on one of
+    4,000 ports): every update is an event for the LLDP table to weigh."""
+    head = gnmi_pb2.Path(elem=[gnmi_pb2.PathElem(name="lldp"), gnmi_pb2.PathElem(name="interfaces")])
+    out = gnmi_pb2.Notification(prefix=head)
+    for i in range(count):
+        path = gnmi_pb2.Path(
+            elem=[
+                gnmi_pb2.PathElem(name="interface", key={"name": f"ethernet-1/{i % 4000 + 1}"}),
+                gnmi_pb2.PathElem(name="neighbors"),
+                gnmi_pb2.PathElem(name="neighbor", key={"id": f"n{i}"}),
+                gnmi_pb2.PathElem(name="state"),
+                gnmi_pb2.PathElem(name="port-id"),
+            ]
+        )
+        out.update.add(path=path, val=gnmi_pb2.TypedValue(string_val="eth1"))
+    return out
+
+
 class Hostile(gnmi_pb2_grpc.gNMIServicer):
     """``neighbours``: instead of garbage, that many unique well-formed LLDP
     neighbours (a switch that wants fabricd to hold them all); -1: without
     end, until the server stops."""
 
-    def __init__(self, *, neighbours: int = 0) -> None:
+    def __init__(self, *, neighbours: int = 0, bulk: int = 0) -> None:
         self.subscribes = 0
         self.neighbours = neighbours
         self.sent = 0
+        self.bulk = bulk_neighbours(bulk) if bulk else None
+        #: bulk: set by the caller when the notifications may go
+        self.go = asyncio.Event()
 
     async def Capabilities(self, request: Any, context: Any) -> gnmi_pb2.CapabilityResponse:
         return gnmi_pb2.CapabilityResponse(supported_encodings=[gnmi_pb2.JSON_IETF], gNMI_version="0.8.0")
@@ -114,6 +144,15 @@ class Hostile(gnmi_pb2_grpc.gNMIServicer):
         self.subscribes += 1
         with contextlib.suppress(StopAsyncIteration):
             await request_iterator.__anext__()
+        if self.bulk is not None:
+            yield gnmi_pb2.SubscribeResponse(sync_response=True)
+            await self.go.wait()
+            for _ in range(3):  # bounded: three of them, half a second apart
+                yield gnmi_pb2.SubscribeResponse(update=self.bulk)
+                self.sent += 1
+                await asyncio.sleep(0.5)
+            await asyncio.sleep(3600)
+            return
         if self.neighbours:
             i = 0
             while self.neighbours < 0 or i < self.neighbours:
@@ -135,10 +174,10 @@ class Hostile(gnmi_pb2_grpc.gNMIServicer):
         await asyncio.sleep(3600)
 
 
-async def start_hostile(*, neighbours: int = 0) -> tuple[grpc.aio.Server, Hostile, str]:
+async def start_hostile(*, neighbours: int = 0, bulk: int = 0) -> tuple[grpc.aio.Server, Hostile, str]:
     """A hostile target on 127.0.0.1 (plaintext): (server, servicer, address)."""
     server = grpc.aio.server()
-    servicer = Hostile(neighbours=neighbours)
+    servicer = Hostile(neighbours=neighbours, bulk=bulk)
     gnmi_pb2_grpc.add_gNMIServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()

@@ -108,3 +108,20 @@ def test_a_list_of_numbers_encodes_as_protobuf_serialises_its_scalar_array(value
 @pytest.mark.parametrize("values", [[], [1, -1], [1, 2**64], [True, 2], ["1"], [1.0], (1, 2), [[1]], None, 7])
 def test_what_is_not_a_list_of_unsigned_numbers_has_no_such_encoding(values):
     assert uint_array(values) is None
+
+
+def test_a_decimal_beyond_decimal64_is_malformed_before_any_arithmetic():
+    # 9 bytes on the wire: 10**(2**32 - 1) would hold the event loop (and every switch, the API) for minutes
+    tv = gnmi_pb2.TypedValue(decimal_val=gnmi_pb2.Decimal64(digits=1, precision=2**32 - 1))
+    with pytest.raises(MalformedValue, match="decimal_val precision 4294967295 is above 18"):
+        untyped(tv)
+    ok = gnmi_pb2.TypedValue(decimal_val=gnmi_pb2.Decimal64(digits=12345, precision=18))
+    assert untyped(ok) == 12345 / 10**18
+
+
+@pytest.mark.parametrize("kind", ["json_ietf_val", "json_val"])
+def test_json_nested_past_the_parser_is_malformed_not_a_crash(kind):
+    # a switch's Get answer, LLDP or drift notification: a worker crash before, counted as our bug
+    tv = gnmi_pb2.TypedValue(**{kind: b"[" * 5000 + b"]" * 5000})
+    with pytest.raises(MalformedValue, match=f"{kind} is nested too deeply"):
+        untyped(tv)

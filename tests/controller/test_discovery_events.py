@@ -160,3 +160,30 @@ def test_the_lldp_throttle_allows_a_burst_then_a_steady_rate():
     now[0] += 60.0  # a quiet minute refills the burst, never beyond it
     assert sum(1 for _ in range(100) if t.take() == 0.0) == 100
     assert t.take() > 0
+
+
+def test_a_notification_read_in_pieces_builds_the_same_table_as_read_whole():
+    # a big notification is read a piece at a time (the loop serves the API in between): deletes first, as gNMI
+    # applies them, and a neighbour whose leaves fall in two pieces merges into the same record
+    from controller.discovery.lldp import pieces
+
+    other = "/lldp/interfaces/interface[name=ethernet-1/2]/neighbors/neighbor[id=cc]"
+    leaves = [("system-name", "server1"), ("port-id", "eth1"), ("port-id-type", "INTERFACE_NAME")]
+    n = gnmi_pb2.Notification(
+        delete=[to_pb(parse(other))],
+        update=[update(NB + f"/state/{k}", string_val=v) for k, v in leaves]
+        + [update(other + f"/state/{k}", string_val=v.replace("1", "2")) for k, v in leaves],
+    )
+    parts = list(pieces(n, size=2))
+    assert [(len(p.delete), len(p.update)) for p in parts] == [(1, 0), (0, 2), (0, 2), (0, 2)]
+    assert list(pieces(n, size=7)) == [n]
+
+    def table(notes):
+        state = LldpState()
+        state.apply(NeighborUpdate(switch="sw1", local_port="ethernet-1/2", neighbor_id="cc", values={}, at=1.0))
+        for note in notes:
+            state.apply_all(events_of("sw1", note, 5.0, OC))
+        return state.neighbors
+
+    assert table(parts) == table([n])
+    assert set(table(parts)["sw1"]["ethernet-1/1"]["aa:bb"].values) >= {("system-name", "server1")}

@@ -352,3 +352,19 @@ def test_what_a_rewrite_removes_is_ours_whether_or_not_the_last_set_wrote_the_ol
         leaves = ["interface-mode", "trunk-vlans"]
         assert echo._gone == {str(PORT): [f"{PORT}/config/{leaf}" for leaf in leaves]}, via_last_set
         assert echo.walks == 0
+
+
+def test_a_notification_over_the_bound_is_foreign_unread():
+    # a switch can pack hundreds of thousands of updates in one notification: reading them held the loop;
+    # past MAX_UPDATES the drift watch asks for a verification pass (a Get) instead, not a single value decoded
+    from controller.reconcile.echo import MAX_UPDATES
+
+    echo, _ = filt()
+    unwatched = "/interfaces/interface[name=ethernet-1/1]/config/description"
+    at = to_pb(parse(unwatched))
+    small = gnmi_pb2.Notification(update=[gnmi_pb2.Update(path=at, val=gnmi_pb2.TypedValue(string_val="x"))] * 10)
+    assert not echo.foreign(small, RENDERER.watches)  # nothing fabricd watches: not drift
+    undecodable = gnmi_pb2.TypedValue(json_ietf_val=b"{not json")
+    big = gnmi_pb2.Notification(update=[gnmi_pb2.Update(path=at, val=undecodable)] * (MAX_UPDATES + 1))
+    assert echo.foreign(big, RENDERER.watches)
+    assert (echo.oversized, echo.malformed) == (1, 0)  # taken whole, no value read
