@@ -65,6 +65,15 @@ def state_metrics(
             (([s.name], float(s.rejected)) for s in statuses),
         )
     )
+    out.append(
+        gauge(
+            "fabric_switch_held_objects",
+            "Object groups of fabricd on the switch that the store has no record of: while above 0 nothing is "
+            "changed on the switch (fabricctl switch release)",
+            ["switch"],
+            (([s.name], float(s.held)) for s in statuses),
+        )
+    )
     free: list[tuple[list[str], float]] = []
     used: list[tuple[list[str], float]] = []
     state = service.state

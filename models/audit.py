@@ -11,7 +11,9 @@ pass would send for a key); :func:`key_findings` only names them:
 
 Operational findings come from :func:`models.readiness.forwarding_gaps` for
 every VNI of every leaf whose state is known (``not-forwarding``), and a
-leaf that is not connected or not known is ``unreachable``.
+leaf that is not connected or not known is ``unreachable``. A leaf held
+for objects the store has no record of (``SwitchWorker.held``) is ``held``
+besides its ``dangling`` ones.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from models.ids import SwitchName
 from models.platforms.base import ObjectKey
 from models.readiness import LeafView, forwarding_gaps
 
-KINDS = ("missing", "dangling", "misconfigured", "not-forwarding", "unreachable")
+KINDS = ("missing", "dangling", "misconfigured", "not-forwarding", "unreachable", "held")
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True, order=True)

@@ -43,7 +43,7 @@ log = get_logger("api")
 #: request ids: a generator of its own, so the process's global random state is not ours to move
 _RIDS = random.Random()
 #: requests that change state: logged at info when done (reads at debug)
-MUTATIONS = frozenset({"CreateNetwork", "DeleteNetwork", "Attach", "Detach", "GarbageCollect"})
+MUTATIONS = frozenset({"CreateNetwork", "DeleteNetwork", "Attach", "Detach", "GarbageCollect", "ReleaseSwitch"})
 
 _STATE = {
     AttachmentState.PENDING: fabric_pb2.ATTACHMENT_STATE_PENDING,
@@ -389,6 +389,14 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
             context, request, "GarbageCollect", run, node=request.node, network=str(_key(request.network))
         )
 
+    async def ReleaseSwitch(
+        self, request: fabric_pb2.ReleaseSwitchRequest, context: Any
+    ) -> fabric_pb2.ReleaseSwitchResponse:
+        async def run(caller: Caller) -> fabric_pb2.ReleaseSwitchResponse:
+            return fabric_pb2.ReleaseSwitchResponse(released_objects=await self.service.release(request.name, caller))
+
+        return await self._call(context, request, "ReleaseSwitch", run, switch=request.name)
+
     # ----------------------------------------------------------------- views
 
     async def ListSwitches(
@@ -412,6 +420,8 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
                 sw.pending_changes = st.pending
                 sw.in_sync = st.in_sync
                 sw.last_error = st.last_error
+                sw.held_objects = st.held
+                sw.held = worker.held()
                 leaf = self.service.state.leaves.get(cfg.name)
                 if leaf is not None:
                     sw.vlans_used = leaf.vlans.used

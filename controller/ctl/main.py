@@ -149,6 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
     sw = sub.add_parser("switch", aliases=["switches"], help="switch sessions and configuration state")
     ssub = sw.add_subparsers(dest="action", metavar="ACTION", required=True)
     leaf(ssub, "list", "session state, last sync, pending changes, in sync, VLANs used/free, last error")
+    rel = leaf(
+        ssub,
+        "release",
+        "let the intent win on a held switch: fabricd removes its objects there that the store has no record of",
+    )
+    rel.add_argument("name", metavar="SWITCH", help="a held switch (fabricctl switch list: IN SYNC 'held')")
 
     t = leaf(sub, "topology", "the fabric as fabricd sees it (table, json, yaml, dot, png, svg)")
     t.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
@@ -192,6 +198,7 @@ def _handler(args: argparse.Namespace) -> Callable[..., int]:
         ("attachment", "get"): attachments.get,
         ("attachment", "detach"): attachments.detach,
         ("switch", "list"): switches.list_,
+        ("switch", "release"): switches.release,
         ("topology", None): topology.run,
         ("plan", None): plan.run,
         ("audit", None): audit.run,

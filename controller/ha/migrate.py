@@ -39,11 +39,17 @@ async def migrate_sqlite(settings: Settings, path: Path) -> str:
 
     def rows(snap: Snapshot) -> tuple[object, ...]:
         # loading marks an allocation no attachment uses as releasing: compare the VLANs themselves
-        return snap.networks, snap.attachments, tuple((a.switch, a.vni, a.vlan) for a in snap.allocations)
+        return (
+            snap.networks,
+            snap.attachments,
+            tuple((a.switch, a.vni, a.vlan) for a in snap.allocations),
+            snap.claims,
+        )
 
     if rows(copy) != rows(snapshot):
         raise StoreError(f"the copy in etcd {keys.root} differs from {path}: check it before starting fabricd on it")
     return (
-        f"copied {len(snapshot.networks)} networks, {len(snapshot.attachments)} attachments and "
-        f"{len(snapshot.allocations)} VLAN allocations ({written} keys) from {path} into etcd {keys.root}"
+        f"copied {len(snapshot.networks)} networks, {len(snapshot.attachments)} attachments, "
+        f"{len(snapshot.allocations)} VLAN allocations and {len(snapshot.claims)} switch claims ({written} keys) "
+        f"from {path} into etcd {keys.root}"
     )

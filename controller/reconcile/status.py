@@ -40,3 +40,5 @@ class SwitchStatus:
     last_error: str
     #: Sets sent by this worker
     sets: int
+    #: object groups of fabricd found on the switch that the store has no record of: no Set until released
+    held: int = 0

@@ -14,6 +14,14 @@ committed. The rest of the daemon reads the worker only through
   a change that is not the echo of our own Set triggers a verification pass
   (Get + diff); ``revert`` applies the difference, ``report`` only counts and
   logs it; a periodic full pass with jitter catches anything missed;
+* custody: a leaf the store has not claimed (and holds no VLAN of) is
+  claimed, durably and before any Set, by the first read that finds nothing
+  of fabricd's there that the intent does not account for; a read that
+  finds such objects (a lost or replaced store, a second fabricd, a switch
+  that carried them in) *holds* the leaf: no Set at all, the switch left
+  exactly as found, until an operator restores the store or
+  :meth:`SwitchWorker.release` lets the intent win (docs/security.md,
+  "A store that lost the fabric's state");
 * errors: a switch that becomes unavailable ends the session (reconnect with
   backoff); a busy switch has the same keys retried after backoff (state
   re-read first, since a timed-out Set may have been applied); a switch
@@ -86,9 +94,18 @@ class WorkerHost(Protocol):
 
     def keys_failed(self, switch: SwitchName, failures: dict[ObjectKey, str]) -> None: ...
 
+    #: the switches the store has claimed
+    claims: set[SwitchName]
+
+    async def claim(self, switch: SwitchName) -> None:
+        """Make the store's claim of ``switch`` durable."""
+        ...
+
 
 class SwitchWorker:
-    def __init__(self, cfg: SwitchConfig, host: WorkerHost, *, session_factory: Any = GnmiSession) -> None:
+    def __init__(
+        self, cfg: SwitchConfig, host: WorkerHost, *, session_factory: Any = GnmiSession, claimed: bool | None = None
+    ) -> None:
         self.cfg = cfg
         self.name = cfg.name
         self.leaf = cfg.leaf_info
@@ -123,6 +140,18 @@ class SwitchWorker:
         self.version = 0
         self._findings: tuple[int, list[Finding]] = (-1, [])
         self.oper = OperState(cfg.platform, self._changed)  # its VXLAN state (readiness, the audit)
+        leaf = host.state.leaves.get(cfg.name)
+        #: the store accounts for fabricd's objects on this switch (it claimed it: a first read found none it does
+        #: not account for, or an operator released it; or it holds VLANs of it): passes may change them
+        if claimed is None:
+            claimed = cfg.name in host.claims or (leaf is not None and leaf.vlans.used > 0)
+        self.claimed = claimed
+        #: an unclaimed switch's objects that the intent does not account for: no Set until released
+        self._held: list[ObjectKey] = []
+        #: set once a read decided whether the switch is claimed (Attach waits for it on an unclaimed one)
+        self.checked = asyncio.Event()
+        if self.claimed:
+            self.checked.set()
 
     # ----------------------------------------------------------- queries
 
@@ -138,12 +167,25 @@ class SwitchWorker:
                 and self._session is SessionState.CONNECTED
                 and not self._failed
                 and not self._drifted
+                and not self._held
             ),
             pending=len(self._changes),
             rejected=len(self._failed),
             last_sync=self._last_sync,
             last_error=self._last_error,
             sets=self._sets,
+            held=len(self._held),
+        )
+
+    def held(self) -> str:
+        """Why no Set goes to this switch ("" when it is not held)."""
+        if not self._held:
+            return ""
+        shown = ", ".join(str(k) for k in self._held[:5]) + (", ..." if len(self._held) > 5 else "")
+        return (
+            f"switch {self.name} is held: it carries {len(self._held)} object group(s) of fabricd ({shown}) that "
+            "this store has no record of (a lost or replaced store, or another fabricd); nothing is changed on it "
+            f"until the store is restored or an operator releases it (fabricctl switch release {self.name})"
         )
 
     def attachment_state(self, owner: Hashable, port: str, vni: Vni) -> tuple[AttachmentState, str]:
@@ -214,6 +256,17 @@ class SwitchWorker:
     def carrier(self, generation: int) -> Pass | None:
         """The Set that carried ``generation`` to the switch, if one did lately."""
         return self._changes.carrier(generation)
+
+    def release(self) -> int:
+        """An operator lets the intent win on a held switch (its claim is durable): the next pass removes what
+        it held. Returns how many object groups were held."""
+        held = len(self._held)
+        self.claimed, self._held = True, []
+        self.checked.set()
+        self.log.warning("custody.released", objects=held)
+        self.host.events.publish("switch", self.name, "released", objects=held)
+        self.request_verify()
+        return held
 
     def request_verify(self) -> None:
         self._verify = True
@@ -317,7 +370,7 @@ class SwitchWorker:
         next_full = time.monotonic() + interval * _JITTER.uniform(0.8, 1.2)
         retry = Backoff(self.host.settings.reconcile.backoff_initial, self.host.settings.reconcile.backoff_max)
         while not self._stopping:
-            if self._known and not self._changes and not self._verify:
+            if self._known and (not self._changes or self._held) and not self._verify:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(max(0.0, next_full - time.monotonic())):  # no task per pass
@@ -401,12 +454,42 @@ class SwitchWorker:
                 if mode == "report":
                     per_key = {k: v for k, v in per_key.items() if k not in drifted}
                     self._drifted.update(drifted)  # left as found: not in sync
+            if not self.claimed:
+                if self._hold([k for k in per_key if k.kind != "base" and k in current]):
+                    self._changes.restore(pending, generation)  # nothing sent: still to do once released
+                    self._last_sync = time.time()
+                    return
+                # durable before the first Set: a crash after that Set finds the switch claimed, not held
+                await self.host.claim(self.name)
+                self._claim()
             await self._apply(session, per_key, generation, reason=reason)
         except BaseException:
             self._changes.restore(pending, generation)  # not applied: still to do
             raise
         self._last_sync = time.time()
         self._backoff.reset()
+
+    def _hold(self, unaccounted: list[ObjectKey]) -> bool:
+        """An unclaimed switch was read: hold it when it carries objects the intent would change or remove
+        (someone's: a store that lost them, another fabricd). True when held."""
+        if not unaccounted:
+            return False
+        was, self._held = self._held, sorted(unaccounted)
+        if self._held != was:
+            self.log.warning("custody.held", objects=len(self._held), keys=",".join(str(k) for k in self._held))
+            self.host.events.publish("switch", self.name, "held", objects=len(self._held))
+        self.checked.set()
+        self._changed()
+        return True
+
+    def _claim(self) -> None:
+        """The store now accounts for this switch (its claim is durable)."""
+        if self._held:
+            self.log.info("custody.claimed", why="the objects it held are gone")
+            self.host.events.publish("switch", self.name, "claimed")
+        self.claimed, self._held = True, []
+        self.checked.set()
+        self._changed()
 
     async def _incremental_pass(self, session: GnmiSession) -> None:
         keys, generation = self._changes.take()

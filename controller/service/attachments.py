@@ -23,6 +23,7 @@ from controller.metrics import Metrics
 from controller.reconcile.changes import Pass
 from controller.reconcile.readiness import Views, readiness_of
 from controller.reconcile.status import AttachmentState
+from controller.reconcile.worker import SwitchWorker
 from controller.service.authz import Caller
 from controller.service.context import Context
 from controller.service.durable import allocation_rows
@@ -236,6 +237,8 @@ class Attachments:
         placement = self._placement(att.node, att.nic)
         worker = ctx.fleet.get(placement.switch)
         assert worker is not None  # _placement checked it
+        if not worker.claimed:
+            await self._custody(worker, t0 + leaf_wait)
         result = ctx.state.attach(att, placement)
         m = None
         if not result.replay:
@@ -263,7 +266,7 @@ class Attachments:
                     vlan=result.placed.vlan,
                 )
         try:
-            async with asyncio.timeout(max(0.0, leaf_wait)):  # no task per attach, as wait_for made
+            async with asyncio.timeout(max(0.0, t0 + leaf_wait - time.perf_counter())):  # no task, as wait_for made
                 await worker.wait(generation)
         except TimeoutError:
             raise TemporaryError(
@@ -289,6 +292,22 @@ class Attachments:
         if m is not None:
             _phases(ctx.metrics, t0, marked, sent, done)
         return view
+
+    @staticmethod
+    async def _custody(worker: SwitchWorker, deadline: float) -> None:
+        """A leaf the store holds nothing for takes an attachment only once a read found no object of fabricd on
+        it that the store has no record of (its VLANs could be someone's: worker.py, "custody")."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(0.0, deadline - time.perf_counter())):
+                await worker.checked.wait()
+        held = worker.held()
+        if held:
+            raise PreconditionError(held)
+        if not worker.claimed:
+            raise TemporaryError(
+                f"leaf {worker.name} has not been read yet (its first read checks it for objects of fabricd "
+                f"that this store has no record of): {worker.why_waiting()}"
+            )
 
     async def _forwards(self, placed: PlacedAttachment, view: AttachmentView, *, deadline: float) -> AttachmentView:
         """Readiness ``forwarding``: wait (woken by every change of a leaf's

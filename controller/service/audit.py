@@ -1,8 +1,10 @@
 """The fabric audit (``Audit``, ``fabricctl audit``) and its metric.
 
 For every managed leaf: a leaf whose session is down or whose state is not
-known is ``unreachable``; otherwise its configuration is compared with the
-intent the way every reconcile pass does (:meth:`SwitchWorker.findings`:
+known is ``unreachable``; a held one (objects of fabricd the store has no
+record of: nothing is changed on it) is ``held``, and its configuration,
+like every other leaf's, is compared with the intent the way every
+reconcile pass does (:meth:`SwitchWorker.findings`:
 :func:`models.render.render_keys` and :func:`models.render.plan_keys`, on what
 the worker last read or committed, kept current by the drift watch), and
 every VNI's operational state with the other leaves'
@@ -58,6 +60,9 @@ def audit(ctx: Context, switches: Iterable[str] = ()) -> tuple[list[Finding], li
             why = st.last_error or f"session {st.session.value}"
             findings.append(Finding(kind="unreachable", switch=w.name, detail=f"{w.name}: {why}"))
             continue
+        held = w.held()
+        if held:
+            findings.append(Finding(kind="held", switch=w.name, detail=held))
         findings += w.findings()
     findings += [f for f in forwarding_findings(leaf_views(workers, ctx.state)) if f.switch in names]
     return sorted(findings), names

@@ -9,6 +9,7 @@ confirmed removals or rejected objects (:class:`WorkerHost`).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from controller.events import EventBus
@@ -19,7 +20,7 @@ from controller.reconcile.fleet import Fleet, Reloaded
 from controller.reconcile.gate import OPEN, SetGate
 from controller.service.attachments import Attachments
 from controller.service.audit import Auditor
-from controller.service.authz import Authorizer
+from controller.service.authz import Authorizer, Caller
 from controller.service.context import Context
 from controller.service.durable import Durable
 from controller.service.networks import Networks
@@ -28,6 +29,7 @@ from controller.settings.inventory import Inventory
 from controller.settings.model import Settings
 from controller.store import Mutation, Store
 from controller.supervise import Tasks
+from models.errors import PreconditionError, Problem, ValidationError
 from models.fabric_state import FabricState
 from models.ids import SwitchName, Vni
 from models.platforms.base import ObjectKey
@@ -60,6 +62,7 @@ class FabricService:
             allocations=snap.allocations,
             attachments=[p for p, _ in snap.attachments],
         )
+        self.claims: set[SwitchName] = set(snap.claims)
         self.tasks = Tasks("fabric", metrics)
         self.fleet = Fleet(self, session_factory=session_factory)
         self.ctx = Context(
@@ -128,6 +131,19 @@ class FabricService:
     def set_discovering(self, discovering: Any) -> None:
         self.ctx.discovering = discovering
 
+    async def release(self, name: str, caller: Caller) -> int:
+        """ReleaseSwitch: the intent wins on a held switch; how many object groups it was held for."""
+        self.authz.require_operator(caller, "ReleaseSwitch")
+        worker = self.fleet.get(name)
+        if worker is None:
+            raise ValidationError([Problem("name", name, "is not a managed leaf")])
+        if not worker.held():
+            if not worker.claimed:
+                raise PreconditionError(f"switch {name} has not been read yet: nothing is known to release")
+            return 0
+        await self.claim(worker.name)  # durable first: a restart after the removal must not hold it again
+        return worker.release()
+
     # ------------------------------------------------------ WorkerHost
 
     def removed(self, switch: SwitchName, vnis: list[Vni]) -> None:
@@ -136,6 +152,12 @@ class FabricService:
             self.log.info("vlans.freed", switch=switch, vlans=",".join(str(v) for _, v in freed))
             m = Mutation(delete_allocations=[(switch, vni) for vni, _ in freed])
             self.ctx.durable.commit_soon(m, "vlans-freed")
+
+    async def claim(self, switch: SwitchName) -> None:
+        if switch not in self.claims:
+            await self.ctx.durable.commit(Mutation(put_claims=[(switch, time.time())]))
+            self.claims.add(switch)
+            self.log.info("custody.claim_written", switch=switch)
 
     def keys_failed(self, switch: SwitchName, failures: dict[ObjectKey, str]) -> None:
         for key, why in failures.items():

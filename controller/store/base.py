@@ -31,6 +31,8 @@ class Mutation:
     delete_attachments: list[AttachmentId] = dataclasses.field(default_factory=list)
     put_allocations: list[VlanAllocation] = dataclasses.field(default_factory=list)
     delete_allocations: list[tuple[SwitchName, Vni]] = dataclasses.field(default_factory=list)
+    #: switches this store now accounts for (SwitchWorker, "custody"), with when: never removed
+    put_claims: list[tuple[SwitchName, float]] = dataclasses.field(default_factory=list)
 
     def __bool__(self) -> bool:
         return any(
@@ -41,6 +43,7 @@ class Mutation:
                 self.delete_attachments,
                 self.put_allocations,
                 self.delete_allocations,
+                self.put_claims,
             )
         )
 
@@ -52,6 +55,8 @@ class Snapshot:
     networks: tuple[tuple[Network, Evi, float], ...]
     attachments: tuple[tuple[PlacedAttachment, float], ...]
     allocations: tuple[VlanAllocation, ...]
+    #: switches the store accounts for the objects of fabricd on (sorted)
+    claims: tuple[SwitchName, ...] = ()
 
 
 class Store(Protocol):

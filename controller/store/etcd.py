@@ -14,7 +14,7 @@ in order).
 operations or a request above ``--max-request-bytes`` (1.5 MiB); both are
 probed when the store opens (:func:`check_limits`). A merged mutation that
 exceeds them is split into consecutive fenced transactions, in this order:
-network puts, VLAN allocations, attachments, network deletes. Each
+claims, network puts, VLAN allocations, attachments, network deletes. Each
 transaction is atomic; a crash between them leaves a prefix, which loading
 repairs: an allocation that no attachment uses is loaded as ``releasing``
 (the leaf's next pass removes its objects and frees it), and an attachment
@@ -38,7 +38,7 @@ from controller.store.base import Mutation, Snapshot, StoreError
 from models.alloc import VlanAllocation
 
 #: the order of a split mutation's parts (see the module docstring)
-_NET_PUT, _VLAN, _ATTACH, _NET_DELETE = range(4)
+_CLAIM, _NET_PUT, _VLAN, _ATTACH, _NET_DELETE = range(5)
 _OP_OVERHEAD = 32
 
 
@@ -130,6 +130,7 @@ def snapshot_of(keys: k.Keys, rows: list[tuple[bytes, bytes]]) -> Snapshot:
     networks = []
     attachments = []
     allocations = []
+    claims = []
     for key, value in rows:
         kind, segs = keys.kind(key)
         if kind == "networks":
@@ -138,6 +139,8 @@ def snapshot_of(keys: k.Keys, rows: list[tuple[bytes, bytes]]) -> Snapshot:
             attachments.append(k.decode_attachment(key, segs, value))
         elif kind == "vlans":
             allocations.append(k.decode_vlan(key, segs, value))
+        elif kind == "claims":
+            claims.append(k.decode_claim(key, segs, value))
     used = {(p.placement.switch, p.vni) for p, _ in attachments if p.placement is not None and p.vlan is not None}
     allocations = [
         a if a.releasing or (a.switch, a.vni) in used else dataclasses.replace(a, releasing=True) for a in allocations
@@ -146,6 +149,7 @@ def snapshot_of(keys: k.Keys, rows: list[tuple[bytes, bytes]]) -> Snapshot:
         networks=tuple(sorted(networks, key=lambda n: n[0].key)),
         attachments=tuple(sorted(attachments, key=lambda a: a[0].attachment.id)),
         allocations=tuple(sorted(allocations, key=lambda a: (a.switch, a.vni))),
+        claims=tuple(sorted(claims)),
     )
 
 
@@ -165,6 +169,8 @@ def operations(keys: k.Keys, mutations: list[Mutation], term: int = 0) -> list[t
             ops[keys.vlan(switch, vni)] = (_VLAN, None)
         for alloc in m.put_allocations:
             ops[keys.vlan(alloc.switch, alloc.vni)] = (_VLAN, k.vlan_value(alloc, term))
+        for switch, at in m.put_claims:
+            ops[keys.claim(switch)] = (_CLAIM, k.claim_value(at, term))
     return sorted(((part, key, value) for key, (part, value) in ops.items()), key=lambda o: o[0])
 
 
@@ -302,6 +308,7 @@ async def migrate(client: EtcdClient, keys: k.Keys, snapshot: Snapshot, limits: 
         put_allocations=[
             VlanAllocation(switch=a.switch, vni=a.vni, vlan=a.vlan, releasing=a.releasing) for a in snapshot.allocations
         ],
+        put_claims=[(switch, 0.0) for switch in snapshot.claims],
     )
     store = EtcdStore(
         client,

@@ -7,6 +7,7 @@ Under the prefix (``store.prefix``, default ``/fabricd``)::
     <prefix>/v1/intent/networks/<ns>/<name>              a network and its EVI
     <prefix>/v1/intent/attachments/<pod ns>/<pod>/<uid>/<net ns>/<net>/<interface>
     <prefix>/v1/intent/vlans/<switch>/<vni>              a leaf's VLAN allocation
+    <prefix>/v1/intent/claims/<switch>                   a switch whose objects of fabricd the store accounts for
 
 Every segment is percent-encoded (no segment can contain ``/``). All of the
 intent sits under one key range, so a restart loads it with
@@ -49,6 +50,7 @@ class Keys:
         self._networks = f"{self.root}/intent/networks/"
         self._attachments = f"{self.root}/intent/attachments/"
         self._vlans = f"{self.root}/intent/vlans/"
+        self._claims = f"{self.root}/intent/claims/"
 
     def network(self, key: NetworkKey) -> bytes:
         return (self._networks + _seg(key.namespace, key.name)).encode()
@@ -60,8 +62,11 @@ class Keys:
     def vlan(self, switch: SwitchName, vni: Vni) -> bytes:
         return (self._vlans + _seg(switch, int(vni))).encode()
 
+    def claim(self, switch: SwitchName) -> bytes:
+        return (self._claims + _seg(switch)).encode()
+
     def kind(self, key: bytes) -> tuple[str, list[str]]:
-        """(``networks`` | ``attachments`` | ``vlans``, the decoded segments)."""
+        """(``networks`` | ``attachments`` | ``vlans`` | ``claims``, the decoded segments)."""
         text = key.decode()
         rest = text[len(self.intent) :]
         kind, _, tail = rest.partition("/")
@@ -170,6 +175,15 @@ def decode_vlan(key: bytes, segs: list[str], value: bytes) -> VlanAllocation:
     return VlanAllocation(
         switch=SwitchName(segs[0]), vni=Vni(int(segs[1])), vlan=VlanId(d["vlan"]), releasing=d["releasing"]
     )
+
+
+def claim_value(at: float, term: int) -> bytes:
+    return _dump({"at": at}, term)
+
+
+def decode_claim(key: bytes, segs: list[str], value: bytes) -> SwitchName:
+    _load(key, value)  # its version checked
+    return SwitchName(segs[0])
 
 
 def schema_value() -> bytes:

@@ -69,6 +69,14 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE networks ADD COLUMN readiness TEXT NOT NULL DEFAULT '';
     """,
+    # 5 -> 6: the switches whose objects of fabricd this store accounts for (a store that lost them holds the
+    # switch instead of wiping it; those it holds VLANs of count as claimed without a row)
+    """
+    CREATE TABLE switch_claims (
+        switch TEXT PRIMARY KEY,
+        at     REAL NOT NULL
+    );
+    """,
 ]
 
 VERSION = len(MIGRATIONS)

@@ -173,7 +173,8 @@ class SqliteStore:
             VlanAllocation(switch=SwitchName(r[0]), vni=Vni(r[1]), vlan=VlanId(r[2]), releasing=bool(r[3]))
             for r in db.execute("SELECT switch, vni, vlan, releasing FROM vlan_allocations ORDER BY 1, 2")
         )
-        return Snapshot(networks=networks, attachments=attachments, allocations=allocations)
+        claims = tuple(SwitchName(r[0]) for r in db.execute("SELECT switch FROM switch_claims ORDER BY 1"))
+        return Snapshot(networks=networks, attachments=attachments, allocations=allocations, claims=claims)
 
     # ------------------------------------------------------------- writes
 
@@ -330,3 +331,5 @@ def _apply(db: sqlite3.Connection, m: Mutation) -> None:
             "INSERT OR REPLACE INTO vlan_allocations (switch, vni, vlan, releasing) VALUES (?, ?, ?, ?)",
             (alloc.switch, alloc.vni, alloc.vlan, int(alloc.releasing)),
         )
+    for switch, at in m.put_claims:
+        db.execute("INSERT OR IGNORE INTO switch_claims (switch, at) VALUES (?, ?)", (switch, at))

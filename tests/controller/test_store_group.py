@@ -75,3 +75,16 @@ async def test_a_caller_that_gives_up_does_not_break_the_barrier_of_others(tmp_p
         blocker.close()
     assert [a.vni for a in store.load().allocations] == [10_000]  # the cancelled caller's write is durable
     store.close()
+
+
+async def test_a_claim_is_durable_and_its_first_time_kept(tmp_path):
+    store = SqliteStore(tmp_path / "fabricd.db")
+    await store.commit(Mutation(put_claims=[(SwitchName("sw2"), 1.0), (SwitchName("sw1"), 1.5)]))
+    await store.commit(Mutation(put_claims=[(SwitchName("sw1"), 9.0)]))  # claimed again: the first stays
+    store.close()
+    again = SqliteStore(tmp_path / "fabricd.db")
+    assert again.load().claims == ("sw1", "sw2")
+    again.close()
+    db = sqlite3.connect(tmp_path / "fabricd.db")
+    assert db.execute("SELECT at FROM switch_claims WHERE switch = 'sw1'").fetchone() == (1.5,)
+    db.close()

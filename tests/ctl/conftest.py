@@ -13,7 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from controller.store import Mutation
+from controller.store.sqlite import SqliteStore
 from labs.run.certs import create_ca, issue_client_cert, issue_server_cert, write_pair
+from models.alloc import VlanAllocation
+from models.ids import Evi, SwitchName, VlanId, Vni
+from models.intent import Network
 from tests.ctl.run import Result, ctl
 from tests.seedlab import offline_inventory
 from tests.stack import Stack, settings, stack
@@ -54,7 +59,29 @@ async def api(short_tmp: Path) -> AsyncIterator[Api]:
 @pytest.fixture
 async def offline(short_tmp: Path) -> AsyncIterator[Api]:
     """fabricd with the seed lab's inventory and port map; no switch answers.
-    Attach waits at most 0.3 s for a leaf (then UNAVAILABLE, kept pending)."""
+    Attach waits at most 0.3 s for a leaf; a leaf never read is not claimed, so an
+    attach behind it is refused (UNAVAILABLE, nothing kept): ``offline_known``."""
+    async for api in _offline(short_tmp):
+        yield api
+
+
+@pytest.fixture
+async def offline_known(short_tmp: Path) -> AsyncIterator[Api]:
+    """``offline``, on a store that holds a VLAN of sw1 (network ``other``, VNI 2222: a fabricd that
+    configured sw1 before, restarted while the switches are away): an attach behind sw1 is kept pending
+    (UNAVAILABLE)."""
+    store = SqliteStore(short_tmp / "fabricd.db")
+    try:
+        other = Network(namespace="default", name="other", vni=Vni(2222))
+        alloc = VlanAllocation(switch=SwitchName("sw1"), vni=Vni(2222), vlan=VlanId(200))
+        await store.commit(Mutation(put_networks=[(other, Evi(1), 1.0)], put_allocations=[alloc]))
+    finally:
+        store.close()
+    async for api in _offline(short_tmp):
+        yield api
+
+
+async def _offline(short_tmp: Path) -> AsyncIterator[Api]:
     inv = offline_inventory(short_tmp)
     sock = short_tmp / "api.sock"
     s = settings(

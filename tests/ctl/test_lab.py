@@ -10,7 +10,7 @@ import pytest
 
 from controller.ctl import errors
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
-from tests.controller.fabric import FAST, attach_req, eventually, lab_fabric, ni, trunk
+from tests.controller.fabric import FAST, attach_req, create_networks, eventually, lab_fabric, ni, trunk
 from tests.ctl.conftest import Api
 from tests.ctl.run import ctl_proc
 
@@ -143,3 +143,36 @@ async def test_events_show_attachments(seed):
     assert attached["subject"] == "default/pod-a(pod-a-uid):net1@default/blue" and attached["message"] == "attached"
     assert attached["attributes"] == {"port": "ethernet-1/1", "switch": "sw1", "vlan": "100"}
     assert detached["message"] == "detached"
+
+
+async def test_a_held_switch_is_listed_as_held_and_released_by_name(short_tmp):
+    # fabricd on a lost store finds sw1 carrying its objects: `switch list` says held and why, `switch release`
+    # lets the intent win; an unknown switch exits 1 naming it
+    sock = f"unix://{short_tmp}/api.sock"
+    async with lab_fabric(short_tmp, api={"listen": [sock]}) as fab:
+        async with fab.controller(), fab.channel() as ch:
+            stub = fabric_pb2_grpc.FabricStub(ch)
+            await create_networks(stub, ("blue", 1111))
+            await stub.Attach(attach_req(), timeout=30)
+        for f in short_tmp.glob("fabricd.db*"):
+            f.unlink()
+        async with fab.controller() as st:
+            api = Api(stack=st, server=sock)
+            await eventually(lambda: st.service.fleet.get("sw1").held(), what="sw1 held")
+            r = await api.ctl("switch", "list")
+            sw1 = next(line for line in r.out.splitlines() if line.startswith("sw1 "))
+            assert " held " in sw1 and "switch sw1 is held" in sw1 and "fabricctl switch release sw1" in sw1
+            r = await api.ctl("-o", "json", "switch", "list")
+            by = {s["name"]: s for s in r.json()}
+            assert by["sw1"]["held_objects"] >= 2 and by["sw2"]["held_objects"] == 0 and not by["sw2"]["held"]
+            r = await api.ctl("switch", "release", "sw9")
+            assert r.code == errors.FAILED and "name: 'sw9' is not a managed leaf" in r.err
+            r = await api.ctl("switch", "release", "sw1")
+            assert r.code == 0, r.err
+            assert r.out == (
+                f"switch sw1 released: fabricd now removes the {by['sw1']['held_objects']} object group(s) of its "
+                "own there that the store has no record of\n"
+            )
+            await eventually(lambda: ni(fab.config("sw1"), "fabricd-vni-1111") is None, what="sw1's objects removed")
+            r = await api.ctl("switch", "release", "sw1")
+            assert (r.code, r.out) == (0, "switch sw1 was not held: nothing to release\n")

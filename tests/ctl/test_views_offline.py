@@ -108,7 +108,21 @@ async def test_plan_says_why_there_is_none(offline):
     assert r.code == errors.NOT_FOUND and "sw9: not a managed switch" in r.err
 
 
-async def test_attachment_pending_while_the_leaf_is_away(offline):
+async def test_an_attach_behind_a_leaf_never_read_is_refused_and_nothing_kept(offline):
+    # the store holds nothing of sw1: only a read of it can say whether its VLANs are someone's
+    assert (await offline.ctl("network", "create", "blue", "--vni", "1111")).code == 0
+    async with grpc.aio.insecure_channel(offline.stack.address) as ch:
+        stub = fabric_pb2_grpc.FabricStub(ch)
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await stub.Attach(attach_req("pod-a", node="server1"), timeout=10)
+    assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert err.value.details().startswith("leaf sw1 has not been read yet")
+    r = await offline.ctl("attachment", "list")
+    assert (r.code, r.out) == (0, "no attachments\n")
+
+
+async def test_attachment_pending_while_the_leaf_is_away(offline_known):
+    offline = offline_known
     assert (await offline.ctl("network", "create", "blue", "--vni", "1111")).code == 0
     # the CNI side: Attach is stored, the leaf never confirms -> UNAVAILABLE, kept pending
     async with grpc.aio.insecure_channel(offline.stack.address) as ch:

@@ -178,9 +178,11 @@ async def test_a_split_write_cut_short_loads_consistent(client, keys):
 
 def test_a_sqlite_store_migrates_into_etcd_without_losing_a_row(tmp_path, etcd3):
     path = wave1_db(tmp_path / "fabricd.db")
-    source = SqliteStore(path)
+    source = SqliteStore(path)  # migrated to the current schema on open
+    asyncio.run(source.commit(Mutation(put_claims=[(SwitchName("leaf9"), 5.0)])))
     want = source.load()
     source.close()
+    assert want.claims == ("leaf9",)
     prefix = f"/t-{uuid.uuid4().hex[:8]}"
     conf = tmp_path / "fabricd.yml"
     conf.write_text(
@@ -191,7 +193,7 @@ def test_a_sqlite_store_migrates_into_etcd_without_losing_a_row(tmp_path, etcd3)
     cmd = [sys.executable, "-m", "controller.main", "--config", str(conf), "--migrate-from-sqlite", str(path)]
     done = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert "copied 2 networks, 2 attachments and 2 VLAN allocations" in done.stdout
+    assert "copied 2 networks, 2 attachments, 2 VLAN allocations and 1 switch claims" in done.stdout
 
     async def load():  # type: ignore[no-untyped-def]
         c = EtcdClient(etcd3.endpoints, timeout=5)
@@ -200,12 +202,11 @@ def test_a_sqlite_store_migrates_into_etcd_without_losing_a_row(tmp_path, etcd3)
         finally:
             await c.close()
 
-    import asyncio
-
     got = asyncio.run(load())
     assert got.networks == want.networks
     assert got.attachments == want.attachments
     assert got.allocations == want.allocations
+    assert got.claims == want.claims
     again = subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=60)
     assert again.returncode == 1 and "already holds" in again.stderr  # never over an existing intent
 
@@ -221,3 +222,13 @@ async def test_a_caller_that_gives_up_does_not_break_the_barrier_of_others(clien
     await asyncio.wait_for(store.barrier(), 30)  # returns once durable: no CancelledError in a request not cancelled
     assert (await read_intent(client, keys))[0].attachments == ((p, 1.0),)
     await asyncio.wait_for(store.barrier(), 30)
+
+
+async def test_a_claim_is_written_once_and_loads_back(client, keys):
+    store = await _store(client, keys)
+    await store.commit(Mutation(put_claims=[(SwitchName("sw2"), 1.0), (SwitchName("sw1"), 1.0)]))
+    await store.commit(Mutation(put_claims=[(SwitchName("sw1"), 2.0)]))
+    snap, _ = await read_intent(client, keys)
+    assert snap.claims == ("sw1", "sw2")
+    resp = await client.range(keys.claim(SwitchName("sw1")))
+    assert json.loads(resp.kvs[0].value)["v"] == 1

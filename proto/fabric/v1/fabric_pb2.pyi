@@ -262,8 +262,20 @@ class GarbageCollectResponse(_message.Message):
     removed: _containers.RepeatedCompositeFieldContainer[AttachmentId]
     def __init__(self, removed: _Optional[_Iterable[_Union[AttachmentId, _Mapping]]] = ...) -> None: ...
 
+class ReleaseSwitchRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class ReleaseSwitchResponse(_message.Message):
+    __slots__ = ("released_objects",)
+    RELEASED_OBJECTS_FIELD_NUMBER: _ClassVar[int]
+    released_objects: int
+    def __init__(self, released_objects: _Optional[int] = ...) -> None: ...
+
 class Switch(_message.Message):
-    __slots__ = ("name", "address", "platform", "role", "state", "last_sync", "pending_changes", "in_sync", "last_error", "vlans_used", "vlans_free")
+    __slots__ = ("name", "address", "platform", "role", "state", "last_sync", "pending_changes", "in_sync", "last_error", "vlans_used", "vlans_free", "held_objects", "held")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     PLATFORM_FIELD_NUMBER: _ClassVar[int]
@@ -275,6 +287,8 @@ class Switch(_message.Message):
     LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
     VLANS_USED_FIELD_NUMBER: _ClassVar[int]
     VLANS_FREE_FIELD_NUMBER: _ClassVar[int]
+    HELD_OBJECTS_FIELD_NUMBER: _ClassVar[int]
+    HELD_FIELD_NUMBER: _ClassVar[int]
     name: str
     address: str
     platform: str
@@ -286,7 +300,9 @@ class Switch(_message.Message):
     last_error: str
     vlans_used: int
     vlans_free: int
-    def __init__(self, name: _Optional[str] = ..., address: _Optional[str] = ..., platform: _Optional[str] = ..., role: _Optional[str] = ..., state: _Optional[_Union[SessionState, str]] = ..., last_sync: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pending_changes: _Optional[int] = ..., in_sync: _Optional[bool] = ..., last_error: _Optional[str] = ..., vlans_used: _Optional[int] = ..., vlans_free: _Optional[int] = ...) -> None: ...
+    held_objects: int
+    held: str
+    def __init__(self, name: _Optional[str] = ..., address: _Optional[str] = ..., platform: _Optional[str] = ..., role: _Optional[str] = ..., state: _Optional[_Union[SessionState, str]] = ..., last_sync: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., pending_changes: _Optional[int] = ..., in_sync: _Optional[bool] = ..., last_error: _Optional[str] = ..., vlans_used: _Optional[int] = ..., vlans_free: _Optional[int] = ..., held_objects: _Optional[int] = ..., held: _Optional[str] = ...) -> None: ...
 
 class ListSwitchesRequest(_message.Message):
     __slots__ = ()

@@ -89,6 +89,11 @@ class FabricStub:
                 request_serializer=proto_dot_fabric_dot_v1_dot_fabric__pb2.GarbageCollectRequest.SerializeToString,
                 response_deserializer=proto_dot_fabric_dot_v1_dot_fabric__pb2.GarbageCollectResponse.FromString,
                 _registered_method=True)
+        self.ReleaseSwitch = channel.unary_unary(
+                '/fabric.v1.Fabric/ReleaseSwitch',
+                request_serializer=proto_dot_fabric_dot_v1_dot_fabric__pb2.ReleaseSwitchRequest.SerializeToString,
+                response_deserializer=proto_dot_fabric_dot_v1_dot_fabric__pb2.ReleaseSwitchResponse.FromString,
+                _registered_method=True)
         self.ListSwitches = channel.unary_unary(
                 '/fabric.v1.Fabric/ListSwitches',
                 request_serializer=proto_dot_fabric_dot_v1_dot_fabric__pb2.ListSwitchesRequest.SerializeToString,
@@ -237,6 +242,17 @@ class FabricServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReleaseSwitch(self, request, context):
+        """A held switch (`Switch.held`: it carries objects of fabricd that this
+        store has no record of, and nothing is changed on it) is released: the
+        intent wins and its next pass removes them. Operator only;
+        INVALID_ARGUMENT for an unknown switch, FAILED_PRECONDITION while the
+        switch has not been read (nothing is known to release).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListSwitches(self, request, context):
         """Read-only views.
         """
@@ -340,6 +356,11 @@ def add_FabricServicer_to_server(servicer, server):
                     servicer.GarbageCollect,
                     request_deserializer=proto_dot_fabric_dot_v1_dot_fabric__pb2.GarbageCollectRequest.FromString,
                     response_serializer=proto_dot_fabric_dot_v1_dot_fabric__pb2.GarbageCollectResponse.SerializeToString,
+            ),
+            'ReleaseSwitch': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseSwitch,
+                    request_deserializer=proto_dot_fabric_dot_v1_dot_fabric__pb2.ReleaseSwitchRequest.FromString,
+                    response_serializer=proto_dot_fabric_dot_v1_dot_fabric__pb2.ReleaseSwitchResponse.SerializeToString,
             ),
             'ListSwitches': grpc.unary_unary_rpc_method_handler(
                     servicer.ListSwitches,
@@ -669,6 +690,33 @@ class Fabric:
             '/fabric.v1.Fabric/GarbageCollect',
             proto_dot_fabric_dot_v1_dot_fabric__pb2.GarbageCollectRequest.SerializeToString,
             proto_dot_fabric_dot_v1_dot_fabric__pb2.GarbageCollectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseSwitch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/fabric.v1.Fabric/ReleaseSwitch',
+            proto_dot_fabric_dot_v1_dot_fabric__pb2.ReleaseSwitchRequest.SerializeToString,
+            proto_dot_fabric_dot_v1_dot_fabric__pb2.ReleaseSwitchResponse.FromString,
             options,
             channel_credentials,
             insecure,
