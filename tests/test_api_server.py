@@ -154,3 +154,47 @@ def test_request_problems_name_each_field_by_its_path():
         ("id.network.namespace", "is longer than 63 characters"),
         ("nic", "is longer than 15 characters"),
     ]
+
+
+async def test_an_attachment_id_is_checked_as_attach_checks_it_by_every_method_that_takes_one(tmp_path):
+    """GetAttachment, Check and Detach answered a malformed id as if it were real (Detach OK, removed
+    false; NOT_FOUND repeating the value whole, control characters included); WatchEvents skipped the
+    request bounds every other method has (found by review)."""
+    async with stack(settings(tmp_path)) as st, grpc.aio.insecure_channel(st.address) as ch:
+        stub = fabric_pb2_grpc.FabricStub(ch)
+        await stub.CreateNetwork(
+            fabric_pb2.CreateNetworkRequest(network=fabric_pb2.Network(namespace="default", name="blue", vni=1111)),
+            timeout=10,
+        )
+        bad = fabric_pb2.AttachmentId(
+            pod_namespace="default",
+            pod_name="x\n\x1b[31mFAKE level=error",
+            pod_uid="u1",
+            network=fabric_pb2.NetworkRef(namespace="default", name="blue"),
+            interface="net1",
+        )
+        calls = {
+            "GetAttachment": stub.GetAttachment(fabric_pb2.GetAttachmentRequest(id=bad), timeout=10),
+            "Check": stub.Check(fabric_pb2.CheckRequest(id=bad, container_id="c1"), timeout=10),
+            "Detach": stub.Detach(fabric_pb2.DetachRequest(id=bad), timeout=10),
+        }
+        for method, call in calls.items():
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await call
+            assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT, method
+            assert err.value.details().startswith("id.pod_name: 'x\\n\\x1b[31mFAKE level=error' is not"), method
+            assert "\n" not in err.value.details() and "\x1b" not in err.value.details(), method
+        good = fabric_pb2.AttachmentId(
+            pod_namespace="default", pod_name="p", pod_uid="u1", network=bad.network, interface="net1"
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            await stub.Detach(fabric_pb2.DetachRequest(id=good, container_id="\x00bad"), timeout=10)
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert err.value.details().startswith("container_id: '\\x00bad' is not a container ID")
+        assert not (await stub.Detach(fabric_pb2.DetachRequest(id=good), timeout=10)).removed  # well-formed: OK
+        stream = stub.WatchEvents(fabric_pb2.WatchEventsRequest(kinds=["x" * 1_000_000, *(["k"] * 5000)]), timeout=10)
+        with pytest.raises(grpc.aio.AioRpcError) as err:
+            async for _ in stream:
+                pass
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert err.value.details().startswith("kinds: ") and len(err.value.details()) < 400

@@ -34,6 +34,7 @@ from controller.service.tokens import NodeTokens, TokenUnauthenticated
 from models.errors import FabricError, Problem, ValidationError, raise_if
 from models.ids import NicName, NodeName, Vni
 from models.intent import OWNER_API, Attachment, AttachmentId, Network, NetworkKey
+from models.validation import attachment_id_problems, container_id_problems
 from proto.fabric.v1 import ON_BEHALF_OF, fabric_pb2, fabric_pb2_grpc
 
 T = TypeVar("T")
@@ -105,10 +106,16 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
     def _net(self, ref: fabric_pb2.NetworkRef, *, pod_namespace: str | None) -> NetworkKey:
         return self.service.networks.resolve(ref.namespace, ref.name, ref.vni, pod_namespace=pod_namespace)
 
-    def _id(self, pb: fabric_pb2.AttachmentId) -> AttachmentId:
+    def _id(self, pb: fabric_pb2.AttachmentId, *, check: bool = True) -> AttachmentId:
         """An attachment id, its network resolved (a VNI reference names the
-        network with that VNI usable from the pod's namespace)."""
-        return dataclasses.replace(_aid(pb), network=self._net(pb.network, pod_namespace=pb.pod_namespace))
+        network with that VNI usable from the pod's namespace), every field
+        checked as Attach checks it (INVALID_ARGUMENT naming each: a Detach,
+        Get or Check of a malformed id answered as if it were a real one, and
+        its NOT_FOUND repeated the value whole, control characters and all)."""
+        aid = dataclasses.replace(_aid(pb), network=self._net(pb.network, pod_namespace=pb.pod_namespace))
+        if check:  # Attach checks the whole attachment, every problem at once
+            raise_if(attachment_id_problems(aid))
+        return aid
 
     async def caller(self, context: grpc.aio.ServicerContext) -> Caller:
         """The client certificate's identity (a peer fabricd's: the caller it forwards for); without one (the
@@ -308,7 +315,7 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
     async def Attach(self, request: fabric_pb2.AttachRequest, context: Any) -> fabric_pb2.Attachment:
         async def run(caller: Caller) -> fabric_pb2.Attachment:
             att = Attachment(
-                id=self._id(request.id),
+                id=self._id(request.id, check=False),
                 container_id=request.container_id,
                 node=NodeName(request.node),
                 nic=NicName(request.nic),
@@ -323,7 +330,10 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
 
     async def Detach(self, request: fabric_pb2.DetachRequest, context: Any) -> fabric_pb2.DetachResponse:
         async def run(caller: Caller) -> fabric_pb2.DetachResponse:
-            removed = await self.service.attachments.detach(self._id(request.id), request.container_id, caller)
+            aid = self._id(request.id)
+            if request.container_id:  # empty: whichever container holds it
+                raise_if(container_id_problems(request.container_id))
+            removed = await self.service.attachments.detach(aid, request.container_id, caller)
             return fabric_pb2.DetachResponse(removed=removed)
 
         return await self._call(context, request, "Detach", run, attachment=str(_aid(request.id)))
@@ -517,6 +527,10 @@ class FabricApi(fabric_pb2_grpc.FabricServicer):
         if not caller.operator:
             self.service.metrics.authz_denied.labels("WatchEvents").inc()
             await context.abort(grpc.StatusCode.PERMISSION_DENIED, "WatchEvents needs an operator identity")
+            return
+        problems = request_problems(request)  # the bounds every other method's request gets in _call
+        if problems:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(ValidationError(problems)))
             return
         async for ev in self.service.events.subscribe(tuple(request.kinds)):
             yield fabric_pb2.Event(
