@@ -25,7 +25,7 @@ from controller.kube.cleanup import Cleanup
 from controller.kube.client import NADS, NODES, PODS, KubeClient, Resource, sleep_or
 from controller.kube.metrics import KubeMetrics
 from controller.kube.nads import NadController
-from controller.kube.objects import NadView, NodeView, PodView
+from controller.kube.objects import NadView, NodeView, PodView, node_aliases
 from controller.kube.recorder import Recorder
 from controller.kube.reflector import Reflector
 from controller.log import get_logger
@@ -62,6 +62,7 @@ class KubeControllers:
         self._nad_wake = asyncio.Event()
         self._cleanup_wake = asyncio.Event()
         self._hostnames: dict[str, str] = {}
+        self._refused_aliases: list[str] = []
         self.caches: Caches | None = None
         self.nads: NadController | None = None
         self.cleanup: Cleanup | None = None
@@ -139,7 +140,11 @@ class KubeControllers:
     def _identity(self, caches: Caches) -> None:
         """Node objects feed the topology's identity map (LLDP system name ->
         node name) when the names differ."""
-        names = {h: n.name for n in caches.nodes.items.values() for h in n.hostnames if h != n.name}
+        names, refused = node_aliases(caches.nodes.items.values())
+        if refused != self._refused_aliases:
+            self._refused_aliases = refused
+            for why in refused:
+                self._log.warning("kube.node.alias_refused", why=why)
         if names != self._hostnames:
             self._hostnames = names
             if self._on_nodes is not None:

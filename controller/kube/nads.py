@@ -14,7 +14,10 @@ every ``kubernetes.resync``:
 - being deleted: kept (Terminating, with an Event) while attachments made
   through it remain, and new attaches through it are refused
   (:mod:`controller.kube.checks`); once the last one goes, the network it
-  created is deleted and the finalizer removed.
+  created is deleted and the finalizer removed (also when it was changed to
+  another plugin before its deletion);
+- gone without the finalizer (removed by hand): the network it created is
+  deleted once no attachment uses it.
 
 "Attachments through a NAD": those on its network whose pod selects the NAD
 in its networks annotation; for a pod not (or no longer) in the watch cache,
@@ -87,6 +90,26 @@ class NadController:
         self.bound, self.deleting, self.ready = bound, deleting, True
         for state, n in states.items():
             self._metrics.nads.labels(state).set(n)
+        await self._orphans()
+
+    async def _orphans(self) -> None:
+        """A network whose NAD is gone without fabricd's finalizer (someone removed it by hand, then deleted the
+        NAD) has nobody left to delete it, and `network delete` refuses a NAD's network: it is deleted here once
+        no attachment uses it, as after its NAD's own deletion. Only in watched namespaces (their NADs are all
+        in the cache), only after a complete list."""
+        present = {nad_owner(n.namespace, n.name) for n in self._caches.all_nads()}
+        state = self._service.state
+        for net in list(state.networks.values()):
+            if not net.owner.startswith("kubernetes:") or net.owner in present:
+                continue
+            if not self._settings.watches(net.namespace) or state.attachment_count(net.key):
+                continue
+            try:
+                await self._service.networks.delete(net.key, Caller.trusted(), owner=net.owner)
+            except FabricError as e:
+                self._log.warning("kube.nad.orphan_kept", network=str(net.key), error=str(e))
+                continue
+            self._log.warning("kube.nad.orphan_deleted", network=str(net.key), owner=net.owner)
 
     def users(self, nad: NadView, key: NetworkKey) -> int:
         n = 0
@@ -106,6 +129,10 @@ class NadController:
         except ConfigRefused as e:
             return await self._refuse(nad, e.problems, owned)
         if request is None:
+            if nad.deleting and owned is not None:
+                # changed to another plugin after it created its network, then deleted: its network goes as
+                # any NAD's does (it kept the finalizer for that); before, it stayed Terminating for ever
+                return await self._deleting(nad, owned, owned)
             if FINALIZER in nad.finalizers and owned is None:
                 await self._finalizer(nad, add=False)
             return "", None

@@ -4,7 +4,7 @@ from the API's JSON (raw dicts stop here)."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from models.annotations import ANNOTATION, AnnotationError, parse_networks
@@ -80,6 +80,30 @@ class NodeView:
             out_of_service=any(t.get("key") == OUT_OF_SERVICE for t in taints if isinstance(t, Mapping)),
             hostnames=tuple(sorted(n for n in names if n)),
         )
+
+
+def node_aliases(nodes: Iterable[NodeView]) -> tuple[dict[str, str], list[str]]:
+    """LLDP system name -> node name for the nodes whose hostnames differ from their names, and what was left
+    out, said. A node sets its own Hostname address and ``kubernetes.io/hostname`` label (NodeRestriction lets
+    a kubelet): one that names another node (server1 labelled ``server2``) would take that node's LLDP records
+    and NICs, and a name two nodes claim belongs to neither. Both are left out: the node names stay."""
+    nodes = list(nodes)
+    names = {n.name for n in nodes}
+    claims: dict[str, set[str]] = {}
+    for n in nodes:
+        for h in n.hostnames:
+            if h != n.name:
+                claims.setdefault(h, set()).add(n.name)
+    aliases: dict[str, str] = {}
+    refused: list[str] = []
+    for h, by in sorted(claims.items()):
+        if h in names:
+            refused.append(f"{', '.join(sorted(by))} call(s) itself {h!r}, the name of another node")
+        elif len(by) > 1:
+            refused.append(f"{', '.join(sorted(by))} all call themselves {h!r}")
+        else:
+            aliases[h] = next(iter(by))
+    return aliases, refused
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

@@ -11,6 +11,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from cni.install import SA_DIR
 from controller.settings.load import load_settings
 from tests.deploy.render import CUSTOM_KINDS, OVERLAYS, find, kube_version, rendered, rendered_text
 from tests.golden_util import check_text
@@ -169,9 +170,21 @@ def test_the_node_agent_uses_a_token_for_fabricd_only():
     ds = find(rendered("production"), "DaemonSet", "fabric-cni-node")
     pod = ds["spec"]["template"]["spec"]
     assert pod["serviceAccountName"] == "fabric-cni-node"
-    [token] = [s["serviceAccountToken"] for v in pod["volumes"] for s in v.get("projected", {}).get("sources", [])]
-    assert token["audience"] == "fabricd" and token["expirationSeconds"] <= 3600
+    assert not pod.get("automountServiceAccountToken")
+    tokens = {
+        v["name"]: s["serviceAccountToken"]
+        for v in pod["volumes"]
+        for s in v.get("projected", {}).get("sources", [])
+        if "serviceAccountToken" in s
+    }
+    assert tokens["fabricd-token"]["audience"] == "fabricd" and tokens["fabricd-token"]["expirationSeconds"] <= 3600
+    # the API server's token reads the node's uplink label where fabric-cni install looks (it was never mounted:
+    # the label was never read); no audience: the API server's own
+    assert "audience" not in tokens["kube-api-token"] and tokens["kube-api-token"]["expirationSeconds"] <= 3600
     install = next(c for c in pod["containers"] if c["name"] == "install")
+    mounts = {m["name"]: m["mountPath"] for m in install["volumeMounts"]}
+    assert mounts["kube-api-token"] == str(SA_DIR) and mounts["fabricd-token"] != str(SA_DIR)
+    assert "--uplink-label=fabricd.io/uplink" in install["args"]
     env = {e["name"]: e for e in install["env"]}
     assert env["NODE_NAME"]["valueFrom"] == {"fieldRef": {"fieldPath": "spec.nodeName"}}
     hostpaths = {v["hostPath"]["path"] for v in pod["volumes"] if "hostPath" in v}

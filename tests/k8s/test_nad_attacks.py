@@ -92,3 +92,35 @@ async def test_nads_that_are_not_fabric_cni_are_none_of_fabricds_business(tmp_pa
         assert not doc["metadata"].get("finalizers")
         assert json.loads(doc["spec"]["config"])["type"] == "macvlan"
         assert [n.name for n in fab.service.state.networks.values()] == ["marker"]
+
+
+async def test_a_nad_changed_to_another_plugin_then_deleted_takes_its_network_with_it(tmp_path, kube, namespaces):
+    # it created its network, was re-applied as macvlan (fabricd keeps the finalizer: the network is still
+    # its), then deleted: it stayed Terminating for ever and kept its VNI; now it goes as any NAD does
+    mine, _ = namespaces
+    async with kube_fabric(tmp_path, kube, namespaces) as fab:
+        kube.apply(fabric_nad(mine, "blue", VNI="5001"))
+        await eventually(lambda: status(kube, mine, "blue").get("state") == "Ready", what="blue ready")
+        kube.apply(nad_doc(mine, "blue", {"cniVersion": "1.0.0", "name": "blue", "type": "macvlan"}))
+        await eventually(
+            lambda: json.loads(nad(kube, mine, "blue")["spec"]["config"])["type"] == "macvlan", what="re-applied"
+        )
+        assert FINALIZER in nad(kube, mine, "blue")["metadata"]["finalizers"]  # the network is still its
+        kube.kubectl("delete", "net-attach-def", "blue", "-n", mine, "--wait=false")
+        await eventually(lambda: nad(kube, mine, "blue") is None, what="the NAD gone")
+        await eventually(lambda: not fab.service.state.networks, what="its network deleted")
+
+
+async def test_a_network_whose_nad_lost_its_finalizer_by_hand_is_deleted_once_unused(tmp_path, kube, namespaces):
+    # anyone who may update NADs can strip the finalizer and delete one: its network had nobody left to delete
+    # it (network delete refuses a NAD's network)
+    mine, _ = namespaces
+    async with kube_fabric(tmp_path, kube, namespaces) as fab:
+        kube.apply(fabric_nad(mine, "blue", VNI="5001"), fabric_nad(mine, "keep", VNI="5002"))
+        await eventually(lambda: status(kube, mine, "blue").get("state") == "Ready", what="blue ready")
+        await eventually(lambda: status(kube, mine, "keep").get("state") == "Ready", what="keep ready")
+        kube.kubectl(
+            "patch", "net-attach-def", "blue", "-n", mine, "--type=merge", "-p", '{"metadata":{"finalizers":null}}'
+        )
+        kube.kubectl("delete", "net-attach-def", "blue", "-n", mine)
+        await eventually(lambda: [n.name for n in fab.service.state.networks.values()] == ["keep"], what="blue gone")
