@@ -17,19 +17,18 @@ from tests.controller.fabric import attach_req, create_networks, eventually, lab
 pytestmark = pytest.mark.slow
 
 
+def add_evil(tmp_path, address: str, *, role: str = "spine", **entry: str) -> None:
+    """The hostile target in the lab's inventory as switch ``evil`` (plaintext)."""
+    inv = yaml.safe_load((tmp_path / "inventory.yml").read_text())
+    inv["switches"]["evil"] = {"address": address, "platform": "openconfig", "role": role, "plaintext": True, **entry}
+    (tmp_path / "inventory.yml").write_text(yaml.safe_dump(inv))
+
+
 async def test_a_hostile_switch_cannot_crash_or_stall_fabricd(tmp_path):
     server, hostile, address = await start_hostile()
     try:
         async with lab_fabric(tmp_path, topology={"mode": "merged"}) as fab:
-            inv = yaml.safe_load((tmp_path / "inventory.yml").read_text())
-            inv["switches"]["evil"] = {
-                "address": address,
-                "platform": "openconfig",
-                "role": "leaf",
-                "router_id": "10.9.9.9",
-                "plaintext": True,
-            }
-            (tmp_path / "inventory.yml").write_text(yaml.safe_dump(inv))
+            add_evil(tmp_path, address, role="leaf", router_id="10.9.9.9")
             async with fab.controller() as st, fab.channel() as ch:
                 stub = fabric_pb2_grpc.FabricStub(ch)
                 await eventually(lambda: hostile.subscribes >= 1, what="the hostile switch is being read")
@@ -73,9 +72,7 @@ async def test_a_switch_streaming_50k_unique_neighbours_is_held_to_the_bounds(tm
         # the read rate is raised so that 50,000 take seconds, not the minutes the default allows
         topology = {"mode": "merged", "lldp_rate": 1_000_000, "lldp_burst": 1_000_000}
         async with lab_fabric(tmp_path, topology=topology) as fab:
-            inv = yaml.safe_load((tmp_path / "inventory.yml").read_text())
-            inv["switches"]["evil"] = {"address": address, "platform": "openconfig", "role": "spine", "plaintext": True}
-            (tmp_path / "inventory.yml").write_text(yaml.safe_dump(inv))
+            add_evil(tmp_path, address)
             async with fab.controller() as st, fab.channel() as ch:
                 stub = fabric_pb2_grpc.FabricStub(ch)
                 discovery = st.daemon.discovery
@@ -105,9 +102,7 @@ async def test_one_notification_of_400k_updates_does_not_hold_the_api(tmp_path):
     server, hostile, address = await start_hostile(bulk=400_000)
     try:
         async with lab_fabric(tmp_path, topology={"mode": "merged"}) as fab:
-            inv = yaml.safe_load((tmp_path / "inventory.yml").read_text())
-            inv["switches"]["evil"] = {"address": address, "platform": "openconfig", "role": "spine", "plaintext": True}
-            (tmp_path / "inventory.yml").write_text(yaml.safe_dump(inv))
+            add_evil(tmp_path, address)
             async with fab.controller() as st, fab.channel() as ch:
                 stub = fabric_pb2_grpc.FabricStub(ch)
                 discovery = st.daemon.discovery
