@@ -36,6 +36,7 @@ from bench.harness import (
     Pki,
     fabricd,
     generated_lab,
+    leave_in_sync,
     make_pki,
     own_cpu_seconds,
     percentiles,
@@ -341,6 +342,8 @@ async def _throughput_run(
             if commit_ms:
                 for n in servers:
                     await admin.clear(n)
+        async with fd.channel() as ch:  # the next run's fabricd starts on a store of its own: the lab as found
+            await leave_in_sync(fabric_pb2_grpc.FabricStub(ch))
         sets = {n: mid[n].sets_committed - before[n].sets_committed for n in servers}
         return {
             "coalesce": coalesce,

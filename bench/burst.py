@@ -25,6 +25,7 @@ from bench.harness import (
     LabRun,
     fabricd,
     generated_lab,
+    leave_in_sync,
     own_cpu_seconds,
     percentiles,
     scrape,
@@ -130,6 +131,7 @@ async def _run(lab: LabRun, *, coalesce: bool, tag: str, n: int) -> dict[str, An
                 await admin.clear(LEAF)
             for r in ports + vnis:  # back to a clean leaf for the next run (untimed)
                 await stub.Detach(fabric_pb2.DetachRequest(id=r.id, container_id=r.container_id), timeout=120)
+            await leave_in_sync(stub)
         finally:
             for ch in channels:
                 await ch.close()

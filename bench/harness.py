@@ -4,6 +4,7 @@ in production; the bench process is the client."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import gc
@@ -311,6 +312,23 @@ def fabricd(
             proc.kill()
             proc.wait()
         log.close()
+
+
+async def leave_in_sync(stub: Any, within: float = 120.0) -> None:
+    """Wait until every leaf has what fabricd wants (the detaches' removals applied) before fabricd stops: the
+    next run's fabricd, on a store of its own, must find the lab as the first one did. Objects left behind
+    would be fabricd's that its store has no record of, and it would hold those leaves (docs/security.md)."""
+    from proto.fabric.v1 import fabric_pb2
+
+    deadline = time.monotonic() + within
+    while True:
+        sws = (await stub.ListSwitches(fabric_pb2.ListSwitchesRequest(), timeout=10)).switches
+        left = [s.name for s in sws if s.role == "leaf" and not (s.in_sync and not s.pending_changes)]
+        if not left:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"leaves not in sync {within:.0f} s after the run: {', '.join(left)}")
+        await asyncio.sleep(0.1)
 
 
 def percentiles(samples: Sequence[float]) -> dict[str, float]:
