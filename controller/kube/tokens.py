@@ -49,7 +49,7 @@ def token_expiry(token: str) -> float | None:
         payload = token.split(".")[1]
         doc = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
         return float(doc["exp"])
-    except (IndexError, ValueError, KeyError, TypeError, RecursionError):  # the caller's bytes, before any review
+    except (IndexError, ValueError, KeyError, TypeError, RecursionError):  # the claims are the caller's bytes
         return None
 
 

@@ -383,7 +383,7 @@ class SwitchWorker:
                     self._verify = False
                     await self._full_pass(session, reason=reason)
                     next_full = time.monotonic() + interval * _JITTER.uniform(0.8, 1.2)
-                elif self._changes:
+                elif self._changes and not self._held:  # a held switch gets no Set
                     await self._incremental_pass(session)
                 retry.reset()
             except SwitchUnavailable:

@@ -295,8 +295,8 @@ class Attachments:
 
     @staticmethod
     async def _custody(worker: SwitchWorker, deadline: float) -> None:
-        """A leaf the store holds nothing for takes an attachment only once a read found no object of fabricd on
-        it that the store has no record of (its VLANs could be someone's: worker.py, "custody")."""
+        """A leaf the store has not claimed takes an attachment only once a read found no object of fabricd on it
+        that the store has no record of (its VLANs could be someone's: worker.py, "custody")."""
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(max(0.0, deadline - time.perf_counter())):
                 await worker.checked.wait()

@@ -5,12 +5,15 @@ the store or releases them (real emulators of the seed lab, real SQLite)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import grpc
 import pytest
 
 from controller.service.authz import Caller
 from controller.state_metrics import state_metrics
 from models.errors import PermissionDeniedError
+from models.platforms.base import vni_key
 from proto.fabric.v1 import fabric_pb2, fabric_pb2_grpc
 from tests.controller.fabric import attach_req, create_networks, eventually, lab_fabric, ni, trunk
 
@@ -63,6 +66,10 @@ async def test_a_lost_store_holds_the_leaves_it_finds_configured_until_released(
             assert err.value.details() == held
             assert not st.service.state.attachments
             assert st.service.state.leaves.get("sw1") is None or not st.service.state.leaves["sw1"].vlans.used
+            # a change marked for the held leaf (an LLDP move onto it, say) is not sent either
+            sw1.mark([vni_key(1111)])
+            await asyncio.sleep(1.0)  # the worker's loop has long woken for it
+            assert fab.host["sw1"].counters().set == 0 and fab.config("sw1") == before
             # behind the clean leaf attaches go on
             att = await stub.Attach(attach_req("pod-b", nic="eth2", container="c3"), timeout=30)
             assert (att.switch, att.state) == ("sw2", fabric_pb2.ATTACHMENT_STATE_READY)
