@@ -82,8 +82,8 @@ class Fleet:
         for cfg in leaves:
             self._start(cfg)
 
-    def _start(self, cfg: SwitchConfig, *, claimed: bool | None = None) -> None:
-        worker = SwitchWorker(cfg, self._host, session_factory=self._session_factory, claimed=claimed)
+    def _start(self, cfg: SwitchConfig) -> None:
+        worker = SwitchWorker(cfg, self._host, session_factory=self._session_factory)
         worker.notify = self._changed
         self._workers[cfg.name] = worker
         worker.start()
@@ -108,7 +108,7 @@ class Fleet:
             await self._workers.pop(name).stop()
         for name in restarted:
             stale = self._workers[name]
-            self._start(new[name], claimed=stale.claimed or None)  # a release outlives the session
+            self._start(new[name])  # claimed as the old one was: claims are the store's (host.claims)
             await stale.stop()
         for name in updated:
             self._workers[name].reconfigure(new[name])

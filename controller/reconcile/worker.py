@@ -103,9 +103,7 @@ class WorkerHost(Protocol):
 
 
 class SwitchWorker:
-    def __init__(
-        self, cfg: SwitchConfig, host: WorkerHost, *, session_factory: Any = GnmiSession, claimed: bool | None = None
-    ) -> None:
+    def __init__(self, cfg: SwitchConfig, host: WorkerHost, *, session_factory: Any = GnmiSession) -> None:
         self.cfg = cfg
         self.name = cfg.name
         self.leaf = cfg.leaf_info
@@ -143,9 +141,7 @@ class SwitchWorker:
         leaf = host.state.leaves.get(cfg.name)
         #: the store accounts for fabricd's objects on this switch (it claimed it: a first read found none it does
         #: not account for, or an operator released it; or it holds VLANs of it): passes may change them
-        if claimed is None:
-            claimed = cfg.name in host.claims or (leaf is not None and leaf.vlans.used > 0)
-        self.claimed = claimed
+        self.claimed = cfg.name in host.claims or (leaf is not None and leaf.vlans.used > 0)
         #: an unclaimed switch's objects that the intent does not account for: no Set until released
         self._held: list[ObjectKey] = []
         #: set once a read decided whether the switch is claimed (Attach waits for it on an unclaimed one)
